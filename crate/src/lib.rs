@@ -1,0 +1,16 @@
+//! Airlock core: read, verify, plan and copy Carvel imgpkg bundles and images
+//! into OCI registries, exactly as `imgpkg` 0.43.1 would.
+//!
+//! Layers, one way only:
+//!
+//! ```text
+//! formats (digest, reference, manifest, lock, tar, imgpkg tar)
+//!    -> plan (pure relocation planner)
+//!    -> protocol (registry copy as a sans-IO state machine)
+//!    -> transports at the edge (native HTTP, browser fetch)
+//! ```
+//!
+//! Nothing in the format, plan or protocol layers performs IO or reads a clock.
+
+pub mod digest;
+pub mod reference;
