@@ -14,4 +14,5 @@
 
 pub mod digest;
 pub mod manifest;
+pub mod plan;
 pub mod reference;

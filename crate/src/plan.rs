@@ -1,0 +1,153 @@
+//! The relocation plan: everything a copy into one destination repository
+//! will do, computed purely from the source (tar contents or registry
+//! metadata), the destination and the options. The copy engine executes a
+//! plan; the CLI and the page preview it.
+//!
+//! Push order (imgpkg `ImageSet.Import` + `CopyToRepository`, hardened so a
+//! tag never points at incomplete content):
+//!
+//! 1. every item in [`RelocationPlan::items`], concurrently: resolve its
+//!    upload tag and skip the item when the tag already points at its digest;
+//!    otherwise upload missing blobs, then index children by digest, then the
+//!    manifest by its upload tag;
+//! 2. verify every upload tag resolves to the item's digest;
+//! 3. every [`RelocationPlan::locations`] image (one per bundle), the same way,
+//!    followed by its extra tags;
+//! 4. [`RelocationPlan::tags`]: the original tags (root bundle, `-i` image,
+//!    cosign `.sig`).
+
+use std::sync::Arc;
+
+use crate::digest::Digest;
+use crate::reference::{Reference, Repository};
+
+/// What kind of thing an item is, for display and for the lock output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ItemKind {
+    Bundle,
+    Image,
+    Index,
+    /// A manifest listed by an index; pushed by digest, never tagged.
+    IndexChild,
+    /// The `sha256-<bundle>.image-locations.imgpkg` image.
+    Locations,
+    /// A cosign `.sig` image.
+    Signature,
+}
+
+impl ItemKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ItemKind::Bundle => "bundle",
+            ItemKind::Image => "image",
+            ItemKind::Index => "index",
+            ItemKind::IndexChild => "index-child",
+            ItemKind::Locations => "locations",
+            ItemKind::Signature => "signature",
+        }
+    }
+}
+
+/// Where a blob's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobSource {
+    /// A byte range of the source tar (the entry's data).
+    TarEntry { offset: u64, size: u64 },
+    /// Bytes held in memory (configs from `manifest.json`, locations layers).
+    Inline(Arc<Vec<u8>>),
+    /// The same digest in a source repository (registry to registry copy):
+    /// mounted when on the same registry, otherwise streamed.
+    Registry { repository: Repository },
+    /// Not copied: a non-distributable layer without
+    /// `--include-non-distributable-layers`.
+    Skip,
+}
+
+/// One blob (config or layer) a manifest needs at the destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedBlob {
+    pub digest: Digest,
+    pub size: u64,
+    pub media_type: String,
+    pub source: BlobSource,
+}
+
+/// A manifest to PUT, with what must exist before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedManifest {
+    pub digest: Digest,
+    pub media_type: String,
+    /// The exact bytes to PUT (never re-serialized).
+    pub raw: Arc<Vec<u8>>,
+    /// Config first, then layers in manifest order (empty for an index).
+    pub blobs: Vec<PlannedBlob>,
+    /// For an index: its child manifests, pushed by digest before it,
+    /// depth first.
+    pub children: Vec<PlannedManifest>,
+}
+
+/// A top-level thing to copy: an image, index, bundle, signature or
+/// locations image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedItem {
+    pub kind: ItemKind,
+    /// Where it came from (`Refs[0]` of the tar, or the registry reference).
+    pub source: String,
+    /// The `image:` value of the ImagesLock that referenced it, if any.
+    pub orig_ref: Option<String>,
+    /// `REPO@sha256:…`.
+    pub destination: Reference,
+    pub manifest: PlannedManifest,
+    /// The first tag is the upload tag (the manifest is PUT by it, and it is
+    /// checked first to skip work already done); the others are applied
+    /// right after (the locations image's `sha256-<hex>.imgpkg`).
+    pub tags: Vec<String>,
+}
+
+/// A final tag: PUT `raw` as `REPO:tag` once everything else is in place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedTag {
+    pub tag: String,
+    pub digest: Digest,
+    pub media_type: String,
+    pub raw: Arc<Vec<u8>>,
+}
+
+/// The complete plan for one copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelocationPlan {
+    pub repository: Repository,
+    /// Step 1: images, indexes, bundles and signatures.
+    pub items: Vec<PlannedItem>,
+    /// Step 3: one locations image per bundle.
+    pub locations: Vec<PlannedItem>,
+    /// Step 4: original tags.
+    pub tags: Vec<PlannedTag>,
+}
+
+impl RelocationPlan {
+    /// Every distinct blob the plan may upload, by digest (first source wins).
+    pub fn unique_blobs(&self) -> Vec<&PlannedBlob> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        fn walk<'a>(
+            m: &'a PlannedManifest,
+            seen: &mut std::collections::HashSet<Digest>,
+            out: &mut Vec<&'a PlannedBlob>,
+        ) {
+            for c in &m.children {
+                walk(c, seen, out);
+            }
+            for b in &m.blobs {
+                if seen.insert(b.digest) {
+                    out.push(b);
+                }
+            }
+        }
+        for item in self.items.iter().chain(&self.locations) {
+            walk(&item.manifest, &mut seen, &mut out);
+        }
+        out
+    }
+}
