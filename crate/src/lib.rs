@@ -13,4 +13,5 @@
 //! Nothing in the format, plan or protocol layers performs IO or reads a clock.
 
 pub mod digest;
+pub mod imagebuild;
 pub mod reference;
