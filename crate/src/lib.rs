@@ -15,3 +15,4 @@
 pub mod digest;
 pub mod reference;
 pub mod source;
+pub mod tar;
