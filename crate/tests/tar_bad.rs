@@ -605,3 +605,123 @@ fn mutations_never_panic() {
     rng.truncate(0);
     assert!(checked > 30_000);
 }
+
+#[test]
+fn old_gnu_sparse_entries_skip_their_extension_blocks() {
+    let mut h = header_with_flag(b"sparse", 3, b'S', true);
+    h[482] = 1; // another sparse block follows
+    fix_checksum(&mut h);
+    let mut ext1 = vec![0u8; 512];
+    ext1[504] = 1;
+    let ext2 = vec![0u8; 512];
+    let mut t = h;
+    t.extend(ext1);
+    t.extend(ext2);
+    t.extend(padded(b"abc"));
+    t.extend(entry("next", b""));
+    t.extend(end());
+    let idx = index(&t).unwrap();
+    let e = idx.get("sparse").unwrap();
+    assert_eq!(
+        (e.kind, e.header_offset, e.data_offset, e.size),
+        (EntryKind::GnuSparse, 0, 1536, 3)
+    );
+    assert_eq!(idx.get("next").unwrap().header_offset, 2048);
+    // A sparse typeflag in a USTAR header is invalid (Go: ErrHeader).
+    let mut t = header_with_flag(b"sparse", 0, b'S', false);
+    t.extend(end());
+    assert!(matches!(
+        index(&t).unwrap_err(),
+        TarError::BadSparseHeader { offset: 0, .. }
+    ));
+}
+
+/// The same mutation loop over a tar that uses PAX, GNU long names, a
+/// global header and a sparse entry.
+#[test]
+fn mutations_of_extended_headers_never_panic() {
+    let mut t = header_with_flag(b"pax_global_header", 20, b'g', false);
+    t.extend(padded(b"20 comment=ignored\n\n"));
+    t.extend(pax(b"17 path=pax-name\n18 size=000000004\n"));
+    t.extend(entry("x", b"data"));
+    let mut body = b"gnu-long-name".to_vec();
+    body.push(0);
+    t.extend(header_with_flag(
+        b"././@LongLink",
+        body.len() as u64,
+        b'L',
+        true,
+    ));
+    t.extend(padded(&body));
+    t.extend(header_with_flag(b"short", 2, b'0', true));
+    t.extend(padded(b"hi"));
+    let mut s = header_with_flag(b"sparse", 1, b'S', true);
+    s[482] = 1;
+    fix_checksum(&mut s);
+    t.extend(s);
+    t.extend(vec![0u8; 512]);
+    t.extend(padded(b"z"));
+    t.extend(end());
+    let idx = index(&t).unwrap();
+    let names: Vec<&str> = idx.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["pax-name", "gnu-long-name", "sparse"]);
+
+    let values = [0x00, 0xff, b'0', b'9', b'\n', b'x', b'S'];
+    for p in 0..t.len() {
+        for &v in &values {
+            let mut m = t.clone();
+            m[p] = v;
+            let _ = index(&m);
+            let hdr = p / 512 * 512;
+            fix_checksum(&mut m[hdr..hdr + 512]);
+            let _ = index(&m);
+        }
+    }
+    for cut in 0..t.len() {
+        let _ = index(&t[..cut]);
+    }
+}
+
+/// Cross-check with the system `tar` when there is one: it lists what we
+/// write with PAX headers (a non-ASCII name and a 10 GiB sparse entry).
+#[test]
+fn system_tar_lists_our_pax_entries() {
+    let Ok(probe) = std::process::Command::new("tar").arg("--version").output() else {
+        eprintln!("no system tar; skipped");
+        return;
+    };
+    assert!(probe.status.success());
+    const SIZE: u64 = 10 << 30;
+    let mut head = TarWriter::new(Vec::new());
+    head.append_data("caf\u{e9}.txt", b"abc").unwrap();
+    let head = head.finish().unwrap();
+    let mut parts = vec![(0, head[..head.len() - 1024].to_vec())];
+    let big_at = (head.len() - 1024) as u64;
+    let hdr = tar::entry_header("big", SIZE, 0o644).unwrap();
+    let after = big_at + hdr.len() as u64 + SIZE;
+    parts.push((big_at, hdr));
+    let mut tail = entry("after", b"tail");
+    tail.extend(end());
+    let len = after + tail.len() as u64;
+    parts.push((after, tail));
+    let f = sparse_file(&parts, len);
+    let out = std::process::Command::new("tar")
+        .arg("tvf")
+        .arg(f.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listing = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = listing.lines().collect();
+    assert_eq!(lines.len(), 3, "{listing}");
+    assert!(lines[0].ends_with("caf\u{e9}.txt"), "{listing}");
+    assert!(
+        lines[1].contains("10737418240") && lines[1].ends_with(" big"),
+        "{listing}"
+    );
+    assert!(lines[2].ends_with(" after"), "{listing}");
+}
