@@ -14,6 +14,9 @@
 
 pub mod digest;
 pub mod imagebuild;
+pub mod imgpkg_tar;
 pub mod manifest;
 pub mod plan;
 pub mod reference;
+pub mod source;
+pub mod tar;
