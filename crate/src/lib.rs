@@ -14,3 +14,4 @@
 
 pub mod digest;
 pub mod reference;
+pub mod yaml;
