@@ -386,7 +386,7 @@ fn build_arena(text: &str, limits: &Limits) -> Result<Option<Doc>, YamlError> {
     let nesting = limits.max_depth.min(255);
     options.flow_nesting_limit = nesting;
     options.block_nesting_limit = nesting;
-    let mut parser = Parser::new_from_str_with_options(text, options);
+    let parser = Parser::new_from_str_with_options(text, options);
 
     let mut nodes: Vec<Node> = Vec::new();
     let mut anchors: HashMap<usize, usize> = HashMap::new();
