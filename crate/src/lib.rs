@@ -14,4 +14,5 @@
 
 pub mod digest;
 pub mod reference;
+pub mod lock;
 pub mod yaml;
