@@ -13,6 +13,6 @@
 //! Nothing in the format, plan or protocol layers performs IO or reads a clock.
 
 pub mod digest;
-pub mod reference;
 pub mod lock;
+pub mod reference;
 pub mod yaml;

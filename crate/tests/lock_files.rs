@@ -2,8 +2,8 @@
 //! refusals with imgpkg's error texts.
 
 use airlock::lock::{
-    parse_lock_file, relocated_images_yml, BundleLock, ImageLocation, ImageLocations, ImagesLock, LockError,
-    LockErrorKind, LockFile, LockedImage,
+    parse_lock_file, relocated_images_yml, BundleLock, ImageLocation, ImageLocations, ImagesLock,
+    LockError, LockErrorKind, LockFile, LockedImage,
 };
 use airlock::reference::{Reference, Repository};
 
@@ -44,16 +44,29 @@ fn golden_pull_rewrite_of_the_simple_bundle() {
 
 #[test]
 fn golden_bundle_source_images_yml_is_read_and_normalised() {
-    let lock = ImagesLock::parse(&fixture("bundle-sources/simple-bundle/.imgpkg/images.yml"), "images.yml").unwrap();
+    let lock = ImagesLock::parse(
+        &fixture("bundle-sources/simple-bundle/.imgpkg/images.yml"),
+        "images.yml",
+    )
+    .unwrap();
     assert_eq!(lock.images.len(), 2);
-    assert_eq!(lock.images[0].image, format!("127.0.0.1:5000/src/app1@{APP1}"));
+    assert_eq!(
+        lock.images[0].image,
+        format!("127.0.0.1:5000/src/app1@{APP1}")
+    );
     assert_eq!(lock.images[0].original, lock.images[0].image);
     assert_eq!(
         lock.images[0].annotations,
-        vec![("kbld.carvel.dev/id".to_string(), "127.0.0.1:5000/src/app1:v1".to_string())]
+        vec![(
+            "kbld.carvel.dev/id".to_string(),
+            "127.0.0.1:5000/src/app1:v1".to_string()
+        )]
     );
     assert_eq!(lock.images[1].digest().unwrap().to_string(), APP2);
-    assert_eq!(lock.images[1].annotation("kbld.carvel.dev/id"), Some("127.0.0.1:5000/src/app2:v1"));
+    assert_eq!(
+        lock.images[1].annotation("kbld.carvel.dev/id"),
+        Some("127.0.0.1:5000/src/app2:v1")
+    );
 }
 
 #[test]
@@ -64,10 +77,16 @@ fn golden_bundle_locks_round_trip_byte_for_byte() {
     ] {
         let bytes = fixture(path);
         let lock = BundleLock::parse(&bytes, path).unwrap();
-        assert_eq!(lock.image, format!("127.0.0.1:5000/{repo}/simple-bundle@{BUNDLE}"));
+        assert_eq!(
+            lock.image,
+            format!("127.0.0.1:5000/{repo}/simple-bundle@{BUNDLE}")
+        );
         assert_eq!(lock.tag.as_deref(), Some("v1.0.0"));
         assert_eq!(lock.to_yaml().as_bytes(), &bytes[..], "{path}");
-        assert_eq!(parse_lock_file(&bytes, path).unwrap(), LockFile::Bundle(lock));
+        assert_eq!(
+            parse_lock_file(&bytes, path).unwrap(),
+            LockFile::Bundle(lock)
+        );
     }
 }
 
@@ -78,20 +97,29 @@ fn golden_bundle_lock_built_from_scratch() {
         image: repo.at(&BUNDLE.parse().unwrap()).name(),
         tag: Some("v1.0.0".into()),
     };
-    assert_eq!(lock.to_yaml(), fixture_str("simple-bundle/lock-tar-to-repo.yml"));
+    assert_eq!(
+        lock.to_yaml(),
+        fixture_str("simple-bundle/lock-tar-to-repo.yml")
+    );
     let untagged = BundleLock {
         tag: None,
         ..lock.clone()
     };
     assert_eq!(
         untagged.to_yaml(),
-        format!("---\napiVersion: imgpkg.carvel.dev/v1alpha1\nbundle:\n  image: {}\nkind: BundleLock\n", lock.image)
+        format!(
+            "---\napiVersion: imgpkg.carvel.dev/v1alpha1\nbundle:\n  image: {}\nkind: BundleLock\n",
+            lock.image
+        )
     );
 }
 
 #[test]
 fn golden_images_locks_from_an_image_copy_round_trip() {
-    for path in ["image-app1/lock-tar-to-repo.yml", "image-app1/lock-registry-to-repo.yml"] {
+    for path in [
+        "image-app1/lock-tar-to-repo.yml",
+        "image-app1/lock-registry-to-repo.yml",
+    ] {
         let bytes = fixture(path);
         let lock = ImagesLock::parse(&bytes, path).unwrap();
         assert_eq!(lock.images.len(), 1);
@@ -102,11 +130,15 @@ fn golden_images_locks_from_an_image_copy_round_trip() {
             other => panic!("{other:?}"),
         }
     }
-    let dst = Reference::parse_digest(&format!("127.0.0.1:5000/dst-from-tar/image-app1@{APP1}")).unwrap();
+    let dst =
+        Reference::parse_digest(&format!("127.0.0.1:5000/dst-from-tar/image-app1@{APP1}")).unwrap();
     let built = ImagesLock {
         images: vec![LockedImage::new(&dst)],
     };
-    assert_eq!(built.to_yaml(), fixture_str("image-app1/lock-tar-to-repo.yml"));
+    assert_eq!(
+        built.to_yaml(),
+        fixture_str("image-app1/lock-tar-to-repo.yml")
+    );
 }
 
 #[test]
@@ -118,7 +150,11 @@ fn golden_image_locations() {
 
     // Built the way copy builds it: one entry per images.yml image, in any
     // order and repeated images listed once.
-    let lock = ImagesLock::parse(&fixture("bundle-sources/simple-bundle/.imgpkg/images.yml"), "images.yml").unwrap();
+    let lock = ImagesLock::parse(
+        &fixture("bundle-sources/simple-bundle/.imgpkg/images.yml"),
+        "images.yml",
+    )
+    .unwrap();
     let mut images: Vec<ImageLocation> = lock
         .images
         .iter()
@@ -136,13 +172,17 @@ fn golden_image_locations() {
 fn image_locations_are_sorted_and_deduplicated_by_digest() {
     let d = |c: char| format!("sha256:{}", c.to_string().repeat(64));
     let locs = ImageLocations {
-        images: [("z.io/zz", 'a', false), ("a.io/aa", 'b', true), ("b.io/bb", 'c', true)]
-            .iter()
-            .map(|(n, c, b)| ImageLocation {
-                image: format!("{n}@{}", d(*c)),
-                is_bundle: *b,
-            })
-            .collect(),
+        images: [
+            ("z.io/zz", 'a', false),
+            ("a.io/aa", 'b', true),
+            ("b.io/bb", 'c', true),
+        ]
+        .iter()
+        .map(|(n, c, b)| ImageLocation {
+            image: format!("{n}@{}", d(*c)),
+            is_bundle: *b,
+        })
+        .collect(),
     };
     assert_eq!(
         locs.to_yaml(),
@@ -189,17 +229,40 @@ fn image_locations_are_read_leniently() {
             is_bundle: true
         }]
     );
-    let err = ImageLocations::parse(doc.replace("v1alpha1", "v1alpha2").as_bytes(), "image-locations.yml").unwrap_err();
-    assert_eq!(err.message(), "Validating apiVersion: Unknown version (known: imgpkg.carvel.dev/v1alpha1)");
-    let err = ImageLocations::parse(doc.replace("kind: ImageLocations", "kind: ImagesLock").as_bytes(), "l.yml").unwrap_err();
-    assert_eq!(err.message(), "Validating kind: Unknown kind (known: ImageLocations)");
-    let err = ImageLocations::parse(doc.replace("isBundle: yes", "isBundle: \"yes\"").as_bytes(), "l.yml").unwrap_err();
+    let err = ImageLocations::parse(
+        doc.replace("v1alpha1", "v1alpha2").as_bytes(),
+        "image-locations.yml",
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.message(),
+        "Validating apiVersion: Unknown version (known: imgpkg.carvel.dev/v1alpha1)"
+    );
+    let err = ImageLocations::parse(
+        doc.replace("kind: ImageLocations", "kind: ImagesLock")
+            .as_bytes(),
+        "l.yml",
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.message(),
+        "Validating kind: Unknown kind (known: ImageLocations)"
+    );
+    let err = ImageLocations::parse(
+        doc.replace("isBundle: yes", "isBundle: \"yes\"").as_bytes(),
+        "l.yml",
+    )
+    .unwrap_err();
     assert_eq!(
         err.message(),
         "Unmarshaling image locations config: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field ImageLocation.images.isBundle of type bool"
     );
     assert_eq!(err.line(), Some(5));
-    let err = ImageLocations::parse(doc.replace("isBundle: yes", "isBundle: .nan").as_bytes(), "l.yml").unwrap_err();
+    let err = ImageLocations::parse(
+        doc.replace("isBundle: yes", "isBundle: .nan").as_bytes(),
+        "l.yml",
+    )
+    .unwrap_err();
     assert_eq!(
         err.message(),
         "Unmarshaling image locations config: error converting YAML to JSON: json: unsupported value: NaN"
@@ -218,9 +281,19 @@ fn references_are_normalised_and_originals_kept() {
     let lock = ImagesLock::parse(doc.as_bytes(), "images.yml").unwrap();
     let names: Vec<&str> = lock.images.iter().map(|i| i.image.as_str()).collect();
     let want = format!("index.docker.io/library/nginx@sha256:{h}");
-    assert_eq!(names, vec![want.as_str(), want.as_str(), &format!("ghcr.io/x/y@sha256:{h}")]);
+    assert_eq!(
+        names,
+        vec![
+            want.as_str(),
+            want.as_str(),
+            &format!("ghcr.io/x/y@sha256:{h}")
+        ]
+    );
     assert_eq!(lock.images[0].original, format!("nginx@sha256:{h}"));
-    assert_eq!(lock.images[1].original, format!("docker.io/library/nginx:1.2@sha256:{h}"));
+    assert_eq!(
+        lock.images[1].original,
+        format!("docker.io/library/nginx:1.2@sha256:{h}")
+    );
     // Written out in Name() form, order kept.
     assert_eq!(
         lock.to_yaml(),
@@ -297,7 +370,10 @@ kind: ImagesLock
     );
     // What imgpkg writes, imgpkg (and this parser) reads back the same.
     let again = ImagesLock::parse(out.as_bytes(), "out.yml").unwrap();
-    assert_eq!(again.images[0].annotations_sorted(), img.annotations_sorted());
+    assert_eq!(
+        again.images[0].annotations_sorted(),
+        img.annotations_sorted()
+    );
     assert_eq!(again.to_yaml(), out);
 }
 
@@ -308,7 +384,11 @@ fn scalars_are_read_as_go_yaml_v2_and_sigs_yaml_read_them() {
         "{HEADER}images:\n- image: a.io/xy@sha256:{h}\n  annotations:\n    a: yes\n    b: 1.0\n    c: 0123\n    d: ~\n    e: 2024-01-02\n    f: 1e3\n    g: 0x10\n    h:\n    i: !!str 12\n    1: one\n    true: t\n"
     );
     let lock = ImagesLock::parse(doc.as_bytes(), "images.yml").unwrap();
-    let got: Vec<(&str, &str)> = lock.images[0].annotations.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let got: Vec<(&str, &str)> = lock.images[0]
+        .annotations
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -329,7 +409,13 @@ fn scalars_are_read_as_go_yaml_v2_and_sigs_yaml_read_them() {
     let bundle = format!(
         "apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: BundleLock\nbundle:\n  image: a.io/bb@sha256:{h}\n  tag: 1.0\n"
     );
-    assert_eq!(BundleLock::parse(bundle.as_bytes(), "b.yml").unwrap().tag.as_deref(), Some("1"));
+    assert_eq!(
+        BundleLock::parse(bundle.as_bytes(), "b.yml")
+            .unwrap()
+            .tag
+            .as_deref(),
+        Some("1")
+    );
 }
 
 #[test]
@@ -343,7 +429,7 @@ fn accepted_variants() {
         format!("{HEADER}images: []\n"),
         format!("{HEADER}images:\n"),
         format!("# comment\n{HEADER}...\n"),
-        format!("{{apiVersion: imgpkg.carvel.dev/v1alpha1, kind: ImagesLock}}"),
+        "{apiVersion: imgpkg.carvel.dev/v1alpha1, kind: ImagesLock}".to_string(),
         // Only the first document counts, as in go-yaml.
         format!("{HEADER}---\nkind: Other\n---\n[not, a, lock"),
         // Go's JSON decoder matches field names case-insensitively.
@@ -351,16 +437,23 @@ fn accepted_variants() {
         HEADER.replace('\n', "\r\n"),
         format!("\u{feff}{HEADER}"),
     ] {
-        let lock = ImagesLock::parse(doc.as_bytes(), "images.yml").unwrap_or_else(|e| panic!("{doc:?}: {e}"));
+        let lock = ImagesLock::parse(doc.as_bytes(), "images.yml")
+            .unwrap_or_else(|e| panic!("{doc:?}: {e}"));
         assert_eq!(lock, empty, "{doc:?}");
     }
-    assert_eq!(empty.to_yaml(), "---\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\n");
+    assert_eq!(
+        empty.to_yaml(),
+        "---\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\n"
+    );
 
     // UTF-16 with a byte-order mark, as go-yaml's reader accepts.
     let doc = format!("{HEADER}images:\n- image: a.io/xy@sha256:{h}\n");
     let mut utf16 = vec![0xFF, 0xFE];
     utf16.extend(doc.encode_utf16().flat_map(u16::to_le_bytes));
-    assert_eq!(ImagesLock::parse(&utf16, "u16.yml").unwrap().images.len(), 1);
+    assert_eq!(
+        ImagesLock::parse(&utf16, "u16.yml").unwrap().images.len(),
+        1
+    );
 
     // Anchors and merge keys are YAML, and imgpkg takes them.
     let doc = format!(
@@ -374,7 +467,10 @@ fn accepted_variants() {
     // one as a duplicate.
     let doc = format!("{HEADER}images:\n- &first\n  image: a.io/xy@sha256:{h}\n- <<: *first\n  image: c.io/xy@sha256:{h}\n");
     let err = ImagesLock::parse(doc.as_bytes(), "images.yml").unwrap_err();
-    assert!(err.message().ends_with("key \"image\" already set in map"), "{err}");
+    assert!(
+        err.message().ends_with("key \"image\" already set in map"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -391,10 +487,17 @@ fn relocation_keeps_annotations_and_order() {
     assert!(yml.contains("  image: registry.corp/airgap/bundle@sha256:4c8b"));
     let again = ImagesLock::parse(yml.as_bytes(), "x").unwrap();
     assert_eq!(again.images[0].image, moved.images[0].image);
-    assert_eq!(again.images[0].annotations_sorted(), moved.images[0].annotations_sorted());
+    assert_eq!(
+        again.images[0].annotations_sorted(),
+        moved.images[0].annotations_sorted()
+    );
     // A truncated multi-byte character at the end of the input.
     let err = ImagesLock::parse(b"apiVersion: caf\xe9\n", "x").unwrap_err();
-    assert!(err.message().ends_with("yaml: incomplete UTF-8 octet sequence"), "{err}");
+    assert!(
+        err.message()
+            .ends_with("yaml: incomplete UTF-8 octet sequence"),
+        "{err}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -403,7 +506,9 @@ fn relocation_keeps_annotations_and_order() {
 #[test]
 fn refuses_unknown_top_level_key() {
     // imgpkg's own unit test document.
-    let err = images_err("\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nanother-key: invalid\n");
+    let err = images_err(
+        "\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nanother-key: invalid\n",
+    );
     assert_eq!(err.kind(), LockErrorKind::Schema);
     assert_eq!(
         err.message(),
@@ -415,22 +520,36 @@ fn refuses_unknown_top_level_key() {
         err.to_string(),
         "Unmarshaling images lock: error unmarshaling JSON: while decoding JSON: json: unknown field \"another-key\" (images.yml, line 4: ImagesLock has only apiVersion, kind, images)"
     );
-    let err = BundleLock::parse(b"\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: BundleLock\nanother-key: invalid\n", "b.yml").unwrap_err();
+    let err = BundleLock::parse(
+        b"\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: BundleLock\nanother-key: invalid\n",
+        "b.yml",
+    )
+    .unwrap_err();
     assert!(err.message().starts_with("Unmarshaling bundle lock: "));
     assert!(err.message().contains("unknown field \"another-key\""));
 }
 
 #[test]
 fn refuses_unknown_key_in_an_image_entry() {
-    let err = images_err(&format!("{HEADER}images:\n- image: nginx@{APP1}\n  digest: {APP1}\n"));
-    assert!(err.message().ends_with("json: unknown field \"digest\""), "{err}");
+    let err = images_err(&format!(
+        "{HEADER}images:\n- image: nginx@{APP1}\n  digest: {APP1}\n"
+    ));
+    assert!(
+        err.message().ends_with("json: unknown field \"digest\""),
+        "{err}"
+    );
     assert_eq!(err.line(), Some(5));
 }
 
 #[test]
 fn refuses_legacy_kbld_spec_images_form() {
-    let err = images_err(&format!("{HEADER}spec:\n  images:\n  - image: nginx@{APP1}\n"));
-    assert!(err.message().ends_with("json: unknown field \"spec\""), "{err}");
+    let err = images_err(&format!(
+        "{HEADER}spec:\n  images:\n  - image: nginx@{APP1}\n"
+    ));
+    assert!(
+        err.message().ends_with("json: unknown field \"spec\""),
+        "{err}"
+    );
     assert_eq!(err.line(), Some(3));
 }
 
@@ -438,7 +557,10 @@ fn refuses_legacy_kbld_spec_images_form() {
 fn refuses_wrong_kind() {
     let err = images_err("apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: BundleLock\n");
     assert_eq!(err.kind(), LockErrorKind::Validation);
-    assert_eq!(err.message(), "Validating images lock: Validating kind: Unknown kind (known: ImagesLock)");
+    assert_eq!(
+        err.message(),
+        "Validating images lock: Validating kind: Unknown kind (known: ImagesLock)"
+    );
     assert_eq!(err.line(), Some(2));
     assert_eq!(err.detail(), Some("got kind 'BundleLock'"));
     let err = images_err("apiVersion: imgpkg.carvel.dev/v1alpha1\n");
@@ -455,14 +577,21 @@ fn refuses_wrong_api_version() {
     assert_eq!(err.line(), Some(1));
     // The legacy kbld document is refused on its apiVersion.
     let err = images_err("apiVersion: kbld.k14s.io/v1alpha1\nkind: Config\n");
-    assert!(err.message().ends_with("Unknown version (known: imgpkg.carvel.dev/v1alpha1)"));
+    assert!(err
+        .message()
+        .ends_with("Unknown version (known: imgpkg.carvel.dev/v1alpha1)"));
 }
 
 #[test]
 fn refuses_tag_references() {
     // imgpkg's own unit test.
-    let err = images_err("\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: nginx:v1\n");
-    assert_eq!(err.message(), "Validating images lock: Expected ref to be in digest form, got 'nginx:v1'");
+    let err = images_err(
+        "\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: nginx:v1\n",
+    );
+    assert_eq!(
+        err.message(),
+        "Validating images lock: Expected ref to be in digest form, got 'nginx:v1'"
+    );
     assert_eq!(err.line(), Some(5));
     assert_eq!(
         err.to_string(),
@@ -492,11 +621,17 @@ fn refuses_invalid_digests() {
 #[test]
 fn refuses_an_entry_without_image() {
     let err = images_err(&format!("{HEADER}images:\n- annotations:\n    a: b\n"));
-    assert_eq!(err.message(), "Validating images lock: Expected ref to be in digest form, got ''");
+    assert_eq!(
+        err.message(),
+        "Validating images lock: Expected ref to be in digest form, got ''"
+    );
     assert_eq!(err.line(), Some(4));
     assert_eq!(err.detail(), Some("the image is missing"));
     let err = images_err(&format!("{HEADER}images:\n- null\n"));
-    assert_eq!(err.message(), "Validating images lock: Expected ref to be in digest form, got ''");
+    assert_eq!(
+        err.message(),
+        "Validating images lock: Expected ref to be in digest form, got ''"
+    );
 }
 
 #[test]
@@ -512,7 +647,11 @@ fn refuses_images_that_is_not_a_list() {
     let err = images_err(&format!("{HEADER}images:\n- nginx@{APP1}\n"));
     assert!(err.message().ends_with("cannot unmarshal string into Go struct field ImagesLock.images of type lockconfig.ImageRef"));
     let err = images_err("- a\n- b\n");
-    assert!(err.message().ends_with("json: cannot unmarshal array into Go value of type lockconfig.ImagesLock"), "{err}");
+    assert!(
+        err.message()
+            .ends_with("json: cannot unmarshal array into Go value of type lockconfig.ImagesLock"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -525,15 +664,25 @@ fn refuses_non_string_annotations() {
     );
     assert_eq!(err.line(), Some(6));
     let err = images_err(&format!("{base}    a: [1, 2]\n"));
-    assert!(err.message().ends_with("cannot unmarshal array into Go struct field ImageRef.images.annotations of type string"));
-    let err = images_err(&format!("{HEADER}images:\n- image: nginx@{APP1}\n  annotations: [a, b]\n"));
+    assert!(err.message().ends_with(
+        "cannot unmarshal array into Go struct field ImageRef.images.annotations of type string"
+    ));
+    let err = images_err(&format!(
+        "{HEADER}images:\n- image: nginx@{APP1}\n  annotations: [a, b]\n"
+    ));
     assert!(err.message().ends_with(
         "cannot unmarshal array into Go struct field ImageRef.images.annotations of type map[string]string"
     ));
     let err = images_err(&format!("{base}    ~: null-key\n"));
-    assert!(err.message().contains("error converting YAML to JSON: unsupported map key of type"), "{err}");
+    assert!(
+        err.message()
+            .contains("error converting YAML to JSON: unsupported map key of type"),
+        "{err}"
+    );
     let err = images_err(&format!("{HEADER}images:\n- image: [nginx@{APP1}]\n"));
-    assert!(err.message().ends_with("cannot unmarshal array into Go struct field ImageRef.images.image of type string"));
+    assert!(err.message().ends_with(
+        "cannot unmarshal array into Go struct field ImageRef.images.image of type string"
+    ));
 }
 
 #[test]
@@ -545,8 +694,14 @@ fn refuses_duplicate_keys() {
         "Unmarshaling images lock: error converting YAML to JSON: yaml: unmarshal errors:\n  line 3: key \"kind\" already set in map"
     );
     assert_eq!(err.line(), Some(3));
-    let err = images_err(&format!("{HEADER}images:\n- image: nginx@{APP1}\n  annotations:\n    a: 1\n    a: 2\n"));
-    assert!(err.message().ends_with("line 7: key \"a\" already set in map"), "{err}");
+    let err = images_err(&format!(
+        "{HEADER}images:\n- image: nginx@{APP1}\n  annotations:\n    a: 1\n    a: 2\n"
+    ));
+    assert!(
+        err.message()
+            .ends_with("line 7: key \"a\" already set in map"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -565,7 +720,9 @@ fn refuses_non_utf8_and_control_characters() {
     let err = ImagesLock::parse(b"apiVersion: \x80\n", "x").unwrap_err();
     assert!(err.message().ends_with("yaml: invalid leading UTF-8 octet"));
     let err = images_err("apiVersion: a\u{1}b\n");
-    assert!(err.message().ends_with("yaml: control characters are not allowed"));
+    assert!(err
+        .message()
+        .ends_with("yaml: control characters are not allowed"));
     assert_eq!(err.line(), Some(1));
 }
 
@@ -582,7 +739,9 @@ fn refuses_what_is_not_yaml() {
         let err = images_err(doc);
         assert_eq!(err.kind(), LockErrorKind::Syntax, "{doc:?}: {err}");
         assert!(
-            err.message().starts_with("Unmarshaling images lock: error converting YAML to JSON: yaml: line "),
+            err.message().starts_with(
+                "Unmarshaling images lock: error converting YAML to JSON: yaml: line "
+            ),
             "{doc:?}: {err}"
         );
         if line.is_some() {
@@ -608,13 +767,28 @@ fn refuses_empty_documents_as_imgpkg_does() {
 #[test]
 fn refuses_bundle_lock_without_digest() {
     // imgpkg's own unit test.
-    let doc = "\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: BundleLock\nbundle:\n  image: nginx:v1\n";
+    let doc =
+        "\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: BundleLock\nbundle:\n  image: nginx:v1\n";
     let err = BundleLock::parse(doc.as_bytes(), "bundle.yml").unwrap_err();
-    assert_eq!(err.message(), "Validating bundle lock: Expected ref to be in digest form, got 'nginx:v1'");
+    assert_eq!(
+        err.message(),
+        "Validating bundle lock: Expected ref to be in digest form, got 'nginx:v1'"
+    );
     assert_eq!(err.line(), Some(5));
-    let err = BundleLock::parse(b"apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: BundleLock\n", "b").unwrap_err();
-    assert_eq!(err.message(), "Validating bundle lock: Expected ref to be in digest form, got ''");
-    let err = BundleLock::parse(b"apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: BundleLock\nbundle: x\n", "b").unwrap_err();
+    let err = BundleLock::parse(
+        b"apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: BundleLock\n",
+        "b",
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.message(),
+        "Validating bundle lock: Expected ref to be in digest form, got ''"
+    );
+    let err = BundleLock::parse(
+        b"apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: BundleLock\nbundle: x\n",
+        "b",
+    )
+    .unwrap_err();
     assert!(err.message().ends_with(
         "json: cannot unmarshal string into Go struct field BundleLock.bundle of type lockconfig.BundleRef"
     ));
@@ -622,16 +796,24 @@ fn refuses_bundle_lock_without_digest() {
 
 #[test]
 fn copy_lock_tries_bundle_then_images() {
-    let err = parse_lock_file(b"apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: Something\n", "lock.yml").unwrap_err();
+    let err = parse_lock_file(
+        b"apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: Something\n",
+        "lock.yml",
+    )
+    .unwrap_err();
     assert_eq!(
         err.message(),
         "Trying to read bundle or images lock file: Validating images lock: Validating kind: Unknown kind (known: ImagesLock)"
     );
     assert_eq!(err.file(), "lock.yml");
     let doc = format!("apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: BundleLock\nbundle:\n  image: a.io/bb@{BUNDLE}\n");
-    assert!(matches!(parse_lock_file(doc.as_bytes(), "l").unwrap(), LockFile::Bundle(_)));
+    assert!(matches!(
+        parse_lock_file(doc.as_bytes(), "l").unwrap(),
+        LockFile::Bundle(_)
+    ));
     // A BundleLock with a bad image falls through to the ImagesLock error.
-    let err = parse_lock_file(doc.replace(&format!("@{BUNDLE}"), ":v1").as_bytes(), "l").unwrap_err();
+    let err =
+        parse_lock_file(doc.replace(&format!("@{BUNDLE}"), ":v1").as_bytes(), "l").unwrap_err();
     assert_eq!(
         err.message(),
         "Trying to read bundle or images lock file: Unmarshaling images lock: error unmarshaling JSON: while decoding JSON: json: unknown field \"bundle\""
@@ -642,7 +824,11 @@ fn copy_lock_tries_bundle_then_images() {
 fn refuses_self_referencing_anchors() {
     let err = images_err("a: &a [*a]\n");
     assert_eq!(err.kind(), LockErrorKind::Yaml);
-    assert!(err.message().ends_with("yaml: anchor 'a' value contains itself"), "{err}");
+    assert!(
+        err.message()
+            .ends_with("yaml: anchor 'a' value contains itself"),
+        "{err}"
+    );
 }
 
 #[test]

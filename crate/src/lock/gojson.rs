@@ -220,7 +220,12 @@ fn to_json(v: &Spanned, target: Option<Ty>) -> Result<JNode, GoError> {
                 Some(Ty::Slice(s)) => Some(s.elem),
                 _ => None,
             };
-            J::Arr(items.iter().map(|item| to_json(item, elem)).collect::<Result<_, _>>()?)
+            J::Arr(
+                items
+                    .iter()
+                    .map(|item| to_json(item, elem))
+                    .collect::<Result<_, _>>()?,
+            )
         }
         scalar => {
             let to_string = matches!(target, Some(Ty::Str));
@@ -253,7 +258,9 @@ fn check_marshalable(node: &JNode) -> Result<(), GoError> {
             detail: Some("JSON has no NaN or infinity".into()),
         }),
         J::Arr(items) => items.iter().try_for_each(check_marshalable),
-        J::Obj(entries) => sorted(entries).into_iter().try_for_each(|(_, _, n)| check_marshalable(n)),
+        J::Obj(entries) => sorted(entries)
+            .into_iter()
+            .try_for_each(|(_, _, n)| check_marshalable(n)),
         _ => Ok(()),
     }
 }
@@ -282,7 +289,11 @@ impl Ctx {
                 self.path.join("."),
                 ty.go_type()
             ),
-            _ => format!("json: cannot unmarshal {} into Go value of type {}", node.j.kind(), ty.go_type()),
+            _ => format!(
+                "json: cannot unmarshal {} into Go value of type {}",
+                node.j.kind(),
+                ty.go_type()
+            ),
         };
         let expected = match ty {
             Ty::Str => "a string",
@@ -343,7 +354,12 @@ impl Ctx {
         }
     }
 
-    fn object(&mut self, st: &'static StructTy, entries: &[(String, usize, JNode)], prev: Option<Decoded>) -> Result<Decoded, GoError> {
+    fn object(
+        &mut self,
+        st: &'static StructTy,
+        entries: &[(String, usize, JNode)],
+        prev: Option<Decoded>,
+    ) -> Result<Decoded, GoError> {
         let mut slots = match prev {
             Some(Decoded::Struct(slots)) => slots,
             _ => vec![None; st.fields.len()],
@@ -353,12 +369,19 @@ impl Ctx {
                 if self.strict {
                     return Err(GoError {
                         phase: Phase::Json,
-                        message: format!("json: unknown field {}", crate::yaml::resolve::go_quote(key)),
+                        message: format!(
+                            "json: unknown field {}",
+                            crate::yaml::resolve::go_quote(key)
+                        ),
                         line: Some(*key_line),
                         detail: Some(format!(
                             "{} has only {}",
                             st.name,
-                            st.fields.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                            st.fields
+                                .iter()
+                                .map(|(n, _)| *n)
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         )),
                     });
                 }

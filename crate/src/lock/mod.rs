@@ -43,7 +43,11 @@ static IMAGE_REFS: SliceTy = SliceTy {
 static IMAGES_LOCK: StructTy = StructTy {
     name: "ImagesLock",
     go_type: "lockconfig.ImagesLock",
-    fields: &[("apiVersion", Ty::Str), ("kind", Ty::Str), ("images", Ty::Slice(&IMAGE_REFS))],
+    fields: &[
+        ("apiVersion", Ty::Str),
+        ("kind", Ty::Str),
+        ("images", Ty::Slice(&IMAGE_REFS)),
+    ],
 };
 static BUNDLE_REF: StructTy = StructTy {
     name: "BundleRef",
@@ -53,7 +57,11 @@ static BUNDLE_REF: StructTy = StructTy {
 static BUNDLE_LOCK: StructTy = StructTy {
     name: "BundleLock",
     go_type: "lockconfig.BundleLock",
-    fields: &[("apiVersion", Ty::Str), ("kind", Ty::Str), ("bundle", Ty::Struct(&BUNDLE_REF))],
+    fields: &[
+        ("apiVersion", Ty::Str),
+        ("kind", Ty::Str),
+        ("bundle", Ty::Struct(&BUNDLE_REF)),
+    ],
 };
 static IMAGE_LOCATION: StructTy = StructTy {
     name: "ImageLocation",
@@ -67,7 +75,11 @@ static IMAGE_LOCATION_LIST: SliceTy = SliceTy {
 static IMAGE_LOCATIONS_CONFIG: StructTy = StructTy {
     name: "ImageLocationsConfig",
     go_type: "bundle.ImageLocationsConfig",
-    fields: &[("apiVersion", Ty::Str), ("kind", Ty::Str), ("images", Ty::Slice(&IMAGE_LOCATION_LIST))],
+    fields: &[
+        ("apiVersion", Ty::Str),
+        ("kind", Ty::Str),
+        ("images", Ty::Slice(&IMAGE_LOCATION_LIST)),
+    ],
 };
 
 /// What went wrong, roughly.
@@ -205,7 +217,14 @@ fn string_slot(slot: Option<&(Decoded, usize)>) -> (String, Option<usize>) {
 }
 
 impl DocSpec {
-    fn error(&self, kind: LockErrorKind, message: String, file: &str, line: Option<usize>, detail: Option<String>) -> LockError {
+    fn error(
+        &self,
+        kind: LockErrorKind,
+        message: String,
+        file: &str,
+        line: Option<usize>,
+        detail: Option<String>,
+    ) -> LockError {
         LockError {
             kind,
             message,
@@ -218,39 +237,56 @@ impl DocSpec {
     /// Steps 1 (strict YAML → JSON → struct) and 2–3 (`apiVersion`, `kind`).
     fn read(&self, bytes: &[u8], file: &str) -> Result<Fields, LockError> {
         let unmarshal = |kind, message: String, line, detail| {
-            self.error(kind, message, file, line, detail).wrap(self.unmarshal_prefix)
+            self.error(kind, message, file, line, detail)
+                .wrap(self.unmarshal_prefix)
         };
-        let root = yaml::decode_first_document(bytes, self.strict, &Limits::default()).map_err(|e| {
-            let kind = match e {
-                YamlError::TooLarge { .. } => LockErrorKind::TooLarge,
-                YamlError::Encoding { .. } => LockErrorKind::Encoding,
-                YamlError::Syntax { .. } => LockErrorKind::Syntax,
-                YamlError::Decode { .. } => LockErrorKind::Yaml,
-            };
-            let message = match e {
-                YamlError::TooLarge { .. } => e.message(),
-                _ => format!("error converting YAML to JSON: {}", e.message()),
-            };
-            unmarshal(kind, message, e.line(), None)
-        })?;
-        let empty_document = root.as_ref().is_none_or(|r| matches!(r.data, yaml::Data::Null));
-        let decoded = decode(root.as_ref(), Ty::Struct(self.ty), self.strict).map_err(|e: GoError| {
-            let message = match e.phase {
-                Phase::ToJson => format!("error converting YAML to JSON: {}", e.message),
-                Phase::Json => format!("error unmarshaling JSON: while decoding JSON: {}", e.message),
-            };
-            unmarshal(LockErrorKind::Schema, message, e.line, e.detail)
-        })?;
+        let root =
+            yaml::decode_first_document(bytes, self.strict, &Limits::default()).map_err(|e| {
+                let kind = match e {
+                    YamlError::TooLarge { .. } => LockErrorKind::TooLarge,
+                    YamlError::Encoding { .. } => LockErrorKind::Encoding,
+                    YamlError::Syntax { .. } => LockErrorKind::Syntax,
+                    YamlError::Decode { .. } => LockErrorKind::Yaml,
+                };
+                let message = match e {
+                    YamlError::TooLarge { .. } => e.message(),
+                    _ => format!("error converting YAML to JSON: {}", e.message()),
+                };
+                unmarshal(kind, message, e.line(), None)
+            })?;
+        let empty_document = root
+            .as_ref()
+            .is_none_or(|r| matches!(r.data, yaml::Data::Null));
+        let decoded =
+            decode(root.as_ref(), Ty::Struct(self.ty), self.strict).map_err(|e: GoError| {
+                let message = match e.phase {
+                    Phase::ToJson => format!("error converting YAML to JSON: {}", e.message),
+                    Phase::Json => format!(
+                        "error unmarshaling JSON: while decoding JSON: {}",
+                        e.message
+                    ),
+                };
+                unmarshal(LockErrorKind::Schema, message, e.line, e.detail)
+            })?;
         let slots = match decoded {
             Decoded::Struct(slots) => slots,
             _ => vec![None; self.ty.fields.len()],
         };
-        let fields = Fields { slots, empty_document };
+        let fields = Fields {
+            slots,
+            empty_document,
+        };
         self.check_header(&fields, file)?;
         Ok(fields)
     }
 
-    fn validation_error(&self, message: String, file: &str, line: Option<usize>, detail: Option<String>) -> LockError {
+    fn validation_error(
+        &self,
+        message: String,
+        file: &str,
+        line: Option<usize>,
+        detail: Option<String>,
+    ) -> LockError {
         let err = self.error(LockErrorKind::Validation, message, file, line, detail);
         match self.validate_prefix {
             Some(prefix) => err.wrap(prefix),
@@ -291,7 +327,12 @@ impl DocSpec {
 
     /// Step 4: `regname.NewDigest`, failing as `Expected ref to be in digest
     /// form, got '…'`.
-    fn digest_ref(&self, image: &str, file: &str, line: Option<usize>) -> Result<Reference, LockError> {
+    fn digest_ref(
+        &self,
+        image: &str,
+        file: &str,
+        line: Option<usize>,
+    ) -> Result<Reference, LockError> {
         Reference::parse_digest(image).map_err(|e: ReferenceError| {
             let detail = if image.is_empty() {
                 "the image is missing".to_string()
@@ -344,7 +385,11 @@ impl LockedImage {
 
     /// The value of annotation `key`.
     pub fn annotation(&self, key: &str) -> Option<&str> {
-        self.annotations.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.annotations
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Annotations in the order imgpkg writes them (go-yaml's key order),
@@ -400,7 +445,10 @@ impl ImagesLock {
                 let (original, line) = string_slot(slots.first().and_then(Option::as_ref));
                 let reference = spec.digest_ref(&original, file, line.or(Some(*entry_line)))?;
                 let annotations = match slots.get(1).and_then(Option::as_ref) {
-                    Some((Decoded::Map(entries), _)) => entries.iter().map(|(k, v, _)| (k.clone(), v.clone())).collect(),
+                    Some((Decoded::Map(entries), _)) => entries
+                        .iter()
+                        .map(|(k, v, _)| (k.clone(), v.clone()))
+                        .collect(),
                     _ => Vec::new(),
                 };
                 images.push(LockedImage {
@@ -536,7 +584,10 @@ impl ImageLocations {
                     _ => &[],
                 };
                 let (image, _) = string_slot(slots.first().and_then(Option::as_ref));
-                let is_bundle = matches!(slots.get(1).and_then(Option::as_ref), Some((Decoded::Bool(true), _)));
+                let is_bundle = matches!(
+                    slots.get(1).and_then(Option::as_ref),
+                    Some((Decoded::Bool(true), _))
+                );
                 images.push(ImageLocation { image, is_bundle });
             }
         }
@@ -616,4 +667,3 @@ pub fn parse_lock_file(bytes: &[u8], file: &str) -> Result<LockFile, LockError> 
 pub fn relocated_images_yml(lock: &ImagesLock, bundle_repo: &Repository) -> String {
     lock.relocated_to(bundle_repo).to_yaml()
 }
-
