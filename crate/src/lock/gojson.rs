@@ -173,7 +173,11 @@ fn equal_fold(name: &str, key: &str) -> bool {
 fn to_json(v: &Spanned, target: Option<Ty>) -> Result<JNode, GoError> {
     let j = match &v.data {
         Data::Map(entries) => {
-            let mut out: Vec<(String, usize, JNode)> = Vec::with_capacity(entries.len());
+            // A later key that stringifies like an earlier one replaces it
+            // (Go assigns both into one map[string]interface{}).
+            let mut out: Vec<Option<(String, usize, JNode)>> = Vec::with_capacity(entries.len());
+            let mut index: std::collections::HashMap<String, usize> =
+                std::collections::HashMap::new();
             for (k, val) in entries {
                 let key = match &k.data {
                     Data::Str(s) => s.clone(),
@@ -208,12 +212,12 @@ fn to_json(v: &Spanned, target: Option<Ty>) -> Result<JNode, GoError> {
                     _ => None,
                 };
                 let node = to_json(val, child_target)?;
-                if let Some(pos) = out.iter().position(|(existing, _, _)| *existing == key) {
-                    out.remove(pos);
+                if let Some(pos) = index.insert(key.clone(), out.len()) {
+                    out[pos] = None;
                 }
-                out.push((key, k.line, node));
+                out.push(Some((key, k.line, node)));
             }
-            J::Obj(out)
+            J::Obj(out.into_iter().flatten().collect())
         }
         Data::Seq(items) => {
             let elem = match target {

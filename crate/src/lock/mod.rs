@@ -395,12 +395,12 @@ impl LockedImage {
     /// Annotations in the order imgpkg writes them (go-yaml's key order),
     /// one per key (the last one written wins).
     pub fn annotations_sorted(&self) -> Vec<(&str, &str)> {
-        let mut out: Vec<(&str, &str)> = Vec::new();
+        let mut last: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
         for (k, v) in &self.annotations {
-            out.retain(|(existing, _)| existing != k);
-            out.push((k, v));
+            last.insert(k, v);
         }
-        out.sort_by(|a, b| yaml::key_order(a.0, b.0));
+        let mut out: Vec<(&str, &str)> = last.into_iter().collect();
+        out.sort_by(|a, b| yaml::key_order(a.0, b.0).then_with(|| a.0.cmp(b.0)));
         out
     }
 
@@ -597,7 +597,7 @@ impl ImageLocations {
     /// The entries imgpkg writes: one per digest (the first one seen wins,
     /// as in `Bundle.NoteCopy`), sorted by `image`.
     pub fn normalized(&self) -> Vec<ImageLocation> {
-        let mut seen: Vec<String> = Vec::new();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut out: Vec<ImageLocation> = Vec::new();
         for loc in &self.images {
             // imgpkg keys on the digest of the image (`DigestStr()`).
@@ -605,11 +605,9 @@ impl ImageLocations {
                 Some((_, digest)) => digest.to_string(),
                 None => loc.image.clone(),
             };
-            if seen.contains(&key) {
-                continue;
+            if seen.insert(key) {
+                out.push(loc.clone());
             }
-            seen.push(key);
-            out.push(loc.clone());
         }
         out.sort_by(|a, b| a.image.cmp(&b.image));
         out

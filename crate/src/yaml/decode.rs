@@ -35,7 +35,7 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_input_bytes: 16 * 1024 * 1024,
-            max_nodes: 1_000_000,
+            max_nodes: 500_000,
             max_depth: 100,
             max_alias_nodes: 100_000,
             max_alias_bytes: 16 * 1024 * 1024,
@@ -93,18 +93,38 @@ impl Data {
         }
     }
 
-    /// Go map-key equality for `map[interface{}]interface{}`.
-    fn same_key(&self, other: &Data) -> bool {
-        match (self, other) {
-            (Data::Null, Data::Null) => true,
-            (Data::Bool(a), Data::Bool(b)) => a == b,
-            (Data::Int(a), Data::Int(b)) => a == b,
-            (Data::Uint(a), Data::Uint(b)) => a == b,
-            (Data::Float(a), Data::Float(b)) => a == b,
-            (Data::Str(a), Data::Str(b)) => a == b,
-            _ => false,
-        }
+    /// Go map-key identity in a `map[interface{}]interface{}`: equal when
+    /// the dynamic types and values are equal (`0.0 == -0.0`, NaN is never
+    /// equal to anything). `None` for keys that never collide.
+    fn key_id(&self) -> Option<KeyId> {
+        Some(match self {
+            Data::Null => KeyId::Null,
+            Data::Bool(b) => KeyId::Bool(*b),
+            Data::Int(i) => KeyId::Int(*i),
+            Data::Uint(u) => KeyId::Uint(*u),
+            Data::Float(f) if f.is_nan() => return None,
+            Data::Float(f) => KeyId::Float(if *f == 0.0 { 0 } else { f.to_bits() }),
+            Data::Str(s) => KeyId::Str(s.clone()),
+            Data::Seq(_) | Data::Map(_) => return None,
+        })
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum KeyId {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    Float(u64),
+    Str(String),
+}
+
+/// A mapping being decoded, with an index of its keys.
+#[derive(Default)]
+struct MapBuilder {
+    entries: Vec<(Spanned, Spanned)>,
+    index: HashMap<KeyId, usize>,
 }
 
 /// Why a document could not be read. `message()` is go-yaml-style text
@@ -587,9 +607,9 @@ impl Decoder<'_> {
                 if depth >= self.limits.max_depth {
                     return Err(depth_error(self.limits, line));
                 }
-                let mut out = Vec::new();
+                let mut out = MapBuilder::default();
                 self.mapping_into(idx, &mut out, depth + 1)?;
-                Data::Map(out)
+                Data::Map(out.entries)
             }
         };
         Ok(Spanned { data, line })
@@ -621,7 +641,7 @@ impl Decoder<'_> {
     fn mapping_into(
         &mut self,
         idx: usize,
-        out: &mut Vec<(Spanned, Spanned)>,
+        out: &mut MapBuilder,
         depth: usize,
     ) -> Result<(), YamlError> {
         let NodeKind::Map(children) = &self.node(idx).kind else {
@@ -648,8 +668,9 @@ impl Decoder<'_> {
         Ok(())
     }
 
-    fn set_map_index(&mut self, out: &mut Vec<(Spanned, Spanned)>, key: Spanned, value: Spanned) {
-        if let Some(existing) = out.iter_mut().find(|(k, _)| k.data.same_key(&key.data)) {
+    fn set_map_index(&mut self, out: &mut MapBuilder, key: Spanned, value: Spanned) {
+        let id = key.data.key_id();
+        if let Some(&pos) = id.as_ref().and_then(|id| out.index.get(id)) {
             if self.strict {
                 self.terrors.push((
                     value.line,
@@ -660,11 +681,14 @@ impl Decoder<'_> {
                     ),
                 ));
             } else {
-                existing.1 = value;
+                out.entries[pos].1 = value;
             }
             return;
         }
-        out.push((key, value));
+        if let Some(id) = id {
+            out.index.insert(id, out.entries.len());
+        }
+        out.entries.push((key, value));
     }
 
     fn is_merge(&self, idx: usize) -> bool {
@@ -680,12 +704,7 @@ impl Decoder<'_> {
     }
 
     /// go-yaml `decoder.merge`.
-    fn merge(
-        &mut self,
-        idx: usize,
-        out: &mut Vec<(Spanned, Spanned)>,
-        depth: usize,
-    ) -> Result<(), YamlError> {
+    fn merge(&mut self, idx: usize, out: &mut MapBuilder, depth: usize) -> Result<(), YamlError> {
         let line = self.node(idx).line;
         let want_map = || {
             decode_error(
@@ -727,7 +746,7 @@ impl Decoder<'_> {
     fn merge_map(
         &mut self,
         idx: usize,
-        out: &mut Vec<(Spanned, Spanned)>,
+        out: &mut MapBuilder,
         depth: usize,
     ) -> Result<(), YamlError> {
         self.count(idx)?;
