@@ -148,7 +148,7 @@ impl Builder<'_> {
         platform: Option<crate::manifest::Platform>,
     ) -> NodeId {
         let problems = &mut self.set.problems;
-        let source = first_ref(problems, &d.refs, "an image");
+        let source = first_ref(problems, d.refs(), "an image");
         let subject = Self::subject(&source, &d.manifest.digest);
         let digest = parse_digest(problems, &subject, "Manifest.Digest", &d.manifest.digest);
         let config_digest = parse_digest(problems, &subject, "Config.Digest", &d.config.digest);
@@ -162,7 +162,7 @@ impl Builder<'_> {
         };
         let config_raw = Arc::new(d.config.raw.as_bytes().to_vec());
         let config = match ConfigFile::parse(config_raw.to_vec()) {
-            Ok(c) => Some(c),
+            Ok(c) => Some(Box::new(c)),
             Err(e) => {
                 problems.push(Problem::new(&subject, format!("Config.Raw: {e}")));
                 None
@@ -170,7 +170,12 @@ impl Builder<'_> {
         };
         let mut layers = Vec::new();
         for (i, l) in d.layers.iter().flatten().enumerate() {
-            let ld = parse_digest(problems, &subject, &format!("Layers[{i}].Digest"), &l.digest);
+            let ld = parse_digest(
+                problems,
+                &subject,
+                &format!("Layers[{i}].Digest"),
+                &l.digest,
+            );
             let source = match self.entries.get(&ld.tar_entry_name()) {
                 Some(e) if e.kind == EntryKind::Regular || e.kind == EntryKind::Contiguous => {
                     BlobSource::TarEntry {
@@ -212,7 +217,7 @@ impl Builder<'_> {
 
     fn add_index(&mut self, d: &IndexDescriptor, parent: Option<NodeId>) -> NodeId {
         let problems = &mut self.set.problems;
-        let source = first_ref(problems, &d.refs, "an index");
+        let source = first_ref(problems, d.refs(), "an index");
         let subject = Self::subject(&source, &d.digest);
         let digest = parse_digest(problems, &subject, "Digest", &d.digest);
         let raw = Arc::new(d.raw.as_bytes().to_vec());

@@ -38,7 +38,7 @@ pub enum NodeKind {
         config_digest: Digest,
         config_raw: Arc<Vec<u8>>,
         /// Parsed config, if it parses.
-        config: Option<ConfigFile>,
+        config: Option<Box<ConfigFile>>,
         layers: Vec<Layer>,
     },
     Index {

@@ -98,7 +98,10 @@ pub fn tree(set: &ImageSet) -> Tree {
                         digest: l.digest.to_string(),
                         media_type: l.media_type.clone(),
                         size: l.size,
-                        present: matches!(l.source, BlobSource::TarEntry { .. } | BlobSource::Registry { .. }),
+                        present: matches!(
+                            l.source,
+                            BlobSource::TarEntry { .. } | BlobSource::Registry { .. }
+                        ),
                         non_distributable: media_type::is_non_distributable(&l.media_type),
                     })
                     .collect(),
@@ -238,7 +241,11 @@ impl Tree {
         }
         if let Some(b) = self.bundles.iter().find(|b| b.node == id) {
             for f in &b.files {
-                out.push_str(&format!("{pad}  file {} ({})\n", f.path, human_size(f.size)));
+                out.push_str(&format!(
+                    "{pad}  file {} ({})\n",
+                    f.path,
+                    human_size(f.size)
+                ));
             }
             for i in &b.images {
                 if i.node.is_none() {

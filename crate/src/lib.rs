@@ -12,11 +12,18 @@
 //!
 //! Nothing in the format, plan or protocol layers performs IO or reads a clock.
 
+pub mod archive;
 pub mod digest;
 pub mod imagebuild;
+pub mod imageset;
 pub mod imgpkg_tar;
+pub mod inspect;
+pub mod lock;
 pub mod manifest;
 pub mod plan;
+pub mod planner;
 pub mod reference;
 pub mod source;
 pub mod tar;
+pub mod verify;
+pub mod yaml;

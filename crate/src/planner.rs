@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use crate::archive::not_found_in_tar;
 use crate::digest::Digest;
-use crate::imageset::{ImageSet, NodeId, NodeKind};
 use crate::imagebuild;
+use crate::imageset::{ImageSet, NodeId, NodeKind};
 use crate::lock::{self, BundleLock, ImageLocation, ImageLocations, ImagesLock, LockedImage};
 use crate::manifest::{media_type, Manifest};
 use crate::plan::{
@@ -37,7 +37,9 @@ pub struct PlanOptions {
 pub enum PlanError {
     #[error("{}", not_found_in_tar(.0))]
     MissingBlob(String),
-    #[error("bundle {bundle} names image {image} in .imgpkg/images.yml, but it is not in the source")]
+    #[error(
+        "bundle {bundle} names image {image} in .imgpkg/images.yml, but it is not in the source"
+    )]
     MissingBundleImage { bundle: String, image: String },
     #[error("{subject}: {message}")]
     Invalid { subject: String, message: String },
@@ -84,7 +86,11 @@ pub fn default_tag(digest: &Digest) -> String {
 
 /// imgpkg's `--repo-based-tags` upload tag (`RepoBasedTagGenerator`).
 pub fn repo_based_tag(orig_ref: &str, source: &str, digest: &Digest) -> String {
-    let from = if orig_ref.is_empty() { source } else { orig_ref };
+    let from = if orig_ref.is_empty() {
+        source
+    } else {
+        orig_ref
+    };
     let repo_path = from.split('@').next().unwrap_or("");
     let joined = repo_path.split('/').skip(1).collect::<Vec<_>>().join("-");
     let clean = |s: &str| -> String {
@@ -364,7 +370,12 @@ impl PlanOutput {
     /// The mapping table: every item, index child and locations image.
     pub fn rows(&self) -> Vec<PlanRow> {
         let mut rows = Vec::new();
-        fn children(m: &PlannedManifest, repo: &Repository, src_repo: &str, rows: &mut Vec<PlanRow>) {
+        fn children(
+            m: &PlannedManifest,
+            repo: &Repository,
+            src_repo: &str,
+            rows: &mut Vec<PlanRow>,
+        ) {
             for c in &m.children {
                 rows.push(PlanRow {
                     kind: ItemKind::IndexChild,
@@ -408,7 +419,11 @@ impl PlanOutput {
         let mut out: Vec<(String, Digest, String)> = Vec::new();
         for item in self.plan.items.iter().chain(&self.plan.locations) {
             for t in &item.tags {
-                out.push((t.clone(), item.manifest.digest, item.manifest.media_type.clone()));
+                out.push((
+                    t.clone(),
+                    item.manifest.digest,
+                    item.manifest.media_type.clone(),
+                ));
             }
         }
         for t in &self.plan.tags {

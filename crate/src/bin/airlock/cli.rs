@@ -104,8 +104,8 @@ pub fn run() -> i32 {
 }
 
 fn open(path: &Path) -> Result<(FileSource, Archive), Failure> {
-    let src = FileSource::open(path)
-        .map_err(|e| Failure(format!("opening {}: {e}", path.display())))?;
+    let src =
+        FileSource::open(path).map_err(|e| Failure(format!("opening {}: {e}", path.display())))?;
     let archive = block_on(Archive::open(&src))
         .map_err(|e| Failure(format!("reading {}: {e}", path.display())))?;
     Ok((src, archive))
@@ -151,9 +151,14 @@ fn verify_cmd(path: &Path, threads: Option<usize>) -> Result<i32, Failure> {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&ci) = order.get(i) else { break };
-                let p = block_on(verify::check_blob(&src, &checks[ci], verify::CHUNK, &mut |n| {
-                    hashed.fetch_add(n, Ordering::Relaxed);
-                }));
+                let p = block_on(verify::check_blob(
+                    &src,
+                    &checks[ci],
+                    verify::CHUNK,
+                    &mut |n| {
+                        hashed.fetch_add(n, Ordering::Relaxed);
+                    },
+                ));
                 if let Some(p) = p {
                     found.lock().unwrap().push(p);
                 }
@@ -211,11 +216,29 @@ fn plan_cmd(a: &PlanArgs) -> Result<i32, Failure> {
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(0);
     }
-    let w_kind = rows.iter().map(|r| r.kind.as_str().len()).max().unwrap_or(4).max(4);
-    let w_src = rows.iter().map(|r| r.source.len()).max().unwrap_or(6).max(6);
-    println!("{:w_kind$}  {:w_src$}  DESTINATION / TAGS", "KIND", "SOURCE");
+    let w_kind = rows
+        .iter()
+        .map(|r| r.kind.as_str().len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let w_src = rows
+        .iter()
+        .map(|r| r.source.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    println!(
+        "{:w_kind$}  {:w_src$}  DESTINATION / TAGS",
+        "KIND", "SOURCE"
+    );
     for r in &rows {
-        println!("{:w_kind$}  {:w_src$}  {}", r.kind.as_str(), r.source, r.destination);
+        println!(
+            "{:w_kind$}  {:w_src$}  {}",
+            r.kind.as_str(),
+            r.source,
+            r.destination
+        );
         for t in &r.tags {
             println!("{:w_kind$}  {:w_src$}    tag {}", "", "", t);
         }
