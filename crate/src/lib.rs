@@ -24,6 +24,7 @@ pub mod plan;
 pub mod planner;
 pub mod reference;
 pub mod source;
+pub mod synth;
 pub mod tar;
 pub mod verify;
 pub mod yaml;
