@@ -32,6 +32,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex};
 
+use crate::archive::MAX_BUNDLE_LAYER;
 use crate::digest::{Digest, Hasher};
 use crate::imagebuild;
 use crate::imgpkg_tar::manifest_json::{
@@ -1760,7 +1761,7 @@ pub const BAD_ARCHIVES: &[(&str, &str)] = &[
     ("index-child-missing", "which is not in manifest.json"),
     ("refs-not-a-digest", "Refs[0] is not a digest reference"),
     ("refs-wrong-digest", "Refs[0] names digest"),
-    ("truncated-layer", "unexpected end of data"),
+    ("truncated-layer", "truncated tar: entry"),
 ];
 
 fn alias_bomb_yml() -> String {
@@ -1776,17 +1777,65 @@ fn alias_bomb_yml() -> String {
     doc
 }
 
-/// A gzip stream that inflates to `len` zero bytes (from ~len/1000 bytes).
-fn gzip_bomb(len: u64) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+/// A gzip stream that inflates to more than `min_len` zero bytes, from
+/// about `min_len / 160` bytes: one fixed-Huffman deflate block of a
+/// literal zero and back-references (length 258, distance 1), written bit
+/// by bit (cheap to make, unlike compressing the zeros).
+fn gzip_bomb(min_len: u64) -> Vec<u8> {
+    struct Bits {
+        out: Vec<u8>,
+        acc: u64,
+        n: u32,
+    }
+    impl Bits {
+        /// `len` bits of `v`, least significant first.
+        fn put(&mut self, v: u64, len: u32) {
+            self.acc |= v << self.n;
+            self.n += len;
+            while self.n >= 8 {
+                self.out.push(self.acc as u8);
+                self.acc >>= 8;
+                self.n -= 8;
+            }
+        }
+        /// A Huffman code, most significant bit first.
+        fn code(&mut self, code: u64, len: u32) {
+            let mut rev = 0;
+            for i in 0..len {
+                rev |= ((code >> i) & 1) << (len - 1 - i);
+            }
+            self.put(rev, len);
+        }
+    }
+    let matches = min_len / 258 + 1;
+    let total = 1 + 258 * matches;
+    let mut b = Bits {
+        out: vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff],
+        acc: 0,
+        n: 0,
+    };
+    b.put(1, 1); // BFINAL
+    b.put(1, 2); // BTYPE = fixed Huffman
+    b.code(0x30, 8); // literal 0
+    for _ in 0..matches {
+        b.code(0b1100_0101, 8); // length 258 (code 285)
+        b.code(0, 5); // distance 1
+    }
+    b.code(0, 7); // end of block
+    if b.n > 0 {
+        b.out.push(b.acc as u8);
+    }
+    let mut crc = flate2::Crc::new();
     let zeros = vec![0u8; 1 << 20];
-    let mut left = len;
+    let mut left = total;
     while left > 0 {
         let n = left.min(zeros.len() as u64) as usize;
-        enc.write_all(&zeros[..n]).expect("memory");
+        crc.update(&zeros[..n]);
         left -= n as u64;
     }
-    enc.finish().expect("memory")
+    b.out.extend_from_slice(&crc.sum().to_le_bytes());
+    b.out.extend_from_slice(&(total as u32).to_le_bytes());
+    b.out
 }
 
 /// A one-bundle, one-image tar whose bundle is built from `files` (a
@@ -2003,7 +2052,7 @@ pub fn bad_archive(name: &str) -> Option<Vec<u8>> {
         }
         "bundle-layer-gzip-bomb" | "bundle-layer-not-gzip" => {
             let bytes = if name == "bundle-layer-gzip-bomb" {
-                gzip_bomb(1 << 30)
+                gzip_bomb(MAX_BUNDLE_LAYER + (64 << 20))
             } else {
                 b"this is not gzip".to_vec()
             };
@@ -2049,4 +2098,21 @@ pub fn bad_archive(name: &str) -> Option<Vec<u8>> {
         _ => return None,
     }
     Some(t.to_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_bomb_is_valid_gzip() {
+        let bomb = gzip_bomb(1 << 20);
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(bomb.as_slice())
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out.len(), 1 + 258 * ((1 << 20) / 258 + 1));
+        assert!(out.iter().all(|&b| b == 0));
+        assert!(bomb.len() < out.len() / 100);
+    }
 }
