@@ -121,6 +121,11 @@ enum Cmd {
         #[command(flatten)]
         out: Out,
     },
+    /// Measure in-memory sha256 throughput (MiB/s), one thread and all cores
+    HashSpeed {
+        #[arg(long, default_value = "256MiB", value_parser = parse_size)]
+        size: u64,
+    },
     /// A malformed tar (NAME), or all of them (--all, -o is a directory)
     Bad {
         name: Option<String>,
@@ -214,6 +219,37 @@ fn zeros_digest_cached(len: u64, cache_dir: &Path) {
     let _ = std::fs::write(&file, format!("{d}\n"));
 }
 
+/// Best of three: sha256 of `size` random bytes in memory, on one thread
+/// and split over every core.
+fn hash_speed(size: u64) {
+    let buf = synth::random_bytes(1, size as usize);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mib = size as f64 / (1 << 20) as f64;
+    let mut one = f64::MAX;
+    let mut all = f64::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        std::hint::black_box(Digest::of(&buf));
+        one = one.min(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        std::thread::scope(|s| {
+            for part in buf.chunks(buf.len().div_ceil(threads)) {
+                s.spawn(move || std::hint::black_box(Digest::of(part)));
+            }
+        });
+        all = all.min(t.elapsed().as_secs_f64());
+    }
+    println!(
+        "{}",
+        serde_json::json!({
+            "bytes": size,
+            "one_thread_mib_s": (mib / one).round(),
+            "threads": threads,
+            "all_threads_mib_s": (mib / all).round(),
+        })
+    );
+}
+
 fn run() -> Result<(), String> {
     match Cli::parse().command {
         Cmd::Big {
@@ -275,6 +311,10 @@ fn run() -> Result<(), String> {
             &synth::plain_image(index, &tag, ExportOptions::default()).1,
             &out.output,
         ),
+        Cmd::HashSpeed { size } => {
+            hash_speed(size);
+            Ok(())
+        }
         Cmd::Bad {
             name,
             all,

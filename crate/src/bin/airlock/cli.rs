@@ -133,25 +133,30 @@ fn open(path: &Path) -> Result<(Source, Archive), Failure> {
 }
 
 /// What opening a tar may read: `manifest.json`, a 512-byte header per
-/// entry and the bundle layers.
+/// entry and the two end-of-archive blocks, and the bundle layers.
 fn open_budget(archive: &Archive) -> u64 {
-    let bundle_layers: u64 = archive
+    let bundle_layers = bundle_layer_bytes(archive);
+    archive.manifest_json.len() as u64 + 512 * (archive.entries.len() as u64 + 2) + bundle_layers
+}
+
+fn bundle_layer_bytes(archive: &Archive) -> u64 {
+    archive
         .set
         .bundles
         .values()
         .map(|b| archive.set.nodes[b.node].layers_size())
-        .sum();
-    archive.manifest_json.len() as u64 + 512 * archive.entries.len() as u64 + bundle_layers
+        .sum()
 }
 
 /// One line on stderr, `key=value` pairs, for scripts.
 fn print_stats(src: &Source, archive: &Archive, elapsed: std::time::Duration, extra: &str) {
     eprintln!(
-        "airlock stats: bytes_read={} read_calls={} tar_entries={} manifest_json_bytes={} open_budget={} elapsed_ms={:.1}{extra}",
+        "airlock stats: bytes_read={} read_calls={} tar_entries={} manifest_json_bytes={} bundle_layer_bytes={} open_budget={} elapsed_ms={:.1}{extra}",
         src.bytes_read(),
         src.calls(),
         archive.entries.len(),
         archive.manifest_json.len(),
+        bundle_layer_bytes(archive),
         open_budget(archive),
         elapsed.as_secs_f64() * 1000.0,
     );
