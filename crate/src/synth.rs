@@ -1867,9 +1867,9 @@ fn tar_with_bundle_files(
     SynthTar::new(items, ExportOptions::default())
 }
 
-/// Rebuilds a bundle descriptor's manifest so that it has the given layers
-/// (consistent digests), for bundle-rule cases.
-fn rebuild_bundle(img: &mut SynthImage, layers: Vec<SynthLayer>) {
+/// Gives `img` other layers and rebuilds its manifest to match (the
+/// config is kept): for malformed or unusual images.
+pub fn replace_layers(img: &mut SynthImage, layers: Vec<SynthLayer>) {
     img.layers = layers;
     let layers_json: Vec<serde_json::Value> = img
         .layers
@@ -2002,14 +2002,14 @@ pub fn bad_archive(name: &str) -> Option<Vec<u8>> {
                 let bytes = gzipped_tar("extra.txt", b"extra".to_vec()).0;
                 l2.digest = Digest::of(&bytes);
                 l2.data = BlobData::bytes(bytes);
-                rebuild_bundle(b, vec![l, l2]);
+                replace_layers(b, vec![l, l2]);
             })
         }
         "bundle-oci-layer" => {
             t = bundle_tar_with(|b| {
                 let mut l = b.layers[0].clone();
                 l.media_type = media_type::OCI_LAYER.into();
-                rebuild_bundle(b, vec![l]);
+                replace_layers(b, vec![l]);
             })
         }
         "bundle-without-images-yml" => {
@@ -2060,7 +2060,7 @@ pub fn bad_archive(name: &str) -> Option<Vec<u8>> {
                 let mut l = b.layers[0].clone();
                 l.digest = Digest::of(&bytes);
                 l.data = BlobData::bytes(bytes);
-                rebuild_bundle(b, vec![l]);
+                replace_layers(b, vec![l]);
             })
         }
         "index-child-missing" => {

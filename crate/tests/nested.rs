@@ -869,3 +869,43 @@ fn file_written_tar_equals_the_stream() {
     tar.write_to(&path).unwrap();
     assert!(std::fs::read(&path).unwrap() == tar.to_bytes());
 }
+
+/// Go's gzip reader (used by ggcr for layers) reads concatenated gzip
+/// members as one stream, so a bundle layer made of two members is read
+/// whole.
+#[test]
+fn multi_member_gzip_bundle_layer_reads_like_go() {
+    let mut reg = synth::SourceRegistry::new();
+    let app = synth::image(&synth::ImageSpec::oci("app", 61, 1));
+    let r = reg.push("registry.example.com/src/app", app);
+    let files = vec![
+        synth::file("config/a.yml", vec![b'a'; 3000]),
+        synth::file(
+            ".imgpkg/images.yml",
+            synth::images_yml(&[LockEntry::kbld(&r, "app:v1")]),
+        ),
+    ];
+    let mut b = synth::bundle(&files, &[LockEntry::kbld(&r, "app:v1")]);
+    let masked: Vec<(String, u32, Vec<u8>)> = files
+        .iter()
+        .map(|(p, m, c)| (p.clone(), m & 0o700, c.clone()))
+        .collect();
+    let tar = imagebuild::go_tar(&imagebuild::tree_from_files(&masked));
+    let (first, second) = tar.split_at(1024);
+    let mut gz = imagebuild::go_gzip_best_speed(first);
+    gz.extend(imagebuild::go_gzip_best_speed(second));
+    let mut layer = b.layers[0].clone();
+    layer.digest = Digest::of(&gz);
+    layer.data = synth::BlobData::bytes(gz);
+    synth::replace_layers(&mut b, vec![layer]);
+    let br = reg.push("registry.example.com/src/bundle", b);
+    let tar = reg
+        .export_bundle(&br, "v1", ExportOptions::default())
+        .unwrap();
+    let (bytes, archive) = open(&tar);
+    assert_sound(&bytes, &archive);
+    let root = archive.set.root_bundle().unwrap();
+    let bundle = &archive.set.bundles[&root];
+    assert_eq!(bundle.images.len(), 1);
+    assert_eq!(bundle.file("config/a.yml").unwrap().contents.len(), 3000);
+}
