@@ -182,7 +182,7 @@ fn write(tar: &SynthTar, path: &Path) -> Result<(), String> {
     eprintln!(
         "gen: wrote {} ({} bytes, {} blobs) in {:.2?}",
         path.display(),
-        tar.len(),
+        tar.size(),
         tar.blobs.len(),
         start.elapsed()
     );
@@ -190,7 +190,7 @@ fn write(tar: &SynthTar, path: &Path) -> Result<(), String> {
         "{}",
         serde_json::json!({
             "path": path.display().to_string(),
-            "size": tar.len(),
+            "size": tar.size(),
             "blobs": tar.blobs.len(),
             "blob_bytes": tar.blob_bytes(),
             "root_bundle": root,

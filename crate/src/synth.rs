@@ -1210,7 +1210,7 @@ impl SynthTar {
     }
 
     /// Total size of the tar in bytes.
-    pub fn len(&self) -> u64 {
+    pub fn size(&self) -> u64 {
         let mut n = 0u64;
         if !self.omit_manifest_json {
             let m = self.manifest_json().len() as u64;
@@ -1225,10 +1225,6 @@ impl SynthTar {
             n += Self::blob_header(b).len() as u64 + len + tar::padding(len);
         }
         n + tar::END_OF_ARCHIVE.len() as u64
-    }
-
-    pub fn is_empty(&self) -> bool {
-        false
     }
 
     /// Total bytes of layer data in the tar.
@@ -1289,7 +1285,7 @@ impl SynthTar {
 
     /// The tar in memory (for small tars).
     pub fn to_bytes(&self) -> Vec<u8> {
-        self.write(Vec::with_capacity(self.len() as usize))
+        self.write(Vec::with_capacity(self.size() as usize))
             .expect("writing to memory")
     }
 
@@ -1304,7 +1300,7 @@ impl SynthTar {
             w.seek(SeekFrom::Current(n)).map(|_| ())
         })?;
         let file = w.into_inner().map_err(|e| e.into_error())?;
-        file.set_len(self.len())?;
+        file.set_len(self.size())?;
         file.sync_all().ok();
         Ok(())
     }

@@ -28,7 +28,7 @@ fn dest() -> Repository {
 
 fn open(tar: &SynthTar) -> (Vec<u8>, Archive) {
     let bytes = tar.to_bytes();
-    assert_eq!(bytes.len() as u64, tar.len(), "len() predicts the size");
+    assert_eq!(bytes.len() as u64, tar.size(), "len() predicts the size");
     let archive = block_on(Archive::open(bytes.as_slice())).expect("opens");
     (bytes, archive)
 }
