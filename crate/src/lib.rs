@@ -16,3 +16,6 @@ pub mod digest;
 pub mod manifest;
 pub mod plan;
 pub mod reference;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;

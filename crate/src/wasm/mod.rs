@@ -1,0 +1,20 @@
+//! The browser edge: wasm-bindgen bindings over the core, a `Blob`-backed
+//! random-access source for the tar reader, and a `fetch` transport for the
+//! registry copy. Everything `cfg(target_arch = "wasm32")` lives here.
+//!
+//! The JS API (documented in `docs/README-web.md`, "JS API"):
+//!
+//! ```text
+//! init() -> openArchive(file) -> Archive { tree, bundleFile, blobsToVerify,
+//!            verifyStructure, plan, copy } ; Sha256 for the verify workers
+//! ```
+//!
+//! Every error thrown to JS is an `Error` with a stable `code` property
+//! (see [`error::Code`]).
+
+pub mod blob_source;
+pub mod error;
+pub mod hash;
+
+pub use blob_source::BlobSource;
+pub use error::{Code, WasmError};
