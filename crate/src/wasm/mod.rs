@@ -13,6 +13,7 @@
 //! (see [`error::Code`]).
 
 pub mod blob_source;
+pub mod endpoint;
 pub mod error;
 pub mod hash;
 
