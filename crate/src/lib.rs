@@ -13,6 +13,7 @@
 //! Nothing in the format, plan or protocol layers performs IO or reads a clock.
 
 pub mod digest;
+pub mod imagebuild;
 pub mod manifest;
 pub mod plan;
 pub mod reference;

@@ -1,0 +1,448 @@
+//! Opening an imgpkg tarball (`imgpkg copy … --to-tar`): index its entries
+//! from headers only, parse `manifest.json`, and read every bundle's single
+//! layer to find its `.imgpkg/images.yml`. Layer blobs are located, never
+//! read: opening costs headers + `manifest.json` + bundle layers, whatever
+//! the size of the tar.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::Arc;
+
+use crate::digest::Digest;
+use crate::imageset::{
+    Bundle, BundleFile, BundleImage, ImageSet, Layer, Node, NodeId, NodeKind, Problem,
+};
+use crate::imgpkg_tar::manifest_json::{self, ImageDescriptor, ImageOrIndex, IndexDescriptor};
+use crate::lock::ImagesLock;
+use crate::manifest::{media_type, ConfigFile, Manifest};
+use crate::plan::BlobSource;
+use crate::source::ByteSource;
+use crate::tar::{self, EntryKind, TarError, TarIndex};
+
+/// Name of the index entry in an imgpkg tar.
+pub const MANIFEST_JSON: &str = "manifest.json";
+
+/// The largest `manifest.json` accepted (it is read into memory).
+pub const MAX_MANIFEST_JSON: u64 = 512 << 20;
+/// The largest bundle layer read (compressed), and its uncompressed limit.
+pub const MAX_BUNDLE_LAYER: u64 = 256 << 20;
+
+/// imgpkg's hint for a missing tar entry.
+pub fn not_found_in_tar(name: &str) -> String {
+    format!("file {name} not found in tar (hint: This may be because when copying to a tarball, the --include-non-distributable-layers flag should have been provided.)")
+}
+
+/// Why a tar cannot be opened at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArchiveError {
+    #[error("{0}")]
+    Tar(#[from] TarError),
+    #[error("{}", not_found_in_tar(MANIFEST_JSON))]
+    MissingManifestJson,
+    #[error("manifest.json is {size} bytes, more than the {limit} bytes Airlock reads")]
+    ManifestJsonTooLarge { size: u64, limit: u64 },
+    #[error("manifest.json: {0}")]
+    ManifestJson(String),
+}
+
+/// An opened imgpkg tarball.
+#[derive(Debug, Clone)]
+pub struct Archive {
+    /// Size of the tar file.
+    pub size: u64,
+    pub entries: TarIndex,
+    /// The raw `manifest.json` bytes.
+    pub manifest_json: Vec<u8>,
+    /// The parsed `manifest.json`.
+    pub descriptors: Vec<ImageOrIndex>,
+    pub set: ImageSet,
+}
+
+impl Archive {
+    /// Opens a tar: reads headers, `manifest.json` and bundle layers only.
+    pub async fn open<S: ByteSource + ?Sized>(src: &S) -> Result<Archive, ArchiveError> {
+        let entries = tar::index(src).await?;
+        let Some(mj) = entries.get(MANIFEST_JSON) else {
+            return Err(ArchiveError::MissingManifestJson);
+        };
+        if mj.size > MAX_MANIFEST_JSON {
+            return Err(ArchiveError::ManifestJsonTooLarge {
+                size: mj.size,
+                limit: MAX_MANIFEST_JSON,
+            });
+        }
+        let manifest_json = tar::read_entry(src, mj, MAX_MANIFEST_JSON).await?;
+        let descriptors = manifest_json::parse(&manifest_json)
+            .map_err(|e| ArchiveError::ManifestJson(e.to_string()))?;
+        let mut builder = Builder {
+            entries: &entries,
+            set: ImageSet::default(),
+        };
+        for d in &descriptors {
+            let id = match (&d.image_index, &d.image) {
+                (Some(idx), _) => builder.add_index(idx, None),
+                (None, Some(img)) => builder.add_image(img, None, None),
+                (None, None) => {
+                    builder.set.problems.push(Problem::new(
+                        MANIFEST_JSON,
+                        "an entry has neither \"Image\" nor \"ImageIndex\"",
+                    ));
+                    continue;
+                }
+            };
+            builder.set.top.push(id);
+        }
+        let mut set = builder.set;
+        read_bundles(src, &entries, &mut set).await;
+        Ok(Archive {
+            size: src.len(),
+            entries,
+            manifest_json,
+            descriptors,
+            set,
+        })
+    }
+}
+
+struct Builder<'a> {
+    entries: &'a TarIndex,
+    set: ImageSet,
+}
+
+fn parse_digest(problems: &mut Vec<Problem>, subject: &str, field: &str, s: &str) -> Digest {
+    match Digest::parse(s) {
+        Ok(d) => d,
+        Err(e) => {
+            problems.push(Problem::new(subject, format!("{field}: {e}")));
+            Digest::of(s.as_bytes())
+        }
+    }
+}
+
+fn first_ref(problems: &mut Vec<Problem>, refs: &[String], what: &str) -> String {
+    match refs.first() {
+        Some(r) => r.clone(),
+        None => {
+            problems.push(Problem::new(
+                MANIFEST_JSON,
+                format!("{what} has no Refs (expected [\"repo@sha256:…\"])"),
+            ));
+            String::new()
+        }
+    }
+}
+
+impl Builder<'_> {
+    fn subject(source: &str, digest: &str) -> String {
+        if source.is_empty() {
+            format!("manifest.json entry {digest}")
+        } else {
+            source.to_string()
+        }
+    }
+
+    fn add_image(
+        &mut self,
+        d: &ImageDescriptor,
+        parent: Option<NodeId>,
+        platform: Option<crate::manifest::Platform>,
+    ) -> NodeId {
+        let problems = &mut self.set.problems;
+        let source = first_ref(problems, &d.refs, "an image");
+        let subject = Self::subject(&source, &d.manifest.digest);
+        let digest = parse_digest(problems, &subject, "Manifest.Digest", &d.manifest.digest);
+        let config_digest = parse_digest(problems, &subject, "Config.Digest", &d.config.digest);
+        let raw = Arc::new(d.manifest.raw.as_bytes().to_vec());
+        let manifest = match Manifest::parse(raw.to_vec(), Some(&d.manifest.media_type)) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                problems.push(Problem::new(&subject, format!("Manifest.Raw: {e}")));
+                None
+            }
+        };
+        let config_raw = Arc::new(d.config.raw.as_bytes().to_vec());
+        let config = match ConfigFile::parse(config_raw.to_vec()) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                problems.push(Problem::new(&subject, format!("Config.Raw: {e}")));
+                None
+            }
+        };
+        let mut layers = Vec::new();
+        for (i, l) in d.layers.iter().flatten().enumerate() {
+            let ld = parse_digest(problems, &subject, &format!("Layers[{i}].Digest"), &l.digest);
+            let source = match self.entries.get(&ld.tar_entry_name()) {
+                Some(e) if e.kind == EntryKind::Regular || e.kind == EntryKind::Contiguous => {
+                    BlobSource::TarEntry {
+                        offset: e.data_offset,
+                        size: e.size,
+                    }
+                }
+                _ => BlobSource::Skip,
+            };
+            layers.push(Layer {
+                media_type: l.media_type.clone(),
+                digest: ld,
+                diff_id: l.diff_id.clone(),
+                size: l.size,
+                source,
+            });
+        }
+        let node = Node {
+            source,
+            digest,
+            media_type: d.manifest.media_type.clone(),
+            raw,
+            manifest,
+            tag: d.tag.clone(),
+            orig_ref: d.orig_ref.clone(),
+            labels: d.labels.clone().unwrap_or_default().into_iter().collect(),
+            kind: NodeKind::Image {
+                config_digest,
+                config_raw,
+                config,
+                layers,
+            },
+            parent,
+            platform,
+        };
+        self.set.nodes.push(node);
+        self.set.nodes.len() - 1
+    }
+
+    fn add_index(&mut self, d: &IndexDescriptor, parent: Option<NodeId>) -> NodeId {
+        let problems = &mut self.set.problems;
+        let source = first_ref(problems, &d.refs, "an index");
+        let subject = Self::subject(&source, &d.digest);
+        let digest = parse_digest(problems, &subject, "Digest", &d.digest);
+        let raw = Arc::new(d.raw.as_bytes().to_vec());
+        let manifest = match Manifest::parse(raw.to_vec(), Some(&d.media_type)) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                problems.push(Problem::new(&subject, format!("Raw: {e}")));
+                None
+            }
+        };
+        let id = self.set.nodes.len();
+        self.set.nodes.push(Node {
+            source,
+            digest,
+            media_type: d.media_type.clone(),
+            raw,
+            manifest: manifest.clone(),
+            tag: d.tag.clone(),
+            orig_ref: d.orig_ref.clone(),
+            labels: d.labels.clone().unwrap_or_default().into_iter().collect(),
+            kind: NodeKind::Index {
+                children: Vec::new(),
+            },
+            parent,
+            platform: None,
+        });
+        // Children are listed in separate Images/Indexes lists; Raw is the
+        // authority for their order and platforms.
+        let descs = match &manifest {
+            Some(Manifest::Index(i)) => i.manifests.clone(),
+            _ => Vec::new(),
+        };
+        let platform_of = |digest: &str| {
+            descs
+                .iter()
+                .find(|c| c.digest.to_string() == digest)
+                .and_then(|c| c.platform.clone())
+        };
+        let mut children: Vec<(String, NodeId)> = Vec::new();
+        for img in d.images.iter().flatten() {
+            let p = platform_of(&img.manifest.digest);
+            let c = self.add_image(img, Some(id), p);
+            children.push((img.manifest.digest.clone(), c));
+        }
+        for idx in d.indexes.iter().flatten() {
+            let c = self.add_index(idx, Some(id));
+            if let Some(p) = platform_of(&idx.digest) {
+                self.set.nodes[c].platform = Some(p);
+            }
+            children.push((idx.digest.clone(), c));
+        }
+        let pos = |dg: &str| {
+            descs
+                .iter()
+                .position(|c| c.digest.to_string() == dg)
+                .unwrap_or(usize::MAX)
+        };
+        children.sort_by_key(|(dg, _)| pos(dg));
+        self.set.nodes[id].kind = NodeKind::Index {
+            children: children.into_iter().map(|(_, c)| c).collect(),
+        };
+        id
+    }
+}
+
+/// Reads a bundle image's ImagesLock from its single layer, with imgpkg's
+/// rules and error texts (spec §2.2).
+pub async fn read_bundle_layer(layer_gz: &[u8]) -> Result<Vec<BundleFile>, String> {
+    let mut out = Vec::new();
+    let mut dec = flate2::read::GzDecoder::new(layer_gz).take(MAX_BUNDLE_LAYER + 1);
+    let mut tar_bytes = Vec::new();
+    dec.read_to_end(&mut tar_bytes)
+        .map_err(|e| format!("decompressing the bundle layer: {e}"))?;
+    if tar_bytes.len() as u64 > MAX_BUNDLE_LAYER {
+        return Err(format!(
+            "the bundle layer uncompresses to more than {MAX_BUNDLE_LAYER} bytes"
+        ));
+    }
+    let index = tar::index(tar_bytes.as_slice())
+        .await
+        .map_err(|e| format!("reading the bundle layer's tar: {e}"))?;
+    for e in index.iter() {
+        if e.kind != EntryKind::Regular && e.kind != EntryKind::Contiguous {
+            continue;
+        }
+        let start = e.data_offset as usize;
+        let end = start + e.size as usize;
+        let path = clean_path(&e.name);
+        out.push(BundleFile {
+            path,
+            mode: e.mode,
+            contents: Arc::new(tar_bytes[start..end].to_vec()),
+        });
+    }
+    Ok(out)
+}
+
+/// Go's `path.Clean` for the relative names found in bundle layers.
+pub fn clean_path(name: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for p in name.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// The path of the ImagesLock inside a bundle.
+pub const IMAGES_YML: &str = ".imgpkg/images.yml";
+
+async fn read_bundles<S: ByteSource + ?Sized>(src: &S, entries: &TarIndex, set: &mut ImageSet) {
+    let by_digest = set.by_digest();
+    let bundle_ids: Vec<NodeId> = (0..set.nodes.len())
+        .filter(|&id| set.nodes[id].is_bundle())
+        .collect();
+    let mut done: BTreeMap<Digest, NodeId> = BTreeMap::new();
+    for id in bundle_ids {
+        let node = &set.nodes[id];
+        let digest = node.digest;
+        if done.contains_key(&digest) {
+            continue;
+        }
+        done.insert(digest, id);
+        let subject = format!("bundle {}", node.source);
+        let NodeKind::Image { layers, .. } = &node.kind else {
+            continue;
+        };
+        if layers.len() != 1 {
+            set.problems.push(Problem::new(
+                &subject,
+                format!(
+                    "Expected bundle to only have a single layer, got {}",
+                    layers.len()
+                ),
+            ));
+            continue;
+        }
+        let layer = &layers[0];
+        if layer.media_type != media_type::DOCKER_LAYER {
+            set.problems.push(Problem::new(
+                &subject,
+                format!(
+                    "Expected layer to have docker layer media type, was {}",
+                    layer.media_type
+                ),
+            ));
+            continue;
+        }
+        let entry_name = layer.digest.tar_entry_name();
+        let Some(entry) = entries.get(&entry_name) else {
+            set.problems
+                .push(Problem::new(&subject, not_found_in_tar(&entry_name)));
+            continue;
+        };
+        let bytes = match tar::read_entry(src, entry, MAX_BUNDLE_LAYER).await {
+            Ok(b) => b,
+            Err(e) => {
+                set.problems.push(Problem::new(&subject, e.to_string()));
+                continue;
+            }
+        };
+        let files = match read_bundle_layer(&bytes).await {
+            Ok(f) => f,
+            Err(e) => {
+                set.problems.push(Problem::new(&subject, e));
+                continue;
+            }
+        };
+        let Some(images_yml) = files.iter().find(|f| f.path == IMAGES_YML) else {
+            set.problems.push(Problem::new(
+                &subject,
+                "Expected to find .imgpkg/images.yml in bundle image",
+            ));
+            continue;
+        };
+        let images_yml = images_yml.contents.clone();
+        let lock = match ImagesLock::parse(&images_yml, IMAGES_YML) {
+            Ok(l) => l,
+            Err(e) => {
+                set.problems.push(Problem::new(
+                    &subject,
+                    format!("Unmarshalling ImagesLock from image with Digest '{digest}': {e}"),
+                ));
+                continue;
+            }
+        };
+        let mut images = Vec::new();
+        for li in &lock.images {
+            let Some(d) = li
+                .image
+                .split_once('@')
+                .and_then(|(_, d)| Digest::parse(d).ok())
+            else {
+                continue; // the lock parser guarantees digest references
+            };
+            let node = by_digest.get(&d).copied();
+            if node.is_none() {
+                set.problems.push(Problem::new(
+                    &subject,
+                    format!(
+                        "image {} named in .imgpkg/images.yml is not in the tar",
+                        li.image
+                    ),
+                ));
+            }
+            images.push(BundleImage {
+                image: li.image.clone(),
+                digest: d,
+                node,
+            });
+        }
+        set.bundles.insert(
+            id,
+            Bundle {
+                node: id,
+                digest,
+                files,
+                images_yml,
+                lock,
+                images,
+            },
+        );
+    }
+}
