@@ -10,13 +10,14 @@ import { freePort, removeDir, requireFile, ROOT, start, tempDir, waitHttp } from
  * @param {object} o
  * @param {string} o.registry host:port of the upstream registry
  * @param {number} [o.tokenPort] proxy /auth/token to 127.0.0.1:tokenPort
+ * @param {number} [o.port] listen port (default: a free one)
  */
-export async function startNginx({ registry, tokenPort = null }) {
+export async function startNginx({ registry, tokenPort = null, port: wantedPort = null }) {
   requireFile('/usr/sbin/nginx', 'install Debian package nginx-light (scripts/setup.sh does)');
   requireFile(path.join(ROOT, 'pkg/airlock_bg.wasm'), 'build the wasm package first: scripts/build-wasm.sh');
   const dir = tempDir('nginx');
   chmodSync(dir, 0o755);
-  const port = await freePort();
+  const port = wantedPort || (await freePort());
   const user = os.userInfo();
   const tokenLocation = tokenPort
     ? `location = /auth/token {
