@@ -135,7 +135,7 @@ export class Model {
       password: credentials ? credentials.password : undefined,
       concurrency: 6,
       onProgress: (p) => {
-        meter.sample(p.bytesDone);
+        meter.sample(p.bytesSent);
         onProgress({ ...p, rate: meter.rate(), eta: meter.eta(p.bytesTotal - p.bytesDone) });
       },
     });

@@ -71,9 +71,8 @@ pub fn resolve(repository: &str, page_origin: &str) -> Result<Endpoint, WasmErro
 #[wasm_bindgen(js_name = registryEndpoint)]
 pub fn registry_endpoint(repository: &str, page_origin: &str) -> Result<JsValue, JsValue> {
     let ep = resolve(repository, page_origin)?;
-    Ok(serde_wasm_bindgen::to_value(&ep).map_err(|e| {
-        WasmError::new(Code::Internal, format!("serializing the endpoint: {e}"))
-    })?)
+    Ok(serde_wasm_bindgen::to_value(&ep)
+        .map_err(|e| WasmError::new(Code::Internal, format!("serializing the endpoint: {e}")))?)
 }
 
 #[cfg(test)]
