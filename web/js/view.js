@@ -15,7 +15,6 @@ export class View {
     this.sections = {
       inspect: $('inspect'),
       verify: $('verify'),
-      destination: $('destination'),
       preview: $('preview'),
       push: $('push'),
     };
