@@ -1,7 +1,7 @@
 // The only way the view builds DOM: createElement + textContent.
 // Untrusted strings (file names, references, YAML, registry messages) are
-// always inserted as text nodes, never parsed as HTML. There is no
-// innerHTML / insertAdjacentHTML / outerHTML anywhere in web/.
+// always inserted as text nodes, never parsed as HTML. No HTML-parsing
+// DOM API is used anywhere in web/ (tests/e2e/security.test.mjs checks).
 
 /**
  * el('td', {className: 'ref', attrs: {title: ref}}, ref)
