@@ -12,11 +12,13 @@
 //!
 //! Nothing in the format, plan or protocol layers performs IO or reads a clock.
 
+#[cfg(target_arch = "wasm32")]
 pub mod digest;
 pub mod imagebuild;
+pub mod imgpkg_tar;
 pub mod manifest;
 pub mod plan;
 pub mod reference;
-
-#[cfg(target_arch = "wasm32")]
+pub mod source;
+pub mod tar;
 pub mod wasm;

@@ -7,6 +7,7 @@
 use wasm_bindgen_futures::JsFuture;
 
 use super::error::{describe_js, Code, WasmError};
+use crate::source::SourceError;
 
 /// Offsets are `u64` (a tar can exceed 4 GiB; wasm32's `usize` is 32 bits).
 /// JS numbers hold integers exactly up to 2^53, far beyond any file.
@@ -55,7 +56,7 @@ impl BlobSource {
     }
 
     /// Reads up to `len` bytes at `offset` (fewer at the end of the file).
-    pub async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, WasmError> {
+    pub async fn read_range(&self, offset: u64, len: usize) -> Result<Vec<u8>, WasmError> {
         if offset >= self.len || len == 0 {
             return Ok(Vec::new());
         }
@@ -68,6 +69,22 @@ impl BlobSource {
             )
         })?;
         Ok(js_sys::Uint8Array::new(&buf).to_vec())
+    }
+}
+
+impl crate::source::ByteSource for BlobSource {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
+        self.read_range(offset, len)
+            .await
+            .map_err(|e| SourceError::Io {
+                offset,
+                len,
+                message: e.message,
+            })
     }
 }
 
@@ -89,10 +106,13 @@ mod tests {
         let data: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
         let src = BlobSource::new(blob_of(&data));
         assert_eq!(src.len(), 10_000);
-        assert_eq!(src.read_at(0, 512).await.unwrap(), &data[..512]);
-        assert_eq!(src.read_at(9_000, 512).await.unwrap(), &data[9_000..9_512]);
-        assert_eq!(src.read_at(9_900, 512).await.unwrap(), &data[9_900..]);
-        assert!(src.read_at(10_000, 512).await.unwrap().is_empty());
+        assert_eq!(src.read_range(0, 512).await.unwrap(), &data[..512]);
+        assert_eq!(
+            src.read_range(9_000, 512).await.unwrap(),
+            &data[9_000..9_512]
+        );
+        assert_eq!(src.read_range(9_900, 512).await.unwrap(), &data[9_900..]);
+        assert!(src.read_range(10_000, 512).await.unwrap().is_empty());
     }
 
     #[wasm_bindgen_test]

@@ -1,0 +1,269 @@
+//! Argument parsing and the offline commands (inspect, verify, plan, lock).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use airlock::archive::Archive;
+use airlock::imageset::Problem;
+use airlock::inspect;
+use airlock::planner::{self, PlanOptions};
+use airlock::reference::Repository;
+use airlock::source::{block_on, FileSource};
+use airlock::verify;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "airlock",
+    version,
+    about = "Move container images and Carvel imgpkg bundles into air-gapped OCI registries",
+    long_about = None
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show what an imgpkg tarball holds: bundles, images, indexes, layers, bundle files
+    Inspect {
+        /// The tarball (from `imgpkg copy … --to-tar`)
+        tar: PathBuf,
+        /// Print the tree as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check every blob, manifest, config and bundle rule of a tarball
+    Verify {
+        tar: PathBuf,
+        /// Hashing threads (default: all cores)
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Preview where every image of a tarball lands in a repository
+    Plan(PlanArgs),
+    /// ImagesLock / BundleLock files
+    Lock {
+        #[command(subcommand)]
+        command: LockCommand,
+    },
+}
+
+#[derive(Args)]
+struct PlanArgs {
+    /// Tarball to plan from
+    #[arg(long = "tar")]
+    tar: PathBuf,
+    /// Destination repository, e.g. registry.corp/apps/name
+    #[arg(long = "to-repo")]
+    to_repo: String,
+    /// Upload tags derived from the source repository path
+    #[arg(long = "repo-based-tags")]
+    repo_based_tags: bool,
+    /// Also copy non-distributable (foreign) layers
+    #[arg(long = "include-non-distributable-layers")]
+    include_non_distributable_layers: bool,
+    /// Print the plan as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum LockCommand {
+    /// Validate an ImagesLock or BundleLock file as imgpkg does
+    Validate { file: PathBuf },
+}
+
+/// A command failure: the message printed after `airlock: Error: `.
+pub struct Failure(pub String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+pub fn run() -> i32 {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect { tar, json } => inspect_cmd(&tar, json),
+        Command::Verify { tar, threads } => verify_cmd(&tar, threads),
+        Command::Plan(args) => plan_cmd(&args),
+        Command::Lock {
+            command: LockCommand::Validate { file },
+        } => lock_validate(&file),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Failure(msg)) => {
+            eprintln!("airlock: Error: {msg}");
+            1
+        }
+    }
+}
+
+fn open(path: &Path) -> Result<(FileSource, Archive), Failure> {
+    let src =
+        FileSource::open(path).map_err(|e| Failure(format!("opening {}: {e}", path.display())))?;
+    let archive = block_on(Archive::open(&src))
+        .map_err(|e| Failure(format!("reading {}: {e}", path.display())))?;
+    Ok((src, archive))
+}
+
+fn inspect_cmd(path: &Path, json: bool) -> Result<i32, Failure> {
+    let (_src, archive) = open(path)?;
+    let tree = inspect::tree(&archive.set);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&tree)?);
+    } else {
+        println!(
+            "{}: {}, {} tar entries, {} blobs ({})",
+            path.display(),
+            inspect::human_size(archive.size),
+            archive.entries.len(),
+            tree.blob_count,
+            inspect::human_size(tree.blob_bytes)
+        );
+        print!("{}", tree.render_text());
+        for p in &tree.problems {
+            println!("problem: {p}");
+        }
+    }
+    Ok(0)
+}
+
+fn verify_cmd(path: &Path, threads: Option<usize>) -> Result<i32, Failure> {
+    let (src, archive) = open(path)?;
+    let mut problems: Vec<Problem> = verify::structural(&archive);
+    let checks = verify::blob_checks(&archive);
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
+    let next = AtomicUsize::new(0);
+    let hashed = AtomicU64::new(0);
+    let found = std::sync::Mutex::new(Vec::new());
+    // Largest blobs first, so the threads finish together.
+    let mut order: Vec<usize> = (0..checks.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(checks[i].size));
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(checks.len().max(1)) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&ci) = order.get(i) else { break };
+                let p = block_on(verify::check_blob(
+                    &src,
+                    &checks[ci],
+                    verify::CHUNK,
+                    &mut |n| {
+                        hashed.fetch_add(n, Ordering::Relaxed);
+                    },
+                ));
+                if let Some(p) = p {
+                    found.lock().unwrap().push(p);
+                }
+            });
+        }
+    });
+    problems.extend(found.into_inner().unwrap());
+    if problems.is_empty() {
+        println!(
+            "{}: all {} blobs verified ({}), {} manifests and configs match their digests",
+            path.display(),
+            checks.len(),
+            inspect::human_size(hashed.load(Ordering::Relaxed)),
+            archive.set.nodes.len()
+        );
+        Ok(0)
+    } else {
+        for p in &problems {
+            println!("{p}");
+        }
+        eprintln!(
+            "airlock: Error: {} problem(s) found in {}",
+            problems.len(),
+            path.display()
+        );
+        Ok(1)
+    }
+}
+
+fn plan_cmd(a: &PlanArgs) -> Result<i32, Failure> {
+    let repo = Repository::parse(&a.to_repo)?;
+    let (_src, archive) = open(&a.tar)?;
+    let out = planner::plan(
+        &archive.set,
+        &repo,
+        PlanOptions {
+            repo_based_tags: a.repo_based_tags,
+            include_non_distributable_layers: a.include_non_distributable_layers,
+        },
+    )?;
+    let rows = out.rows();
+    if a.json {
+        let lock = out.lock_output.as_ref().ok().cloned();
+        let v = serde_json::json!({
+            "images": rows.iter().map(|r| serde_json::json!({
+                "kind": r.kind.as_str(),
+                "source": r.source,
+                "destination": r.destination,
+                "tags": r.tags,
+            })).collect::<Vec<_>>(),
+            "lock": lock,
+            "bundles": out.bundles,
+            "warnings": out.warnings,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(0);
+    }
+    let w_kind = rows
+        .iter()
+        .map(|r| r.kind.as_str().len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let w_src = rows
+        .iter()
+        .map(|r| r.source.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    println!(
+        "{:w_kind$}  {:w_src$}  DESTINATION / TAGS",
+        "KIND", "SOURCE"
+    );
+    for r in &rows {
+        println!(
+            "{:w_kind$}  {:w_src$}  {}",
+            r.kind.as_str(),
+            r.source,
+            r.destination
+        );
+        for t in &r.tags {
+            println!("{:w_kind$}  {:w_src$}    tag {}", "", "", t);
+        }
+    }
+    for w in &out.warnings {
+        eprintln!("copy | {}", w.replace('\n', "\n       "));
+    }
+    match &out.lock_output {
+        Ok(lock) => println!("\n--lock-output would write:\n{lock}"),
+        Err(e) => println!("\n--lock-output would fail: {e}"),
+    }
+    Ok(0)
+}
+
+fn lock_validate(path: &Path) -> Result<i32, Failure> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure(format!("Reading path {}: {e}", path.display())))?;
+    let name = path.display().to_string();
+    match airlock::lock::parse_lock_file(&bytes, &name)? {
+        airlock::lock::LockFile::Bundle(b) => {
+            println!("{name}: valid BundleLock ({})", b.image);
+        }
+        airlock::lock::LockFile::Images(l) => {
+            println!("{name}: valid ImagesLock ({} images)", l.images.len());
+        }
+    }
+    Ok(0)
+}

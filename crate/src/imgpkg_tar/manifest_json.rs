@@ -1,0 +1,915 @@
+//! imgpkg's `manifest.json`: the index of an imgpkg tar (spec §1.2).
+//!
+//! The file is Go `encoding/json` output of structs without JSON tags, so:
+//!
+//! * keys are the Go field names (PascalCase) in declaration order;
+//! * nil slices and maps are `null`, empty ones `[]` / `{}` (kept apart here
+//!   as `None` / `Some(empty)` so that output is byte-identical);
+//! * map keys are sorted; strings escape `<`, `>`, `&`, U+2028, U+2029 and
+//!   control characters (`\b \f \n \r \t` short forms, others `\u00XX`);
+//! * reading matches keys case-insensitively, ignores unknown keys, leaves
+//!   fields missing from older imgpkg versions (`OrigRef`, `Labels`) at their
+//!   zero values, and treats `null` as "leave unchanged" for strings and
+//!   numbers and as nil for slices, maps and pointers.
+//!
+//! `Raw` strings are kept exactly: their bytes are what the digests are over.
+//! Digests stay strings in the model; `parse_*` accessors turn them into
+//! [`Digest`]s with errors that name the field.
+//!
+//! Known differences from Go when reading: invalid UTF-8 and lone surrogate
+//! escapes are rejected (Go substitutes U+FFFD; imgpkg never writes either),
+//! a negative `Size` is rejected (Go's field is `int64`), and a key repeated
+//! inside one object replaces a slice rather than merging element-wise.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::digest::{Digest, DigestError};
+
+/// `map[string]string`, sorted like Go's encoder sorts map keys.
+pub type Labels = BTreeMap<String, String>;
+
+/// The label imgpkg puts on the root bundle of a tar (v0.13.0 and later).
+pub const ROOT_BUNDLE_LABEL: &str = "dev.carvel.imgpkg.copy.root-bundle";
+
+/// Media types ggcr treats as non-distributable ("foreign") layers.
+pub const NON_DISTRIBUTABLE_MEDIA_TYPES: &[&str] = &[
+    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar",
+];
+
+/// One element of the top-level array: `{"ImageIndex": …, "Image": …}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageOrIndex {
+    pub image_index: Option<IndexDescriptor>,
+    pub image: Option<ImageDescriptor>,
+}
+
+/// An image stored in the tar: manifest and config inline, layers as files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageDescriptor {
+    /// `[source digest reference]`; only the first is used.
+    pub refs: Option<Vec<String>>,
+    pub layers: Option<Vec<LayerDescriptor>>,
+    pub config: ConfigDescriptor,
+    pub manifest: ManifestDescriptor,
+    /// Tag to recreate at the destination ("" for none).
+    pub tag: String,
+    /// The ImagesLock `image:` value that led here ("" when unknown or before v0.28).
+    pub orig_ref: String,
+    /// `{"dev.carvel.imgpkg.copy.root-bundle": ""}` on the root bundle, else nil.
+    pub labels: Option<Labels>,
+}
+
+/// A layer of an image; its blob is the tar entry `sha256-<hex>.tar.gz`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LayerDescriptor {
+    pub media_type: String,
+    pub digest: String,
+    /// "" for media types that are not layers (v0.41 and later).
+    pub diff_id: String,
+    /// Size of the compressed blob.
+    pub size: u64,
+}
+
+/// `Config`: the config blob, inline.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigDescriptor {
+    pub digest: String,
+    pub raw: String,
+}
+
+/// `Manifest`: the image manifest, inline.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ManifestDescriptor {
+    pub media_type: String,
+    pub digest: String,
+    pub raw: String,
+}
+
+/// An image index with its child images and child indexes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexDescriptor {
+    pub refs: Option<Vec<String>>,
+    pub images: Option<Vec<ImageDescriptor>>,
+    pub indexes: Option<Vec<IndexDescriptor>>,
+    pub media_type: String,
+    pub digest: String,
+    pub raw: String,
+    pub tag: String,
+    pub orig_ref: String,
+    pub labels: Option<Labels>,
+}
+
+/// Why `manifest.json` could not be read or a field of it used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestJsonError {
+    #[error("parsing manifest.json: {0}")]
+    Json(String),
+    #[error("manifest.json field {field} {value:?} is not a valid digest: {source}")]
+    BadDigest {
+        field: &'static str,
+        value: String,
+        source: DigestError,
+    },
+    #[error("manifest.json field {field} is {expected} but its Raw content hashes to {actual}")]
+    RawMismatch {
+        field: &'static str,
+        expected: Digest,
+        actual: Digest,
+    },
+    #[error("manifest.json lists layer {digest} with two sizes, {first} and {second}")]
+    ConflictingLayerSize {
+        digest: Digest,
+        first: u64,
+        second: u64,
+    },
+}
+
+fn parse_digest_field(field: &'static str, value: &str) -> Result<Digest, ManifestJsonError> {
+    Digest::parse(value).map_err(|source| ManifestJsonError::BadDigest {
+        field,
+        value: value.to_string(),
+        source,
+    })
+}
+
+fn verify_raw(field: &'static str, digest: &str, raw: &str) -> Result<Digest, ManifestJsonError> {
+    let expected = parse_digest_field(field, digest)?;
+    let actual = Digest::of(raw.as_bytes());
+    if actual != expected {
+        return Err(ManifestJsonError::RawMismatch {
+            field,
+            expected,
+            actual,
+        });
+    }
+    Ok(expected)
+}
+
+impl ImageOrIndex {
+    /// imgpkg's sort key: an index's `Digest`; an image's
+    /// `Manifest.Digest + "/" + Config.Digest`.
+    pub fn sort_key(&self) -> String {
+        match (&self.image_index, &self.image) {
+            (Some(idx), _) => idx.digest.clone(),
+            (None, Some(img)) => img.sort_key(),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+impl ImageDescriptor {
+    pub fn refs(&self) -> &[String] {
+        self.refs.as_deref().unwrap_or_default()
+    }
+
+    /// `Refs[0]`, the source identity.
+    pub fn first_ref(&self) -> Option<&str> {
+        self.refs().first().map(String::as_str)
+    }
+
+    pub fn layers(&self) -> &[LayerDescriptor] {
+        self.layers.as_deref().unwrap_or_default()
+    }
+
+    pub fn sort_key(&self) -> String {
+        format!("{}/{}", self.manifest.digest, self.config.digest)
+    }
+
+    /// Whether this image carries the root-bundle label.
+    pub fn is_root_bundle(&self) -> bool {
+        self.labels
+            .as_ref()
+            .is_some_and(|l| l.contains_key(ROOT_BUNDLE_LABEL))
+    }
+}
+
+impl LayerDescriptor {
+    /// `Digest` as a [`Digest`].
+    pub fn parse_digest(&self) -> Result<Digest, ManifestJsonError> {
+        parse_digest_field("Layers[].Digest", &self.digest)
+    }
+
+    /// `DiffID` as a [`Digest`]; `None` when it is "".
+    pub fn parse_diff_id(&self) -> Result<Option<Digest>, ManifestJsonError> {
+        if self.diff_id.is_empty() {
+            return Ok(None);
+        }
+        parse_digest_field("Layers[].DiffID", &self.diff_id).map(Some)
+    }
+
+    /// Whether ggcr would copy this layer's blob (not a foreign layer).
+    pub fn is_distributable(&self) -> bool {
+        !NON_DISTRIBUTABLE_MEDIA_TYPES.contains(&self.media_type.as_str())
+    }
+}
+
+impl ConfigDescriptor {
+    pub fn parse_digest(&self) -> Result<Digest, ManifestJsonError> {
+        parse_digest_field("Config.Digest", &self.digest)
+    }
+
+    /// Checks that `Raw` hashes to `Digest` and returns the digest.
+    pub fn verify(&self) -> Result<Digest, ManifestJsonError> {
+        verify_raw("Config.Digest", &self.digest, &self.raw)
+    }
+}
+
+impl ManifestDescriptor {
+    pub fn parse_digest(&self) -> Result<Digest, ManifestJsonError> {
+        parse_digest_field("Manifest.Digest", &self.digest)
+    }
+
+    /// Checks that `Raw` hashes to `Digest` and returns the digest.
+    pub fn verify(&self) -> Result<Digest, ManifestJsonError> {
+        verify_raw("Manifest.Digest", &self.digest, &self.raw)
+    }
+}
+
+impl IndexDescriptor {
+    pub fn refs(&self) -> &[String] {
+        self.refs.as_deref().unwrap_or_default()
+    }
+
+    pub fn first_ref(&self) -> Option<&str> {
+        self.refs().first().map(String::as_str)
+    }
+
+    pub fn images(&self) -> &[ImageDescriptor] {
+        self.images.as_deref().unwrap_or_default()
+    }
+
+    pub fn indexes(&self) -> &[IndexDescriptor] {
+        self.indexes.as_deref().unwrap_or_default()
+    }
+
+    pub fn parse_digest(&self) -> Result<Digest, ManifestJsonError> {
+        parse_digest_field("ImageIndex.Digest", &self.digest)
+    }
+
+    /// Checks that `Raw` hashes to `Digest` and returns the digest.
+    pub fn verify(&self) -> Result<Digest, ManifestJsonError> {
+        verify_raw("ImageIndex.Digest", &self.digest, &self.raw)
+    }
+}
+
+/// Every layer blob the tar should hold, as imgpkg writes them: from every
+/// image at any depth, sorted by digest, each digest once. Non-distributable
+/// layers are left out unless `include_non_distributable`.
+pub fn layers_to_write(
+    list: &[ImageOrIndex],
+    include_non_distributable: bool,
+) -> Result<Vec<(Digest, u64)>, ManifestJsonError> {
+    fn image(
+        img: &ImageDescriptor,
+        all: bool,
+        out: &mut Vec<(Digest, u64)>,
+    ) -> Result<(), ManifestJsonError> {
+        for l in img.layers() {
+            if all || l.is_distributable() {
+                out.push((l.parse_digest()?, l.size));
+            }
+        }
+        Ok(())
+    }
+    fn index(
+        idx: &IndexDescriptor,
+        all: bool,
+        out: &mut Vec<(Digest, u64)>,
+    ) -> Result<(), ManifestJsonError> {
+        for child in idx.indexes() {
+            index(child, all, out)?;
+        }
+        for img in idx.images() {
+            image(img, all, out)?;
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for item in list {
+        if let Some(img) = &item.image {
+            image(img, include_non_distributable, &mut out)?;
+        } else if let Some(idx) = &item.image_index {
+            index(idx, include_non_distributable, &mut out)?;
+        }
+    }
+    out.sort_by_key(|(d, _)| *d);
+    let mut deduped: Vec<(Digest, u64)> = Vec::with_capacity(out.len());
+    for (d, size) in out {
+        match deduped.last() {
+            Some(&(last, first)) if last == d => {
+                if first != size {
+                    return Err(ManifestJsonError::ConflictingLayerSize {
+                        digest: d,
+                        first,
+                        second: size,
+                    });
+                }
+            }
+            _ => deduped.push((d, size)),
+        }
+    }
+    Ok(deduped)
+}
+
+// ---------------------------------------------------------------------------
+// Reading, with Go encoding/json semantics.
+
+/// Parses `manifest.json`. A top-level `null` is an empty list, as in Go.
+pub fn parse(bytes: &[u8]) -> Result<Vec<ImageOrIndex>, ManifestJsonError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let mut list: Option<Vec<ImageOrIndex>> = None;
+    SliceSeed(&mut list)
+        .deserialize(&mut de)
+        .and_then(|()| de.end())
+        .map_err(|e| ManifestJsonError::Json(e.to_string()))?;
+    Ok(list.unwrap_or_default())
+}
+
+/// Go's key matching: exact, else case-insensitive with Unicode simple
+/// folding (which also folds U+017F to `s` and U+212A to `k`).
+fn key_matches(key: &str, field: &str) -> bool {
+    let mut k = key.chars();
+    for f in field.chars() {
+        let Some(c) = k.next() else { return false };
+        let f = f.to_ascii_lowercase();
+        let ok = c.to_ascii_lowercase() == f
+            || (f == 's' && c == '\u{17f}')
+            || (f == 'k' && c == '\u{212a}');
+        if !ok {
+            return false;
+        }
+    }
+    k.next().is_none()
+}
+
+/// A Go struct: its JSON field names and how to decode each into itself.
+trait GoStruct: Default {
+    const NAME: &'static str;
+    const FIELDS: &'static [&'static str];
+    fn decode_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        i: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error>;
+}
+
+/// A value decoded "into" an existing Go value.
+trait GoValue: Default {
+    fn decode<'de, D: Deserializer<'de>>(&mut self, d: D) -> Result<(), D::Error>;
+}
+
+impl GoValue for String {
+    fn decode<'de, D: Deserializer<'de>>(&mut self, d: D) -> Result<(), D::Error> {
+        StrSeed(self).deserialize(d)
+    }
+}
+
+struct StructSeed<'a, T>(&'a mut T);
+
+impl<'de, T: GoStruct> DeserializeSeed<'de> for StructSeed<'_, T> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, T: GoStruct> Visitor<'de> for StructSeed<'_, T> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a JSON object or null for {}", T::NAME)
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(()) // null into a struct: no change
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            match T::FIELDS.iter().position(|f| key_matches(&key, f)) {
+                Some(i) => self.0.decode_field(i, &mut map)?,
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `*T`: null sets nil, an object decodes into the (possibly new) value.
+struct PtrSeed<'a, T>(&'a mut Option<T>);
+
+impl<'de, T: GoStruct> DeserializeSeed<'de> for PtrSeed<'_, T> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, T: GoStruct> Visitor<'de> for PtrSeed<'_, T> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a JSON object or null for {}", T::NAME)
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        *self.0 = None;
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        StructSeed(self.0.get_or_insert_with(T::default)).visit_map(map)
+    }
+}
+
+/// `string`: null leaves it unchanged.
+struct StrSeed<'a>(&'a mut String);
+
+impl<'de> DeserializeSeed<'de> for StrSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON string or null")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        v.clone_into(self.0);
+        Ok(())
+    }
+    fn visit_string<E>(self, v: String) -> Result<(), E> {
+        *self.0 = v;
+        Ok(())
+    }
+}
+
+/// `int64` sizes (non-negative here): null leaves it unchanged; only
+/// integer literals are accepted, as Go's `ParseInt` does.
+struct SizeSeed<'a>(&'a mut u64);
+
+impl<'de> DeserializeSeed<'de> for SizeSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SizeSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a non-negative integer no larger than 9223372036854775807, or null")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        if v > i64::MAX as u64 {
+            return Err(E::invalid_value(serde::de::Unexpected::Unsigned(v), &self));
+        }
+        *self.0 = v;
+        Ok(())
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+        match u64::try_from(v) {
+            Ok(v) => self.visit_u64(v),
+            Err(_) => Err(E::invalid_value(serde::de::Unexpected::Signed(v), &self)),
+        }
+    }
+}
+
+/// `[]T`: null sets nil, an array replaces the slice (`[]` is empty, not nil).
+struct SliceSeed<'a, T>(&'a mut Option<Vec<T>>);
+
+impl<'de, T: GoValue> DeserializeSeed<'de> for SliceSeed<'_, T> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, T: GoValue> Visitor<'de> for SliceSeed<'_, T> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON array or null")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        *self.0 = None;
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(NewSeed::<T>(PhantomData))? {
+            out.push(v);
+        }
+        *self.0 = Some(out);
+        Ok(())
+    }
+}
+
+/// A fresh zero value decoded from JSON (an array element).
+struct NewSeed<T>(PhantomData<T>);
+
+impl<'de, T: GoValue> DeserializeSeed<'de> for NewSeed<T> {
+    type Value = T;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        let mut v = T::default();
+        v.decode(d)?;
+        Ok(v)
+    }
+}
+
+/// `map[string]string`: null sets nil; an object adds to the map (creating
+/// it if nil); a null value stores "".
+struct LabelsSeed<'a>(&'a mut Option<Labels>);
+
+impl<'de> DeserializeSeed<'de> for LabelsSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LabelsSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object of strings, or null")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        *self.0 = None;
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let labels = self.0.get_or_insert_with(Labels::new);
+        while let Some(key) = map.next_key::<String>()? {
+            let mut value = String::new();
+            map.next_value_seed(StrSeed(&mut value))?;
+            labels.insert(key, value);
+        }
+        Ok(())
+    }
+}
+
+macro_rules! go_value_for_struct {
+    ($($t:ty),*) => {$(
+        impl GoValue for $t {
+            fn decode<'de, D: Deserializer<'de>>(&mut self, d: D) -> Result<(), D::Error> {
+                StructSeed(self).deserialize(d)
+            }
+        }
+    )*};
+}
+go_value_for_struct!(
+    ImageOrIndex,
+    ImageDescriptor,
+    LayerDescriptor,
+    IndexDescriptor
+);
+
+impl GoStruct for ImageOrIndex {
+    const NAME: &'static str = "ImageOrImageIndexDescriptor";
+    const FIELDS: &'static [&'static str] = &["ImageIndex", "Image"];
+    fn decode_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        i: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match i {
+            0 => map.next_value_seed(PtrSeed(&mut self.image_index)),
+            _ => map.next_value_seed(PtrSeed(&mut self.image)),
+        }
+    }
+}
+
+impl GoStruct for ImageDescriptor {
+    const NAME: &'static str = "ImageDescriptor";
+    const FIELDS: &'static [&'static str] = &[
+        "Refs", "Layers", "Config", "Manifest", "Tag", "OrigRef", "Labels",
+    ];
+    fn decode_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        i: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match i {
+            0 => map.next_value_seed(SliceSeed(&mut self.refs)),
+            1 => map.next_value_seed(SliceSeed(&mut self.layers)),
+            2 => map.next_value_seed(StructSeed(&mut self.config)),
+            3 => map.next_value_seed(StructSeed(&mut self.manifest)),
+            4 => map.next_value_seed(StrSeed(&mut self.tag)),
+            5 => map.next_value_seed(StrSeed(&mut self.orig_ref)),
+            _ => map.next_value_seed(LabelsSeed(&mut self.labels)),
+        }
+    }
+}
+
+impl GoStruct for LayerDescriptor {
+    const NAME: &'static str = "ImageLayerDescriptor";
+    const FIELDS: &'static [&'static str] = &["MediaType", "Digest", "DiffID", "Size"];
+    fn decode_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        i: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match i {
+            0 => map.next_value_seed(StrSeed(&mut self.media_type)),
+            1 => map.next_value_seed(StrSeed(&mut self.digest)),
+            2 => map.next_value_seed(StrSeed(&mut self.diff_id)),
+            _ => map.next_value_seed(SizeSeed(&mut self.size)),
+        }
+    }
+}
+
+impl GoStruct for ConfigDescriptor {
+    const NAME: &'static str = "ConfigDescriptor";
+    const FIELDS: &'static [&'static str] = &["Digest", "Raw"];
+    fn decode_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        i: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match i {
+            0 => map.next_value_seed(StrSeed(&mut self.digest)),
+            _ => map.next_value_seed(StrSeed(&mut self.raw)),
+        }
+    }
+}
+
+impl GoStruct for ManifestDescriptor {
+    const NAME: &'static str = "ManifestDescriptor";
+    const FIELDS: &'static [&'static str] = &["MediaType", "Digest", "Raw"];
+    fn decode_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        i: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match i {
+            0 => map.next_value_seed(StrSeed(&mut self.media_type)),
+            1 => map.next_value_seed(StrSeed(&mut self.digest)),
+            _ => map.next_value_seed(StrSeed(&mut self.raw)),
+        }
+    }
+}
+
+impl GoStruct for IndexDescriptor {
+    const NAME: &'static str = "ImageIndexDescriptor";
+    const FIELDS: &'static [&'static str] = &[
+        "Refs",
+        "Images",
+        "Indexes",
+        "MediaType",
+        "Digest",
+        "Raw",
+        "Tag",
+        "OrigRef",
+        "Labels",
+    ];
+    fn decode_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        i: usize,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        match i {
+            0 => map.next_value_seed(SliceSeed(&mut self.refs)),
+            1 => map.next_value_seed(SliceSeed(&mut self.images)),
+            2 => map.next_value_seed(SliceSeed(&mut self.indexes)),
+            3 => map.next_value_seed(StrSeed(&mut self.media_type)),
+            4 => map.next_value_seed(StrSeed(&mut self.digest)),
+            5 => map.next_value_seed(StrSeed(&mut self.raw)),
+            6 => map.next_value_seed(StrSeed(&mut self.tag)),
+            7 => map.next_value_seed(StrSeed(&mut self.orig_ref)),
+            _ => map.next_value_seed(LabelsSeed(&mut self.labels)),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Writing, byte-identical to Go's json.Marshal.
+
+/// Serializes like Go's `json.Marshal`: compact, no trailing newline.
+pub fn to_json(list: &[ImageOrIndex]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4096);
+    out.push(b'[');
+    for (i, item) in list.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_image_or_index(&mut out, item);
+    }
+    out.push(b']');
+    out
+}
+
+fn write_image_or_index(out: &mut Vec<u8>, v: &ImageOrIndex) {
+    out.extend_from_slice(b"{\"ImageIndex\":");
+    match &v.image_index {
+        Some(idx) => write_index(out, idx),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"Image\":");
+    match &v.image {
+        Some(img) => write_image(out, img),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.push(b'}');
+}
+
+fn write_image(out: &mut Vec<u8>, v: &ImageDescriptor) {
+    out.extend_from_slice(b"{\"Refs\":");
+    write_slice(out, v.refs.as_deref(), |o, s| write_go_string(o, s));
+    out.extend_from_slice(b",\"Layers\":");
+    write_slice(out, v.layers.as_deref(), write_layer);
+    out.extend_from_slice(b",\"Config\":{\"Digest\":");
+    write_go_string(out, &v.config.digest);
+    out.extend_from_slice(b",\"Raw\":");
+    write_go_string(out, &v.config.raw);
+    out.extend_from_slice(b"},\"Manifest\":{\"MediaType\":");
+    write_go_string(out, &v.manifest.media_type);
+    out.extend_from_slice(b",\"Digest\":");
+    write_go_string(out, &v.manifest.digest);
+    out.extend_from_slice(b",\"Raw\":");
+    write_go_string(out, &v.manifest.raw);
+    out.extend_from_slice(b"},\"Tag\":");
+    write_go_string(out, &v.tag);
+    out.extend_from_slice(b",\"OrigRef\":");
+    write_go_string(out, &v.orig_ref);
+    out.extend_from_slice(b",\"Labels\":");
+    write_labels(out, v.labels.as_ref());
+    out.push(b'}');
+}
+
+fn write_layer(out: &mut Vec<u8>, v: &LayerDescriptor) {
+    out.extend_from_slice(b"{\"MediaType\":");
+    write_go_string(out, &v.media_type);
+    out.extend_from_slice(b",\"Digest\":");
+    write_go_string(out, &v.digest);
+    out.extend_from_slice(b",\"DiffID\":");
+    write_go_string(out, &v.diff_id);
+    out.extend_from_slice(b",\"Size\":");
+    out.extend_from_slice(v.size.to_string().as_bytes());
+    out.push(b'}');
+}
+
+fn write_index(out: &mut Vec<u8>, v: &IndexDescriptor) {
+    out.extend_from_slice(b"{\"Refs\":");
+    write_slice(out, v.refs.as_deref(), |o, s| write_go_string(o, s));
+    out.extend_from_slice(b",\"Images\":");
+    write_slice(out, v.images.as_deref(), write_image);
+    out.extend_from_slice(b",\"Indexes\":");
+    write_slice(out, v.indexes.as_deref(), write_index);
+    out.extend_from_slice(b",\"MediaType\":");
+    write_go_string(out, &v.media_type);
+    out.extend_from_slice(b",\"Digest\":");
+    write_go_string(out, &v.digest);
+    out.extend_from_slice(b",\"Raw\":");
+    write_go_string(out, &v.raw);
+    out.extend_from_slice(b",\"Tag\":");
+    write_go_string(out, &v.tag);
+    out.extend_from_slice(b",\"OrigRef\":");
+    write_go_string(out, &v.orig_ref);
+    out.extend_from_slice(b",\"Labels\":");
+    write_labels(out, v.labels.as_ref());
+    out.push(b'}');
+}
+
+fn write_slice<T>(out: &mut Vec<u8>, v: Option<&[T]>, mut each: impl FnMut(&mut Vec<u8>, &T)) {
+    let Some(items) = v else {
+        out.extend_from_slice(b"null");
+        return;
+    };
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        each(out, item);
+    }
+    out.push(b']');
+}
+
+fn write_labels(out: &mut Vec<u8>, v: Option<&Labels>) {
+    let Some(map) = v else {
+        out.extend_from_slice(b"null");
+        return;
+    };
+    out.push(b'{');
+    for (i, (k, val)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_go_string(out, k);
+        out.push(b':');
+        write_go_string(out, val);
+    }
+    out.push(b'}');
+}
+
+/// Writes `s` as a JSON string escaped exactly as Go's encoder does (with
+/// HTML escaping on, as `json.Marshal` has).
+pub fn write_go_string(out: &mut Vec<u8>, s: &str) {
+    write_go_string_bytes(out, s.as_bytes());
+}
+
+/// Like [`write_go_string`] for bytes that may not be UTF-8: each byte of an
+/// invalid sequence becomes `\ufffd`, as in Go.
+pub fn write_go_string_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    for chunk in bytes.utf8_chunks() {
+        let valid = chunk.valid();
+        let vb = valid.as_bytes();
+        let mut start = 0;
+        let mut i = 0;
+        while i < vb.len() {
+            let b = vb[i];
+            let escape: Option<&[u8]> = match b {
+                b'"' => Some(b"\\\""),
+                b'\\' => Some(b"\\\\"),
+                b'\n' => Some(b"\\n"),
+                b'\r' => Some(b"\\r"),
+                b'\t' => Some(b"\\t"),
+                0x08 => Some(b"\\b"),
+                0x0c => Some(b"\\f"),
+                b'<' | b'>' | b'&' | 0x00..=0x1f => Some(b""),
+                // U+2028 and U+2029 are E2 80 A8 / E2 80 A9.
+                0xe2 if vb.get(i + 1) == Some(&0x80)
+                    && matches!(vb.get(i + 2), Some(0xa8 | 0xa9)) =>
+                {
+                    Some(b"")
+                }
+                _ => None,
+            };
+            match escape {
+                None => i += 1,
+                Some(e) => {
+                    out.extend_from_slice(&vb[start..i]);
+                    if !e.is_empty() {
+                        out.extend_from_slice(e);
+                        i += 1;
+                    } else if b == 0xe2 {
+                        out.extend_from_slice(b"\\u202");
+                        out.push(HEX[usize::from(vb[i + 2] & 0xf)]);
+                        i += 3;
+                    } else {
+                        out.extend_from_slice(b"\\u00");
+                        out.push(HEX[usize::from(b >> 4)]);
+                        out.push(HEX[usize::from(b & 0xf)]);
+                        i += 1;
+                    }
+                    start = i;
+                }
+            }
+        }
+        out.extend_from_slice(&vb[start..]);
+        for _ in chunk.invalid() {
+            out.extend_from_slice(b"\\ufffd");
+        }
+    }
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn go(s: &[u8]) -> String {
+        let mut out = Vec::new();
+        write_go_string_bytes(&mut out, s);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn strings_escape_like_go() {
+        assert_eq!(go(b"plain"), r#""plain""#);
+        assert_eq!(go(b"a\"b\\c/d"), r#""a\"b\\c/d""#);
+        assert_eq!(go(b"<a>&b"), r#""\u003ca\u003e\u0026b""#);
+        assert_eq!(go(b"\n\r\t\x08\x0c"), r#""\n\r\t\b\f""#);
+        assert_eq!(go(b"\x00\x01\x1f\x7f"), "\"\\u0000\\u0001\\u001f\x7f\"");
+        assert_eq!(go("\u{2028}x\u{2029}".as_bytes()), r#""\u2028x\u2029""#);
+        assert_eq!(go("é€😀\u{2027}".as_bytes()), "\"é€😀\u{2027}\"");
+        assert_eq!(go(b"a\xffb"), r#""a\ufffdb""#);
+        assert_eq!(go(b"\xe2\x82z"), r#""\ufffd\ufffdz""#);
+        assert_eq!(go(b"\xed\xa0\x80"), r#""\ufffd\ufffd\ufffd""#);
+    }
+
+    #[test]
+    fn keys_fold_like_go() {
+        assert!(key_matches("Refs", "Refs"));
+        assert!(key_matches("refs", "Refs"));
+        assert!(key_matches("REFS", "Refs"));
+        assert!(key_matches("diffid", "DiffID"));
+        assert!(key_matches("Ref\u{17f}", "Refs"));
+        assert!(key_matches("\u{212a}", "K"));
+        assert!(!key_matches("Ref", "Refs"));
+        assert!(!key_matches("Refss", "Refs"));
+        assert!(!key_matches("Rëfs", "Refs"));
+    }
+}

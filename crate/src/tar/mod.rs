@@ -1,0 +1,25 @@
+//! Tar archives: a header-only indexer over a [`ByteSource`](crate::source::ByteSource)
+//! and a writer that produces the exact bytes Go's `archive/tar` writes for
+//! imgpkg.
+//!
+//! Reading never needs the archive in memory: [`index`] reads headers and
+//! locates each entry's data by offset (`u64`, archives may exceed 4 GiB);
+//! data is read later, in ranges, by whoever needs it.
+//!
+//! Writing ([`TarWriter`], [`ustar_header`], [`entry_header`]) emits regular
+//! files the way `imgpkg copy --to-tar` does: USTAR headers, mode 0644, uid and
+//! gid 0, empty owner names, mtime 0, data padded to 512 bytes, two zero
+//! blocks at the end; a PAX header only when an entry is 8 GiB or larger or
+//! its name needs one.
+
+mod header;
+mod reader;
+mod writer;
+
+pub use header::{padding, BLOCK_SIZE};
+pub use reader::{
+    index, read_entry, EntryKind, TarEntry, TarError, TarIndex, MAX_SPECIAL_FILE_SIZE,
+};
+pub use writer::{
+    entry_header, ustar_header, TarWriteError, TarWriter, DEFAULT_MODE, END_OF_ARCHIVE,
+};

@@ -1,0 +1,775 @@
+//! Indexing a tar by reading its headers only.
+//!
+//! [`index`] walks the archive from offset 0, reading one 512-byte block per
+//! header (plus the bodies of PAX and GNU long-name headers, at most 1 MiB
+//! each) and skipping over file data by arithmetic. The cost therefore grows
+//! with the number of entries, not with the size of the archive.
+//!
+//! Accepted: V7, USTAR (with prefix), PAX (`x` records for `path`, `size`,
+//! and so on; `g` global headers are skipped), GNU (`L` long names, `K` long
+//! links, base-256 numbers, old sparse headers indexed as stored) and star.
+//! This is what Go's `archive/tar` reader accepts, which is what imgpkg uses.
+//!
+//! Rejected, each with its own [`TarError`] variant naming the offset and,
+//! where known, the entry: a first block that is not a tar header, a header
+//! or data that runs past the end of the file, bad checksums and numbers,
+//! malformed PAX records, names that are empty, absolute, contain `..` or are
+//! not UTF-8, and duplicate names.
+
+use std::collections::HashMap;
+
+use super::header::{self, Block, Format, BLOCK, BLOCK_SIZE};
+use crate::source::{read_exact_at, ByteSource, SourceError};
+
+/// Largest PAX or GNU long-name body read (Go's `maxSpecialFileSize`).
+pub const MAX_SPECIAL_FILE_SIZE: u64 = 1 << 20;
+
+/// What kind of entry a header describes (its typeflag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// `0`, or NUL on a name without a trailing slash.
+    Regular,
+    /// `1`
+    HardLink,
+    /// `2`
+    Symlink,
+    /// `3`
+    CharDevice,
+    /// `4`
+    BlockDevice,
+    /// `5`, or NUL on a name with a trailing slash (old archives).
+    Directory,
+    /// `6`
+    Fifo,
+    /// `7`: stored like a regular file.
+    Contiguous,
+    /// GNU `S`: an old-style sparse file; `size` is the bytes stored in the
+    /// archive, not the expanded size.
+    GnuSparse,
+    /// Any other typeflag; its data is skipped by its size.
+    Other(u8),
+}
+
+impl EntryKind {
+    fn from_typeflag(flag: u8, name: &[u8]) -> EntryKind {
+        match flag {
+            b'0' => EntryKind::Regular,
+            0 if name.ends_with(b"/") => EntryKind::Directory,
+            0 => EntryKind::Regular,
+            b'1' => EntryKind::HardLink,
+            b'2' => EntryKind::Symlink,
+            b'3' => EntryKind::CharDevice,
+            b'4' => EntryKind::BlockDevice,
+            b'5' => EntryKind::Directory,
+            b'6' => EntryKind::Fifo,
+            b'7' => EntryKind::Contiguous,
+            b'S' => EntryKind::GnuSparse,
+            other => EntryKind::Other(other),
+        }
+    }
+
+    /// Types whose header size is ignored: they never have data (Go's
+    /// `isHeaderOnlyType`).
+    fn is_header_only(flag: u8) -> bool {
+        matches!(flag, b'1'..=b'6')
+    }
+}
+
+/// One entry of a tar, located but not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TarEntry {
+    /// Full name (after USTAR prefix, PAX `path` and GNU long names).
+    pub name: String,
+    /// Offset of the first header block that belongs to this entry,
+    /// including any PAX or GNU extension headers before its own header.
+    pub header_offset: u64,
+    /// Offset of the first data byte.
+    pub data_offset: u64,
+    /// Number of data bytes stored in the archive (0 for links, directories
+    /// and devices).
+    pub size: u64,
+    pub kind: EntryKind,
+    /// Permission and mode bits as stored.
+    pub mode: u32,
+}
+
+impl TarEntry {
+    /// `data_offset..data_offset + size`.
+    pub fn data_range(&self) -> std::ops::Range<u64> {
+        self.data_offset..self.data_offset + self.size
+    }
+
+    /// Offset just past this entry's data and padding, where the next header
+    /// starts.
+    pub fn end_offset(&self) -> u64 {
+        self.data_offset + self.size + header::padding(self.size)
+    }
+}
+
+/// The entries of a tar, in file order, with lookup by exact name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TarIndex {
+    entries: Vec<TarEntry>,
+    by_name: HashMap<String, usize>,
+    end: u64,
+}
+
+impl TarIndex {
+    /// The entry with exactly this name.
+    pub fn get(&self, name: &str) -> Option<&TarEntry> {
+        self.by_name.get(name).map(|&i| &self.entries[i])
+    }
+
+    /// All entries in file order.
+    pub fn entries(&self) -> &[TarEntry] {
+        &self.entries
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, TarEntry> {
+        self.entries.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Offset where the archive's contents end: the start of the end-of-archive
+    /// zero blocks, or the end of the file when they are missing. New entries
+    /// would be appended here.
+    pub fn end_offset(&self) -> u64 {
+        self.end
+    }
+}
+
+impl<'a> IntoIterator for &'a TarIndex {
+    type Item = &'a TarEntry;
+    type IntoIter = std::slice::Iter<'a, TarEntry>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter()
+    }
+}
+
+/// Why a tar could not be indexed or read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TarError {
+    #[error("reading the tar: {0}")]
+    Source(#[from] SourceError),
+    #[error("not a tar archive: the file is empty")]
+    Empty,
+    #[error("not a tar archive: {reason}")]
+    NotTar { reason: String },
+    #[error("invalid tar header at offset {offset}: checksum field {stored:?} matches neither computed sum ({unsigned} unsigned, {signed} signed)")]
+    BadChecksum {
+        offset: u64,
+        stored: String,
+        unsigned: u64,
+        signed: i64,
+    },
+    #[error("truncated tar: the header at offset {offset} has only {got} of 512 bytes")]
+    TruncatedHeader { offset: u64, got: u64 },
+    #[error("truncated tar: entry '{name}' (header at offset {offset}) declares {size} bytes of data at offset {data_offset}, past the end of the file at {file_len}")]
+    DataBeyondEof {
+        name: String,
+        offset: u64,
+        data_offset: u64,
+        size: u64,
+        file_len: u64,
+    },
+    #[error("truncated tar: the padding after entry '{name}' (header at offset {offset}) runs past the end of the file at {file_len}")]
+    TruncatedPadding {
+        name: String,
+        offset: u64,
+        file_len: u64,
+    },
+    #[error("invalid tar header at offset {offset}: field {field} is {raw:?}, not a valid number")]
+    BadNumber {
+        offset: u64,
+        field: &'static str,
+        raw: String,
+    },
+    #[error("invalid tar header at offset {offset}: {what} of {size} bytes is larger than the {limit}-byte limit")]
+    SpecialTooLarge {
+        offset: u64,
+        what: &'static str,
+        size: u64,
+        limit: u64,
+    },
+    #[error("invalid PAX header at offset {offset}: {reason}")]
+    BadPaxRecord { offset: u64, reason: String },
+    #[error("invalid GNU sparse header at offset {offset}: {reason}")]
+    BadSparseHeader { offset: u64, reason: &'static str },
+    #[error("invalid tar: the zero block at offset {offset} is followed by a non-zero block")]
+    DataAfterZeroBlock { offset: u64 },
+    #[error("invalid tar: the extended header at offset {offset} is not followed by an entry")]
+    DanglingExtendedHeader { offset: u64 },
+    #[error("invalid tar entry at offset {offset}: the name is empty")]
+    EmptyName { offset: u64 },
+    #[error("unsafe tar entry name '{name}' at offset {offset}: it has a '..' component")]
+    ParentDirName { name: String, offset: u64 },
+    #[error("unsafe tar entry name '{name}' at offset {offset}: it is an absolute path")]
+    AbsoluteName { name: String, offset: u64 },
+    #[error("tar entry name at offset {offset} is not valid UTF-8: '{lossy}'")]
+    NonUtf8Name { lossy: String, offset: u64 },
+    #[error(
+        "duplicate tar entry '{name}': first at offset {first_offset}, again at offset {offset}"
+    )]
+    DuplicateName {
+        name: String,
+        first_offset: u64,
+        offset: u64,
+    },
+    #[error("tar entry '{name}' has {size} bytes, more than the {limit} bytes allowed here")]
+    EntryTooLarge { name: String, size: u64, limit: u64 },
+}
+
+/// Result of reading one block position.
+enum BlockRead {
+    /// Clean end of file: no bytes at all.
+    Eof,
+    /// Fewer than 512 bytes before the end of the file.
+    Partial(u64),
+    Full(Box<Block>),
+}
+
+async fn read_block<S: ByteSource + ?Sized>(src: &S, offset: u64) -> Result<BlockRead, TarError> {
+    let bytes = src.read_at(offset, BLOCK).await?;
+    Ok(match bytes.len() {
+        0 => BlockRead::Eof,
+        BLOCK => {
+            let mut b = Box::new([0u8; BLOCK]);
+            b.copy_from_slice(&bytes);
+            BlockRead::Full(b)
+        }
+        n => BlockRead::Partial(n as u64),
+    })
+}
+
+/// Extension state carried from PAX / GNU meta headers to the next entry.
+#[derive(Default)]
+struct Pending {
+    /// Offset of the first meta header of the chain.
+    start: Option<u64>,
+    pax: Vec<(String, Vec<u8>)>,
+    pax_offset: u64,
+    gnu_long_name: Vec<u8>,
+}
+
+/// Reads every header of the tar in `src` and returns its entries.
+pub async fn index<S: ByteSource + ?Sized>(src: &S) -> Result<TarIndex, TarError> {
+    let file_len = src.len();
+    if file_len == 0 {
+        return Err(TarError::Empty);
+    }
+    let mut out = TarIndex::default();
+    let mut pending = Pending::default();
+    let mut pos: u64 = 0;
+
+    loop {
+        let block = match read_block(src, pos).await? {
+            BlockRead::Eof => {
+                if pos == 0 {
+                    return Err(TarError::Empty);
+                }
+                break;
+            }
+            BlockRead::Partial(got) if pos == 0 => {
+                return Err(TarError::NotTar {
+                    reason: format!("the file has only {got} bytes; a tar header has 512"),
+                })
+            }
+            BlockRead::Partial(got) => return Err(TarError::TruncatedHeader { offset: pos, got }),
+            BlockRead::Full(b) => b,
+        };
+
+        if block.iter().all(|&c| c == 0) {
+            // End of archive: a zero block, then a second one or the end of
+            // the file.
+            match read_block(src, pos + BLOCK_SIZE).await? {
+                BlockRead::Eof => {}
+                BlockRead::Partial(got) => {
+                    return Err(TarError::TruncatedHeader {
+                        offset: pos + BLOCK_SIZE,
+                        got,
+                    })
+                }
+                BlockRead::Full(b) if b.iter().all(|&c| c == 0) => {}
+                BlockRead::Full(_) => return Err(TarError::DataAfterZeroBlock { offset: pos }),
+            }
+            break;
+        }
+
+        let format = match header::format_of(&block) {
+            Ok(f) => f,
+            Err(m) if pos == 0 => {
+                return Err(TarError::NotTar {
+                    reason: not_tar_reason(&block, &m),
+                })
+            }
+            Err(m) => {
+                return Err(TarError::BadChecksum {
+                    offset: pos,
+                    stored: m.stored,
+                    unsigned: m.unsigned,
+                    signed: m.signed,
+                })
+            }
+        };
+
+        let raw = parse_raw_header(&block, format, pos)?;
+        let data_offset = pos + BLOCK_SIZE;
+
+        match raw.typeflag {
+            b'x' | b'g' => {
+                let body =
+                    read_special(src, &raw, pos, data_offset, file_len, "PAX header").await?;
+                let records = parse_pax(&body).map_err(|reason| TarError::BadPaxRecord {
+                    offset: pos,
+                    reason,
+                })?;
+                if raw.typeflag == b'x' {
+                    pending.start.get_or_insert(pos);
+                    pending.pax = records;
+                    pending.pax_offset = pos;
+                } else {
+                    // Go hands a global header to its caller as an entry of
+                    // its own, which ends any pending extension chain.
+                    pending = Pending::default();
+                }
+                pos = next_header(data_offset, raw.size as u64);
+            }
+            b'L' | b'K' => {
+                let body =
+                    read_special(src, &raw, pos, data_offset, file_len, "GNU long name").await?;
+                pending.start.get_or_insert(pos);
+                if raw.typeflag == b'L' {
+                    pending.gnu_long_name = header::c_string(&body).to_vec();
+                }
+                pos = next_header(data_offset, raw.size as u64);
+            }
+            flag => {
+                let entry_start = pending.start.unwrap_or(pos);
+                let mut name = raw.name;
+                let mut size = raw.size;
+                for (key, value) in &pending.pax {
+                    if value.is_empty() {
+                        continue; // Go keeps the header's own value
+                    }
+                    apply_pax(key, value, &mut name, &mut size).map_err(|reason| {
+                        TarError::BadPaxRecord {
+                            offset: pending.pax_offset,
+                            reason,
+                        }
+                    })?;
+                }
+                if !pending.gnu_long_name.is_empty() {
+                    name = std::mem::take(&mut pending.gnu_long_name);
+                }
+                let name = validate_name(name, pos)?;
+                if size < 0 {
+                    return Err(TarError::BadNumber {
+                        offset: pos,
+                        field: "size",
+                        raw: size.to_string(),
+                    });
+                }
+                let kind = EntryKind::from_typeflag(flag, name.as_bytes());
+                let size = if EntryKind::is_header_only(flag) {
+                    0
+                } else {
+                    size as u64
+                };
+
+                let mut data_offset = data_offset;
+                if kind == EntryKind::GnuSparse {
+                    data_offset = skip_gnu_sparse_extensions(src, &block, format, pos).await?;
+                }
+
+                let data_end = data_offset
+                    .checked_add(size)
+                    .filter(|&end| end <= file_len)
+                    .ok_or_else(|| TarError::DataBeyondEof {
+                        name: name.clone(),
+                        offset: pos,
+                        data_offset,
+                        size,
+                        file_len,
+                    })?;
+                let next = data_end + header::padding(size);
+                if next > file_len && data_end != file_len {
+                    return Err(TarError::TruncatedPadding {
+                        name,
+                        offset: pos,
+                        file_len,
+                    });
+                }
+
+                if let Some(&first) = out.by_name.get(&name) {
+                    return Err(TarError::DuplicateName {
+                        name,
+                        first_offset: out.entries[first].header_offset,
+                        offset: entry_start,
+                    });
+                }
+                out.by_name.insert(name.clone(), out.entries.len());
+                out.entries.push(TarEntry {
+                    name,
+                    header_offset: entry_start,
+                    data_offset,
+                    size,
+                    kind,
+                    mode: raw.mode,
+                });
+                pending = Pending::default();
+                pos = next.min(file_len);
+            }
+        }
+    }
+
+    if let Some(start) = pending.start {
+        return Err(TarError::DanglingExtendedHeader { offset: start });
+    }
+    out.end = pos;
+    Ok(out)
+}
+
+/// Reads an entry's data into memory, refusing entries larger than `limit`
+/// bytes (sizes come from the archive and are not trusted).
+pub async fn read_entry<S: ByteSource + ?Sized>(
+    src: &S,
+    entry: &TarEntry,
+    limit: u64,
+) -> Result<Vec<u8>, TarError> {
+    if entry.size > limit {
+        return Err(TarError::EntryTooLarge {
+            name: entry.name.clone(),
+            size: entry.size,
+            limit,
+        });
+    }
+    Ok(read_exact_at(src, entry.data_offset, entry.size as usize).await?)
+}
+
+fn next_header(data_offset: u64, size: u64) -> u64 {
+    data_offset + size + header::padding(size)
+}
+
+/// Header fields common to every typeflag.
+struct RawHeader {
+    typeflag: u8,
+    name: Vec<u8>,
+    size: i64,
+    mode: u32,
+}
+
+fn parse_raw_header(b: &Block, format: Format, offset: u64) -> Result<RawHeader, TarError> {
+    let num = |field: &'static str, range: std::ops::Range<usize>| {
+        header::parse_numeric(&b[range.clone()]).ok_or_else(|| TarError::BadNumber {
+            offset,
+            field,
+            raw: header::lossy(&b[range]),
+        })
+    };
+    let size = num("size", header::SIZE)?;
+    let mode = num("mode", header::MODE)?;
+    num("uid", header::UID)?;
+    num("gid", header::GID)?;
+    num("mtime", header::MTIME)?;
+    if format != Format::V7 {
+        num("devmajor", header::DEVMAJOR)?;
+        num("devminor", header::DEVMINOR)?;
+    }
+    let mode = u32::try_from(mode).map_err(|_| TarError::BadNumber {
+        offset,
+        field: "mode",
+        raw: header::lossy(&b[header::MODE]),
+    })?;
+
+    let mut prefix: &[u8] = &[];
+    match format {
+        Format::Ustar => prefix = header::c_string(&b[header::USTAR_PREFIX]),
+        Format::Star => prefix = header::c_string(&b[header::STAR_PREFIX]),
+        Format::Gnu => {
+            // Go before 1.8 wrote a USTAR prefix into GNU headers; Go reads
+            // such a prefix when the atime/ctime fields do not parse.
+            let bad_time = |r: std::ops::Range<usize>| {
+                b[r.start] != 0 && header::parse_numeric(&b[r]).is_none()
+            };
+            if bad_time(header::GNU_ATIME) || bad_time(header::GNU_CTIME) {
+                let p = header::c_string(&b[header::USTAR_PREFIX]);
+                if p.is_ascii() {
+                    prefix = p;
+                }
+            }
+        }
+        Format::V7 => {}
+    }
+    let base = header::c_string(&b[header::NAME]);
+    let name = if prefix.is_empty() {
+        base.to_vec()
+    } else {
+        [prefix, b"/", base].concat()
+    };
+    Ok(RawHeader {
+        typeflag: b[header::TYPEFLAG],
+        name,
+        size,
+        mode,
+    })
+}
+
+/// Reads the body of a PAX or GNU long-name header, bounded in size.
+async fn read_special<S: ByteSource + ?Sized>(
+    src: &S,
+    raw: &RawHeader,
+    offset: u64,
+    data_offset: u64,
+    file_len: u64,
+    what: &'static str,
+) -> Result<Vec<u8>, TarError> {
+    if raw.size < 0 {
+        return Err(TarError::BadNumber {
+            offset,
+            field: "size",
+            raw: raw.size.to_string(),
+        });
+    }
+    let size = raw.size as u64;
+    if size > MAX_SPECIAL_FILE_SIZE {
+        return Err(TarError::SpecialTooLarge {
+            offset,
+            what,
+            size,
+            limit: MAX_SPECIAL_FILE_SIZE,
+        });
+    }
+    if data_offset + size > file_len {
+        return Err(TarError::DataBeyondEof {
+            name: String::from_utf8_lossy(&raw.name).into_owned(),
+            offset,
+            data_offset,
+            size,
+            file_len,
+        });
+    }
+    Ok(read_exact_at(src, data_offset, size as usize).await?)
+}
+
+/// Parses PAX records `"%d %s=%s\n"` exactly as Go's `parsePAX` does.
+fn parse_pax(body: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut rest = body;
+    let mut records: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut sparse_map: Vec<Vec<u8>> = Vec::new();
+    while !rest.is_empty() {
+        let at = body.len() - rest.len();
+        let sp = rest
+            .iter()
+            .position(|&c| c == b' ')
+            .ok_or_else(|| format!("record at byte {at} has no length field"))?;
+        let len_str = &rest[..sp];
+        let n = parse_go_int(len_str)
+            .filter(|&n| n >= 5 && n as u64 <= rest.len() as u64)
+            .ok_or_else(|| {
+                format!(
+                    "record at byte {at} has an invalid length {:?}",
+                    header::lossy(len_str)
+                )
+            })? as usize;
+        if n <= sp + 1 {
+            return Err(format!(
+                "record at byte {at} is shorter than its length field"
+            ));
+        }
+        let record = &rest[sp + 1..n - 1];
+        if rest[n - 1] != b'\n' {
+            return Err(format!("record at byte {at} does not end with a newline"));
+        }
+        rest = &rest[n..];
+        let eq = record
+            .iter()
+            .position(|&c| c == b'=')
+            .ok_or_else(|| format!("record at byte {at} has no '='"))?;
+        let (key, value) = (&record[..eq], &record[eq + 1..]);
+        let key_has_nul = key.contains(&0);
+        let value_must_not_have_nul = matches!(key, b"path" | b"linkpath" | b"uname" | b"gname");
+        if key_has_nul || (value_must_not_have_nul && value.contains(&0)) {
+            return Err(format!("record at byte {at} contains a NUL byte"));
+        }
+        let key = String::from_utf8_lossy(key).into_owned();
+        match key.as_str() {
+            "GNU.sparse.offset" | "GNU.sparse.numbytes" => {
+                let expect_offset = sparse_map.len() % 2 == 0;
+                if expect_offset != (key == "GNU.sparse.offset") || value.contains(&b',') {
+                    return Err(format!("record at byte {at} has a misplaced {key}"));
+                }
+                sparse_map.push(value.to_vec());
+            }
+            _ => match records.iter_mut().find(|(k, _)| *k == key) {
+                Some(slot) => slot.1 = value.to_vec(),
+                None => records.push((key, value.to_vec())),
+            },
+        }
+    }
+    if !sparse_map.is_empty() {
+        records.push(("GNU.sparse.map".to_string(), sparse_map.join(&b","[..])));
+    }
+    Ok(records)
+}
+
+/// Applies one PAX record to the entry being built (Go's `mergePAX`).
+fn apply_pax(key: &str, value: &[u8], name: &mut Vec<u8>, size: &mut i64) -> Result<(), String> {
+    let bad = || format!("record {key}={:?} is not valid", header::lossy(value));
+    match key {
+        "path" => *name = value.to_vec(),
+        "size" => *size = parse_go_int(value).ok_or_else(bad)?,
+        "uid" | "gid" => {
+            parse_go_int(value).ok_or_else(bad)?;
+        }
+        "mtime" | "atime" | "ctime" if !is_pax_time(value) => return Err(bad()),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Go's `strconv.ParseInt(s, 10, 64)`: optional sign, decimal digits.
+fn parse_go_int(s: &[u8]) -> Option<i64> {
+    let (neg, digits) = match s.first() {
+        Some(b'+') => (false, &s[1..]),
+        Some(b'-') => (true, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut x: i64 = 0;
+    for &c in digits {
+        let d = i64::from(c - b'0');
+        x = x.checked_mul(10)?;
+        x = if neg {
+            x.checked_sub(d)?
+        } else {
+            x.checked_add(d)?
+        };
+    }
+    Some(x)
+}
+
+/// Go's `parsePAXTime` grammar: `[+-]seconds[.digits]`.
+fn is_pax_time(s: &[u8]) -> bool {
+    let (secs, frac) = match s.iter().position(|&c| c == b'.') {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => (s, &[][..]),
+    };
+    parse_go_int(secs).is_some() && frac.iter().all(u8::is_ascii_digit)
+}
+
+/// Skips the extension blocks of an old GNU sparse header; returns where the
+/// data starts.
+async fn skip_gnu_sparse_extensions<S: ByteSource + ?Sized>(
+    src: &S,
+    block: &Block,
+    format: Format,
+    offset: u64,
+) -> Result<u64, TarError> {
+    if format != Format::Gnu {
+        return Err(TarError::BadSparseHeader {
+            offset,
+            reason: "a sparse entry needs a GNU header",
+        });
+    }
+    let mut pos = offset + BLOCK_SIZE;
+    let mut extended = block[header::GNU_IS_EXTENDED] != 0;
+    while extended {
+        match read_block(src, pos).await? {
+            BlockRead::Full(b) => extended = b[header::GNU_EXT_IS_EXTENDED] != 0,
+            BlockRead::Partial(got) => return Err(TarError::TruncatedHeader { offset: pos, got }),
+            BlockRead::Eof => {
+                return Err(TarError::TruncatedHeader {
+                    offset: pos,
+                    got: 0,
+                })
+            }
+        }
+        pos += BLOCK_SIZE;
+    }
+    Ok(pos)
+}
+
+fn validate_name(name: Vec<u8>, offset: u64) -> Result<String, TarError> {
+    let name = String::from_utf8(name).map_err(|e| TarError::NonUtf8Name {
+        lossy: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        offset,
+    })?;
+    if name.is_empty() {
+        return Err(TarError::EmptyName { offset });
+    }
+    if name.starts_with('/') {
+        return Err(TarError::AbsoluteName { name, offset });
+    }
+    if name.split('/').any(|c| c == "..") {
+        return Err(TarError::ParentDirName { name, offset });
+    }
+    Ok(name)
+}
+
+fn not_tar_reason(block: &Block, m: &header::ChecksumMismatch) -> String {
+    let hint = if block.starts_with(&[0x1f, 0x8b]) {
+        "; the file starts like gzip data (imgpkg tars are never compressed)"
+    } else if block.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        "; the file starts like zstd data"
+    } else {
+        ""
+    };
+    format!(
+        "the first block is not a tar header (checksum field {:?} does not match its computed sum {}){hint}",
+        m.stored, m.unsigned
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pax_records_parse_like_go() {
+        let recs = parse_pax(b"30 mtime=1432668921.098285006\n11 foo=bar\n").unwrap();
+        assert_eq!(recs[0], ("mtime".into(), b"1432668921.098285006".to_vec()));
+        assert_eq!(recs[1], ("foo".into(), b"bar".to_vec()));
+        assert!(parse_pax(b"6 k=1\n").is_ok());
+        for bad in [
+            &b"0000000000000000000000000000000030 mtime=1432668921.098285006\n"[..],
+            b"3 k=\n",
+            b"25 k=v\n",
+            b"18 path=/etc/hosts",
+            b"-1 k=v\n",
+            b"5 \n",
+            b"12 path=a\x00b\n",
+            b"9 kv\n\n\n\n",
+        ] {
+            assert!(
+                parse_pax(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        // The length counts its own digits; "0005" leaves no room for the key.
+        assert!(parse_pax(b"0005 \n").is_err());
+    }
+
+    #[test]
+    fn go_ints() {
+        assert_eq!(parse_go_int(b"+12"), Some(12));
+        assert_eq!(parse_go_int(b"-12"), Some(-12));
+        assert_eq!(parse_go_int(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_go_int(b"9223372036854775808"), None);
+        assert_eq!(parse_go_int(b""), None);
+        assert_eq!(parse_go_int(b"1 "), None);
+        assert!(is_pax_time(b"1350244992.023960108"));
+        assert!(is_pax_time(b"-1.5"));
+        assert!(!is_pax_time(b".5"));
+        assert!(!is_pax_time(b"1.5x"));
+    }
+}
