@@ -12,7 +12,6 @@
 //!
 //! Nothing in the format, plan or protocol layers performs IO or reads a clock.
 
-#[cfg(target_arch = "wasm32")]
 pub mod digest;
 pub mod imagebuild;
 pub mod imgpkg_tar;
@@ -21,4 +20,6 @@ pub mod plan;
 pub mod reference;
 pub mod source;
 pub mod tar;
+
+#[cfg(target_arch = "wasm32")]
 pub mod wasm;
