@@ -24,7 +24,7 @@ export class Model {
       // Imported dynamically so a missing or broken pkg/ shows an error on
       // the page instead of a blank one.
       this.wasm = await import('../pkg/airlock.js');
-      await this.wasm.default();
+      this.exports = await this.wasm.default();
     } catch (e) {
       throw codedError('E_WASM', `loading pkg/airlock_bg.wasm: ${(e && e.message) || e}`);
     }
