@@ -45,7 +45,9 @@ cleanup() {
   rm -rf "$STATE"
   log "stopped"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
 
 # --- the demo registry -------------------------------------------------------
 cat > "$STATE/registry.yml" <<YAML
