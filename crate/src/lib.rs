@@ -26,4 +26,6 @@ pub mod reference;
 pub mod source;
 pub mod tar;
 pub mod verify;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 pub mod yaml;

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Golden tests against real imgpkg 0.43.1 output (tests/fixtures, made by
 //! `imgpkg copy … --to-tar` and `imgpkg copy --tar … --to-repo` against a
 //! real Distribution registry): open each tar, verify it, plan the import
