@@ -16,3 +16,4 @@ pub mod digest;
 pub mod manifest;
 pub mod plan;
 pub mod reference;
+pub mod registry;
