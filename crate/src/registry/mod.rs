@@ -38,6 +38,8 @@ pub mod token;
 
 #[cfg(test)]
 mod scenario;
+#[cfg(test)]
+mod tests;
 
 pub use auth::{Credentials, Keychain};
 pub use client::{CallId, Client, ClientConfig, ClientEvent, RequestId, Transmit};
