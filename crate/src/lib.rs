@@ -17,3 +17,4 @@ pub mod manifest;
 pub mod plan;
 pub mod reference;
 pub mod registry;
+pub mod transport;

@@ -106,6 +106,7 @@ impl UploadBlob {
             source: self.source.clone(),
             offset,
             length,
+            size: self.size,
             fetch: None,
         })
     }

@@ -321,7 +321,12 @@ impl Client {
         }
     }
 
-    fn push_transmit(&mut self, owner: Owner, request: HttpRequest) -> RequestId {
+    fn push_transmit(&mut self, owner: Owner, mut request: HttpRequest) -> RequestId {
+        if request.header("user-agent").is_none() {
+            request
+                .headers
+                .push(("User-Agent".into(), self.config.user_agent.clone()));
+        }
         let id = self.next_request;
         self.next_request += 1;
         self.owners.insert(id, owner);

@@ -53,6 +53,10 @@ pub struct BlobBody {
     pub offset: u64,
     /// Number of bytes to send.
     pub length: u64,
+    /// The blob's total size (the body is the whole blob when `offset` is
+    /// 0 and `length` equals it; only then can the transport verify the
+    /// digest while streaming).
+    pub size: u64,
     /// For [`BlobSource::Registry`]: the authorised `GET` of the blob in its
     /// source repository, whose response body the transport pipes into this
     /// request (following redirects itself, never carrying `Authorization`
