@@ -574,100 +574,88 @@ fn serve_conn(
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
     // One request per connection: every answer closes it.
-    {
-        // Request head.
-        let mut head = Vec::new();
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line)? == 0 {
-                return Ok(());
-            }
-            let end = line == "\r\n";
-            head.push(line);
-            if end {
-                break;
-            }
+    let mut head = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
         }
-        let request_line = head[0].trim().to_string();
-        let content_length: u64 = head
-            .iter()
-            .find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.trim()
-                    .eq_ignore_ascii_case("content-length")
-                    .then(|| v.trim().parse().ok())?
-            })
-            .unwrap_or(0);
-        let n = requests.fetch_add(1, Ordering::SeqCst);
-        let is_ping = request_line.starts_with("GET /v2/ ");
-        let fault = if n == 0 || is_ping {
-            Fault::Forward
-        } else if !sent_429.load(Ordering::SeqCst) && n >= 3 {
-            sent_429.store(true, Ordering::SeqCst);
-            Fault::TooMany
-        } else if next_rand(rng) % 100 < rate {
-            match next_rand(rng) % 3 {
-                0 => Fault::Error500,
-                1 => Fault::DropBefore,
-                _ => Fault::DropAfter,
-            }
-        } else {
-            Fault::Forward
-        };
-        faults
-            .lock()
-            .unwrap()
-            .push((n, fault, request_line.clone()));
-        match fault {
-            Fault::DropBefore => {
-                let _ = client.shutdown(Shutdown::Both);
-                return Ok(());
-            }
-            Fault::Error500 | Fault::TooMany => {
-                std::io::copy(
-                    &mut (&mut reader).take(content_length),
-                    &mut std::io::sink(),
-                )?;
-                let resp = if fault == Fault::Error500 {
-                    "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\nContent-Length: 14\r\nConnection: close\r\n\r\ninjected fault"
+        let end = line == "\r\n";
+        head.push(line);
+        if end {
+            break;
+        }
+    }
+    let request_line = head[0].trim().to_string();
+    let content_length: u64 = head
+        .iter()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    let n = requests.fetch_add(1, Ordering::SeqCst);
+    let is_ping = request_line.starts_with("GET /v2/ ");
+    let fault = if n == 0 || is_ping {
+        Fault::Forward
+    } else if !sent_429.load(Ordering::SeqCst) && n >= 3 {
+        sent_429.store(true, Ordering::SeqCst);
+        Fault::TooMany
+    } else if next_rand(rng) % 100 < rate {
+        match next_rand(rng) % 3 {
+            0 => Fault::Error500,
+            1 => Fault::DropBefore,
+            _ => Fault::DropAfter,
+        }
+    } else {
+        Fault::Forward
+    };
+    faults
+        .lock()
+        .unwrap()
+        .push((n, fault, request_line.clone()));
+    match fault {
+        Fault::DropBefore => {}
+        Fault::Error500 | Fault::TooMany => {
+            std::io::copy(
+                &mut (&mut reader).take(content_length),
+                &mut std::io::sink(),
+            )?;
+            let resp = if fault == Fault::Error500 {
+                "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\nContent-Length: 14\r\nConnection: close\r\n\r\ninjected fault"
+            } else {
+                "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            };
+            client.write_all(resp.as_bytes())?;
+        }
+        Fault::Forward | Fault::DropAfter => {
+            let mut up = TcpStream::connect(("127.0.0.1", upstream_port))?;
+            for line in &head {
+                let lower = line.to_ascii_lowercase();
+                if lower.starts_with("connection:") {
+                    continue;
+                }
+                if lower.starts_with("host:") {
+                    // Keep the proxy's address so Locations point back here.
+                    up.write_all(format!("Host: 127.0.0.1:{own_port}\r\n").as_bytes())?;
+                } else if line == "\r\n" {
+                    up.write_all(b"Connection: close\r\n\r\n")?;
                 } else {
-                    "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                };
-                client.write_all(resp.as_bytes())?;
-                let _ = client.shutdown(Shutdown::Both);
-                return Ok(());
+                    up.write_all(line.as_bytes())?;
+                }
             }
-            Fault::Forward | Fault::DropAfter => {
-                let mut up = TcpStream::connect(("127.0.0.1", upstream_port))?;
-                for line in &head {
-                    let lower = line.to_ascii_lowercase();
-                    if lower.starts_with("connection:") {
-                        continue;
-                    }
-                    if lower.starts_with("host:") {
-                        // Keep the proxy's address so Locations point back here.
-                        up.write_all(format!("Host: 127.0.0.1:{own_port}\r\n").as_bytes())?;
-                        continue;
-                    }
-                    if line == "\r\n" {
-                        up.write_all(b"Connection: close\r\n\r\n")?;
-                    } else {
-                        up.write_all(line.as_bytes())?;
-                    }
-                }
-                std::io::copy(&mut (&mut reader).take(content_length), &mut up)?;
-                let mut response = Vec::new();
-                up.read_to_end(&mut response)?;
-                if fault == Fault::DropAfter {
-                    let _ = client.shutdown(Shutdown::Both);
-                    return Ok(());
-                }
+            std::io::copy(&mut (&mut reader).take(content_length), &mut up)?;
+            let mut response = Vec::new();
+            up.read_to_end(&mut response)?;
+            if fault == Fault::Forward {
                 client.write_all(&response)?;
-                let _ = client.shutdown(Shutdown::Both);
-                return Ok(());
             }
         }
     }
+    let _ = client.shutdown(Shutdown::Both);
+    Ok(())
 }
 
 // ---- plan builders -----------------------------------------------------------
