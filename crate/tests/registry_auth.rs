@@ -74,7 +74,10 @@ fn token_auth_wrong_password_is_a_clear_error() {
     let e = r.unwrap_err().to_string();
     assert!(e.contains("authentication failed"), "{e}");
     assert!(e.contains("incorrect username or password"), "{e}");
-    assert!(e.contains(&format!("authenticating to {}", reg.host())), "{e}");
+    assert!(
+        e.contains(&format!("authenticating to {}", reg.host())),
+        "{e}"
+    );
     let log = reg.issuer_requests();
     assert!(log.iter().all(|(_, _, s)| *s == 401), "{log:?}");
     assert_eq!(log.len(), 1, "a refused token is not retried: {log:?}");
@@ -85,14 +88,18 @@ fn token_auth_mount_asks_for_source_pull_scope() {
     let reg = TestRegistry::start(Auth::Token);
     let src = reg.repo("src/app");
     let seed = small_plan(&src);
-    copy(&seed, creds(&reg, PASSWORD), CopyOptions::default()).0.unwrap();
+    copy(&seed, creds(&reg, PASSWORD), CopyOptions::default())
+        .0
+        .unwrap();
 
     let dst = reg.repo("mirror/app");
     let mut plan: RelocationPlan = seed.clone();
     plan.repository = dst.clone();
     fn walk(m: &mut PlannedManifest, src: &airlock::reference::Repository) {
         for b in &mut m.blobs {
-            b.source = BlobSource::Registry { repository: src.clone() };
+            b.source = BlobSource::Registry {
+                repository: src.clone(),
+            };
         }
         for c in &mut m.children {
             walk(c, src);
@@ -108,7 +115,8 @@ fn token_auth_mount_asks_for_source_pull_scope() {
     let log = reg.issuer_requests();
     assert_plan_present(&reg, &plan);
     assert!(
-        log.iter().any(|(_, scopes, _)| scopes.contains(&"repository:mirror/app:pull,push".to_string())
+        log.iter().any(|(_, scopes, _)| scopes
+            .contains(&"repository:mirror/app:pull,push".to_string())
             && scopes.contains(&"repository:src/app:pull".to_string())),
         "{log:?}"
     );
@@ -120,7 +128,10 @@ fn identity_token_uses_the_oauth2_refresh_flow() {
     let plan = small_plan(&reg.repo("dst/idt"));
     let kc = StaticKeychain::new().with(
         reg.host(),
-        Credentials::IdentityToken { username: USER.into(), token: PASSWORD.into() },
+        Credentials::IdentityToken {
+            username: USER.into(),
+            token: PASSWORD.into(),
+        },
     );
     let (r, _) = copy(&plan, Box::new(kc), CopyOptions::default());
     r.unwrap_or_else(|e| panic!("{e}"));

@@ -211,6 +211,8 @@ enum Work {
     Verify(ItemRef),
     TagHead(usize),
     TagPut(usize),
+    /// A locations image tag PUT was refused as immutable: is there one?
+    ExistingLocations(ItemRef, usize),
 }
 
 /// Executes a relocation plan (see the module doc). Drive it as a
@@ -231,6 +233,8 @@ pub struct CopySession {
     error: Option<CopyError>,
     summary: CopySummary,
     started: bool,
+    /// Immutable-tag refusals waiting for an existence check.
+    refused: HashMap<(ItemRef, usize), (String, RegistryError)>,
 }
 
 impl CopySession {
@@ -250,6 +254,7 @@ impl CopySession {
             error: None,
             summary: CopySummary::default(),
             started: false,
+            refused: HashMap::new(),
         }
     }
 
@@ -546,6 +551,11 @@ impl CopySession {
                 Box::new(HeadManifest::new(repo, self.upload_ref(*r), PUSH_ACTIONS))
             }
             Work::ChildHead(d) => Box::new(HeadManifest::new(repo, d.to_string(), PUSH_ACTIONS)),
+            Work::ExistingLocations(r, i) => Box::new(HeadManifest::new(
+                repo,
+                self.item(*r).tags[*i].clone(),
+                PUSH_ACTIONS,
+            )),
             Work::ExtraTagHead(r, i) => Box::new(HeadManifest::new(
                 repo,
                 self.item(*r).tags[*i].clone(),
@@ -627,6 +637,9 @@ impl CopySession {
                 format!("checking {}", self.display(&self.item(*r).tags[*i]))
             }
             Work::TagHead(i) => format!("checking {}", self.display(&self.plan.tags[*i].tag)),
+            Work::ExistingLocations(r, i) => {
+                format!("checking {}", self.display(&self.item(*r).tags[*i]))
+            }
             Work::Blob(d) => format!("pushing blob {d} to {repo}"),
             Work::PutItem(r) | Work::PutExtraTag(r, _) => {
                 let reference = match work {
@@ -673,6 +686,20 @@ impl CopySession {
             Ok(o) => o,
             Err(e) => {
                 let action = self.action(&work);
+                // imgpkg: a locations image refused by an immutable-tag
+                // registry is fine if one can be read there already.
+                let tag_index = match work {
+                    Work::PutItem(r @ ItemRef::Locations(_)) => Some((r, 0)),
+                    Work::PutExtraTag(r @ ItemRef::Locations(_), i) => Some((r, i)),
+                    _ => None,
+                };
+                if let Some((r, i)) = tag_index {
+                    if e.to_string().to_ascii_lowercase().contains("immutable") {
+                        self.refused.insert((r, i), (action, e));
+                        self.queue.push_back(Work::ExistingLocations(r, i));
+                        return;
+                    }
+                }
                 return self.fail(action, e);
             }
         };
@@ -806,6 +833,22 @@ impl CopySession {
                     self.outstanding = self.outstanding.saturating_sub(1);
                 } else {
                     self.queue.push_back(Work::TagPut(i));
+                }
+            }
+            (Work::ExistingLocations(r, i), OpOutput::ManifestDescriptor(d)) => {
+                let refused = self.refused.remove(&(r, i));
+                match (d, refused) {
+                    (Some(_), _) => {
+                        if i == 0 {
+                            if let Some(s) = self.items.get_mut(&r) {
+                                s.skipped = true;
+                            }
+                        }
+                        let skipped = self.items.get(&r).is_some_and(|s| s.skipped);
+                        self.next_extra_tag(r, i, skipped);
+                    }
+                    (None, Some((action, e))) => self.fail(action, e),
+                    (None, None) => {}
                 }
             }
             (Work::TagPut(i), OpOutput::ManifestPut(_)) => {

@@ -548,9 +548,7 @@ fn map_error(e: ureq::Error) -> TransportError {
         _ => TransportErrorKind::Other,
     };
     let message = match &e {
-        E::Timeout(t) if format!("{t:?}") == "RecvResponse" => {
-            "timeout awaiting response headers".to_string()
-        }
+        E::Timeout(ureq::Timeout::RecvResponse) => "timeout awaiting response headers".to_string(),
         _ => e.to_string(),
     };
     TransportError::new(kind, message)
@@ -688,5 +686,88 @@ impl Read for CountingReader<'_, '_> {
             (self.progress)(self.sent);
         }
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::net::TcpListener;
+
+    fn get(url: &str) -> HttpRequest {
+        HttpRequest {
+            method: Method::Get,
+            url: url.to_string(),
+            headers: vec![],
+            body: RequestBody::Empty,
+            max_response_body: 16,
+        }
+    }
+
+    #[test]
+    fn response_header_timeout_is_reported_as_such() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let hold = std::thread::spawn(move || {
+            let (s, _) = listener.accept().unwrap();
+            std::thread::sleep(Duration::from_millis(1500));
+            drop(s);
+        });
+        let t = NativeTransport::new(&NativeConfig {
+            response_header_timeout: Duration::from_millis(300),
+            ..NativeConfig::default()
+        })
+        .unwrap();
+        let e = t
+            .execute(&get(&format!("http://127.0.0.1:{port}/v2/")), &mut |_| {})
+            .unwrap_err();
+        assert_eq!(e.kind, TransportErrorKind::Timeout);
+        assert_eq!(e.message, "timeout awaiting response headers");
+        assert!(e.is_temporary());
+        hold.join().unwrap();
+    }
+
+    #[test]
+    fn body_limit_and_refused_connections() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = std::io::Read::read(&mut s, &mut buf);
+            let body = "x".repeat(100);
+            write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+        });
+        let t = NativeTransport::new(&NativeConfig::default()).unwrap();
+        let e = t
+            .execute(&get(&format!("http://127.0.0.1:{port}/big")), &mut |_| {})
+            .unwrap_err();
+        assert_eq!(e.kind, TransportErrorKind::BodyTooLarge);
+        server.join().unwrap();
+        // Nothing listens there any more.
+        let e = t
+            .execute(&get(&format!("http://127.0.0.1:{port}/")), &mut |_| {})
+            .unwrap_err();
+        assert_eq!(e.kind, TransportErrorKind::Connect, "{e:?}");
+    }
+
+    #[test]
+    fn missing_ca_file_is_reported() {
+        let e = NativeTransport::new(&NativeConfig {
+            ca_cert_paths: vec![PathBuf::from("/nonexistent/ca.pem")],
+            ..NativeConfig::default()
+        })
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("Reading CA certificates from '/nonexistent/ca.pem': "),
+            "{e}"
+        );
     }
 }

@@ -573,7 +573,12 @@ fn serve_conn(
     sent_429: &std::sync::atomic::AtomicBool,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
-    // One request per connection: every answer closes it.
+    // One request per connection: every answer closes it. A TLS
+    // ClientHello (the client's https probe) is refused at once.
+    if reader.fill_buf()?.first() == Some(&0x16) {
+        let _ = client.shutdown(Shutdown::Both);
+        return Ok(());
+    }
     let mut head = Vec::new();
     loop {
         let mut line = String::new();

@@ -11,7 +11,7 @@ use crate::registry::auth::AnonymousKeychain;
 use crate::registry::client::{Client, ClientConfig};
 use crate::registry::copy::{CopyError, CopyEvent, CopyOptions, CopySession, CopyStep};
 use crate::registry::http::Method;
-use crate::registry::scenario::FakeRegistry;
+use crate::registry::scenario::{FakeRegistry, RespExt};
 use crate::registry::Machine;
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -466,4 +466,62 @@ fn chunked_uploads_reach_the_same_state() {
     for b in p.unique_blobs() {
         assert!(reg.blobs.contains_key(&b.digest));
     }
+}
+
+#[test]
+fn immutable_locations_tag_is_accepted_when_one_exists() {
+    let p = plan();
+    let mut reg = FakeRegistry::new();
+    let mut s = session(p.clone(), CopyOptions::default());
+    reg.drive(&mut s);
+    assert!(s.result().unwrap().is_ok());
+    // Replace the locations plan with another image under the same tags,
+    // and make the registry refuse the PUT as immutable.
+    let mut p2 = p.clone();
+    let other = image(b"{\"config\":\"loc2\"}", &[b"other locations layer"]);
+    p2.locations[0].manifest = other;
+    let loc_tag = p2.locations[0].tags[0].clone();
+    let mut s = session(p2.clone(), CopyOptions::default());
+    struct Immutable<'a>(&'a mut FakeRegistry, String);
+    impl Immutable<'_> {
+        fn drive(&mut self, m: &mut CopySession) {
+            let mut pending = std::collections::VecDeque::new();
+            loop {
+                while let Some(t) = m.poll_transmit(0) {
+                    pending.push_back(t);
+                }
+                if m.is_finished() {
+                    return;
+                }
+                let t = pending.pop_front().expect("stalled");
+                let r = if t.request.method == Method::Put && t.request.url.ends_with(&self.1) {
+                    crate::registry::scenario::resp(400).body(br#"{"errors":[{"code":"TAG_INVALID","message":"manifest tag is immutable"}]}"#)
+                } else {
+                    self.0.handle(&t.request)
+                };
+                m.handle_response(t.id, 0, Ok(r));
+            }
+        }
+    }
+    Immutable(&mut reg, format!("/manifests/{loc_tag}")).drive(&mut s);
+    assert!(s.result().unwrap().is_ok(), "{:?}", s.result());
+
+    // Without an existing image the refusal is an error.
+    let mut p3 = p2.clone();
+    p3.locations[0].tags[0] = "sha256-0000.image-locations.imgpkg".into();
+    let mut reg = FakeRegistry::new();
+    let mut s = session(p3, CopyOptions::default());
+    Immutable(
+        &mut reg,
+        "/manifests/sha256-0000.image-locations.imgpkg".into(),
+    )
+    .drive(&mut s);
+    let e = s.result().unwrap().unwrap_err().to_string();
+    assert!(
+        e.starts_with(
+            "Pushing locations image to 'reg.example/dst/x:sha256-0000.image-locations.imgpkg': "
+        ),
+        "{e}"
+    );
+    assert!(e.contains("immutable"), "{e}");
 }
