@@ -45,6 +45,8 @@ pub struct Ping {
     registry: Registry,
     schemes: Vec<&'static str>,
     index: usize,
+    /// Why the earlier scheme failed (reported with the final error).
+    earlier: Option<String>,
 }
 
 impl Ping {
@@ -57,12 +59,21 @@ impl Ping {
             registry,
             schemes,
             index: 0,
+            earlier: None,
         }
     }
 
     /// Start again from the first scheme.
     pub fn reset(&mut self) {
         self.index = 0;
+        self.earlier = None;
+    }
+
+    fn with_earlier(&self, err: RegistryError) -> RegistryError {
+        match &self.earlier {
+            Some(e) => RegistryError::Protocol(format!("{err} (and before that: {e})")),
+            None => err,
+        }
     }
 
     fn base(&self) -> String {
@@ -87,11 +98,12 @@ impl Ping {
                 let err = RegistryError::transport(Method::Get, &url, e);
                 if self.index + 1 < self.schemes.len() {
                     self.index += 1;
+                    self.earlier = Some(err.to_string());
                     PingStep::Next
                 } else if temporary {
-                    PingStep::Temporary(err)
+                    PingStep::Temporary(self.with_earlier(err))
                 } else {
-                    PingStep::Failed(err)
+                    PingStep::Failed(self.with_earlier(err))
                 }
             }
             Ok(r) if r.is_success() || r.status == 403 => PingStep::Done(PingResult {
@@ -103,10 +115,14 @@ impl Ping {
                 challenge: parse_www_authenticate(r.header_all("www-authenticate"))
                     .unwrap_or(Challenge::None),
             }),
-            Ok(r) if super::retry::is_retryable_status(r.status) => {
-                PingStep::Temporary(RegistryError::from_response(Method::Get, &url, &r))
-            }
-            Ok(r) => PingStep::Failed(RegistryError::from_response(Method::Get, &url, &r)),
+            Ok(r) if super::retry::is_retryable_status(r.status) => PingStep::Temporary(
+                self.with_earlier(RegistryError::from_response(Method::Get, &url, &r)),
+            ),
+            Ok(r) => PingStep::Failed(self.with_earlier(RegistryError::from_response(
+                Method::Get,
+                &url,
+                &r,
+            ))),
         }
     }
 }

@@ -74,10 +74,22 @@ pub struct TestRegistry {
     registry: Option<Child>,
     issuer: Option<Child>,
     pub issuer_port: Option<u16>,
+    /// With TLS: the CA that signed the registry's certificate.
+    pub ca_cert: Option<PathBuf>,
 }
 
 impl TestRegistry {
     pub fn start(auth: Auth) -> TestRegistry {
+        TestRegistry::start_with(auth, false)
+    }
+
+    /// Serving HTTPS only, with a certificate for 127.0.0.1 signed by a
+    /// test CA (`ca_cert`).
+    pub fn start_tls(auth: Auth) -> TestRegistry {
+        TestRegistry::start_with(auth, true)
+    }
+
+    fn start_with(auth: Auth, tls: bool) -> TestRegistry {
         assert!(
             Path::new(REGISTRY_BIN).exists(),
             "{REGISTRY_BIN} is missing: install Debian's docker-registry package (these tests need a real registry)"
@@ -90,7 +102,11 @@ impl TestRegistry {
             registry: None,
             issuer: None,
             issuer_port: None,
+            ca_cert: None,
         };
+        if tls {
+            r.make_certs();
+        }
         if auth == Auth::Token {
             r.start_issuer();
         }
@@ -169,6 +185,70 @@ impl TestRegistry {
         self.issuer = Some(child);
     }
 
+    fn make_certs(&mut self) {
+        let d = self.dir.path().to_path_buf();
+        let run = |args: &[&str]| {
+            let st = Command::new("openssl")
+                .args(args)
+                .current_dir(&d)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("openssl is needed for TLS tests");
+            assert!(st.success(), "openssl {args:?} failed");
+        };
+        std::fs::write(
+            d.join("ext.cnf"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        run(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=airlock-test-ca",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ]);
+        run(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ]);
+        run(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-out",
+            "server.pem",
+            "-extfile",
+            "ext.cnf",
+        ]);
+        self.ca_cert = Some(d.join("ca.pem"));
+    }
+
     fn write_config(&self) {
         let d = self.dir.path();
         let auth = match self.auth {
@@ -182,6 +262,15 @@ impl TestRegistry {
                 self.issuer_port.unwrap(),
                 d.join("issuer-cert.pem").display()
             ),
+        };
+        let tls = if self.ca_cert.is_some() {
+            format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                d.join("server.pem").display(),
+                d.join("server.key").display()
+            )
+        } else {
+            String::new()
         };
         let config = format!(
             r#"version: 0.1
@@ -200,7 +289,7 @@ storage:
 {auth}http:
   addr: 127.0.0.1:{port}
   secret: airlock-test-not-secret
-  headers:
+{tls}  headers:
     X-Content-Type-Options: [nosniff]
     Access-Control-Allow-Origin: ['*']
     Access-Control-Allow-Methods: ['HEAD, GET, OPTIONS, POST, PUT, PATCH, DELETE']
@@ -232,7 +321,7 @@ storage:
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             if let Some(status) = simple_get_status(self.port, "/v2/") {
-                if status == 200 || status == 401 {
+                if status == 200 || status == 401 || (status == 400 && self.ca_cert.is_some()) {
                     return;
                 }
             }
