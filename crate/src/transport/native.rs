@@ -577,6 +577,8 @@ fn map_error(e: ureq::Error) -> TransportError {
                 TransportErrorKind::Connect
             }
             io::ErrorKind::InvalidData => TransportErrorKind::Tls,
+            // rustls failures can arrive wrapped in io errors.
+            _ if io.to_string().contains("certificate") => TransportErrorKind::Tls,
             _ => TransportErrorKind::Io,
         },
         E::Tls(_) | E::Rustls(_) | E::Pem(_) => TransportErrorKind::Tls,
