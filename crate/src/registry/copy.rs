@@ -16,6 +16,8 @@
 //! uploaded once however many manifests need it (the others wait for it).
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use crate::digest::Digest;
 use crate::plan::{BlobSource, PlannedBlob, PlannedItem, PlannedManifest, RelocationPlan};
@@ -215,6 +217,21 @@ enum Work {
     ExistingLocations(ItemRef, usize),
 }
 
+/// Cancels a running [`CopySession`] from outside its driver (another
+/// thread, a signal handler, a button). Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct CancelHandle(Arc<AtomicBool>);
+
+impl CancelHandle {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
 /// Executes a relocation plan (see the module doc). Drive it as a
 /// [`Machine`]; read progress with [`CopySession::poll_event`].
 #[derive(Debug)]
@@ -235,6 +252,7 @@ pub struct CopySession {
     started: bool,
     /// Immutable-tag refusals waiting for an existence check.
     refused: HashMap<(ItemRef, usize), (String, RegistryError)>,
+    cancel: CancelHandle,
 }
 
 impl CopySession {
@@ -255,6 +273,19 @@ impl CopySession {
             summary: CopySummary::default(),
             started: false,
             refused: HashMap::new(),
+            cancel: CancelHandle::default(),
+        }
+    }
+
+    /// A handle that cancels this session when triggered; the session
+    /// notices on its next `poll_transmit`/`handle_response`.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.cancel.clone()
+    }
+
+    fn check_cancel(&mut self) {
+        if self.cancel.is_cancelled() && self.error.is_none() && self.step != CopyStep::Done {
+            self.cancel();
         }
     }
 
@@ -286,7 +317,12 @@ impl CopySession {
         if let Some(e) = &self.error {
             return Some(Err(e.clone()));
         }
-        (self.step == CopyStep::Done).then(|| Ok(self.summary()))
+        if self.step == CopyStep::Done {
+            return Some(Ok(self.summary()));
+        }
+        self.cancel
+            .is_cancelled()
+            .then_some(Err(CopyError::Cancelled))
     }
 
     /// Totals so far.
@@ -903,6 +939,7 @@ impl CopySession {
 
 impl Machine for CopySession {
     fn poll_transmit(&mut self, now_ms: u64) -> Option<Transmit> {
+        self.check_cancel();
         loop {
             if self.is_finished() {
                 return None;
@@ -929,6 +966,7 @@ impl Machine for CopySession {
         now_ms: u64,
         result: Result<HttpResponse, TransportError>,
     ) {
+        self.check_cancel();
         if self.is_finished() {
             return;
         }
@@ -947,6 +985,8 @@ impl Machine for CopySession {
     }
 
     fn is_finished(&self) -> bool {
-        self.error.is_some() || self.step == CopyStep::Done
+        self.error.is_some()
+            || self.step == CopyStep::Done
+            || (self.cancel.is_cancelled() && self.error.is_none())
     }
 }

@@ -43,7 +43,7 @@ mod tests;
 
 pub use auth::{Credentials, Keychain};
 pub use client::{CallId, Client, ClientConfig, ClientEvent, RequestId, Transmit};
-pub use copy::{CopyError, CopyEvent, CopyOptions, CopySession, CopySummary};
+pub use copy::{CancelHandle, CopyError, CopyEvent, CopyOptions, CopySession, CopySummary};
 pub use error::{ApiError, RegistryError};
 pub use http::{
     HttpRequest, HttpResponse, Method, RequestBody, TransportError, TransportErrorKind,

@@ -64,7 +64,7 @@ enum Kind {
     Exists,
     Image { with_config: bool },
     Locations,
-    Tags,
+    Tags { page_size: u32 },
 }
 
 /// A read helper (see the module doc).
@@ -99,7 +99,9 @@ impl Read {
                 reference.clone(),
                 PULL_ACTIONS,
             )),
-            Kind::Tags => client.start(ListTags::new(repository.clone())),
+            Kind::Tags { page_size } => {
+                client.start(ListTags::with_page_size(repository.clone(), *page_size))
+            }
         };
         Read {
             client,
@@ -151,7 +153,17 @@ impl Read {
 
     /// Every tag of a repository.
     pub fn list_tags(client: Client, repository: &Repository) -> Read {
-        Read::new(client, Kind::Tags, repository.clone(), String::new())
+        Read::list_tags_paged(client, repository, super::tags_list::PAGE_SIZE)
+    }
+
+    /// Every tag, asking for `page_size` per page (following `Link`).
+    pub fn list_tags_paged(client: Client, repository: &Repository, page_size: u32) -> Read {
+        Read::new(
+            client,
+            Kind::Tags { page_size },
+            repository.clone(),
+            String::new(),
+        )
     }
 
     /// The result, once finished.
@@ -259,7 +271,7 @@ impl Read {
                     layer: b,
                 })))
             }
-            (Kind::Tags, Ok(OpOutput::Tags(t))) => Ok(ReadOutput::Tags(t)),
+            (Kind::Tags { .. }, Ok(OpOutput::Tags(t))) => Ok(ReadOutput::Tags(t)),
             (_, Ok(other)) => Err(RegistryError::Protocol(format!(
                 "unexpected operation output {other:?} reading {}",
                 self.reference

@@ -28,7 +28,12 @@ pub struct ListTags {
 
 impl ListTags {
     pub fn new(repository: Repository) -> Self {
-        let first = Target::Path(format!("/v2/{}/tags/list?n={PAGE_SIZE}", repository.path()));
+        Self::with_page_size(repository, PAGE_SIZE)
+    }
+
+    /// Asks for `n` tags per page (the registry may send fewer).
+    pub fn with_page_size(repository: Repository, n: u32) -> Self {
+        let first = Target::Path(format!("/v2/{}/tags/list?n={n}", repository.path()));
         ListTags {
             repository,
             next: Some(first),

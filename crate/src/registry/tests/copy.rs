@@ -525,3 +525,17 @@ fn immutable_locations_tag_is_accepted_when_one_exists() {
     );
     assert!(e.contains("immutable"), "{e}");
 }
+
+#[test]
+fn cancel_handle_stops_a_running_session() {
+    let mut reg = FakeRegistry::new();
+    let mut s = session(plan(), CopyOptions::default());
+    let handle = s.cancel_handle();
+    let t = s.poll_transmit(0).unwrap();
+    handle.cancel();
+    assert!(s.is_finished());
+    let r = reg.handle(&t.request);
+    s.handle_response(t.id, 0, Ok(r));
+    assert!(s.poll_transmit(0).is_none());
+    assert_eq!(s.result().unwrap().unwrap_err(), CopyError::Cancelled);
+}
