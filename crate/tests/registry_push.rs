@@ -230,17 +230,14 @@ fn read_helpers_against_distribution() {
         }
         o => panic!("{o:?}"),
     }
-    // Pagination through Distribution's Link headers.
+    // With a page size: Distribution 2.8 ignores `n` for tags (pagination
+    // came in 3.0) and answers everything at once; the scenario tests cover
+    // `Link` pagination.
     let mut r = Read::list_tags_paged(r.into_client(), &repo, 1);
-    let before = r.client().stats().requests;
     match run_read(&t, &mut r).unwrap() {
         ReadOutput::Tags(tags) => assert_eq!(tags.len(), 3),
         o => panic!("{o:?}"),
     }
-    assert!(
-        r.client().stats().requests - before >= 3,
-        "one page per tag"
-    );
     // Missing manifests are None, not errors.
     let missing = Reference::parse(&format!("{}:absent", repo.name())).unwrap();
     let mut r = Read::fetch_image(r.into_client(), &missing, true);
