@@ -195,7 +195,11 @@ impl NativeTransport {
         let result = match &request.body {
             RequestBody::Empty => self.send(request, None, progress),
             RequestBody::Bytes(b) => {
-                let mut r: Box<dyn Read + Send> = Box::new(io::Cursor::new(b.clone().to_vec()));
+                let mut r: Box<dyn Read + Send> = Box::new(SharedSlice {
+                    data: b.clone(),
+                    pos: 0,
+                    end: b.len(),
+                });
                 self.send(request, Some((&mut r, b.len() as u64)), progress)
             }
             RequestBody::Blob(blob) => {
@@ -301,7 +305,11 @@ impl NativeTransport {
                         ),
                     ));
                 }
-                Box::new(io::Cursor::new(bytes[start..end].to_vec()))
+                Box::new(SharedSlice {
+                    data: bytes.clone(),
+                    pos: start,
+                    end,
+                })
             }
             BlobSource::TarEntry { offset, .. } => {
                 let Some(file) = &self.tar else {
@@ -591,6 +599,22 @@ fn map_error(e: ureq::Error) -> TransportError {
         _ => e.to_string(),
     };
     TransportError::new(kind, message)
+}
+
+/// Reads a range of shared bytes without copying them.
+struct SharedSlice {
+    data: Arc<Vec<u8>>,
+    pos: usize,
+    end: usize,
+}
+
+impl Read for SharedSlice {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(self.end - self.pos);
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
 }
 
 /// Reads a byte range of a file with positional reads (no shared cursor,
