@@ -99,10 +99,46 @@ pub fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.airlock-{}.tmp", std::process::id()))
 }
 
+/// A file seen with zeros appended, so that a tar cut short by an
+/// interrupted export still indexes: the cut entry then fails its hash.
+struct ZeroPadded {
+    file: FileSource,
+    pad: u64,
+}
+
+impl airlock::source::ByteSource for ZeroPadded {
+    fn len(&self) -> u64 {
+        self.file.len() + self.pad
+    }
+
+    async fn read_at(
+        &self,
+        offset: u64,
+        len: usize,
+    ) -> Result<Vec<u8>, airlock::source::SourceError> {
+        let real = self.file.len();
+        let mut out = if offset < real {
+            self.file.read_at(offset, len).await?
+        } else {
+            Vec::new()
+        };
+        let want = (len as u64).min(self.len().saturating_sub(offset)) as usize;
+        out.resize(want, 0);
+        Ok(out)
+    }
+}
+
 /// Layers of an existing tar that verify, by digest: (data offset, size).
 fn reusable_layers(path: &Path, layout: &TarLayout) -> Vec<(Digest, u64, u64)> {
-    let Ok(src) = FileSource::open(path) else {
+    use airlock::source::ByteSource;
+    let Ok(file) = FileSource::open(path) else {
         return Vec::new();
+    };
+    let max = layout.layers.iter().map(|l| l.size).max().unwrap_or(0);
+    let real = file.len();
+    let src = ZeroPadded {
+        file,
+        pad: max + airlock::tar::padding(real) + 4096,
     };
     let Ok(index) = block_on(airlock::tar::index(&src)) else {
         return Vec::new();
@@ -115,7 +151,10 @@ fn reusable_layers(path: &Path, layout: &TarLayout) -> Vec<(Digest, u64, u64)> {
         if e.size != slot.size {
             continue;
         }
-        if hash_range(src.file(), e.data_offset, e.size).ok() == Some(slot.digest) {
+        if e.data_offset + e.size > real {
+            continue;
+        }
+        if hash_range(src.file.file(), e.data_offset, e.size).ok() == Some(slot.digest) {
             out.push((slot.digest, e.data_offset, e.size));
         }
     }
@@ -145,7 +184,13 @@ fn hash_range(file: &File, offset: u64, size: u64) -> std::io::Result<Digest> {
     Ok(h.finish())
 }
 
-fn copy_range(from: &File, from_off: u64, size: u64, to: &File, to_off: u64) -> Result<(), Failure> {
+fn copy_range(
+    from: &File,
+    from_off: u64,
+    size: u64,
+    to: &File,
+    to_off: u64,
+) -> Result<(), Failure> {
     use std::io::{Seek, SeekFrom};
     let mut f = from.try_clone()?;
     f.seek(SeekFrom::Start(from_off))?;
@@ -199,7 +244,11 @@ fn to_tar(
     }
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        Failure(format!("renaming {} to {}: {e}", tmp.display(), path.display()))
+        Failure(format!(
+            "renaming {} to {}: {e}",
+            tmp.display(),
+            path.display()
+        ))
     })?;
     crate::copy::print_warnings_list(&layout.warnings);
     Ok(())
