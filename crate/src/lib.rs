@@ -14,6 +14,8 @@
 
 pub mod archive;
 pub mod digest;
+pub mod discover;
+pub mod export;
 pub mod imagebuild;
 pub mod imageset;
 pub mod imgpkg_tar;
@@ -23,8 +25,12 @@ pub mod manifest;
 pub mod plan;
 pub mod planner;
 pub mod reference;
+pub mod registry;
 pub mod source;
 pub mod synth;
 pub mod tar;
+pub mod transport;
 pub mod verify;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 pub mod yaml;

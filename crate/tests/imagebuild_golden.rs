@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Images built by `airlock::imagebuild` against real imgpkg 0.43.1 output.
 
 use std::collections::BTreeMap;

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! imgpkg's manifest.json model and tar layout against real imgpkg output,
 //! and manifest.json variants written by older imgpkg versions.
 

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! imgpkg lock files: goldens written by imgpkg 0.43.1, round trips, and
 //! refusals with imgpkg's error texts.
 

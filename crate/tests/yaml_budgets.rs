@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Hostile YAML against the lock-file reader: each input must be refused (or
 //! read) quickly and without large allocations. One test function, so the
 //! process's peak resident memory measures one input at a time.

@@ -52,6 +52,10 @@ enum Command {
     },
     /// Preview where every image of a tarball lands in a repository
     Plan(PlanArgs),
+    /// Copy a bundle, image, lock file or tarball into a repository or a tarball (imgpkg's flags)
+    Copy(Box<crate::copy::CopyArgs>),
+    /// Download a bundle or image into a directory (imgpkg's flags)
+    Pull(Box<crate::pull::PullArgs>),
     /// ImagesLock / BundleLock files
     Lock {
         #[command(subcommand)]
@@ -104,6 +108,8 @@ pub fn run() -> i32 {
             chunk_size,
         } => verify_cmd(&tar, threads, stats, chunk_size),
         Command::Plan(args) => plan_cmd(&args),
+        Command::Copy(args) => crate::copy::run(&args),
+        Command::Pull(args) => crate::pull::run(&args),
         Command::Lock {
             command: LockCommand::Validate { file },
         } => lock_validate(&file),

@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// Browser benchmarks, one run on this machine, printed as a table:
+//   1. open → full tree, on a generated 512 MiB bundle and a > 4 GiB tar
+//      (should be flat in tar size, ≤ 100 ms);
+//   2. verify with 1 worker vs one per core (target ≥ 1.6×);
+//   3. push 512 MiB into a fresh registry through the page vs `curl -T` of
+//      the same bytes (the transfer limit) [vs the native CLI when given:
+//      AIRLOCK_CLI=path/to/airlock];
+//   4. JS heap + wasm memory while pushing the > 4 GiB tar (≤ 64 MiB).
+// Usage: node bench/browser.mjs   (after scripts/build-wasm.sh; uses
+// tests/e2e/node_modules). Generated tars go to bench-out/ (git-ignored).
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { browserPage, sameOrigin, Stack } from '../tests/e2e/harness/env.mjs';
+import { writeBundleTar } from '../tests/e2e/harness/make-bundle.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = path.join(ROOT, 'bench-out');
+mkdirSync(OUT, { recursive: true });
+const MiB = 1 << 20;
+const rows = [];
+const row = (what, value, target = '') => {
+  rows.push([what, value, target]);
+  console.error(`  ${what}: ${value}`);
+};
+
+async function tarOf(name, spec) {
+  const file = path.join(OUT, `${name}.tar`);
+  if (!existsSync(file)) {
+    console.error(`generating ${file}…`);
+    await writeBundleTar(file, spec);
+  }
+  return file;
+}
+
+// 512 MiB: 8 images × 4 layers × 16 MiB (like the imgpkg reference numbers).
+const small = await tarOf('bundle-512m', { seed: 'bench-512', images: Array.from({ length: 8 }, (_, i) => ({ repo: `bench/app${i}`, layers: [16 * MiB, 16 * MiB, 16 * MiB, 16 * MiB] })) });
+// > 4 GiB: 8 images × 4 layers × 130 MiB (some entries past the 4 GiB offset).
+const big = await tarOf('bundle-4g', { seed: 'bench-4g', images: Array.from({ length: 8 }, (_, i) => ({ repo: `bench/big${i}`, layers: [130 * MiB, 130 * MiB, 130 * MiB, 130 * MiB] })) });
+
+const stack = new Stack();
+try {
+  const env = await sameOrigin(stack);
+  const ui = await browserPage(stack);
+  await ui.airlock.goto(env.origin);
+
+  // 1. open → tree (wall time from setInputFiles to the tree in the DOM).
+  for (const [label, file] of [['512 MiB', small], ['4+ GiB', big]]) {
+    const t0 = Date.now();
+    await ui.airlock.open(file);
+    const wall = Date.now() - t0;
+    const openMs = await ui.page.evaluate(() => Number(/in (\d+) ms/.exec(document.getElementById('app-status').textContent)?.[1]));
+    row(`open → tree, ${label} (${(statSync(file).size / MiB).toFixed(0)} MiB)`, `${openMs} ms in wasm, ${wall} ms to the DOM`, '≤ 100 ms, flat');
+  }
+
+  // 2. verify: 1 worker vs one per core, on the 512 MiB tar.
+  await ui.airlock.open(small);
+  const verify = async (workers) =>
+    ui.page.evaluate(async (w) => {
+      const r = await window.airlockApp.model.verify(() => {}, w ? { workers: w } : {});
+      return { mibs: r.bytes / 1048576 / r.seconds, workers: r.workers, ok: r.ok };
+    }, workers);
+  const one = await verify(1);
+  const all = await verify(0);
+  row('verify, 1 worker', `${one.mibs.toFixed(0)} MiB/s`);
+  row(`verify, ${all.workers} workers`, `${all.mibs.toFixed(0)} MiB/s (${(all.mibs / one.mibs).toFixed(2)}×)`, '≥ 1.6×');
+
+  // 3. push 512 MiB into a fresh repository, through the page.
+  await ui.airlock.setRepository(`${env.host}/bench/push512`);
+  const t0 = Date.now();
+  const pushed = await ui.airlock.push(600000);
+  const pushS = (Date.now() - t0) / 1000;
+  const size = statSync(small).size;
+  row('push 512 MiB, page (same-origin nginx)', pushed.result === 'pushed' ? `${pushS.toFixed(2)} s, ${(size / MiB / pushS).toFixed(0)} MiB/s` : `failed: ${pushed.text}`);
+  // The transfer limit: curl -T of the same bytes as one blob upload.
+  const loc = execFileSync('curl', ['-s', '-D', '-', '-o', '/dev/null', '-X', 'POST', `${env.registry.base}/v2/bench/curl/blobs/uploads/`]).toString();
+  const upload = /location: (\S+)/i.exec(loc)[1];
+  const digest = `sha256:${execFileSync('sha256sum', [small]).toString().split(' ')[0]}`;
+  const url = `${new URL(upload, env.registry.base).href}&digest=${digest}`;
+  const c0 = Date.now();
+  execFileSync('curl', ['-s', '-o', '/dev/null', '-T', small, '-H', 'Content-Type: application/octet-stream', url]);
+  const curlS = (Date.now() - c0) / 1000;
+  row('curl -T of the same 512 MiB (limit)', `${curlS.toFixed(2)} s, ${(size / MiB / curlS).toFixed(0)} MiB/s`);
+  if (process.env.AIRLOCK_CLI) {
+    const n0 = Date.now();
+    execFileSync(process.env.AIRLOCK_CLI, ['copy', '--tar', small, '--to-repo', `${env.registry.host}/bench/cli512`], { stdio: 'ignore' });
+    const cliS = (Date.now() - n0) / 1000;
+    row('push 512 MiB, native CLI', `${cliS.toFixed(2)} s`, `page ≥ 85% of it: ${((cliS / pushS) * 100).toFixed(0)}%`);
+  }
+
+  // 4. memory while pushing the > 4 GiB tar.
+  await ui.airlock.open(big);
+  await ui.airlock.setRepository(`${env.host}/bench/push4g`);
+  const cdp = await ui.context.newCDPSession(ui.page);
+  await cdp.send('Performance.enable');
+  let peakHeap = 0;
+  let peakWasm = 0;
+  await ui.airlock.startPush();
+  const done = ui.airlock.waitPushResult(1800000);
+  let finished = false;
+  done.then(() => {
+    finished = true;
+  });
+  while (!finished) {
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    const heap = metrics.find((m) => m.name === 'JSHeapUsedSize').value;
+    const wasm = await ui.page.evaluate(() => window.airlockApp.model.exports?.memory?.buffer.byteLength ?? 0).catch(() => 0);
+    peakHeap = Math.max(peakHeap, heap);
+    peakWasm = Math.max(peakWasm, wasm);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const r4 = await done;
+  row(`push 4+ GiB: peak JS heap + wasm memory`, `${((peakHeap + peakWasm) / MiB).toFixed(1)} MiB (heap ${(peakHeap / MiB).toFixed(1)}, wasm ${(peakWasm / MiB).toFixed(1)})${r4.result === 'pushed' ? '' : ` — push failed: ${r4.text}`}`, '≤ 64 MiB');
+} finally {
+  await stack.stop();
+}
+
+const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => String(r[i]).length), ['what', 'measured', 'target'][i].length));
+const line = (r) => `| ${r.map((c, i) => String(c).padEnd(w[i])).join(' | ')} |`;
+console.log(line(['what', 'measured', 'target']));
+console.log(`|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`);
+for (const r of rows) console.log(line(r));

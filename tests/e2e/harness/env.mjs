@@ -1,0 +1,62 @@
+// Test environments: a browser plus registries and nginx on 127.0.0.1,
+// all stopped after the test file (t.after / the returned stop()).
+
+import { launchBrowser, newPage } from './browser.mjs';
+import { startNginx } from './nginx.mjs';
+import { freePort } from './procs.mjs';
+import { startRegistry } from './registry.mjs';
+import { startTokenServer } from './token-server.mjs';
+import { AirlockPage } from '../pages/airlock-page.mjs';
+
+export const USER = 'airlock';
+export const PASSWORD = 'p4ss-w0rd-not-in-urls';
+
+/** Stops everything registered, last started first. */
+export class Stack {
+  constructor() {
+    this.stops = [];
+  }
+
+  add(thing) {
+    this.stops.push(() => thing.stop());
+    return thing;
+  }
+
+  async stop() {
+    const errors = [];
+    while (this.stops.length) {
+      try {
+        await this.stops.pop()();
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    if (errors.length) throw errors[0];
+  }
+}
+
+/**
+ * nginx serving the page with /v2/ proxied to a fresh registry.
+ * @param {'none'|'basic'|'token'} auth
+ */
+export async function sameOrigin(stack, { auth = 'none', cors = false } = {}) {
+  const users = { [USER]: PASSWORD };
+  if (auth === 'token') {
+    const token = stack.add(await startTokenServer({ users }));
+    const nginxPort = await freePort();
+    const origin = `http://127.0.0.1:${nginxPort}`;
+    const registry = stack.add(await startRegistry({ auth: 'token', cors, token: { realm: `${origin}/auth/token`, service: token.service, issuer: token.issuer, certPath: token.certPath } }));
+    const nginx = stack.add(await startNginx({ registry: registry.host, tokenPort: token.port, port: nginxPort }));
+    return { registry, nginx, token, origin: nginx.origin, host: nginx.host };
+  }
+  const registry = stack.add(await startRegistry({ auth, cors, users }));
+  const nginx = stack.add(await startNginx({ registry: registry.host }));
+  return { registry, nginx, origin: nginx.origin, host: nginx.host };
+}
+
+export async function browserPage(stack) {
+  const browser = await launchBrowser();
+  stack.add({ stop: () => browser.close() });
+  const opened = await newPage(browser);
+  return { browser, ...opened, airlock: new AirlockPage(opened.page) };
+}

@@ -1,0 +1,75 @@
+// Open each golden fixture: the tree, the bundle files, the preview table and
+// the downloads match what imgpkg 0.43.1 produced (tests/fixtures/).
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { browserPage, sameOrigin, Stack } from './harness/env.mjs';
+import { fixture, FIXTURES } from './harness/fixtures.mjs';
+
+// The fixtures' relocation target; the preview needs no registry, so the
+// downloads can be compared byte for byte with imgpkg's own output.
+const DST = (name) => `127.0.0.1:5000/dst-from-tar/${name}`;
+
+describe('open and preview', () => {
+  const stack = new Stack();
+  let ui;
+  before(async () => {
+    const env = await sameOrigin(stack);
+    ui = await browserPage(stack);
+    await ui.airlock.goto(env.origin);
+  });
+  after(() => stack.stop());
+
+  test('simple-bundle: tree, files, preview, downloads', async () => {
+    const fx = fixture('simple-bundle');
+    assert.ok(await ui.airlock.open(fx.tar), await ui.airlock.openError());
+    const nodes = await ui.airlock.treeNodes();
+    const root = fx.manifest.find((e) => e.Image && e.Image.Labels && 'dev.carvel.imgpkg.copy.root-bundle' in e.Image.Labels).Image;
+    assert.equal(nodes[0].kind, 'bundle');
+    assert.equal(nodes[0].digest, root.Manifest.Digest);
+    const images = fx.manifest.filter((e) => e.Image && e.Image !== root).map((e) => e.Image.Manifest.Digest).sort();
+    assert.deepEqual(nodes.filter((n) => n.depth === 1).map((n) => n.digest).sort(), images);
+    for (const e of fx.manifest.filter((x) => x.Image && x.Image !== root)) {
+      const layers = await ui.airlock.treeLayers(e.Image.Manifest.Digest);
+      assert.deepEqual(layers.slice(1), e.Image.Layers.map((l) => l.Digest), 'config, then layers in manifest order');
+    }
+    const files = await ui.airlock.bundleFiles();
+    for (const f of ['.imgpkg/images.yml', '.imgpkg/bundle.yml', 'config/deployment.yml', 'config/values.yml']) assert.ok(files.includes(f), `${f} in ${files}`);
+    const src = path.join(FIXTURES, 'bundle-sources/simple-bundle');
+    assert.equal(await ui.airlock.viewFile('config/values.yml'), readFileSync(path.join(src, 'config/values.yml'), 'utf8'));
+    await ui.airlock.screenshot('opened-simple-bundle');
+
+    await ui.airlock.setRepository(DST('simple-bundle'));
+    const rows = await ui.airlock.previewRows();
+    const tags = rows.flatMap((r) => r.tags).sort();
+    assert.deepEqual(tags, fx.expectedTags().map((l) => l.split(' ')[0]).sort());
+    for (const r of rows) assert.match(r.destination, new RegExp(`^${DST('simple-bundle').replaceAll('.', '\\.')}@sha256:[0-9a-f]{64}$`));
+    assert.equal(await ui.airlock.download('images.yml'), readFileSync(path.join(fx.dir, 'expected-relocated-images.yml'), 'utf8'));
+    assert.equal(await ui.airlock.download('lock-output.yml'), readFileSync(path.join(fx.dir, 'lock-tar-to-repo.yml'), 'utf8'));
+    const filtered = await ui.airlock.filterPreview('image-locations');
+    assert.equal(filtered.length, 1);
+    await ui.airlock.filterPreview('');
+    await ui.airlock.screenshot('preview-simple-bundle');
+  });
+
+  test('image-app1: a plain image, no bundle files', async () => {
+    const fx = fixture('image-app1');
+    assert.ok(await ui.airlock.open(fx.tar), await ui.airlock.openError());
+    const nodes = await ui.airlock.treeNodes();
+    assert.deepEqual(nodes.map((n) => [n.kind, n.digest]), [['image', fx.manifest[0].Image.Manifest.Digest]]);
+    assert.ok(await ui.page.isVisible('#files-empty'));
+    await ui.airlock.setRepository(DST('image-app1'));
+    const tags = (await ui.airlock.previewRows()).flatMap((r) => r.tags).sort();
+    assert.deepEqual(tags, fx.expectedTags().map((l) => l.split(' ')[0]).sort());
+    assert.equal(await ui.airlock.download('lock-output.yml'), readFileSync(path.join(fx.dir, 'lock-tar-to-repo.yml'), 'utf8'));
+  });
+
+  test('not a tar: a plain-words error', async () => {
+    const notTar = path.join(FIXTURES, 'simple-bundle/tar-listing.txt');
+    assert.equal(await ui.airlock.open(notTar), false);
+    assert.match(await ui.airlock.openError(), /E_NOT_TAR|E_FORMAT/);
+    await ui.airlock.screenshot('open-error');
+  });
+});

@@ -1,0 +1,188 @@
+// The controller: wires view events to the model and the store, and model
+// results back to the view. No DOM (the view does that), no wasm (the model).
+
+import { codedError } from './errors.js';
+
+export class Controller {
+  constructor({ model, view, store }) {
+    this.model = model;
+    this.view = view;
+    this.store = store;
+    this.opened = false;
+    this.busy = null; // 'open' | 'verify' | 'push'
+    this.previewOk = false;
+    this.previewTimer = null;
+  }
+
+  start() {
+    const v = this.view;
+    v.setDestination(this.store.get());
+    v.bindOpen((file) => this.open(file));
+    v.bindTreeButtons();
+    v.bindBundleFile((digest, path) => this.showBundleFile(digest, path));
+    v.bindVerify(
+      () => this.verify(),
+      () => this.model.cancelVerify(),
+    );
+    v.bindDestinationChange((settings) => this.destinationChanged(settings));
+    v.bindTestConnection(() => this.testConnection());
+    v.bindPreviewFilter((q) => v.renderPreviewRows(this.model.filterRows(q), this.model.previewRows.length));
+    v.bindCopyTable(() => v.copyText(this.model.tableText(this.model.filterRows(v.previewFilterValue()))));
+    v.bindPush(
+      () => this.push(),
+      () => {
+        v.showPushCancelling();
+        this.model.cancelPush();
+      },
+    );
+    v.setStatus('Ready: open a tarball.');
+  }
+
+  async open(file) {
+    if (this.busy === 'verify') this.model.cancelVerify();
+    if (this.busy === 'push') return;
+    this.busy = 'open';
+    this.view.showOpening(file);
+    try {
+      const opened = await this.model.open(file);
+      this.opened = true;
+      this.view.showArchive(opened);
+      this.refreshPreview();
+    } catch (e) {
+      this.opened = false;
+      this.view.showOpenError(file, e);
+    } finally {
+      this.busy = null;
+      this.updatePush();
+    }
+  }
+
+  showBundleFile(digest, path) {
+    try {
+      this.view.showBundleFile(path, this.model.bundleFile(digest, path));
+    } catch (e) {
+      this.view.showBundleFileError(path, e);
+    }
+  }
+
+  async verify() {
+    if (this.busy) return null;
+    this.busy = 'verify';
+    this.updatePush();
+    this.view.showVerifyRunning();
+    const progress = throttled((p) => this.view.showVerifyProgress(p));
+    try {
+      const result = await this.model.verify(progress);
+      progress.flush();
+      this.view.showVerifyResult(result);
+      return result;
+    } catch (e) {
+      progress.cancel();
+      this.view.showVerifyError(e);
+      return null;
+    } finally {
+      this.busy = null;
+      this.updatePush();
+    }
+  }
+
+  destinationChanged(settings) {
+    this.store.update(settings);
+    this.view.clearConnectionResult();
+    clearTimeout(this.previewTimer);
+    this.previewTimer = setTimeout(() => this.refreshPreview(), 120);
+  }
+
+  refreshPreview() {
+    if (!this.opened) return;
+    const s = this.store.get();
+    this.previewOk = false;
+    if (!s.repository) {
+      this.view.showPreviewEmpty();
+    } else {
+      try {
+        const preview = this.model.plan(s);
+        this.view.showPreview(preview);
+        const q = this.view.previewFilterValue();
+        if (q) this.view.renderPreviewRows(this.model.filterRows(q), preview.rows.length);
+        this.previewOk = true;
+      } catch (e) {
+        this.view.showPreviewError(e);
+      }
+    }
+    this.updatePush();
+  }
+
+  async testConnection() {
+    const s = this.store.get();
+    this.view.showConnectionBusy();
+    try {
+      this.view.showConnectionResult(await this.model.testConnection(s, this.store.credentials()));
+    } catch (e) {
+      this.view.showConnectionError(e);
+    }
+  }
+
+  async push() {
+    if (this.busy || !this.previewOk) return;
+    // Never push a tarball that has not been verified: a corrupt tar must
+    // push nothing.
+    let v = this.model.verification;
+    if (!v) {
+      v = await this.verify();
+      if (!v) return;
+    }
+    if (!v.ok) {
+      this.view.showPushError(codedError('E_VERIFY', `${v.problems.length} problem(s) found by verification; nothing was pushed`));
+      return;
+    }
+    this.busy = 'push';
+    this.updatePush();
+    this.view.showPushRunning();
+    const progress = throttled((p) => this.view.showPushProgress(p));
+    try {
+      const summary = await this.model.push(this.store.get(), this.store.credentials(), progress);
+      progress.cancel();
+      this.view.showPushResult(summary);
+    } catch (e) {
+      progress.cancel();
+      this.view.showPushError(e);
+    } finally {
+      this.busy = null;
+      this.updatePush();
+    }
+  }
+
+  updatePush() {
+    let reason = '';
+    if (!this.opened) reason = 'Open a tarball first.';
+    else if (!this.previewOk) reason = 'Enter a valid destination repository.';
+    else if (this.busy) reason = `Wait for ${this.busy} to finish.`;
+    else if (this.model.verification && !this.model.verification.ok) reason = 'Verification found problems.';
+    this.view.setPushEnabled(reason === '', reason);
+  }
+}
+
+/** Calls `fn` with the latest value at most once per animation frame. */
+function throttled(fn) {
+  let latest = null;
+  let scheduled = 0;
+  const run = () => {
+    scheduled = 0;
+    if (latest !== null) fn(latest);
+  };
+  const f = (value) => {
+    latest = value;
+    if (!scheduled) scheduled = requestAnimationFrame(run);
+  };
+  f.flush = () => {
+    if (scheduled) cancelAnimationFrame(scheduled);
+    run();
+  };
+  f.cancel = () => {
+    if (scheduled) cancelAnimationFrame(scheduled);
+    scheduled = 0;
+    latest = null;
+  };
+  return f;
+}

@@ -1,0 +1,182 @@
+// The page's model: the opened archive (a wasm object from pkg/), verify
+// (workers), the plan preview, test connection and push. No DOM.
+
+import { testConnection } from './connection.js';
+import { codedError } from './errors.js';
+import { RateMeter, shortDigest } from './format.js';
+import { VerifyPool } from './verify-pool.js';
+
+export class Model {
+  constructor({ pageOrigin = globalThis.location ? location.origin : '' } = {}) {
+    this.pageOrigin = pageOrigin;
+    this.wasm = null;
+    this.archive = null;
+    this.file = null;
+    this.treeData = null;
+    this.verification = null; // {ok, problems, ...} once verified
+    this.verifyPool = null;
+    this.job = null;
+    this.previewRows = [];
+  }
+
+  async init() {
+    try {
+      // Imported dynamically so a missing or broken pkg/ shows an error on
+      // the page instead of a blank one.
+      this.wasm = await import('../pkg/airlock.js');
+      this.exports = await this.wasm.default();
+    } catch (e) {
+      throw codedError('E_WASM', `loading pkg/airlock_bg.wasm: ${(e && e.message) || e}`);
+    }
+  }
+
+  /** Opens a File: reads headers, manifest.json and the bundle layers only. */
+  async open(file) {
+    const started = performance.now();
+    const archive = await this.wasm.openArchive(file);
+    if (this.archive && typeof this.archive.free === 'function') this.archive.free();
+    this.archive = archive;
+    this.file = file;
+    this.verification = null;
+    this.treeData = archive.tree();
+    return {
+      file: { name: file.name, size: file.size, lastModified: file.lastModified },
+      tree: this.treeData,
+      openMs: performance.now() - started,
+    };
+  }
+
+  bundleFile(bundleDigest, path) {
+    return this.archive.bundleFile(bundleDigest, path);
+  }
+
+  /**
+   * Structure checks in wasm, then every blob hashed in workers.
+   * onProgress({doneBytes, totalBytes, doneBlobs, totalBlobs, rate}).
+   */
+  async verify(onProgress = () => {}, { workers } = {}) {
+    const started = performance.now();
+    const problems = [...this.archive.verifyStructure()];
+    const blobs = this.archive.blobsToVerify();
+    const meter = new RateMeter();
+    this.verifyPool = new VerifyPool(workers ? { workers } : {});
+    const poolSize = this.verifyPool.count;
+    let results;
+    try {
+      results = await this.verifyPool.run(this.file, blobs, (doneBytes, totalBytes, doneBlobs) => {
+        meter.sample(doneBytes);
+        onProgress({ doneBytes, totalBytes, doneBlobs, totalBlobs: blobs.length, rate: meter.rate(), eta: meter.eta(totalBytes - doneBytes) });
+      });
+    } finally {
+      this.verifyPool = null;
+    }
+    for (const r of results) {
+      if (r.error) {
+        problems.push({ subject: r.blob.name, message: `could not be read: ${r.error}` });
+      } else if (r.digest !== r.blob.digest) {
+        problems.push({ subject: r.blob.name, message: `content hashes to ${r.digest}, but it should be ${r.blob.digest}` });
+      }
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const bytes = blobs.reduce((a, b) => a + b.size, 0);
+    this.verification = { ok: problems.length === 0, problems, blobs: blobs.length, bytes, seconds, workers: poolSize };
+    return this.verification;
+  }
+
+  cancelVerify() {
+    if (this.verifyPool) this.verifyPool.cancel();
+  }
+
+  /** {base, registry, path, name, sameOrigin}; throws E_ARGUMENT. */
+  endpoint(repository) {
+    return this.wasm.registryEndpoint(repository, this.pageOrigin);
+  }
+
+  /** The preview for the current settings: rows and downloads. */
+  plan(settings) {
+    const plan = this.archive.plan(planOptions(settings));
+    this.previewRows = plan.images.map((i) => ({
+      kind: i.kind,
+      source: i.source,
+      destination: i.destination,
+      tags: i.tags || [],
+    }));
+    return { repository: plan.repository, rows: this.previewRows, downloads: downloadsOf(plan) };
+  }
+
+  filterRows(query) {
+    const q = query.trim().toLowerCase();
+    if (!q) return this.previewRows;
+    return this.previewRows.filter((r) => [r.kind, r.source, r.destination, ...r.tags].some((s) => s.toLowerCase().includes(q)));
+  }
+
+  /** Tab-separated text of rows, for the clipboard. */
+  tableText(rows) {
+    const lines = [['kind', 'source', 'destination', 'tags'].join('\t')];
+    for (const r of rows) lines.push([r.kind, r.source, r.destination, r.tags.join(' ')].join('\t'));
+    return `${lines.join('\n')}\n`;
+  }
+
+  async testConnection(settings, credentials) {
+    const endpoint = this.endpoint(settings.repository);
+    return testConnection({ endpoint, credentials, pageOrigin: this.pageOrigin });
+  }
+
+  /**
+   * Pushes the archive. onProgress receives the engine's progress plus
+   * `rate` and `eta`. Resolves to the summary; rejects with a coded Error.
+   */
+  async push(settings, credentials, onProgress = () => {}) {
+    const meter = new RateMeter();
+    const started = performance.now();
+    const job = this.archive.copy({
+      ...planOptions(settings),
+      username: credentials ? credentials.username : undefined,
+      password: credentials ? credentials.password : undefined,
+      concurrency: 6,
+      onProgress: (p) => {
+        meter.sample(p.bytesSent);
+        onProgress({ ...p, rate: meter.rate(), eta: meter.eta(p.bytesTotal - p.bytesDone) });
+      },
+    });
+    this.job = job;
+    try {
+      const summary = await job.done;
+      return { ...summary, seconds: (performance.now() - started) / 1000 };
+    } finally {
+      this.job = null;
+    }
+  }
+
+  cancelPush() {
+    if (this.job) this.job.cancel();
+  }
+}
+
+function planOptions(s) {
+  return {
+    repository: s.repository.trim(),
+    repoBasedTags: !!s.repoBasedTags,
+    includeNonDistributableLayers: !!s.includeNonDistributableLayers,
+    cosignSignatures: !!s.cosignSignatures,
+  };
+}
+
+/** The plan's documents as [{label, filename, text}]. */
+function downloadsOf(plan) {
+  const out = [];
+  const bundles = Object.entries(plan.imagesYml || {});
+  for (const [digest, text] of bundles) {
+    const suffix = bundles.length > 1 ? `-${shortDigest(digest).replace(':', '-')}` : '';
+    out.push({ label: `images.yml${suffix ? ` (${shortDigest(digest)})` : ''} — relocated, as imgpkg pull gives it`, filename: `images${suffix}.yml`, text });
+  }
+  if (plan.lock) out.push({ label: 'Lock output (--lock-output)', filename: 'lock-output.yml', text: plan.lock });
+  for (const [digest, text] of Object.entries(plan.kbld || {})) {
+    const suffix = Object.keys(plan.kbld).length > 1 ? `-${shortDigest(digest).replace(':', '-')}` : '';
+    out.push({ label: `Bundle YAML with relocated images (kbld)${suffix ? ` (${shortDigest(digest)})` : ''}`, filename: `bundle-relocated${suffix}.yml`, text });
+  }
+  if (plan.packageRepository) {
+    out.push({ label: 'PackageRepository for kapp-controller', filename: 'packagerepository.yml', text: plan.packageRepository });
+  }
+  return out;
+}

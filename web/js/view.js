@@ -1,0 +1,618 @@
+// The view: the only module that touches the DOM. Everything untrusted
+// reaches the page through el()/textContent (see dom.js), never as HTML.
+
+import { $, clear, el, replace } from './dom.js';
+import { explain } from './errors.js';
+import { formatBytes, formatDuration, formatRate, plural, shortDigest } from './format.js';
+
+export class View {
+  constructor() {
+    this.status = $('app-status');
+    this.dropzone = $('dropzone');
+    this.fileInput = $('file-input');
+    this.openError = $('open-error');
+    this.fileSummary = $('file-summary');
+    this.sections = {
+      inspect: $('inspect'),
+      verify: $('verify'),
+      preview: $('preview'),
+      push: $('push'),
+    };
+    this.tree = $('tree');
+    this.bundleFiles = $('bundle-files');
+    this.filesEmpty = $('files-empty');
+    this.fileView = $('file-view');
+    this.fileViewName = $('file-view-name');
+    this.fileViewText = $('file-view-text');
+    this.verifyStart = $('verify-start');
+    this.verifyCancel = $('verify-cancel');
+    this.verifyProgress = $('verify-progress');
+    this.verifyBar = $('verify-bar');
+    this.verifyProgressText = $('verify-progress-text');
+    this.verifyResult = $('verify-result');
+    this.form = $('destination-form');
+    this.repository = $('repository');
+    this.authAnonymous = $('auth-anonymous');
+    this.authPassword = $('auth-password');
+    this.credentials = $('credentials');
+    this.username = $('username');
+    this.password = $('password');
+    this.remember = $('remember');
+    this.optRepoBasedTags = $('opt-repo-based-tags');
+    this.optNonDistributable = $('opt-non-distributable');
+    this.optCosign = $('opt-cosign');
+    this.testButton = $('test-connection');
+    this.connectionBusy = $('connection-busy');
+    this.connectionResult = $('connection-result');
+    this.previewEmpty = $('preview-empty');
+    this.previewError = $('preview-error');
+    this.previewBody = $('preview-body');
+    this.previewFilter = $('preview-filter');
+    this.previewCopy = $('preview-copy');
+    this.previewCount = $('preview-count');
+    this.previewRows = $('preview-rows');
+    this.downloads = $('downloads');
+    this.pushStart = $('push-start');
+    this.pushCancel = $('push-cancel');
+    this.pushProgress = $('push-progress');
+    this.pushBar = $('push-bar');
+    this.pushStats = $('push-stats');
+    this.pushActive = $('push-active');
+    this.pushResult = $('push-result');
+  }
+
+  // --- app status -----------------------------------------------------------
+
+  setStatus(text, { error = false } = {}) {
+    this.status.textContent = text;
+    this.status.classList.toggle('error', error);
+  }
+
+  showFatal(err) {
+    const x = explain(err);
+    this.setStatus(x.title, { error: true });
+    replace(this.openError, errorBlock(x));
+    this.openError.hidden = false;
+    this.fileInput.disabled = true;
+  }
+
+  // --- 1. open ---------------------------------------------------------------
+
+  bindOpen(handler) {
+    const pick = () => this.fileInput.click();
+    this.dropzone.addEventListener('keydown', (e) => {
+      if (e.target === this.dropzone && (e.key === 'Enter' || e.key === ' ')) {
+        e.preventDefault();
+        pick();
+      }
+    });
+    this.fileInput.addEventListener('change', () => {
+      const file = this.fileInput.files && this.fileInput.files[0];
+      if (file) handler(file);
+      this.fileInput.value = '';
+    });
+    for (const type of ['dragenter', 'dragover']) {
+      this.dropzone.addEventListener(type, (e) => {
+        e.preventDefault();
+        e.dataTransfer.dropEffect = 'copy';
+        this.dropzone.classList.add('dragover');
+      });
+    }
+    for (const type of ['dragleave', 'dragend']) {
+      this.dropzone.addEventListener(type, () => this.dropzone.classList.remove('dragover'));
+    }
+    this.dropzone.addEventListener('drop', (e) => {
+      e.preventDefault();
+      this.dropzone.classList.remove('dragover');
+      const file = e.dataTransfer.files && e.dataTransfer.files[0];
+      if (file) handler(file);
+    });
+    // A file dropped outside the drop zone must not navigate away.
+    window.addEventListener('dragover', (e) => e.preventDefault());
+    window.addEventListener('drop', (e) => e.preventDefault());
+  }
+
+  showOpening(file) {
+    this.setStatus(`Opening ${file.name}…`);
+    this.openError.hidden = true;
+    this.fileSummary.hidden = true;
+    for (const s of Object.values(this.sections)) s.hidden = true;
+  }
+
+  showOpenError(file, err) {
+    const x = explain(err);
+    this.setStatus(`Could not open ${file.name}`, { error: true });
+    replace(this.openError, errorBlock(x));
+    this.openError.hidden = false;
+  }
+
+  showArchive({ file, tree, openMs }) {
+    const counts = countItems(tree.items);
+    this.setStatus(`Opened ${file.name} in ${Math.max(1, Math.round(openMs))} ms`);
+    replace(
+      this.fileSummary,
+      el('dt', {}, 'File'),
+      el('dd', { className: 'mono' }, file.name),
+      el('dt', {}, 'Size'),
+      el('dd', {}, `${formatBytes(file.size)} (${file.size.toLocaleString('en-US')} bytes)`),
+      el('dt', {}, 'Contents'),
+      el(
+        'dd',
+        {},
+        [
+          counts.bundle && plural(counts.bundle, 'bundle'),
+          counts.image && plural(counts.image, 'image'),
+          counts.index && plural(counts.index, 'index', 'indexes'),
+          counts.signature && plural(counts.signature, 'signature'),
+          plural(counts.layers, 'layer blob'),
+        ]
+          .filter(Boolean)
+          .join(' · '),
+      ),
+    );
+    if (tree.root) {
+      this.fileSummary.append(el('dt', {}, 'Root'), el('dd', { className: 'mono' }, tree.root));
+    }
+    this.fileSummary.hidden = false;
+    this.renderTree(tree);
+    this.renderBundleFiles(tree.bundles || []);
+    this.fileView.hidden = true;
+    clear(this.verifyResult);
+    this.verifyProgress.hidden = true;
+    this.verifyStart.disabled = false;
+    this.verifyStart.hidden = false;
+    this.verifyCancel.hidden = true;
+    clear(this.pushResult);
+    this.pushProgress.hidden = true;
+    for (const s of Object.values(this.sections)) s.hidden = false;
+  }
+
+  // --- 2. contents -----------------------------------------------------------
+
+  renderTree(tree) {
+    const nodes = tree.items.map((item) => treeNode(item, 0));
+    if (nodes.length === 0) nodes.push(el('p', { className: 'muted' }, 'The tarball lists no images.'));
+    replace(this.tree, nodes);
+  }
+
+  bindTreeButtons() {
+    $('tree-expand').addEventListener('click', () => {
+      for (const d of this.tree.querySelectorAll('details')) d.open = true;
+    });
+    $('tree-collapse').addEventListener('click', () => {
+      for (const d of this.tree.querySelectorAll('details')) d.open = false;
+    });
+  }
+
+  renderBundleFiles(bundles) {
+    clear(this.bundleFiles);
+    this.filesEmpty.hidden = bundles.length > 0;
+    for (const b of bundles) {
+      const group = el('div', { className: 'bundle-group' });
+      group.append(el('p', { className: 'bundle-group-title' }, b.source || b.digest));
+      for (const f of b.files) {
+        group.append(
+          el(
+            'button',
+            {
+              type: 'button',
+              attrs: { 'aria-pressed': 'false' },
+              dataset: { bundle: b.digest, path: f.path },
+            },
+            el('span', { className: 'path' }, f.path),
+            el('span', { className: 'size' }, formatBytes(f.size)),
+          ),
+        );
+      }
+      this.bundleFiles.append(group);
+    }
+  }
+
+  bindBundleFile(handler) {
+    this.bundleFiles.addEventListener('click', (e) => {
+      const button = e.target.closest('button[data-path]');
+      if (!button) return;
+      for (const b of this.bundleFiles.querySelectorAll('button[aria-pressed="true"]')) b.setAttribute('aria-pressed', 'false');
+      button.setAttribute('aria-pressed', 'true');
+      handler(button.dataset.bundle, button.dataset.path);
+    });
+  }
+
+  showBundleFile(path, text) {
+    this.fileViewName.textContent = path;
+    this.fileViewText.textContent = text;
+    this.fileView.hidden = false;
+  }
+
+  showBundleFileError(path, err) {
+    const x = explain(err);
+    this.fileViewName.textContent = path;
+    this.fileViewText.textContent = `${x.title}: ${x.message}`;
+    this.fileView.hidden = false;
+  }
+
+  // --- 3. verify ----------------------------------------------------------------
+
+  bindVerify(start, cancel) {
+    this.verifyStart.addEventListener('click', start);
+    this.verifyCancel.addEventListener('click', cancel);
+  }
+
+  showVerifyRunning() {
+    this.verifyStart.disabled = true;
+    this.verifyCancel.hidden = false;
+    this.verifyProgress.hidden = false;
+    this.verifyBar.value = 0;
+    this.verifyProgressText.textContent = 'Checking structure…';
+    clear(this.verifyResult);
+  }
+
+  showVerifyProgress(p) {
+    this.verifyBar.value = p.totalBytes > 0 ? p.doneBytes / p.totalBytes : 0;
+    this.verifyProgressText.textContent = `${formatBytes(p.doneBytes)} of ${formatBytes(p.totalBytes)} · ${p.doneBlobs} of ${plural(p.totalBlobs, 'blob')} · ${formatRate(p.rate)} · ${Number.isFinite(p.eta) ? `${formatDuration(p.eta)} left` : ''}`;
+  }
+
+  showVerifyResult(v) {
+    this.verifyStart.disabled = false;
+    this.verifyStart.textContent = 'Verify again';
+    this.verifyCancel.hidden = true;
+    this.verifyBar.value = 1;
+    this.verifyProgressText.textContent = `${formatBytes(v.bytes)} hashed in ${formatDuration(v.seconds)} (${formatRate(v.bytes / Math.max(v.seconds, 0.001))}, ${plural(v.workers, 'worker')})`;
+    if (v.ok) {
+      replace(this.verifyResult, el('div', { className: 'alert ok', attrs: { 'data-result': 'ok' } }, el('p', { className: 'title' }, `All ${v.blobs} blobs verified.`), el('p', {}, 'Every manifest, config and layer matches its digest and size.')));
+    } else {
+      replace(
+        this.verifyResult,
+        el(
+          'div',
+          { className: 'alert error', attrs: { role: 'alert', 'data-result': 'problems' } },
+          el('p', { className: 'title' }, `${plural(v.problems.length, 'problem')} found — do not push this tarball.`),
+          el(
+            'ul',
+            { className: 'problems' },
+            v.problems.map((p) => el('li', {}, p.subject ? el('span', { className: 'mono' }, p.subject) : null, p.subject ? ': ' : '', p.message)),
+          ),
+        ),
+      );
+    }
+  }
+
+  showVerifyError(err) {
+    this.verifyStart.disabled = false;
+    this.verifyCancel.hidden = true;
+    this.verifyProgress.hidden = true;
+    replace(this.verifyResult, errorBlock(explain(err)));
+  }
+
+  // --- 4. destination ---------------------------------------------------------------
+
+  setDestination(s) {
+    this.repository.value = s.repository;
+    this.authAnonymous.checked = s.auth !== 'password';
+    this.authPassword.checked = s.auth === 'password';
+    this.credentials.hidden = s.auth !== 'password';
+    this.username.value = s.username;
+    this.password.value = s.password;
+    this.remember.checked = s.remember;
+    this.optRepoBasedTags.checked = s.repoBasedTags;
+    this.optNonDistributable.checked = s.includeNonDistributableLayers;
+    this.optCosign.checked = s.cosignSignatures;
+  }
+
+  getDestination() {
+    return {
+      repository: this.repository.value.trim(),
+      auth: this.authPassword.checked ? 'password' : 'anonymous',
+      username: this.username.value,
+      password: this.password.value,
+      remember: this.remember.checked,
+      repoBasedTags: this.optRepoBasedTags.checked,
+      includeNonDistributableLayers: this.optNonDistributable.checked,
+      cosignSignatures: this.optCosign.checked,
+    };
+  }
+
+  bindDestinationChange(handler) {
+    const fire = () => {
+      this.credentials.hidden = !this.authPassword.checked;
+      handler(this.getDestination());
+    };
+    this.form.addEventListener('input', fire);
+    this.form.addEventListener('change', fire);
+    this.form.addEventListener('submit', (e) => e.preventDefault());
+  }
+
+  bindTestConnection(handler) {
+    this.testButton.addEventListener('click', handler);
+  }
+
+  showConnectionBusy() {
+    this.testButton.disabled = true;
+    this.connectionBusy.hidden = false;
+    clear(this.connectionResult);
+  }
+
+  showConnectionResult(r) {
+    this.testButton.disabled = false;
+    this.connectionBusy.hidden = true;
+    const block = el(
+      'div',
+      { className: `alert ${r.ok ? 'ok' : 'error'}`, attrs: { 'data-code': r.code || 'OK', role: r.ok ? null : 'alert' } },
+      el('p', { className: 'title' }, r.title),
+      r.hint ? el('p', { className: 'hint' }, r.hint) : null,
+      r.steps && r.steps.length ? el('ul', {}, r.steps.map((s) => el('li', {}, `${s.ok ? '✓' : '✗'} ${s.text}`))) : null,
+      r.code ? el('p', { className: 'code' }, r.code) : null,
+    );
+    replace(this.connectionResult, block);
+  }
+
+  showConnectionError(err) {
+    this.testButton.disabled = false;
+    this.connectionBusy.hidden = true;
+    replace(this.connectionResult, errorBlock(explain(err)));
+  }
+
+  clearConnectionResult() {
+    clear(this.connectionResult);
+  }
+
+  // --- 5. preview ------------------------------------------------------------------
+
+  showPreviewEmpty() {
+    this.previewEmpty.hidden = false;
+    this.previewError.hidden = true;
+    this.previewBody.hidden = true;
+  }
+
+  showPreviewError(err) {
+    this.previewEmpty.hidden = true;
+    this.previewBody.hidden = true;
+    replace(this.previewError, errorBlock(explain(err), { bare: true }));
+    this.previewError.hidden = false;
+  }
+
+  showPreview(preview) {
+    this.previewEmpty.hidden = true;
+    this.previewError.hidden = true;
+    this.previewBody.hidden = false;
+    this.renderPreviewRows(preview.rows, preview.rows.length);
+    replace(
+      this.downloads,
+      preview.downloads.map((d) =>
+        el('button', { type: 'button', className: 'small', dataset: { filename: d.filename }, on: { click: () => download(d.filename, d.text) } }, `⤓ ${d.label}`),
+      ),
+    );
+    if (preview.downloads.length === 0) this.downloads.append(el('p', { className: 'muted' }, 'Nothing to download for this tarball.'));
+  }
+
+  renderPreviewRows(rows, total) {
+    replace(
+      this.previewRows,
+      rows.map((r) =>
+        el(
+          'tr',
+          { dataset: { kind: r.kind } },
+          el('td', {}, el('span', { className: `badge ${badgeClass(r.kind)}` }, r.kind)),
+          el('td', { className: 'ref' }, r.source),
+          el('td', { className: 'ref' }, r.destination),
+          el('td', { className: 'tags' }, r.tags.map((t) => el('span', {}, t))),
+        ),
+      ),
+    );
+    if (rows.length === 0) {
+      this.previewRows.append(el('tr', {}, el('td', { attrs: { colspan: 4 }, className: 'muted' }, 'No row matches the filter.')));
+    }
+    this.previewCount.textContent = rows.length === total ? plural(total, 'row') : `${rows.length} of ${plural(total, 'row')}`;
+  }
+
+  bindPreviewFilter(handler) {
+    this.previewFilter.addEventListener('input', () => handler(this.previewFilter.value));
+  }
+
+  previewFilterValue() {
+    return this.previewFilter.value;
+  }
+
+  bindCopyTable(handler) {
+    this.previewCopy.addEventListener('click', handler);
+  }
+
+  async copyText(text) {
+    try {
+      await navigator.clipboard.writeText(text);
+      this.flash(this.previewCopy, 'Copied');
+    } catch {
+      // Clipboard refused (not focused, or permissions): select a textarea instead.
+      const area = el('textarea', { className: 'visually-hidden', value: text });
+      document.body.append(area);
+      area.select();
+      const ok = document.execCommand && document.execCommand('copy');
+      area.remove();
+      this.flash(this.previewCopy, ok ? 'Copied' : 'Copy failed');
+    }
+  }
+
+  flash(button, text) {
+    const old = button.textContent;
+    button.textContent = text;
+    setTimeout(() => {
+      button.textContent = old;
+    }, 1200);
+  }
+
+  // --- 6. push -------------------------------------------------------------------------
+
+  bindPush(start, cancel) {
+    this.pushStart.addEventListener('click', start);
+    this.pushCancel.addEventListener('click', cancel);
+  }
+
+  setPushEnabled(enabled, reason = '') {
+    this.pushStart.disabled = !enabled;
+    this.pushStart.title = reason;
+  }
+
+  showPushRunning() {
+    this.pushStart.disabled = true;
+    this.pushCancel.hidden = false;
+    this.pushCancel.disabled = false;
+    this.pushProgress.hidden = false;
+    this.pushBar.value = 0;
+    this.pushStats.textContent = 'Checking what the registry already has…';
+    clear(this.pushActive);
+    clear(this.pushResult);
+  }
+
+  showPushCancelling() {
+    this.pushCancel.disabled = true;
+    this.pushStats.textContent = 'Cancelling…';
+  }
+
+  showPushProgress(p) {
+    this.pushBar.value = p.bytesTotal > 0 ? p.bytesDone / p.bytesTotal : 0;
+    const parts = [
+      `${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`,
+      formatRate(p.rate),
+      Number.isFinite(p.eta) && p.bytesDone < p.bytesTotal ? `${formatDuration(p.eta)} left` : null,
+      `blobs ${p.blobsDone} of ${p.blobsTotal}`,
+      `${p.blobsSkipped} skipped`,
+      `${p.blobsMounted} mounted`,
+      p.manifestsTotal ? `manifests ${p.manifestsDone} of ${p.manifestsTotal}` : null,
+      p.phase ? `(${p.phase})` : null,
+    ];
+    this.pushStats.textContent = parts.filter(Boolean).join(' · ');
+    replace(
+      this.pushActive,
+      (p.active || []).map((a) =>
+        el(
+          'li',
+          {},
+          el('span', { className: 'mono', attrs: { title: a.digest } }, shortDigest(a.digest)),
+          el('progress', { max: 1, value: a.size > 0 ? a.done / a.size : 0 }),
+          el('span', { className: 'nums' }, `${formatBytes(a.done)} / ${formatBytes(a.size)}`),
+        ),
+      ),
+    );
+  }
+
+  showPushResult(s) {
+    this.pushCancel.hidden = true;
+    this.pushStart.disabled = false;
+    this.pushStart.textContent = 'Push again';
+    this.pushBar.value = 1;
+    clear(this.pushActive);
+    this.pushStats.textContent = '';
+    const metric = (value, label) => el('div', { className: 'metric' }, el('div', { className: 'value' }, value), el('div', { className: 'label' }, label));
+    replace(
+      this.pushResult,
+      el(
+        'div',
+        { className: 'alert ok', attrs: { 'data-result': 'pushed' } },
+        el('p', { className: 'title' }, `Pushed to ${s.repository}`),
+        el(
+          'div',
+          { className: 'result-grid' },
+          metric(String(s.blobsUploaded), 'blobs uploaded'),
+          metric(formatBytes(s.bytesUploaded), 'bytes uploaded'),
+          metric(String(s.blobsSkipped), 'blobs already there'),
+          metric(String(s.blobsMounted), 'blobs mounted'),
+          metric(String(s.manifestsPut), 'manifests written'),
+          metric(String(s.manifestsSkipped), 'manifests already there'),
+          metric(String(s.tagsPut), 'tags written'),
+          metric(formatDuration(s.seconds), `at ${formatRate(s.bytesUploaded / Math.max(s.seconds, 0.001))}`),
+        ),
+        s.rootReference ? el('p', {}, 'Root: ', el('span', { className: 'mono' }, s.rootReference)) : null,
+      ),
+    );
+  }
+
+  showPushError(err) {
+    this.pushCancel.hidden = true;
+    this.pushStart.disabled = false;
+    this.pushStart.textContent = 'Push again';
+    clear(this.pushActive);
+    this.pushStats.textContent = '';
+    const x = explain(err);
+    replace(this.pushResult, errorBlock(x, { cancelled: x.code === 'E_CANCELLED' }));
+  }
+}
+
+// --- helpers (DOM builders) ---------------------------------------------------------
+
+function errorBlock(x, { bare = false, cancelled = false } = {}) {
+  const children = [el('p', { className: 'title' }, x.title), el('p', { className: 'hint' }, x.hint), x.message && x.message !== x.title ? el('p', { className: 'message mono' }, x.message) : null, el('p', { className: 'code' }, x.code)];
+  if (bare) return children;
+  return el('div', { className: `alert ${cancelled ? 'warn' : 'error'}`, attrs: { role: 'alert', 'data-code': x.code } }, children);
+}
+
+function badgeClass(kind) {
+  if (kind === 'bundle' || kind === 'locations') return 'bundle';
+  if (kind === 'index' || kind === 'index-child') return 'index';
+  if (kind === 'signature') return 'signature';
+  return 'image';
+}
+
+function treeNode(item, depth) {
+  const meta = [formatBytes(item.size), item.mediaType, item.platform].filter(Boolean).join(' · ');
+  const summary = el(
+    'summary',
+    {},
+    el(
+      'span',
+      { className: 'node-line' },
+      el('span', { className: `badge ${badgeClass(item.kind)}` }, item.kind),
+      el('span', { className: 'node-name' }, item.source || item.digest),
+      item.tag ? el('span', { className: 'badge' }, `tag ${item.tag}`) : null,
+      item.missing ? el('span', { className: 'badge missing' }, 'not in tar') : null,
+      el('span', { className: 'node-meta' }, meta),
+    ),
+  );
+  const body = [];
+  if (item.source && item.digest && !item.source.endsWith(item.digest)) {
+    body.push(el('div', { className: 'leaf' }, el('span', { className: 'node-meta' }, 'digest'), el('span', { className: 'node-name' }, item.digest)));
+  }
+  for (const l of item.layers || []) {
+    body.push(
+      el(
+        'div',
+        { className: 'leaf', dataset: { layer: l.digest } },
+        el('span', { className: 'badge' }, l.role || 'layer'),
+        el('span', { className: 'node-name', attrs: { title: l.digest } }, shortDigest(l.digest)),
+        el('span', { className: 'node-meta' }, [formatBytes(l.size), l.mediaType].join(' · ')),
+        l.nonDistributable ? el('span', { className: 'badge skip' }, 'non-distributable') : null,
+        l.present === false ? el('span', { className: 'badge missing' }, 'not in tar') : null,
+      ),
+    );
+  }
+  for (const c of item.children || []) body.push(treeNode(c, depth + 1));
+  return el('details', { open: depth < 1, dataset: { kind: item.kind, digest: item.digest || '' } }, summary, body);
+}
+
+function countItems(items) {
+  const counts = { bundle: 0, image: 0, index: 0, signature: 0, layers: 0 };
+  const seen = new Set();
+  const layers = new Set();
+  const walk = (list) => {
+    for (const i of list) {
+      const key = `${i.kind}:${i.digest}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        if (i.kind in counts) counts[i.kind] += 1;
+        for (const l of i.layers || []) if (l.role !== 'config') layers.add(l.digest);
+      }
+      walk(i.children || []);
+    }
+  };
+  walk(items);
+  counts.layers = layers.size;
+  return counts;
+}
+
+function download(filename, text) {
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/yaml' }));
+  const a = el('a', { attrs: { href: url, download: filename }, className: 'visually-hidden' });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
