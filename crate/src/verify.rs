@@ -246,9 +246,23 @@ pub async fn check_blob<S: ByteSource + ?Sized>(
     chunk: usize,
     progress: &mut dyn FnMut(u64),
 ) -> Option<Problem> {
-    let len = (chunk.max(1) as u64).min(check.size.max(1)) as usize;
-    let mut buf = vec![0u8; len];
-    check_blob_with_buffer(src, check, &mut buf, progress).await
+    let mut h = Hasher::new();
+    let mut pos = 0u64;
+    while pos < check.size {
+        let want = chunk.max(1).min((check.size - pos) as usize);
+        let buf = match src.read_at(check.offset + pos, want).await {
+            Ok(b) => b,
+            Err(e) => return Some(Problem::new(&check.name, e.to_string())),
+        };
+        if buf.is_empty() {
+            break;
+        }
+        h.update(&buf);
+        pos += buf.len() as u64;
+        progress(buf.len() as u64);
+    }
+    let read = h.len();
+    judge(check, h.finish(), read)
 }
 
 /// [`check_blob`] reading into the caller's buffer (its length is the chunk

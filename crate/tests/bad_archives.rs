@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Malformed imgpkg tars (see `synth::BAD_ARCHIVES`): each is refused by
 //! `Archive::open`, or opens and is reported by `verify::structural` or a
 //! blob check, with its own text (imgpkg's where imgpkg has one). No input

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! The core against imgpkg's rules (spec §1–§6, §11) on synthetic tars:
 //! a kapp-controller package repository (nested bundles, a multi-arch
 //! index, an image shared by two package bundles and reached through two
