@@ -219,7 +219,7 @@ fn zeros_digest_cached(len: u64, cache_dir: &Path) {
     let _ = std::fs::write(&file, format!("{d}\n"));
 }
 
-/// Best of three: sha256 of `size` random bytes in memory, on one thread
+/// Best of five: sha256 of `size` random bytes in memory, on one thread
 /// and split over every core.
 fn hash_speed(size: u64) {
     let buf = synth::random_bytes(1, size as usize);
@@ -227,7 +227,7 @@ fn hash_speed(size: u64) {
     let mib = size as f64 / (1 << 20) as f64;
     let mut one = f64::MAX;
     let mut all = f64::MAX;
-    for _ in 0..3 {
+    for _ in 0..5 {
         let t = Instant::now();
         std::hint::black_box(Digest::of(&buf));
         one = one.min(t.elapsed().as_secs_f64());
