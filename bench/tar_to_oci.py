@@ -45,6 +45,11 @@ for i, entry in enumerate(manifest):
     img = entry.get("Image")
     if not img:
         continue
+    if img["Manifest"]["MediaType"] != "application/vnd.oci.image.manifest.v1+json":
+        # skopeo's oci: transport only takes OCI manifests (the imgpkg bundle
+        # itself is Docker schema 2: one small layer, left out of the skopeo run).
+        print(f"skipping {img['Refs'][0]} ({img['Manifest']['MediaType']})", file=sys.stderr)
+        continue
     layout = os.path.join(out, f"img{i}")
     os.makedirs(layout, exist_ok=True)
     with open(os.path.join(layout, "oci-layout"), "w") as f:
