@@ -4,6 +4,7 @@
 import { testConnection } from './connection.js';
 import { codedError } from './errors.js';
 import { RateMeter, shortDigest } from './format.js';
+import { nestTree } from './tree.js';
 import { VerifyPool } from './verify-pool.js';
 
 export class Model {
@@ -38,7 +39,7 @@ export class Model {
     this.archive = archive;
     this.file = file;
     this.verification = null;
-    this.treeData = archive.tree();
+    this.treeData = nestTree(archive.tree());
     return {
       file: { name: file.name, size: file.size, lastModified: file.lastModified },
       tree: this.treeData,
