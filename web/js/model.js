@@ -102,7 +102,7 @@ export class Model {
       destination: i.destination,
       tags: i.tags || [],
     }));
-    return { repository: plan.repository, rows: this.previewRows, downloads: downloadsOf(plan) };
+    return { repository: plan.repository, rows: this.previewRows, downloads: downloadsOf(plan), warnings: plan.warnings || [] };
   }
 
   filterRows(query) {
@@ -159,7 +159,6 @@ function planOptions(s) {
     repository: s.repository.trim(),
     repoBasedTags: !!s.repoBasedTags,
     includeNonDistributableLayers: !!s.includeNonDistributableLayers,
-    cosignSignatures: !!s.cosignSignatures,
   };
 }
 
@@ -176,8 +175,10 @@ function downloadsOf(plan) {
     const suffix = Object.keys(plan.kbld).length > 1 ? `-${shortDigest(digest).replace(':', '-')}` : '';
     out.push({ label: `Bundle YAML with relocated images (kbld)${suffix ? ` (${shortDigest(digest)})` : ''}`, filename: `bundle-relocated${suffix}.yml`, text });
   }
-  if (plan.packageRepository) {
-    out.push({ label: 'PackageRepository for kapp-controller', filename: 'packagerepository.yml', text: plan.packageRepository });
+  const repos = Object.entries(plan.packageRepositories || {});
+  for (const [digest, text] of repos) {
+    const suffix = repos.length > 1 ? `-${shortDigest(digest).replace(':', '-')}` : '';
+    out.push({ label: `PackageRepository for kapp-controller${suffix ? ` (${shortDigest(digest)})` : ''}`, filename: `packagerepository${suffix}.yml`, text });
   }
   return out;
 }

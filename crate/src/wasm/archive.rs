@@ -10,6 +10,7 @@ use super::blob_source::BlobSource;
 use super::error::{Code, WasmError};
 use crate::archive::{Archive as CoreArchive, ArchiveError};
 use crate::inspect;
+use crate::kbld;
 use crate::planner::{self, PlanOptions, PlanOutput};
 use crate::reference::Repository;
 use crate::verify;
@@ -72,6 +73,13 @@ struct PlanJs {
     lock_error: Option<String>,
     /// Bundle digest → `.imgpkg/images.yml` as `imgpkg pull` writes it.
     images_yml: BTreeMap<String, String>,
+    /// Bundle digest → its config YAML with image references moved to the
+    /// destination ([`crate::kbld`]); bundles without config files are left
+    /// out.
+    kbld: BTreeMap<String, String>,
+    /// Bundle digest → `PackageRepository` resource, for package-repository
+    /// bundles.
+    package_repositories: BTreeMap<String, String>,
     warnings: Vec<String>,
 }
 
@@ -172,7 +180,9 @@ impl Archive {
     }
 
     /// The preview: `{repository, images: [{kind, source, destination,
-    /// tags}], lock, lockError, imagesYml: {bundleDigest: text}, warnings}`.
+    /// tags}], lock, lockError, imagesYml: {bundleDigest: text}, kbld:
+    /// {bundleDigest: text}, packageRepositories: {bundleDigest: text},
+    /// warnings}`.
     /// Throws `E_ARGUMENT` for a bad repository.
     pub fn plan(&self, options: JsValue) -> Result<JsValue, JsValue> {
         let args = PlanArgs::from_js(options)?;
@@ -181,6 +191,41 @@ impl Archive {
             Ok(l) => (Some(l.clone()), None),
             Err(e) => (None, Some(e.clone())),
         };
+        let repo = &out.plan.repository;
+        let mut warnings = out.warnings.clone();
+        let mut kbld_docs = BTreeMap::new();
+        let mut package_repositories = BTreeMap::new();
+        for b in &out.bundles {
+            let Some(bundle) = self
+                .core
+                .set
+                .bundles
+                .values()
+                .find(|x| x.digest == b.digest)
+            else {
+                continue;
+            };
+            match kbld::relocated_config(bundle, repo) {
+                Ok(Some(text)) => {
+                    kbld_docs.insert(b.digest.to_string(), text);
+                }
+                Ok(None) => {}
+                Err(e) => warnings.push(format!(
+                    "bundle {}: config not rewritten for the destination: {e}",
+                    b.source
+                )),
+            }
+            if kbld::is_package_repository(bundle) {
+                package_repositories.insert(
+                    b.digest.to_string(),
+                    kbld::package_repository(
+                        &kbld::package_repository_name(&b.source),
+                        repo,
+                        &b.digest,
+                    ),
+                );
+            }
+        }
         let js = PlanJs {
             repository: out.plan.repository.name(),
             images: out.rows(),
@@ -191,7 +236,9 @@ impl Archive {
                 .iter()
                 .map(|b| (b.digest.to_string(), b.pulled_images_yml.clone()))
                 .collect(),
-            warnings: out.warnings.clone(),
+            kbld: kbld_docs,
+            package_repositories,
+            warnings,
         };
         Ok(to_js(&js)?)
     }
