@@ -28,7 +28,7 @@ grep -q "test result: ok" target/native-tests.log
 
 step "core tests on wasm32 in headless Chromium (wasm-bindgen-test)"
 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120 \
-  cargo test --target wasm32-unknown-unknown --lib
+  cargo test --target wasm32-unknown-unknown --lib --test wasm_core
 
 step "build the wasm package (pkg/)"
 scripts/build-wasm.sh

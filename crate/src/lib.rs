@@ -24,8 +24,10 @@ pub mod manifest;
 pub mod plan;
 pub mod planner;
 pub mod reference;
+pub mod registry;
 pub mod source;
 pub mod tar;
+pub mod transport;
 pub mod verify;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -1,0 +1,86 @@
+//! Fetch a small blob (a config, a locations layer) into memory:
+//! `GET /v2/<repo>/blobs/<digest>`, redirects followed, digest verified.
+//! Large layers are never fetched this way: the transport streams them.
+//!
+//! ```text
+//!  GET ──200──> verify sha256 ──> bytes
+//!    └ else ──> error (404 included: a referenced blob must exist)
+//! ```
+
+use crate::digest::Digest;
+use crate::reference::Repository;
+
+use super::auth::repository_scope;
+use super::error::RegistryError;
+use super::http::{HttpResponse, Method, TransportError};
+use super::op::{blob_path, OpOutput, OpRequest, Operation, Target};
+
+/// `GET` a blob into memory (bounded).
+#[derive(Debug)]
+pub struct GetBlob {
+    repository: Repository,
+    digest: Digest,
+    max_bytes: u64,
+    sent: bool,
+    output: Option<Result<OpOutput, RegistryError>>,
+}
+
+impl GetBlob {
+    pub fn new(repository: Repository, digest: Digest, max_bytes: u64) -> Self {
+        GetBlob {
+            repository,
+            digest,
+            max_bytes,
+            sent: false,
+            output: None,
+        }
+    }
+}
+
+impl Operation for GetBlob {
+    fn repository(&self) -> &Repository {
+        &self.repository
+    }
+
+    fn scopes(&self) -> Vec<String> {
+        vec![repository_scope(&self.repository, "pull")]
+    }
+
+    fn poll_transmit(&mut self) -> Option<OpRequest> {
+        if self.sent {
+            return None;
+        }
+        self.sent = true;
+        Some(
+            OpRequest::new(
+                Method::Get,
+                Target::Path(blob_path(&self.repository, &self.digest)),
+            )
+            .max_response_body(self.max_bytes),
+        )
+    }
+
+    fn handle_response(&mut self, url: &str, response: Result<HttpResponse, TransportError>) {
+        let out = match response {
+            Err(e) => Err(RegistryError::transport(Method::Get, url, e)),
+            Ok(r) if r.status == 200 => {
+                let actual = Digest::of(&r.body);
+                if actual == self.digest {
+                    Ok(OpOutput::BlobBytes(r.body))
+                } else {
+                    Err(RegistryError::DigestMismatch {
+                        reference: format!("{}@{}", self.repository.name(), self.digest),
+                        expected: self.digest,
+                        actual,
+                    })
+                }
+            }
+            Ok(r) => Err(RegistryError::from_response(Method::Get, url, &r)),
+        };
+        self.output = Some(out);
+    }
+
+    fn poll_output(&mut self) -> Option<Result<OpOutput, RegistryError>> {
+        self.output.take()
+    }
+}

@@ -1,0 +1,276 @@
+//! Registry errors, keeping the distribution spec's error envelope
+//! (`{"errors":[{"code","message","detail"}]}`) when the registry sent one.
+
+use std::fmt;
+
+use crate::digest::Digest;
+
+use super::http::{status_text, HttpResponse, Method, TransportError};
+
+/// How much of a non-JSON error body is kept for the message.
+const MAX_BODY_TEXT: usize = 512;
+
+/// One entry of the error envelope.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct ApiError {
+    pub code: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub detail: Option<serde_json::Value>,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    errors: Vec<ApiError>,
+}
+
+/// Decodes an error envelope; `None` when the body is not one.
+pub fn parse_error_envelope(body: &[u8]) -> Option<Vec<ApiError>> {
+    let env: Envelope = serde_json::from_slice(body).ok()?;
+    if env.errors.is_empty() {
+        None
+    } else {
+        Some(env.errors)
+    }
+}
+
+fn join_api_errors(errors: &[ApiError]) -> String {
+    match errors {
+        [one] => one.to_string(),
+        many => format!(
+            "multiple errors returned: {}",
+            many.iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    }
+}
+
+fn reason(status: &u16) -> String {
+    let t = status_text(*status);
+    if t.is_empty() {
+        String::new()
+    } else {
+        format!(" {t}")
+    }
+}
+
+fn body_suffix(method: &Method, body: &str) -> String {
+    if !body.is_empty() {
+        format!(": {body}")
+    } else if *method == Method::Head {
+        " (HEAD responses have no body, use GET for details)".to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// A failed registry interaction.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RegistryError {
+    /// The registry answered with an error envelope.
+    #[error("{method} {url}: {}", join_api_errors(errors))]
+    Api {
+        method: Method,
+        url: String,
+        status: u16,
+        errors: Vec<ApiError>,
+    },
+    /// The registry answered with an unexpected status and no envelope.
+    #[error(
+        "{method} {url}: unexpected status code {status}{}{}",
+        reason(status),
+        body_suffix(method, body)
+    )]
+    Status {
+        method: Method,
+        url: String,
+        status: u16,
+        /// The start of the body as text (truncated).
+        body: String,
+    },
+    /// The request did not get an HTTP answer.
+    #[error("{method} {url}: {source}")]
+    Transport {
+        method: Method,
+        url: String,
+        #[source]
+        source: TransportError,
+    },
+    /// Fetching a bearer token, or using credentials, failed.
+    #[error("authenticating to {registry}: {detail}")]
+    Auth { registry: String, detail: String },
+    /// Content fetched by digest (or announced by `Docker-Content-Digest`)
+    /// does not hash to the expected digest.
+    #[error("manifest digest mismatch for {reference}: expected {expected}, got content with digest {actual}")]
+    DigestMismatch {
+        reference: String,
+        expected: Digest,
+        actual: Digest,
+    },
+    /// The registry stored a pushed manifest under another digest.
+    #[error("registry reported Docker-Content-Digest {actual} for {reference}, but {expected} was pushed")]
+    PushedDigestMismatch {
+        reference: String,
+        expected: Digest,
+        actual: String,
+    },
+    /// The registry broke the protocol (missing `Location`, bad JSON, ...).
+    #[error("{0}")]
+    Protocol(String),
+    /// The operation was cancelled.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl RegistryError {
+    /// Builds the error for an unexpected response.
+    pub fn from_response(method: Method, url: &str, response: &HttpResponse) -> RegistryError {
+        if let Some(errors) = parse_error_envelope(&response.body) {
+            return RegistryError::Api {
+                method,
+                url: redact_url(url),
+                status: response.status,
+                errors,
+            };
+        }
+        let text = String::from_utf8_lossy(&response.body);
+        let text = text.trim();
+        let body = if text.len() > MAX_BODY_TEXT {
+            let mut end = MAX_BODY_TEXT;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            format!("{}...", &text[..end])
+        } else {
+            text.to_string()
+        };
+        RegistryError::Status {
+            method,
+            url: redact_url(url),
+            status: response.status,
+            body,
+        }
+    }
+
+    pub fn transport(method: Method, url: &str, source: TransportError) -> RegistryError {
+        RegistryError::Transport {
+            method,
+            url: redact_url(url),
+            source,
+        }
+    }
+
+    /// The HTTP status, when the registry answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            RegistryError::Api { status, .. } | RegistryError::Status { status, .. } => {
+                Some(*status)
+            }
+            _ => None,
+        }
+    }
+
+    /// The envelope's error codes.
+    pub fn codes(&self) -> Vec<&str> {
+        match self {
+            RegistryError::Api { errors, .. } => errors.iter().map(|e| e.code.as_str()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn has_code(&self, code: &str) -> bool {
+        self.codes().contains(&code)
+    }
+
+    /// 401 or 403: the credentials were refused or lack permission.
+    pub fn is_denied(&self) -> bool {
+        matches!(self.status(), Some(401 | 403)) || matches!(self, RegistryError::Auth { .. })
+    }
+}
+
+/// Removes query values that may carry secrets (`_state` is opaque but
+/// harmless; tokens in queries are not) and keeps URLs short in messages.
+fn redact_url(url: &str) -> String {
+    match url.split_once('?') {
+        Some((path, query)) => {
+            let kept: Vec<String> = query
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("_state") => format!("{k}=REDACTED"),
+                    Some((k, _))
+                        if k.to_ascii_lowercase().contains("token")
+                            || k.eq_ignore_ascii_case("signature") =>
+                    {
+                        format!("{k}=REDACTED")
+                    }
+                    _ => kv.to_string(),
+                })
+                .collect();
+            format!("{path}?{}", kept.join("&"))
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_the_error_envelope() {
+        let body = br#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":[{"Type":"repository"}]}]}"#;
+        let resp = HttpResponse::new(401, vec![], body.to_vec());
+        let err = RegistryError::from_response(Method::Get, "http://r/v2/", &resp);
+        assert_eq!(err.status(), Some(401));
+        assert!(err.has_code("UNAUTHORIZED"));
+        assert_eq!(
+            err.to_string(),
+            "GET http://r/v2/: UNAUTHORIZED: authentication required"
+        );
+    }
+
+    #[test]
+    fn non_json_body_gives_status_and_truncated_text() {
+        let body = format!("<html>{}</html>", "x".repeat(2000));
+        let resp = HttpResponse::new(502, vec![], body.into_bytes());
+        let err = RegistryError::from_response(Method::Put, "http://r/v2/a/manifests/t", &resp);
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(
+                "PUT http://r/v2/a/manifests/t: unexpected status code 502 Bad Gateway: <html>xxx"
+            ),
+            "{msg}"
+        );
+        assert!(msg.ends_with("..."), "{msg}");
+        assert!(msg.len() < 700);
+    }
+
+    #[test]
+    fn head_errors_say_there_is_no_body() {
+        let resp = HttpResponse::new(405, vec![], vec![]);
+        let err = RegistryError::from_response(Method::Head, "http://r/v2/a/blobs/x", &resp);
+        assert_eq!(err.to_string(), "HEAD http://r/v2/a/blobs/x: unexpected status code 405 Method Not Allowed (HEAD responses have no body, use GET for details)");
+    }
+
+    #[test]
+    fn multiple_errors_are_joined_and_state_is_redacted() {
+        let body = br#"{"errors":[{"code":"A","message":"one"},{"code":"B","message":"two"}]}"#;
+        let resp = HttpResponse::new(400, vec![], body.to_vec());
+        let err =
+            RegistryError::from_response(Method::Put, "http://r/u?_state=secret&digest=d", &resp);
+        assert_eq!(
+            err.to_string(),
+            "PUT http://r/u?_state=REDACTED&digest=d: multiple errors returned: A: one; B: two"
+        );
+    }
+}

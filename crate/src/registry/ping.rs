@@ -1,0 +1,128 @@
+//! Discover how to talk to a registry: `GET <scheme>://<host>/v2/`.
+//!
+//! ```text
+//!  GET https://host/v2/ ──200──────────────> Ready(base, no auth)
+//!    │                  ──401 + challenge──> Ready(base, challenge)
+//!    │ connection/TLS error, and http allowed
+//!    ▼
+//!  GET http://host/v2/  ──(same)
+//! ```
+//!
+//! HTTP is allowed with `--registry-insecure` and, as in ggcr, for
+//! `localhost`, `*.local`, loopback and RFC 1918 hosts. Temporary failures
+//! are retried by the client around the whole sequence.
+
+use crate::reference::Registry;
+
+use super::auth::{parse_www_authenticate, Challenge};
+use super::error::RegistryError;
+use super::http::{HttpRequest, HttpResponse, Method, RequestBody, TransportError};
+use super::op::MAX_SMALL_BODY;
+
+/// What a successful ping learned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PingResult {
+    /// `scheme://host[:port]`.
+    pub base: String,
+    pub challenge: Challenge,
+}
+
+/// What to do after a ping response.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PingStep {
+    Done(PingResult),
+    /// Try the next scheme now.
+    Next,
+    /// A temporary failure on the last scheme: retry from the first one
+    /// after a backoff.
+    Temporary(RegistryError),
+    Failed(RegistryError),
+}
+
+/// The ping sequence for one registry.
+#[derive(Debug, Clone)]
+pub struct Ping {
+    registry: Registry,
+    schemes: Vec<&'static str>,
+    index: usize,
+    /// Why the earlier scheme failed (reported with the final error).
+    earlier: Option<String>,
+}
+
+impl Ping {
+    pub fn new(registry: Registry, allow_http: bool) -> Ping {
+        let mut schemes = vec!["https"];
+        if allow_http || registry.is_insecure_by_default() {
+            schemes.push("http");
+        }
+        Ping {
+            registry,
+            schemes,
+            index: 0,
+            earlier: None,
+        }
+    }
+
+    /// Start again from the first scheme.
+    pub fn reset(&mut self) {
+        self.index = 0;
+        self.earlier = None;
+    }
+
+    fn with_earlier(&self, err: RegistryError) -> RegistryError {
+        match &self.earlier {
+            Some(e) => RegistryError::Protocol(format!("{err} (and before that: {e})")),
+            None => err,
+        }
+    }
+
+    fn base(&self) -> String {
+        format!("{}://{}", self.schemes[self.index], self.registry.as_str())
+    }
+
+    pub fn poll_transmit(&self) -> HttpRequest {
+        HttpRequest {
+            method: Method::Get,
+            url: format!("{}/v2/", self.base()),
+            headers: Vec::new(),
+            body: RequestBody::Empty,
+            max_response_body: MAX_SMALL_BODY,
+        }
+    }
+
+    pub fn handle_response(&mut self, response: Result<HttpResponse, TransportError>) -> PingStep {
+        let url = format!("{}/v2/", self.base());
+        match response {
+            Err(e) => {
+                let temporary = e.is_temporary();
+                let err = RegistryError::transport(Method::Get, &url, e);
+                if self.index + 1 < self.schemes.len() {
+                    self.index += 1;
+                    self.earlier = Some(err.to_string());
+                    PingStep::Next
+                } else if temporary {
+                    PingStep::Temporary(self.with_earlier(err))
+                } else {
+                    PingStep::Failed(self.with_earlier(err))
+                }
+            }
+            Ok(r) if r.is_success() || r.status == 403 => PingStep::Done(PingResult {
+                base: self.base(),
+                challenge: Challenge::None,
+            }),
+            Ok(r) if r.status == 401 => PingStep::Done(PingResult {
+                base: self.base(),
+                challenge: parse_www_authenticate(r.header_all("www-authenticate"))
+                    .unwrap_or(Challenge::None),
+            }),
+            Ok(r) if super::retry::is_retryable_status(r.status) => PingStep::Temporary(
+                self.with_earlier(RegistryError::from_response(Method::Get, &url, &r)),
+            ),
+            Ok(r) => PingStep::Failed(self.with_earlier(RegistryError::from_response(
+                Method::Get,
+                &url,
+                &r,
+            ))),
+        }
+    }
+}
