@@ -42,7 +42,6 @@ pub async fn open_archive(file: web_sys::Blob) -> Result<Archive, JsValue> {
 #[wasm_bindgen]
 pub struct Archive {
     /// The tar; the copy streams blob bodies from it.
-    #[allow(dead_code)] // read by copy.rs once the registry module is on main
     pub(crate) source: BlobSource,
     pub(crate) core: CoreArchive,
 }

@@ -13,12 +13,12 @@ use wasm_bindgen_futures::JsFuture;
 use super::archive::{to_js, Archive, PlanArgs};
 use super::error::{Code, WasmError};
 use super::transport::{Driver, Inbox};
+use crate::plan::BlobSource as PlanBlobSource;
 use crate::registry::op::BlobOutcome;
 use crate::registry::{
     auth::StaticKeychain, Client, ClientConfig, CopyError, CopyEvent, CopyOptions, CopySession,
     Credentials, RegistryError, TransportErrorKind,
 };
-use crate::plan::BlobSource as PlanBlobSource;
 
 /// A running copy. `job.cancel()`; `await job.done` gives the summary or
 /// throws an Error with a `code`.
@@ -274,7 +274,10 @@ fn apply(p: &mut ProgressJs, active: &mut BTreeMap<String, ActiveJs>, ev: CopyEv
             size,
             outcome,
         } => {
-            let sent = active.remove(&digest.to_string()).map(|a| a.done).unwrap_or(0);
+            let sent = active
+                .remove(&digest.to_string())
+                .map(|a| a.done)
+                .unwrap_or(0);
             p.blobs_done += 1;
             match outcome {
                 BlobOutcome::Present => {
