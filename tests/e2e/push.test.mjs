@@ -116,6 +116,22 @@ describe('push across origins to a CORS registry', () => {
     assert.equal(r.result, 'pushed', r.text);
     assert.deepEqual(await tagLines(direct.base, 'dst-from-tar/simple-bundle'), fx.expectedTags());
   });
+
+  test('a registry without CORS headers: E_CORS, the same-origin advice, nothing pushed', async () => {
+    const env = await sameOrigin(stack);
+    const direct = stack.add(await startRegistry({ cors: false }));
+    const ui = await browserPage(stack);
+    await ui.airlock.goto(env.origin);
+    assert.ok(await ui.airlock.open(fixture('simple-bundle').tar));
+    await ui.airlock.setRepository(`${direct.host}/dst/no-cors`);
+    const started = Date.now();
+    const r = await ui.airlock.push();
+    assert.equal(r.code, 'E_CORS', r.text);
+    assert.match(r.text, /registry.s own origin/);
+    assert.ok(Date.now() - started < 30000, 'fails fast enough');
+    assert.deepEqual(await tagLines(direct.base, 'dst/no-cors'), []);
+    await ui.airlock.screenshot('push-cors-refused');
+  });
 });
 
 for (const auth of ['basic', 'token']) {

@@ -56,10 +56,17 @@ pub(crate) struct Inbox {
     /// XHRs and fetch abort controllers in flight, to abort on cancel.
     xhrs: RefCell<HashMap<RequestId, web_sys::XmlHttpRequest>>,
     aborts: RefCell<HashMap<RequestId, web_sys::AbortController>>,
+    /// Requests the browser could not send at all (network error or CORS).
+    pub(crate) send_failures: Cell<u32>,
 }
 
 impl Inbox {
     fn push(&self, r: Report) {
+        if let Report::Done(_, Err(e)) = &r {
+            if e.kind == TransportErrorKind::Connect {
+                self.send_failures.set(self.send_failures.get() + 1);
+            }
+        }
         self.reports.borrow_mut().push_back(r);
         if let Some(f) = self.wake.borrow_mut().take() {
             let _ = f.call0(&JsValue::NULL);
