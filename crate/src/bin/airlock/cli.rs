@@ -43,6 +43,8 @@ enum Command {
     },
     /// Preview where every image of a tarball lands in a repository
     Plan(PlanArgs),
+    /// Copy a bundle, image, lock file or tarball into a repository or a tarball (imgpkg's flags)
+    Copy(Box<crate::copy::CopyArgs>),
     /// ImagesLock / BundleLock files
     Lock {
         #[command(subcommand)]
@@ -90,6 +92,7 @@ pub fn run() -> i32 {
         Command::Inspect { tar, json } => inspect_cmd(&tar, json),
         Command::Verify { tar, threads } => verify_cmd(&tar, threads),
         Command::Plan(args) => plan_cmd(&args),
+        Command::Copy(args) => crate::copy::run(&args),
         Command::Lock {
             command: LockCommand::Validate { file },
         } => lock_validate(&file),

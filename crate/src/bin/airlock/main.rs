@@ -5,6 +5,12 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 mod cli;
+#[cfg(not(target_arch = "wasm32"))]
+mod copy;
+#[cfg(not(target_arch = "wasm32"))]
+mod copy_registry;
+#[cfg(not(target_arch = "wasm32"))]
+mod progress;
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
