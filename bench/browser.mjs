@@ -10,7 +10,7 @@
 // Usage: node bench/browser.mjs   (after scripts/build-wasm.sh; uses
 // tests/e2e/node_modules). Generated tars go to bench-out/ (git-ignored).
 
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import path from 'node:path';
@@ -88,18 +88,20 @@ try {
   const size = statSync(small).size;
   row('push 512 MiB, page (same-origin nginx)', pushed.result === 'pushed' ? `${pushS.toFixed(2)} s, ${(size / MiB / pushS).toFixed(0)} MiB/s` : `failed: ${pushed.text}`);
   // The transfer limit: curl -T of the same bytes as one blob upload.
-  const loc = execFileSync('curl', ['-s', '-D', '-', '-o', '/dev/null', '-X', 'POST', `${env.registry.base}/v2/bench/curl/blobs/uploads/`]).toString();
+  // Async child processes only: a synchronous one would stop this process
+  // draining the registry's log pipe, and the registry would block on it.
+  const loc = (await execFileP('curl', ['-s', '-D', '-', '-o', '/dev/null', '-X', 'POST', `${env.registry.base}/v2/bench/curl/blobs/uploads/`])).stdout;
   const upload = /location: (\S+)/i.exec(loc)[1];
-  const digest = `sha256:${execFileSync('sha256sum', [small]).toString().split(' ')[0]}`;
+  const digest = `sha256:${(await execFileP('sha256sum', [small])).stdout.split(' ')[0]}`;
   const url = `${new URL(upload, env.registry.base).href}&digest=${digest}`;
   const c0 = Date.now();
-  execFileSync('curl', ['-s', '-o', '/dev/null', '-T', small, '-H', 'Content-Type: application/octet-stream', url]);
+  await execFileP('curl', ['-s', '-o', '/dev/null', '-T', small, '-H', 'Content-Type: application/octet-stream', url]);
   const curlS = (Date.now() - c0) / 1000;
   row('curl -T of the same 512 MiB as one blob', `${curlS.toFixed(2)} s, ${(size / MiB / curlS).toFixed(0)} MiB/s`);
   // The same layers as the page uploads them: 33 blobs, 6 curl uploads at once.
   const layersDir = path.join(OUT, 'layers-512m');
   mkdirSync(layersDir, { recursive: true });
-  execFileSync('tar', ['-xf', small, '-C', layersDir]);
+  await execFileP('tar', ['-xf', small, '-C', layersDir]);
   const layerFiles = readdirSync(layersDir).filter((f) => f.endsWith('.tar.gz'));
   const p0 = Date.now();
   const pending = [...layerFiles];
@@ -117,7 +119,7 @@ try {
   row(`parallel curl: the ${layerFiles.length} layer blobs, 6 at once`, `${parS.toFixed(2)} s, ${(size / MiB / parS).toFixed(0)} MiB/s`, `page at ${((parS / pushS) * 100).toFixed(0)}% of it`);
   if (process.env.AIRLOCK_CLI) {
     const n0 = Date.now();
-    execFileSync(process.env.AIRLOCK_CLI, ['copy', '--tar', small, '--to-repo', `${env.registry.host}/bench/cli512`], { stdio: 'ignore' });
+    await execFileP(process.env.AIRLOCK_CLI, ['copy', '--tar', small, '--to-repo', `${env.registry.host}/bench/cli512`], { maxBuffer: 64 << 20 });
     const cliS = (Date.now() - n0) / 1000;
     row('push 512 MiB, native CLI', `${cliS.toFixed(2)} s`, `page ≥ 85% of it: ${((cliS / pushS) * 100).toFixed(0)}%`);
   }

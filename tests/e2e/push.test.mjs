@@ -56,6 +56,10 @@ describe('push (same origin, no auth)', () => {
     await ui.airlock.verify();
     await ui.airlock.startPush();
     await ui.airlock.waitPushFraction(0.15);
+    // Per-blob progress (bytes, rate, ETA; skipped and mounted counts) while it runs.
+    const stats = await ui.page.textContent('#push-stats');
+    assert.match(stats, /of .*MiB.*\/s.*blobs \d+ of \d+ · \d+ skipped · \d+ mounted/, stats);
+    await ui.airlock.screenshot('push-progress');
     await ui.airlock.cancelPush();
     const cancelled = await ui.airlock.waitPushResult();
     assert.equal(cancelled.code, 'E_CANCELLED', cancelled.text);
