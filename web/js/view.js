@@ -462,6 +462,7 @@ export class View {
 
   showPushRunning() {
     this.pushStart.disabled = true;
+    this.pushStart.textContent = 'Pushing…';
     this.pushCancel.hidden = false;
     this.pushCancel.disabled = false;
     this.pushProgress.hidden = false;
