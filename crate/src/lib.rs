@@ -14,6 +14,8 @@
 
 pub mod archive;
 pub mod digest;
+pub mod discover;
+pub mod export;
 pub mod imagebuild;
 pub mod imageset;
 pub mod imgpkg_tar;

@@ -12,7 +12,7 @@ use crate::reference::Repository;
 
 use super::auth::repository_scope;
 use super::error::RegistryError;
-use super::http::{HttpResponse, Method, TransportError};
+use super::http::{BlobSink, HttpResponse, Method, TransportError};
 use super::op::{blob_path, OpOutput, OpRequest, Operation, Target};
 
 /// `GET` a blob into memory (bounded).
@@ -75,6 +75,70 @@ impl Operation for GetBlob {
                     })
                 }
             }
+            Ok(r) => Err(RegistryError::from_response(Method::Get, url, &r)),
+        };
+        self.output = Some(out);
+    }
+
+    fn poll_output(&mut self) -> Option<Result<OpOutput, RegistryError>> {
+        self.output.take()
+    }
+}
+
+/// `GET` a blob straight into the transport's output file (see
+/// [`BlobSink`]): large layers are never held in memory. The transport
+/// verifies size and sha256 while writing.
+///
+/// ```text
+///  GET ──200──> transport streams body to file at offset ──> BlobStored(size)
+///    └ else ──> error (404 included)
+/// ```
+#[derive(Debug)]
+pub struct DownloadBlob {
+    repository: Repository,
+    sink: BlobSink,
+    sent: bool,
+    output: Option<Result<OpOutput, RegistryError>>,
+}
+
+impl DownloadBlob {
+    pub fn new(repository: Repository, sink: BlobSink) -> Self {
+        DownloadBlob {
+            repository,
+            sink,
+            sent: false,
+            output: None,
+        }
+    }
+}
+
+impl Operation for DownloadBlob {
+    fn repository(&self) -> &Repository {
+        &self.repository
+    }
+
+    fn scopes(&self) -> Vec<String> {
+        vec![repository_scope(&self.repository, "pull")]
+    }
+
+    fn poll_transmit(&mut self) -> Option<OpRequest> {
+        if self.sent {
+            return None;
+        }
+        self.sent = true;
+        Some(
+            OpRequest::new(
+                Method::Get,
+                Target::Path(blob_path(&self.repository, &self.sink.digest)),
+            )
+            .sink(self.sink.clone()),
+        )
+    }
+
+    fn handle_response(&mut self, url: &str, response: Result<HttpResponse, TransportError>) {
+        let out = match response {
+            Err(e) => Err(RegistryError::transport(Method::Get, url, e)),
+            Ok(r) if r.status == 200 => Ok(OpOutput::BlobStored(self.sink.size)),
             Ok(r) => Err(RegistryError::from_response(Method::Get, url, &r)),
         };
         self.output = Some(out);

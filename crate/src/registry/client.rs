@@ -640,6 +640,7 @@ impl Client {
                     headers,
                     body: RequestBody::Empty,
                     max_response_body: u64::MAX,
+                    sink: None,
                 }));
             }
         }
@@ -663,6 +664,7 @@ impl Client {
             headers,
             body,
             max_response_body: req.max_response_body,
+            sink: req.sink.clone(),
         }))
     }
 

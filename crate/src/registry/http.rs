@@ -101,6 +101,20 @@ pub struct HttpRequest {
     /// The largest response body the core accepts; the transport fails the
     /// request with [`TransportErrorKind::BodyTooLarge`] beyond it.
     pub max_response_body: u64,
+    /// For a blob download: where a `200` body goes instead of memory.
+    pub sink: Option<BlobSink>,
+}
+
+/// Where the transport streams a `200` response body (a blob download):
+/// exactly `size` bytes written at `offset` of the transport's output file,
+/// hashed on the way and checked against `digest`. The response handed back
+/// has an empty body. Other statuses are read into memory as usual. Writing
+/// is positional, so a retried download simply writes the same range again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobSink {
+    pub digest: Digest,
+    pub size: u64,
+    pub offset: u64,
 }
 
 impl HttpRequest {

@@ -24,6 +24,7 @@ pub mod blob_upload;
 pub mod client;
 pub mod copy;
 pub mod credentials;
+pub mod download;
 pub mod error;
 pub mod http;
 pub mod manifest_get;

@@ -18,7 +18,7 @@ use crate::digest::Digest;
 use crate::reference::Repository;
 
 use super::error::RegistryError;
-use super::http::{HttpResponse, Method, RequestBody, TransportError};
+use super::http::{BlobSink, HttpResponse, Method, RequestBody, TransportError};
 
 /// Manifests and error bodies larger than this are refused (Distribution
 /// itself limits manifests to 4 MiB).
@@ -59,6 +59,8 @@ pub struct OpRequest {
     /// Follow 3xx `Location`s (for `GET`/`HEAD`); `Authorization` is only
     /// sent while the URL stays on the registry's origin.
     pub follow_redirects: bool,
+    /// Stream a `200` body to the transport's output file (blob downloads).
+    pub sink: Option<BlobSink>,
 }
 
 impl OpRequest {
@@ -71,6 +73,7 @@ impl OpRequest {
             max_response_body: MAX_SMALL_BODY,
             retry: RetryMode::Resend,
             follow_redirects: matches!(method, Method::Get | Method::Head),
+            sink: None,
         }
     }
 
@@ -86,6 +89,11 @@ impl OpRequest {
 
     pub fn max_response_body(mut self, max: u64) -> OpRequest {
         self.max_response_body = max;
+        self
+    }
+
+    pub fn sink(mut self, sink: BlobSink) -> OpRequest {
+        self.sink = Some(sink);
         self
     }
 
@@ -133,6 +141,9 @@ pub enum OpOutput {
     BlobSize(Option<u64>),
     /// `GET` blob, digest-verified.
     BlobBytes(Vec<u8>),
+    /// `GET` blob streamed to the output file (verified by the transport);
+    /// the number of bytes written.
+    BlobStored(u64),
     Blob(BlobOutcome),
     /// Manifest `PUT` done; the digest it was stored under.
     ManifestPut(Digest),

@@ -87,6 +87,7 @@ impl Ping {
             headers: Vec::new(),
             body: RequestBody::Empty,
             max_response_body: MAX_SMALL_BODY,
+            sink: None,
         }
     }
 

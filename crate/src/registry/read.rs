@@ -56,10 +56,12 @@ pub enum ReadOutput {
     Image(Option<FetchedImage>),
     Locations(Option<LocationsImage>),
     Tags(Vec<String>),
+    Blob(Vec<u8>),
 }
 
 #[derive(Debug, Clone)]
 enum Kind {
+    Blob { digest: Digest, max: u64 },
     Resolve,
     Exists,
     Image { with_config: bool },
@@ -99,6 +101,9 @@ impl Read {
                 reference.clone(),
                 PULL_ACTIONS,
             )),
+            Kind::Blob { digest, max } => {
+                client.start(GetBlob::new(repository.clone(), *digest, *max))
+            }
             Kind::Tags { page_size } => {
                 client.start(ListTags::with_page_size(repository.clone(), *page_size))
             }
@@ -148,6 +153,20 @@ impl Read {
             Kind::Locations,
             repository.clone(),
             format!("{}.image-locations.imgpkg", bundle.tag_form()),
+        )
+    }
+
+    /// A blob's bytes (digest-verified), refused beyond `max` bytes: for
+    /// bundle layers and other small blobs only.
+    pub fn fetch_blob(client: Client, repository: &Repository, digest: &Digest, max: u64) -> Read {
+        Read::new(
+            client,
+            Kind::Blob {
+                digest: *digest,
+                max,
+            },
+            repository.clone(),
+            digest.to_string(),
         )
     }
 
@@ -272,6 +291,7 @@ impl Read {
                 })))
             }
             (Kind::Tags { .. }, Ok(OpOutput::Tags(t))) => Ok(ReadOutput::Tags(t)),
+            (Kind::Blob { .. }, Ok(OpOutput::BlobBytes(b))) => Ok(ReadOutput::Blob(b)),
             (_, Ok(other)) => Err(RegistryError::Protocol(format!(
                 "unexpected operation output {other:?} reading {}",
                 self.reference

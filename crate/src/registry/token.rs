@@ -74,6 +74,7 @@ impl TokenFetch {
                 )],
                 body: RequestBody::Bytes(Arc::new(form.into_bytes())),
                 max_response_body: MAX_SMALL_BODY,
+                sink: None,
             };
         }
         let mut url = self.realm.clone();
@@ -93,6 +94,7 @@ impl TokenFetch {
             headers,
             body: RequestBody::Empty,
             max_response_body: MAX_SMALL_BODY,
+            sink: None,
         }
     }
 

@@ -27,17 +27,20 @@ use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::{Agent, SendBody};
 
 use crate::digest::{Digest, Hasher};
+use crate::discover::RegistryReader;
 use crate::plan::BlobSource;
+use crate::reference::{Reference, Repository};
 use crate::registry::copy::{CopyError, CopyEvent, CopySession, CopySummary};
 use crate::registry::credentials::{
     CredentialChain, CredentialError, DockerConfig, GlobalCredentials,
 };
+use crate::registry::download::{Downloaded, Downloads};
 use crate::registry::http::{
-    url_origin, BlobBody, HttpRequest, HttpResponse, Method, RequestBody, TransportError,
+    url_origin, BlobBody, BlobSink, HttpRequest, HttpResponse, Method, RequestBody, TransportError,
     TransportErrorKind,
 };
-use crate::registry::read::{Read as ReadHelper, ReadOutput};
-use crate::registry::{Machine, RegistryError, RequestId};
+use crate::registry::read::{FetchedImage, LocationsImage, Read as ReadHelper, ReadOutput};
+use crate::registry::{Client, Machine, RegistryError, RequestId};
 
 /// Connection settings (imgpkg's `--registry-*` flags).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +108,7 @@ const SYSTEM_CA_FILES: &[&str] = &[
 pub struct NativeTransport {
     agent: Agent,
     tar: Option<Arc<File>>,
+    output: Option<Arc<File>>,
     workers: usize,
 }
 
@@ -166,6 +170,7 @@ impl NativeTransport {
         Ok(NativeTransport {
             agent,
             tar: None,
+            output: None,
             workers: config.workers.max(1),
         })
     }
@@ -173,6 +178,12 @@ impl NativeTransport {
     /// The tar file that [`BlobSource::TarEntry`] offsets refer to.
     pub fn with_tar_file(mut self, file: File) -> NativeTransport {
         self.tar = Some(Arc::new(file));
+        self
+    }
+
+    /// The file that blob downloads ([`BlobSink`]) are written into.
+    pub fn with_output_file(mut self, file: File) -> NativeTransport {
+        self.output = Some(Arc::new(file));
         self
     }
 
@@ -273,6 +284,20 @@ impl NativeTransport {
             })
             .collect();
         let body = if request.method == Method::Head {
+            Vec::new()
+        } else if let (Some(sink), 200) = (&request.sink, status) {
+            let Some(file) = &self.output else {
+                return Err(TransportError::new(
+                    TransportErrorKind::Other,
+                    "a blob download was asked for, but the transport has no output file",
+                ));
+            };
+            let mut reader = response
+                .body_mut()
+                .with_config()
+                .limit(sink.size.saturating_add(1))
+                .reader();
+            write_blob_at(&mut reader, file, sink)?;
             Vec::new()
         } else {
             response
@@ -575,6 +600,110 @@ pub fn run_read(
     })
 }
 
+/// [`RegistryReader`] over this transport: each read runs to the end with
+/// [`run_read`], reusing one client (and its tokens).
+pub struct NativeReader<'t> {
+    transport: &'t NativeTransport,
+    client: Option<Client>,
+}
+
+impl<'t> NativeReader<'t> {
+    pub fn new(transport: &'t NativeTransport, client: Client) -> NativeReader<'t> {
+        NativeReader {
+            transport,
+            client: Some(client),
+        }
+    }
+
+    /// The client back, with its cached tokens.
+    pub fn into_client(self) -> Client {
+        self.client.expect("client present between reads")
+    }
+
+    fn run(
+        &mut self,
+        make: impl FnOnce(Client) -> ReadHelper,
+    ) -> Result<ReadOutput, RegistryError> {
+        let client = self.client.take().expect("client present between reads");
+        let mut read = make(client);
+        let r = run_read(self.transport, &mut read);
+        self.client = Some(read.into_client());
+        r
+    }
+}
+
+fn unexpected(o: ReadOutput) -> RegistryError {
+    RegistryError::Protocol(format!("unexpected read output {o:?}"))
+}
+
+impl RegistryReader for NativeReader<'_> {
+    async fn fetch_image(
+        &mut self,
+        reference: &Reference,
+        with_config: bool,
+    ) -> Result<Option<FetchedImage>, RegistryError> {
+        match self.run(|c| ReadHelper::fetch_image(c, reference, with_config))? {
+            ReadOutput::Image(i) => Ok(i),
+            o => Err(unexpected(o)),
+        }
+    }
+
+    async fn fetch_blob(
+        &mut self,
+        repository: &Repository,
+        digest: &Digest,
+        max: u64,
+    ) -> Result<Vec<u8>, RegistryError> {
+        match self.run(|c| ReadHelper::fetch_blob(c, repository, digest, max))? {
+            ReadOutput::Blob(b) => Ok(b),
+            o => Err(unexpected(o)),
+        }
+    }
+
+    async fn exists(
+        &mut self,
+        repository: &Repository,
+        digest: &Digest,
+    ) -> Result<bool, RegistryError> {
+        match self.run(|c| ReadHelper::exists(c, repository, digest))? {
+            ReadOutput::Exists(b) => Ok(b),
+            o => Err(unexpected(o)),
+        }
+    }
+
+    async fn fetch_locations(
+        &mut self,
+        repository: &Repository,
+        bundle: &Digest,
+    ) -> Result<Option<LocationsImage>, RegistryError> {
+        match self.run(|c| ReadHelper::fetch_locations(c, repository, bundle))? {
+            ReadOutput::Locations(l) => Ok(l),
+            o => Err(unexpected(o)),
+        }
+    }
+}
+
+/// Runs blob downloads into the transport's output file; `on_done` gets
+/// each finished blob.
+pub fn run_downloads(
+    transport: &NativeTransport,
+    downloads: &mut Downloads,
+    on_done: &mut dyn FnMut(Downloaded),
+) -> Result<(), RegistryError> {
+    let drive = transport.drive(downloads, &mut |d: &mut Downloads| {
+        while let Some(x) = d.poll_done() {
+            on_done(x);
+        }
+    });
+    while let Some(x) = downloads.poll_done() {
+        on_done(x);
+    }
+    drive.map_err(|e| RegistryError::Protocol(e.to_string()))?;
+    downloads
+        .result()
+        .unwrap_or_else(|| Err(RegistryError::Protocol("downloads ended early".into())))
+}
+
 fn map_error(e: ureq::Error) -> TransportError {
     use ureq::Error as E;
     let kind = match &e {
@@ -652,6 +781,87 @@ fn read_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
 #[cfg(windows)]
 fn read_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
     std::os::windows::fs::FileExt::seek_read(file, buf, pos)
+}
+
+/// Copies a blob body into `file` at `sink.offset` with positional writes,
+/// checking its size and sha256 (ggcr's messages).
+fn write_blob_at(
+    reader: &mut dyn Read,
+    file: &File,
+    sink: &BlobSink,
+) -> Result<(), TransportError> {
+    let mut hasher = Hasher::new();
+    let mut buf = vec![0u8; 256 << 10];
+    let mut written = 0u64;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                return Err(TransportError::new(
+                    TransportErrorKind::Io,
+                    format!("reading blob {}: {e}", sink.digest),
+                ))
+            }
+        };
+        if written + n as u64 > sink.size {
+            return Err(TransportError::new(
+                TransportErrorKind::Source,
+                format!(
+                    "error verifying size; got more than {}, want {}",
+                    sink.size, sink.size
+                ),
+            ));
+        }
+        write_all_at(file, &buf[..n], sink.offset + written).map_err(|e| {
+            TransportError::new(
+                TransportErrorKind::Other,
+                format!("writing blob {}: {e}", sink.digest),
+            )
+        })?;
+        hasher.update(&buf[..n]);
+        written += n as u64;
+    }
+    if written != sink.size {
+        return Err(TransportError::new(
+            TransportErrorKind::Io,
+            format!("error verifying size; got {written}, want {}", sink.size),
+        ));
+    }
+    let got = hasher.finish();
+    if got != sink.digest {
+        return Err(TransportError::new(
+            TransportErrorKind::Source,
+            format!(
+                "error verifying sha256 checksum after reading {written} bytes; got \"{got}\", want \"{}\"",
+                sink.digest
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Writes all of `buf` at `pos` (positional: no shared cursor).
+pub fn write_all_at(file: &File, mut buf: &[u8], mut pos: u64) -> io::Result<()> {
+    while !buf.is_empty() {
+        let n = write_at(file, buf, pos)?;
+        if n == 0 {
+            return Err(io::Error::new(io::ErrorKind::WriteZero, "wrote 0 bytes"));
+        }
+        buf = &buf[n..];
+        pos += n as u64;
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn write_at(file: &File, buf: &[u8], pos: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::write_at(file, buf, pos)
+}
+
+#[cfg(windows)]
+fn write_at(file: &File, buf: &[u8], pos: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_write(file, buf, pos)
 }
 
 /// Where a [`VerifyingReader`] leaves a content error for `execute`.
@@ -765,6 +975,7 @@ mod tests {
             headers: vec![],
             body: RequestBody::Empty,
             max_response_body: 16,
+            sink: None,
         }
     }
 

@@ -246,6 +246,16 @@ impl Driver {
     fn perform(&self, id: RequestId, req: HttpRequest) {
         let url = self.url_for(&req.url);
         let inbox = self.inbox.clone();
+        if req.sink.is_some() {
+            inbox.push(Report::Done(
+                id,
+                Err(TransportError::new(
+                    TransportErrorKind::Other,
+                    "the browser transport cannot download blobs to a file",
+                )),
+            ));
+            return;
+        }
         match &req.body {
             RequestBody::Blob(b) => {
                 let blob = match &b.source {

@@ -89,7 +89,16 @@ impl TestRegistry {
         TestRegistry::start_with(auth, true)
     }
 
+    /// On a given port (e.g. 5000, where the golden fixtures' refs point).
+    pub fn start_on_port(auth: Auth, port: u16) -> TestRegistry {
+        TestRegistry::start_full(auth, false, port)
+    }
+
     fn start_with(auth: Auth, tls: bool) -> TestRegistry {
+        TestRegistry::start_full(auth, tls, free_port())
+    }
+
+    fn start_full(auth: Auth, tls: bool, port: u16) -> TestRegistry {
         assert!(
             Path::new(REGISTRY_BIN).exists(),
             "{REGISTRY_BIN} is missing: install Debian's docker-registry package (these tests need a real registry)"
@@ -97,7 +106,7 @@ impl TestRegistry {
         let dir = TempDir::new("registry");
         let mut r = TestRegistry {
             auth,
-            port: free_port(),
+            port,
             dir,
             registry: None,
             issuer: None,

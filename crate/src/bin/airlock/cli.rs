@@ -45,6 +45,8 @@ enum Command {
     Plan(PlanArgs),
     /// Copy a bundle, image, lock file or tarball into a repository or a tarball (imgpkg's flags)
     Copy(Box<crate::copy::CopyArgs>),
+    /// Download a bundle or image into a directory (imgpkg's flags)
+    Pull(Box<crate::pull::PullArgs>),
     /// ImagesLock / BundleLock files
     Lock {
         #[command(subcommand)]
@@ -93,6 +95,7 @@ pub fn run() -> i32 {
         Command::Verify { tar, threads } => verify_cmd(&tar, threads),
         Command::Plan(args) => plan_cmd(&args),
         Command::Copy(args) => crate::copy::run(&args),
+        Command::Pull(args) => crate::pull::run(&args),
         Command::Lock {
             command: LockCommand::Validate { file },
         } => lock_validate(&file),

@@ -189,7 +189,7 @@ impl CopyArgs {
         Ok(())
     }
 
-    fn plan_options(&self) -> PlanOptions {
+    pub fn plan_options(&self) -> PlanOptions {
         PlanOptions {
             repo_based_tags: self.repo_based_tags,
             include_non_distributable_layers: self.include_non_distributable_layers,
@@ -207,7 +207,11 @@ pub fn run(args: &CopyArgs) -> Result<i32, Failure> {
 
 /// Prints imgpkg's warnings with its `copy | ` prefix.
 pub fn print_warnings(out: &PlanOutput) {
-    for w in &out.warnings {
+    print_warnings_list(&out.warnings);
+}
+
+pub fn print_warnings_list(warnings: &[String]) {
+    for w in warnings {
         eprintln!("copy | {}", w.replace('\n', "\n       "));
     }
 }

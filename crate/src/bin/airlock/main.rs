@@ -11,6 +11,8 @@ mod copy;
 mod copy_registry;
 #[cfg(not(target_arch = "wasm32"))]
 mod progress;
+#[cfg(not(target_arch = "wasm32"))]
+mod pull;
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {

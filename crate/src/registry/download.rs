@@ -1,0 +1,168 @@
+//! Blob downloads into one output file (an imgpkg tar being written, a
+//! layer being pulled), `concurrency` at a time: each job is a
+//! [`DownloadBlob`] whose body the transport writes at the job's offset.
+//!
+//! ```text
+//!  pending ──start (≤ concurrency)──> GET blob ──200──> transport writes
+//!                                        │               + verifies ──> done
+//!                                        └ error ──> stop, report it
+//! ```
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::digest::Digest;
+use crate::reference::Repository;
+
+use super::blob_get::DownloadBlob;
+use super::client::{CallId, Client, ClientEvent, RequestId, Transmit};
+use super::error::RegistryError;
+use super::http::{BlobSink, HttpResponse, TransportError};
+use super::op::OpOutput;
+use super::Machine;
+
+/// One blob to fetch from `repository` into the output file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadJob {
+    pub repository: Repository,
+    pub sink: BlobSink,
+}
+
+/// A finished download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Downloaded {
+    pub digest: Digest,
+    pub size: u64,
+}
+
+/// The download machine (see the module doc).
+#[derive(Debug)]
+pub struct Downloads {
+    client: Client,
+    pending: VecDeque<DownloadJob>,
+    active: HashMap<CallId, DownloadJob>,
+    concurrency: usize,
+    done: VecDeque<Downloaded>,
+    error: Option<RegistryError>,
+    finished: bool,
+}
+
+impl Downloads {
+    pub fn new(client: Client, jobs: Vec<DownloadJob>, concurrency: usize) -> Downloads {
+        let mut d = Downloads {
+            client,
+            pending: jobs.into(),
+            active: HashMap::new(),
+            concurrency: concurrency.max(1),
+            done: VecDeque::new(),
+            error: None,
+            finished: false,
+        };
+        d.start_more();
+        d
+    }
+
+    fn start_more(&mut self) {
+        if self.error.is_some() {
+            return;
+        }
+        while self.active.len() < self.concurrency {
+            let Some(job) = self.pending.pop_front() else {
+                break;
+            };
+            let call = self
+                .client
+                .start(DownloadBlob::new(job.repository.clone(), job.sink.clone()));
+            self.active.insert(call, job);
+        }
+        if self.active.is_empty() && self.pending.is_empty() {
+            self.finished = true;
+        }
+    }
+
+    fn drain(&mut self) {
+        while let Some(ev) = self.client.poll_event() {
+            let ClientEvent::Completed { call, result } = ev else {
+                continue;
+            };
+            let Some(job) = self.active.remove(&call) else {
+                continue;
+            };
+            match result {
+                Ok(OpOutput::BlobStored(size)) => self.done.push_back(Downloaded {
+                    digest: job.sink.digest,
+                    size,
+                }),
+                Ok(other) => {
+                    self.error = Some(RegistryError::Protocol(format!(
+                        "unexpected output {other:?} downloading {}",
+                        job.sink.digest
+                    )))
+                }
+                Err(e) => {
+                    if self.error.is_none() {
+                        self.error = Some(e);
+                    }
+                }
+            }
+        }
+        if self.error.is_some() {
+            self.client.abort_all();
+            self.active.clear();
+            self.finished = true;
+        } else {
+            self.start_more();
+        }
+    }
+
+    /// The next finished download, for progress reporting.
+    pub fn poll_done(&mut self) -> Option<Downloaded> {
+        self.done.pop_front()
+    }
+
+    /// Once finished: `Ok` when every job was written and verified.
+    pub fn result(&self) -> Option<Result<(), RegistryError>> {
+        if !self.finished {
+            return None;
+        }
+        Some(match &self.error {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        })
+    }
+
+    pub fn into_client(self) -> Client {
+        self.client
+    }
+}
+
+impl Machine for Downloads {
+    fn poll_transmit(&mut self, now_ms: u64) -> Option<Transmit> {
+        if self.finished {
+            return None;
+        }
+        let t = self.client.poll_transmit(now_ms);
+        self.drain();
+        if self.finished {
+            return None;
+        }
+        t
+    }
+
+    fn handle_response(
+        &mut self,
+        id: RequestId,
+        now_ms: u64,
+        result: Result<HttpResponse, TransportError>,
+    ) {
+        self.client.handle_response(id, now_ms, result);
+        self.drain();
+    }
+
+    fn poll_timeout(&self) -> Option<u64> {
+        self.client.poll_timeout()
+    }
+
+    fn is_finished(&self) -> bool {
+        self.finished
+    }
+}
