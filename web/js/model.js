@@ -102,7 +102,7 @@ export class Model {
       destination: i.destination,
       tags: i.tags || [],
     }));
-    return { repository: plan.repository, rows: this.previewRows, downloads: downloadsOf(plan), warnings: plan.warnings || [] };
+    return { repository: plan.repository, rows: this.previewRows, downloads: downloadsOf(plan), warnings: [...(plan.warnings || []), ...(plan.lockError ? [`No --lock-output document: ${plan.lockError}`] : [])] };
   }
 
   filterRows(query) {

@@ -53,7 +53,6 @@ pub(crate) struct PlanArgs {
     pub repository: String,
     pub repo_based_tags: bool,
     pub include_non_distributable_layers: bool,
-    pub cosign_signatures: bool,
 }
 
 impl PlanArgs {
