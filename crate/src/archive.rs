@@ -287,7 +287,9 @@ impl Builder<'_> {
 /// rules and error texts (spec §2.2).
 pub async fn read_bundle_layer(layer_gz: &[u8]) -> Result<Vec<BundleFile>, String> {
     let mut out = Vec::new();
-    let mut dec = flate2::read::GzDecoder::new(layer_gz).take(MAX_BUNDLE_LAYER + 1);
+    // Go's gzip reader (ggcr's layer reader) is multistream: concatenated
+    // members read as one stream.
+    let mut dec = flate2::read::MultiGzDecoder::new(layer_gz).take(MAX_BUNDLE_LAYER + 1);
     let mut tar_bytes = Vec::new();
     dec.read_to_end(&mut tar_bytes)
         .map_err(|e| format!("decompressing the bundle layer: {e}"))?;

@@ -28,6 +28,7 @@ pub mod planner;
 pub mod reference;
 pub mod registry;
 pub mod source;
+pub mod synth;
 pub mod tar;
 pub mod transport;
 pub mod verify;

@@ -101,7 +101,9 @@ pub struct PlannedItem {
     pub manifest: PlannedManifest,
     /// The first tag is the upload tag (the manifest is PUT by it, and it is
     /// checked first to skip work already done); the others are applied
-    /// right after (the locations image's `sha256-<hex>.imgpkg`).
+    /// right after (the locations image's `sha256-<hex>.imgpkg`; with
+    /// `--repo-based-tags`, the tag of the same digest reached through another
+    /// source repository).
     pub tags: Vec<String>,
 }
 

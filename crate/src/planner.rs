@@ -204,7 +204,16 @@ pub fn plan(set: &ImageSet, repo: &Repository, opts: PlanOptions) -> Result<Plan
                 raw: node.raw.clone(),
             });
         }
-        if seen.contains_key(&node.digest) {
+        if let Some(&at) = seen.get(&node.digest) {
+            // The same digest reached through another repository is another
+            // tar entry, which imgpkg uploads by its own tag: with
+            // --repo-based-tags that is a second tag on the same manifest.
+            if opts.repo_based_tags {
+                let tag = repo_based_tag(&node.orig_ref, &node.source, &node.digest);
+                if !items[at].tags.contains(&tag) {
+                    items[at].tags.push(tag);
+                }
+            }
             continue;
         }
         let kind = if node.is_signature() {

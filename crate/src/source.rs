@@ -48,6 +48,18 @@ pub trait ByteSource {
     /// Reads `len` bytes at `offset`. Returns fewer bytes only at the end of
     /// the source.
     async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError>;
+
+    /// Reads up to `buf.len()` bytes at `offset` into `buf`, returning how
+    /// many were read: all of them, or fewer only at the end of the source.
+    /// Sources that can fill a caller's buffer directly (files) override
+    /// this, so that streaming readers reuse one buffer; the default copies
+    /// from [`ByteSource::read_at`].
+    async fn read_into(&self, offset: u64, buf: &mut [u8]) -> Result<usize, SourceError> {
+        let bytes = self.read_at(offset, buf.len()).await?;
+        let n = bytes.len().min(buf.len());
+        buf[..n].copy_from_slice(&bytes[..n]);
+        Ok(n)
+    }
 }
 
 impl ByteSource for [u8] {
@@ -61,6 +73,14 @@ impl ByteSource for [u8] {
         let end = start.saturating_add(len).min(total);
         Ok(self[start..end].to_vec())
     }
+
+    async fn read_into(&self, offset: u64, buf: &mut [u8]) -> Result<usize, SourceError> {
+        let total = <[u8]>::len(self);
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(total);
+        let end = start.saturating_add(buf.len()).min(total);
+        buf[..end - start].copy_from_slice(&self[start..end]);
+        Ok(end - start)
+    }
 }
 
 impl ByteSource for Vec<u8> {
@@ -71,6 +91,10 @@ impl ByteSource for Vec<u8> {
     async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
         self.as_slice().read_at(offset, len).await
     }
+
+    async fn read_into(&self, offset: u64, buf: &mut [u8]) -> Result<usize, SourceError> {
+        self.as_slice().read_into(offset, buf).await
+    }
 }
 
 impl<S: ByteSource + ?Sized> ByteSource for &S {
@@ -80,6 +104,10 @@ impl<S: ByteSource + ?Sized> ByteSource for &S {
 
     async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
         (**self).read_at(offset, len).await
+    }
+
+    async fn read_into(&self, offset: u64, buf: &mut [u8]) -> Result<usize, SourceError> {
+        (**self).read_into(offset, buf).await
     }
 }
 
@@ -155,6 +183,13 @@ impl<S: ByteSource> ByteSource for CountingSource<S> {
         self.bytes.fetch_add(out.len() as u64, Ordering::Relaxed);
         Ok(out)
     }
+
+    async fn read_into(&self, offset: u64, buf: &mut [u8]) -> Result<usize, SourceError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let n = self.inner.read_into(offset, buf).await?;
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 /// Polls a future once and returns its output if it is ready. Works on
@@ -199,6 +234,20 @@ mod tests {
                 got: 2
             })
         );
+    }
+
+    #[test]
+    fn read_into_fills_the_buffer_or_stops_at_the_end() {
+        let data: Vec<u8> = (0u8..10).collect();
+        let mut buf = [0u8; 4];
+        assert_eq!(block_on(data.read_into(2, &mut buf)), Ok(4));
+        assert_eq!(buf, [2, 3, 4, 5]);
+        assert_eq!(block_on(data.read_into(8, &mut buf)), Ok(2));
+        assert_eq!(&buf[..2], &[8, 9]);
+        assert_eq!(block_on(data.read_into(u64::MAX, &mut buf)), Ok(0));
+        let counted = CountingSource::new(&data);
+        assert_eq!(block_on(counted.read_into(7, &mut buf)), Ok(3));
+        assert_eq!((counted.calls(), counted.bytes_read()), (1, 3));
     }
 
     #[test]

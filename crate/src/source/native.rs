@@ -38,23 +38,32 @@ impl FileSource {
     fn read_at_sync(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
         let want = len.min(usize::try_from(self.len.saturating_sub(offset)).unwrap_or(usize::MAX));
         let mut buf = vec![0u8; want];
+        let done = self.read_into_sync(offset, &mut buf)?;
+        buf.truncate(done);
+        Ok(buf)
+    }
+
+    /// Positional reads into `buf` until it is full or the file ends.
+    fn read_into_sync(&self, offset: u64, buf: &mut [u8]) -> Result<usize, SourceError> {
+        let want = buf
+            .len()
+            .min(usize::try_from(self.len.saturating_sub(offset)).unwrap_or(usize::MAX));
         let mut done = 0usize;
         while done < want {
-            match pread(&self.file, &mut buf[done..], offset + done as u64) {
+            match pread(&self.file, &mut buf[done..want], offset + done as u64) {
                 Ok(0) => break,
                 Ok(n) => done += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     return Err(SourceError::Io {
                         offset,
-                        len,
+                        len: buf.len(),
                         message: e.to_string(),
                     })
                 }
             }
         }
-        buf.truncate(done);
-        Ok(buf)
+        Ok(done)
     }
 }
 
@@ -75,6 +84,10 @@ impl ByteSource for FileSource {
 
     async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
         self.read_at_sync(offset, len)
+    }
+
+    async fn read_into(&self, offset: u64, buf: &mut [u8]) -> Result<usize, SourceError> {
+        self.read_into_sync(offset, buf)
     }
 }
 
