@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { browserPage, sameOrigin, Stack } from './harness/env.mjs';
 import { fixture, FIXTURES } from './harness/fixtures.mjs';
 import { writeBundleTar } from './harness/make-bundle.mjs';
-import { tempDir } from './harness/procs.mjs';
+import { removeDir, tempDir } from './harness/procs.mjs';
 
 // The fixtures' relocation target; the preview needs no registry, so the
 // downloads can be compared byte for byte with imgpkg's own output.
@@ -82,6 +82,7 @@ describe('open and preview', () => {
 
   test('a package-repository bundle: PackageRepository and relocated package YAML', async () => {
     const dir = tempDir('pkgrepo');
+    stack.add({ stop: () => removeDir(dir) });
     const tar = path.join(dir, 'pkgrepo.tar');
     const made = await writeBundleTar(tar, {
       seed: 'pkgrepo',

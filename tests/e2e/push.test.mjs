@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { browserPage, PASSWORD, sameOrigin, Stack, USER } from './harness/env.mjs';
 import { fixture } from './harness/fixtures.mjs';
 import { writeBundleTar } from './harness/make-bundle.mjs';
-import { tempDir } from './harness/procs.mjs';
+import { removeDir, tempDir } from './harness/procs.mjs';
 import { basic, tagLines } from './harness/registry-client.mjs';
 import { startRegistry } from './harness/registry.mjs';
 
@@ -48,6 +48,7 @@ describe('push (same origin, no auth)', () => {
 
   test('cancel mid-push, then resume: only what is missing is sent', async () => {
     const dir = tempDir('cancel');
+    stack.add({ stop: () => removeDir(dir) });
     const tar = path.join(dir, 'big.tar');
     await writeBundleTar(tar, { seed: 'cancel', images: Array.from({ length: 6 }, (_, i) => ({ repo: `gen/app${i}`, layers: [24 << 20, 24 << 20] })) });
     assert.ok(await ui.airlock.open(tar), await ui.airlock.openError());
@@ -80,6 +81,7 @@ describe('push (same origin, no auth)', () => {
   test('a corrupt tar: verify lists the problem and push sends nothing', async () => {
     const fx = fixture('simple-bundle');
     const dir = tempDir('corrupt');
+    stack.add({ stop: () => removeDir(dir) });
     const tar = path.join(dir, 'corrupt.tar');
     copyFileSync(fx.tar, tar);
     // Flip one byte in the data of the last layer entry (just before the two end blocks).
