@@ -10,13 +10,15 @@
 // Usage: node bench/browser.mjs   (after scripts/build-wasm.sh; uses
 // tests/e2e/node_modules). Generated tars go to bench-out/ (git-ignored).
 
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { browserPage, sameOrigin, Stack } from '../tests/e2e/harness/env.mjs';
 import { writeBundleTar } from '../tests/e2e/harness/make-bundle.mjs';
 
+const execFileP = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'bench-out');
 mkdirSync(OUT, { recursive: true });
@@ -63,30 +65,68 @@ try {
       const r = await window.airlockApp.model.verify(() => {}, w ? { workers: w } : {});
       return { mibs: r.bytes / 1048576 / r.seconds, workers: r.workers, ok: r.ok };
     }, workers);
-  const one = await verify(1);
-  const all = await verify(0);
-  row('verify, 1 worker', `${one.mibs.toFixed(0)} MiB/s`);
-  row(`verify, ${all.workers} workers`, `${all.mibs.toFixed(0)} MiB/s (${(all.mibs / one.mibs).toFixed(2)}×)`, '≥ 1.6×');
+  await verify(0); // warm the page cache
+  const ones = [];
+  const alls = [];
+  let workers = 0;
+  for (let i = 0; i < 3; i += 1) {
+    ones.push((await verify(1)).mibs);
+    const a = await verify(0);
+    alls.push(a.mibs);
+    workers = a.workers;
+  }
+  const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+  const fmt = (a) => `${med(a).toFixed(0)} MiB/s (runs ${a.map((x) => x.toFixed(0)).join(', ')})`;
+  row('verify 512 MiB, 1 worker', fmt(ones));
+  row(`verify 512 MiB, ${workers} workers`, `${fmt(alls)}, ${(med(alls) / med(ones)).toFixed(2)}×`, '≥ 1.6×');
 
-  // 3. push 512 MiB into a fresh repository, through the page.
-  await ui.airlock.setRepository(`${env.host}/bench/push512`);
+  // 3. push 512 MiB into a fresh repository, through the page: a fresh
+  // browser with only this tar opened (as a user would; the verify runs
+  // above leave Chromium slower), verified beforehand so only the push is
+  // timed.
+  const pushUi = await browserPage(stack);
+  await pushUi.airlock.goto(env.origin);
+  await pushUi.airlock.open(small);
+  await pushUi.page.evaluate(() => window.airlockApp.model.verify(() => {}));
+  await pushUi.airlock.setRepository(`${env.host}/bench/push512`);
   const t0 = Date.now();
-  const pushed = await ui.airlock.push(600000);
+  const pushed = await pushUi.airlock.push(600000);
   const pushS = (Date.now() - t0) / 1000;
   const size = statSync(small).size;
   row('push 512 MiB, page (same-origin nginx)', pushed.result === 'pushed' ? `${pushS.toFixed(2)} s, ${(size / MiB / pushS).toFixed(0)} MiB/s` : `failed: ${pushed.text}`);
   // The transfer limit: curl -T of the same bytes as one blob upload.
-  const loc = execFileSync('curl', ['-s', '-D', '-', '-o', '/dev/null', '-X', 'POST', `${env.registry.base}/v2/bench/curl/blobs/uploads/`]).toString();
+  // Async child processes only: a synchronous one would stop this process
+  // draining the registry's log pipe, and the registry would block on it.
+  const loc = (await execFileP('curl', ['-s', '-D', '-', '-o', '/dev/null', '-X', 'POST', `${env.registry.base}/v2/bench/curl/blobs/uploads/`])).stdout;
   const upload = /location: (\S+)/i.exec(loc)[1];
-  const digest = `sha256:${execFileSync('sha256sum', [small]).toString().split(' ')[0]}`;
+  const digest = `sha256:${(await execFileP('sha256sum', [small])).stdout.split(' ')[0]}`;
   const url = `${new URL(upload, env.registry.base).href}&digest=${digest}`;
   const c0 = Date.now();
-  execFileSync('curl', ['-s', '-o', '/dev/null', '-T', small, '-H', 'Content-Type: application/octet-stream', url]);
+  await execFileP('curl', ['-s', '-o', '/dev/null', '-T', small, '-H', 'Content-Type: application/octet-stream', url]);
   const curlS = (Date.now() - c0) / 1000;
-  row('curl -T of the same 512 MiB (limit)', `${curlS.toFixed(2)} s, ${(size / MiB / curlS).toFixed(0)} MiB/s`);
+  row('curl -T of the same 512 MiB as one blob', `${curlS.toFixed(2)} s, ${(size / MiB / curlS).toFixed(0)} MiB/s`);
+  // The same layers as the page uploads them: 33 blobs, 6 curl uploads at once.
+  const layersDir = path.join(OUT, 'layers-512m');
+  mkdirSync(layersDir, { recursive: true });
+  await execFileP('tar', ['-xf', small, '-C', layersDir]);
+  const layerFiles = readdirSync(layersDir).filter((f) => f.endsWith('.tar.gz'));
+  const p0 = Date.now();
+  const pending = [...layerFiles];
+  const worker = async () => {
+    for (let f = pending.shift(); f; f = pending.shift()) {
+      const { stdout } = await execFileP('curl', ['-s', '-D', '-', '-o', '/dev/null', '-X', 'POST', `${env.registry.base}/v2/bench/curl6/blobs/uploads/`]);
+      const u = /location: (\S+)/i.exec(stdout)[1];
+      const d = f.replace('.tar.gz', '').replace('sha256-', 'sha256:');
+      await execFileP('curl', ['-s', '-f', '-o', '/dev/null', '-T', path.join(layersDir, f), '-H', 'Content-Type: application/octet-stream', `${new URL(u, env.registry.base).href}&digest=${d}`]);
+    }
+  };
+  await Promise.all(Array.from({ length: 6 }, worker));
+  const parS = (Date.now() - p0) / 1000;
+  rmSync(layersDir, { recursive: true, force: true });
+  row(`parallel curl: the ${layerFiles.length} layer blobs, 6 at once`, `${parS.toFixed(2)} s, ${(size / MiB / parS).toFixed(0)} MiB/s`, `page at ${((parS / pushS) * 100).toFixed(0)}% of it`);
   if (process.env.AIRLOCK_CLI) {
     const n0 = Date.now();
-    execFileSync(process.env.AIRLOCK_CLI, ['copy', '--tar', small, '--to-repo', `${env.registry.host}/bench/cli512`], { stdio: 'ignore' });
+    await execFileP(process.env.AIRLOCK_CLI, ['copy', '--tar', small, '--to-repo', `${env.registry.host}/bench/cli512`], { maxBuffer: 64 << 20 });
     const cliS = (Date.now() - n0) / 1000;
     row('push 512 MiB, native CLI', `${cliS.toFixed(2)} s`, `page ≥ 85% of it: ${((cliS / pushS) * 100).toFixed(0)}%`);
   }
@@ -98,6 +138,7 @@ try {
   await cdp.send('Performance.enable');
   let peakHeap = 0;
   let peakWasm = 0;
+  const b0 = Date.now();
   await ui.airlock.startPush();
   const done = ui.airlock.waitPushResult(1800000);
   let finished = false;
@@ -113,6 +154,8 @@ try {
     await new Promise((r) => setTimeout(r, 250));
   }
   const r4 = await done;
+  const bigS = (Date.now() - b0) / 1000;
+  row(`verify + push 4+ GiB, page`, `${bigS.toFixed(1)} s, ${(statSync(big).size / MiB / bigS).toFixed(0)} MiB/s overall`);
   row(`push 4+ GiB: peak JS heap + wasm memory`, `${((peakHeap + peakWasm) / MiB).toFixed(1)} MiB (heap ${(peakHeap / MiB).toFixed(1)}, wasm ${(peakWasm / MiB).toFixed(1)})${r4.result === 'pushed' ? '' : ` — push failed: ${r4.text}`}`, '≤ 64 MiB');
 } finally {
   await stack.stop();

@@ -30,6 +30,9 @@ pub struct TreeNode {
     pub size: u64,
     pub platform: Option<String>,
     pub config_media_type: Option<String>,
+    /// The config blob (images only).
+    pub config_digest: Option<String>,
+    pub config_size: Option<u64>,
     pub layers: Vec<TreeLayer>,
     /// Index children, or the images a bundle's images.yml names (present ones).
     pub children: Vec<NodeId>,
@@ -90,6 +93,17 @@ pub fn tree(set: &ImageSet) -> Tree {
         } else {
             "image"
         };
+        let (config_digest, config_size) = match &n.kind {
+            NodeKind::Image {
+                config_digest,
+                config_raw,
+                ..
+            } => (
+                Some(config_digest.to_string()),
+                Some(config_raw.len() as u64),
+            ),
+            NodeKind::Index { .. } => (None, None),
+        };
         let (layers, config_mt, children) = match &n.kind {
             NodeKind::Image { layers, .. } => (
                 layers
@@ -127,6 +141,8 @@ pub fn tree(set: &ImageSet) -> Tree {
             size: node_size(set, id),
             platform: n.platform.as_ref().map(|p| p.to_string()),
             config_media_type: config_mt,
+            config_digest,
+            config_size,
             layers,
             children,
         });

@@ -20,6 +20,7 @@ pub mod imagebuild;
 pub mod imageset;
 pub mod imgpkg_tar;
 pub mod inspect;
+pub mod kbld;
 pub mod lock;
 pub mod manifest;
 pub mod plan;

@@ -275,3 +275,34 @@ fn cli_inspect_json_lists_the_tree() {
         ]
     );
 }
+
+#[test]
+fn kbld_rewrites_the_fixture_bundle_config_to_the_destination() {
+    let (_src, archive) = open("simple-bundle");
+    let repo = Repository::parse("127.0.0.1:5000/dst-from-tar/simple-bundle").unwrap();
+    let root = archive.set.root_bundle().unwrap();
+    let bundle = &archive.set.bundles[&root];
+    let out = airlock::kbld::relocated_config(bundle, &repo)
+        .unwrap()
+        .unwrap();
+    let src_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/bundle-sources/simple-bundle/config");
+    let deployment = std::fs::read_to_string(src_dir.join("deployment.yml")).unwrap();
+    let values = std::fs::read_to_string(src_dir.join("values.yml")).unwrap();
+    let want = format!("---\n{deployment}").replace(
+        "127.0.0.1:5000/src/app1@",
+        "127.0.0.1:5000/dst-from-tar/simple-bundle@",
+    );
+    let want = want.replace(
+        "127.0.0.1:5000/src/app2@",
+        "127.0.0.1:5000/dst-from-tar/simple-bundle@",
+    );
+    let values = if values.starts_with("---") {
+        values
+    } else {
+        format!("---\n{values}")
+    };
+    assert_eq!(out, format!("{want}{values}"));
+    assert!(!out.contains("/src/app"), "{out}");
+    assert!(!airlock::kbld::is_package_repository(bundle));
+}

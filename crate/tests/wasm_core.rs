@@ -109,3 +109,22 @@ fn refuses_what_is_not_a_tar() {
     let r = now_or_never(Archive::open(&b"definitely not a tar archive"[..])).unwrap();
     assert!(r.is_err());
 }
+
+#[test]
+fn kbld_rewrite_and_package_repository_run_the_same_on_both_targets() {
+    let archive = open(SIMPLE_TAR);
+    let repo = Repository::parse("127.0.0.1:5000/dst-from-tar/simple-bundle").unwrap();
+    let root = archive.set.root_bundle().unwrap();
+    let bundle = &archive.set.bundles[&root];
+    let out = airlock::kbld::relocated_config(bundle, &repo)
+        .unwrap()
+        .unwrap();
+    assert!(out.contains("image: 127.0.0.1:5000/dst-from-tar/simple-bundle@sha256:95cdec99a5b01a74bed240f40f9f59e71ce86dbaf85f869cea6d35c441f4c1b6\n"), "{out}");
+    assert!(!out.contains("/src/app"), "{out}");
+    // Byte offsets after multi-byte characters (the browser build must agree).
+    let map = airlock::kbld::relocation_map(&bundle.lock, &repo);
+    let text = "note: \"☕ café\"\nimage: 127.0.0.1:5000/src/app2:v1\n";
+    let r = airlock::kbld::rewrite_yaml(text, &map, "x.yml").unwrap();
+    assert_eq!(r.text, "note: \"☕ café\"\nimage: 127.0.0.1:5000/dst-from-tar/simple-bundle@sha256:11ec1c1648f89d64201c926e7a4abb84c6ab34c0eb4fa211903b2fed15b06a4e\n");
+    assert!(!airlock::kbld::is_package_repository(bundle));
+}

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { browserPage, sameOrigin, Stack } from './harness/env.mjs';
 import { fixture, FIXTURES } from './harness/fixtures.mjs';
+import { writeBundleTar } from './harness/make-bundle.mjs';
+import { removeDir, tempDir } from './harness/procs.mjs';
 
 // The fixtures' relocation target; the preview needs no registry, so the
 // downloads can be compared byte for byte with imgpkg's own output.
@@ -48,6 +50,18 @@ describe('open and preview', () => {
     for (const r of rows) assert.match(r.destination, new RegExp(`^${DST('simple-bundle').replaceAll('.', '\\.')}@sha256:[0-9a-f]{64}$`));
     assert.equal(await ui.airlock.download('images.yml'), readFileSync(path.join(fx.dir, 'expected-relocated-images.yml'), 'utf8'));
     assert.equal(await ui.airlock.download('lock-output.yml'), readFileSync(path.join(fx.dir, 'lock-tar-to-repo.yml'), 'utf8'));
+    // The bundle's config with image references moved to the destination
+    // (crate/src/kbld.rs): text kept, only the references change.
+    const dst = DST('simple-bundle');
+    const relocate = (t) => t.replaceAll('127.0.0.1:5000/src/app1@', `${dst}@`).replaceAll('127.0.0.1:5000/src/app2@', `${dst}@`);
+    const doc = (f) => {
+      const t = readFileSync(path.join(src, f), 'utf8');
+      return t.startsWith('---') ? t : `---\n${t}`;
+    };
+    const kbld = await ui.airlock.download('bundle-relocated.yml');
+    assert.equal(kbld, relocate(doc('config/deployment.yml')) + doc('config/values.yml'));
+    assert.doesNotMatch(kbld, /\/src\/app/);
+    assert.ok(!(await ui.airlock.downloadNames()).includes('packagerepository.yml'), 'not a package repository');
     const filtered = await ui.airlock.filterPreview('image-locations');
     assert.equal(filtered.length, 1);
     await ui.airlock.filterPreview('');
@@ -64,6 +78,34 @@ describe('open and preview', () => {
     const tags = (await ui.airlock.previewRows()).flatMap((r) => r.tags).sort();
     assert.deepEqual(tags, fx.expectedTags().map((l) => l.split(' ')[0]).sort());
     assert.equal(await ui.airlock.download('lock-output.yml'), readFileSync(path.join(fx.dir, 'lock-tar-to-repo.yml'), 'utf8'));
+  });
+
+  test('a package-repository bundle: PackageRepository and relocated package YAML', async () => {
+    const dir = tempDir('pkgrepo');
+    stack.add({ stop: () => removeDir(dir) });
+    const tar = path.join(dir, 'pkgrepo.tar');
+    const made = await writeBundleTar(tar, {
+      seed: 'pkgrepo',
+      bundleRepo: 'corp/Tanzu_Packages',
+      files: [
+        { path: 'packages/app.corp.com/metadata.yml', content: '---\napiVersion: data.packaging.carvel.dev/v1alpha1\nkind: PackageMetadata\nmetadata:\n  name: app.corp.com\n' },
+        {
+          path: 'packages/app.corp.com/1.0.0.yml',
+          content: '---\napiVersion: data.packaging.carvel.dev/v1alpha1\nkind: Package\nmetadata:\n  name: app.corp.com.1.0.0\nspec:\n  template:\n    spec:\n      fetch:\n      - imgpkgBundle:\n          image: "gen/app0:v1" # the kbld id\n',
+        },
+      ],
+      images: [{ repo: 'gen/app0', layers: [2048] }],
+    });
+    assert.ok(await ui.airlock.open(tar), await ui.airlock.openError());
+    const dst = '127.0.0.1:5000/dst/packages';
+    await ui.airlock.setRepository(dst);
+    assert.equal(
+      await ui.airlock.download('packagerepository.yml'),
+      `---\napiVersion: packaging.carvel.dev/v1alpha1\nkind: PackageRepository\nmetadata:\n  name: tanzu-packages\nspec:\n  fetch:\n    imgpkgBundle:\n      image: ${dst}@${made.bundleDigest}\n`,
+    );
+    const kbld = await ui.airlock.download('bundle-relocated.yml');
+    assert.match(kbld, new RegExp(`image: "${dst.replaceAll('.', '\\.')}@${made.images[0].digest}" # the kbld id\n`));
+    assert.match(kbld, /kind: PackageMetadata\n/);
   });
 
   test('not a tar: a plain-words error', async () => {

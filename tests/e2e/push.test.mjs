@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { browserPage, PASSWORD, sameOrigin, Stack, USER } from './harness/env.mjs';
 import { fixture } from './harness/fixtures.mjs';
 import { writeBundleTar } from './harness/make-bundle.mjs';
-import { tempDir } from './harness/procs.mjs';
+import { removeDir, tempDir } from './harness/procs.mjs';
 import { basic, tagLines } from './harness/registry-client.mjs';
 import { startRegistry } from './harness/registry.mjs';
 
@@ -48,6 +48,7 @@ describe('push (same origin, no auth)', () => {
 
   test('cancel mid-push, then resume: only what is missing is sent', async () => {
     const dir = tempDir('cancel');
+    stack.add({ stop: () => removeDir(dir) });
     const tar = path.join(dir, 'big.tar');
     await writeBundleTar(tar, { seed: 'cancel', images: Array.from({ length: 6 }, (_, i) => ({ repo: `gen/app${i}`, layers: [24 << 20, 24 << 20] })) });
     assert.ok(await ui.airlock.open(tar), await ui.airlock.openError());
@@ -56,6 +57,10 @@ describe('push (same origin, no auth)', () => {
     await ui.airlock.verify();
     await ui.airlock.startPush();
     await ui.airlock.waitPushFraction(0.15);
+    // Per-blob progress (bytes, rate, ETA; skipped and mounted counts) while it runs.
+    const stats = await ui.page.textContent('#push-stats');
+    assert.match(stats, /of .*MiB.*\/s.*blobs \d+ of \d+ · \d+ skipped · \d+ mounted/, stats);
+    await ui.airlock.screenshot('push-progress');
     await ui.airlock.cancelPush();
     const cancelled = await ui.airlock.waitPushResult();
     assert.equal(cancelled.code, 'E_CANCELLED', cancelled.text);
@@ -76,6 +81,7 @@ describe('push (same origin, no auth)', () => {
   test('a corrupt tar: verify lists the problem and push sends nothing', async () => {
     const fx = fixture('simple-bundle');
     const dir = tempDir('corrupt');
+    stack.add({ stop: () => removeDir(dir) });
     const tar = path.join(dir, 'corrupt.tar');
     copyFileSync(fx.tar, tar);
     // Flip one byte in the data of the last layer entry (just before the two end blocks).
@@ -115,6 +121,22 @@ describe('push across origins to a CORS registry', () => {
     const r = await ui.airlock.push();
     assert.equal(r.result, 'pushed', r.text);
     assert.deepEqual(await tagLines(direct.base, 'dst-from-tar/simple-bundle'), fx.expectedTags());
+  });
+
+  test('a registry without CORS headers: E_CORS, the same-origin advice, nothing pushed', async () => {
+    const env = await sameOrigin(stack);
+    const direct = stack.add(await startRegistry({ cors: false }));
+    const ui = await browserPage(stack);
+    await ui.airlock.goto(env.origin);
+    assert.ok(await ui.airlock.open(fixture('simple-bundle').tar));
+    await ui.airlock.setRepository(`${direct.host}/dst/no-cors`);
+    const started = Date.now();
+    const r = await ui.airlock.push();
+    assert.equal(r.code, 'E_CORS', r.text);
+    assert.match(r.text, /registry.s own origin/);
+    assert.ok(Date.now() - started < 30000, 'fails fast enough');
+    assert.deepEqual(await tagLines(direct.base, 'dst/no-cors'), []);
+    await ui.airlock.screenshot('push-cors-refused');
   });
 });
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { browserPage, sameOrigin, Stack } from './harness/env.mjs';
 import { writeBundleTar } from './harness/make-bundle.mjs';
-import { ROOT, tempDir } from './harness/procs.mjs';
+import { ROOT, removeDir, tempDir } from './harness/procs.mjs';
 
 function filesUnder(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -67,6 +67,7 @@ describe('served page', () => {
 
   test('a tarball with markup in its names and files renders as text', async () => {
     const dir = tempDir('markup');
+    stack.add({ stop: () => removeDir(dir) });
     const tar = path.join(dir, 'markup.tar');
     const evil = 'config/<img src=x onerror="window.__xss=1">.yml';
     await writeBundleTar(tar, {

@@ -24,6 +24,7 @@ export function formatRate(bytesPerSecond) {
 /** Seconds -> "1 min 05 s", "42 s". */
 export function formatDuration(seconds) {
   if (!Number.isFinite(seconds) || seconds < 0) return '–';
+  if (seconds < 10) return `${seconds.toFixed(1)} s`;
   const s = Math.round(seconds);
   if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);

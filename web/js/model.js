@@ -4,6 +4,7 @@
 import { testConnection } from './connection.js';
 import { codedError } from './errors.js';
 import { RateMeter, shortDigest } from './format.js';
+import { nestTree } from './tree.js';
 import { VerifyPool } from './verify-pool.js';
 
 export class Model {
@@ -38,7 +39,7 @@ export class Model {
     this.archive = archive;
     this.file = file;
     this.verification = null;
-    this.treeData = archive.tree();
+    this.treeData = nestTree(archive.tree());
     return {
       file: { name: file.name, size: file.size, lastModified: file.lastModified },
       tree: this.treeData,
@@ -101,7 +102,7 @@ export class Model {
       destination: i.destination,
       tags: i.tags || [],
     }));
-    return { repository: plan.repository, rows: this.previewRows, downloads: downloadsOf(plan) };
+    return { repository: plan.repository, rows: this.previewRows, downloads: downloadsOf(plan), warnings: [...(plan.warnings || []), ...(plan.lockError ? [`No --lock-output document: ${plan.lockError}`] : [])] };
   }
 
   filterRows(query) {
@@ -158,7 +159,6 @@ function planOptions(s) {
     repository: s.repository.trim(),
     repoBasedTags: !!s.repoBasedTags,
     includeNonDistributableLayers: !!s.includeNonDistributableLayers,
-    cosignSignatures: !!s.cosignSignatures,
   };
 }
 
@@ -175,8 +175,10 @@ function downloadsOf(plan) {
     const suffix = Object.keys(plan.kbld).length > 1 ? `-${shortDigest(digest).replace(':', '-')}` : '';
     out.push({ label: `Bundle YAML with relocated images (kbld)${suffix ? ` (${shortDigest(digest)})` : ''}`, filename: `bundle-relocated${suffix}.yml`, text });
   }
-  if (plan.packageRepository) {
-    out.push({ label: 'PackageRepository for kapp-controller', filename: 'packagerepository.yml', text: plan.packageRepository });
+  const repos = Object.entries(plan.packageRepositories || {});
+  for (const [digest, text] of repos) {
+    const suffix = repos.length > 1 ? `-${shortDigest(digest).replace(':', '-')}` : '';
+    out.push({ label: `PackageRepository for kapp-controller${suffix ? ` (${shortDigest(digest)})` : ''}`, filename: `packagerepository${suffix}.yml`, text });
   }
   return out;
 }

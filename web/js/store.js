@@ -14,7 +14,6 @@ export const DEFAULT_SETTINGS = Object.freeze({
   remember: false,
   repoBasedTags: false,
   includeNonDistributableLayers: false,
-  cosignSignatures: false,
 });
 
 export class Store {
@@ -28,7 +27,7 @@ export class Store {
     const out = {};
     try {
       const s = JSON.parse(this.storage.getItem(SETTINGS_KEY) || '{}');
-      for (const key of ['repository', 'auth', 'repoBasedTags', 'includeNonDistributableLayers', 'cosignSignatures']) {
+      for (const key of ['repository', 'auth', 'repoBasedTags', 'includeNonDistributableLayers']) {
         if (key in s && typeof s[key] === typeof DEFAULT_SETTINGS[key]) out[key] = s[key];
       }
       const c = JSON.parse(this.storage.getItem(CREDENTIALS_KEY) || 'null');
@@ -64,7 +63,6 @@ export class Store {
           auth: s.auth,
           repoBasedTags: s.repoBasedTags,
           includeNonDistributableLayers: s.includeNonDistributableLayers,
-          cosignSignatures: s.cosignSignatures,
         }),
       );
       if (s.remember && s.auth === 'password') {

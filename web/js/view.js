@@ -40,7 +40,7 @@ export class View {
     this.remember = $('remember');
     this.optRepoBasedTags = $('opt-repo-based-tags');
     this.optNonDistributable = $('opt-non-distributable');
-    this.optCosign = $('opt-cosign');
+    this.cosignNote = $('cosign-note');
     this.testButton = $('test-connection');
     this.connectionBusy = $('connection-busy');
     this.connectionResult = $('connection-result');
@@ -52,6 +52,7 @@ export class View {
     this.previewCount = $('preview-count');
     this.previewRows = $('preview-rows');
     this.downloads = $('downloads');
+    this.previewWarnings = $('preview-warnings');
     this.pushStart = $('push-start');
     this.pushCancel = $('push-cancel');
     this.pushProgress = $('push-progress');
@@ -154,6 +155,12 @@ export class View {
       this.fileSummary.append(el('dt', {}, 'Root'), el('dd', { className: 'mono' }, tree.root));
     }
     this.fileSummary.hidden = false;
+    this.cosignNote.textContent = counts.signature
+      ? `Cosign signatures: the ${plural(counts.signature, '.sig image')} in this tarball ${counts.signature === 1 ? 'is' : 'are'} copied like any other image, with ${counts.signature === 1 ? 'its' : 'their'} tag${counts.signature === 1 ? '' : 's'} (imgpkg's --cosign-signatures only changes copies from a registry).`
+      : "Cosign signatures: this tarball holds no .sig images, so there are none to copy (imgpkg's --cosign-signatures only changes copies from a registry).";
+    if (tree.problems && tree.problems.length) {
+      this.fileSummary.append(el('dt', {}, 'Problems'), el('dd', {}, `${plural(tree.problems.length, 'problem')} found while reading — run Verify for the list.`));
+    }
     this.renderTree(tree);
     this.renderBundleFiles(tree.bundles || []);
     this.fileView.hidden = true;
@@ -296,7 +303,6 @@ export class View {
     this.remember.checked = s.remember;
     this.optRepoBasedTags.checked = s.repoBasedTags;
     this.optNonDistributable.checked = s.includeNonDistributableLayers;
-    this.optCosign.checked = s.cosignSignatures;
   }
 
   getDestination() {
@@ -308,7 +314,6 @@ export class View {
       remember: this.remember.checked,
       repoBasedTags: this.optRepoBasedTags.checked,
       includeNonDistributableLayers: this.optNonDistributable.checked,
-      cosignSignatures: this.optCosign.checked,
     };
   }
 
@@ -376,6 +381,9 @@ export class View {
     this.previewError.hidden = true;
     this.previewBody.hidden = false;
     this.renderPreviewRows(preview.rows, preview.rows.length);
+    const warnings = preview.warnings || [];
+    replace(this.previewWarnings, warnings.map((w) => el('li', {}, w)));
+    this.previewWarnings.hidden = warnings.length === 0;
     replace(
       this.downloads,
       preview.downloads.map((d) =>
@@ -454,6 +462,7 @@ export class View {
 
   showPushRunning() {
     this.pushStart.disabled = true;
+    this.pushStart.textContent = 'Pushing…';
     this.pushCancel.hidden = false;
     this.pushCancel.disabled = false;
     this.pushProgress.hidden = false;

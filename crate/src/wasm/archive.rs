@@ -1,7 +1,7 @@
 //! `openArchive(file)` and the `Archive` object the page works with:
 //! the tree, bundle files, verify inputs, the plan preview and the copy.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -9,10 +9,9 @@ use wasm_bindgen::prelude::*;
 use super::blob_source::BlobSource;
 use super::error::{Code, WasmError};
 use crate::archive::{Archive as CoreArchive, ArchiveError};
-use crate::imageset::{ImageSet, NodeId, NodeKind};
-use crate::manifest::{media_type, Manifest};
+use crate::inspect;
+use crate::kbld;
 use crate::planner::{self, PlanOptions, PlanOutput};
-use crate::plan::BlobSource as PlanBlobSource;
 use crate::reference::Repository;
 use crate::verify;
 
@@ -42,201 +41,9 @@ pub async fn open_archive(file: web_sys::Blob) -> Result<Archive, JsValue> {
 /// An opened imgpkg tarball.
 #[wasm_bindgen]
 pub struct Archive {
+    /// The tar; the copy streams blob bodies from it.
     pub(crate) source: BlobSource,
     pub(crate) core: CoreArchive,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct TreeJs {
-    /// The root bundle's source reference, if the tar has one.
-    root: Option<String>,
-    items: Vec<ItemJs>,
-    bundles: Vec<BundleJs>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ItemJs {
-    kind: &'static str,
-    digest: String,
-    source: String,
-    tag: String,
-    media_type: String,
-    size: u64,
-    platform: Option<String>,
-    /// True for an image a bundle names that the tar does not hold.
-    missing: bool,
-    layers: Vec<LayerJs>,
-    children: Vec<ItemJs>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct LayerJs {
-    role: &'static str,
-    digest: String,
-    size: u64,
-    media_type: String,
-    present: bool,
-    non_distributable: bool,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct BundleJs {
-    digest: String,
-    source: String,
-    files: Vec<FileJs>,
-}
-
-#[derive(Serialize)]
-struct FileJs {
-    path: String,
-    size: u64,
-}
-
-fn kind_of(set: &ImageSet, id: NodeId) -> &'static str {
-    let n = &set.nodes[id];
-    if n.is_bundle() {
-        "bundle"
-    } else if n.is_index() {
-        "index"
-    } else if n.is_signature() {
-        "signature"
-    } else {
-        "image"
-    }
-}
-
-fn item(set: &ImageSet, id: NodeId, path: &mut Vec<NodeId>, shown: &mut HashSet<NodeId>) -> ItemJs {
-    let n = &set.nodes[id];
-    shown.insert(id);
-    path.push(id);
-    let mut layers = Vec::new();
-    let mut children = Vec::new();
-    let mut size = n.raw.len() as u64;
-    match &n.kind {
-        NodeKind::Image {
-            config_digest,
-            config_raw,
-            layers: ls,
-            ..
-        } => {
-            let config_mt = match &n.manifest {
-                Some(Manifest::Image(m)) => m.config.media_type.clone(),
-                _ => String::new(),
-            };
-            size += config_raw.len() as u64;
-            layers.push(LayerJs {
-                role: "config",
-                digest: config_digest.to_string(),
-                size: config_raw.len() as u64,
-                media_type: config_mt,
-                present: true,
-                non_distributable: false,
-            });
-            for l in ls {
-                size += l.size;
-                layers.push(LayerJs {
-                    role: "layer",
-                    digest: l.digest.to_string(),
-                    size: l.size,
-                    media_type: l.media_type.clone(),
-                    present: !matches!(l.source, PlanBlobSource::Skip),
-                    non_distributable: media_type::is_non_distributable(&l.media_type),
-                });
-            }
-        }
-        NodeKind::Index { children: cs } => {
-            for &c in cs {
-                if !path.contains(&c) {
-                    let child = item(set, c, path, shown);
-                    size += child.size;
-                    children.push(child);
-                }
-            }
-        }
-    }
-    if let Some(b) = set.bundles.get(&id) {
-        for img in &b.images {
-            match img.node {
-                Some(c) if !path.contains(&c) => children.push(item(set, c, path, shown)),
-                Some(_) => {}
-                None => children.push(ItemJs {
-                    kind: "image",
-                    digest: img.digest.to_string(),
-                    source: img.image.clone(),
-                    tag: String::new(),
-                    media_type: String::new(),
-                    size: 0,
-                    platform: None,
-                    missing: true,
-                    layers: Vec::new(),
-                    children: Vec::new(),
-                }),
-            }
-        }
-    }
-    path.pop();
-    ItemJs {
-        kind: kind_of(set, id),
-        digest: n.digest.to_string(),
-        source: n.source.clone(),
-        tag: n.tag.clone(),
-        media_type: n.media_type.clone(),
-        size,
-        platform: n.platform.as_ref().map(|p| p.to_string()),
-        missing: false,
-        layers,
-        children,
-    }
-}
-
-fn tree(set: &ImageSet) -> TreeJs {
-    let mut shown = HashSet::new();
-    let mut items = Vec::new();
-    let root = set.root_bundle();
-    if let Some(r) = root {
-        items.push(item(set, r, &mut Vec::new(), &mut shown));
-    }
-    // Everything not reached from the root (plain image tars, signatures,
-    // images no bundle names), in manifest.json order.
-    for &id in &set.top {
-        if !shown.contains(&id) {
-            items.push(item(set, id, &mut Vec::new(), &mut shown));
-        }
-    }
-    let order: Vec<NodeId> = {
-        let mut g = set.bundle_graph();
-        for &id in set.bundles.keys() {
-            if !g.contains(&id) {
-                g.push(id);
-            }
-        }
-        g
-    };
-    let bundles = order
-        .into_iter()
-        .filter_map(|id| set.bundles.get(&id).map(|b| (id, b)))
-        .map(|(id, b)| BundleJs {
-            digest: b.digest.to_string(),
-            source: set.nodes[id].source.clone(),
-            files: b
-                .files
-                .iter()
-                .map(|f| FileJs {
-                    path: f.path.clone(),
-                    size: f.contents.len() as u64,
-                })
-                .collect(),
-        })
-        .collect();
-    TreeJs {
-        root: root.map(|r| set.nodes[r].source.clone()),
-        items,
-        bundles,
-    }
 }
 
 /// Options for `plan()` and `copy()`, from JS.
@@ -246,7 +53,6 @@ pub(crate) struct PlanArgs {
     pub repository: String,
     pub repo_based_tags: bool,
     pub include_non_distributable_layers: bool,
-    pub cosign_signatures: bool,
 }
 
 impl PlanArgs {
@@ -265,6 +71,13 @@ struct PlanJs {
     lock_error: Option<String>,
     /// Bundle digest → `.imgpkg/images.yml` as `imgpkg pull` writes it.
     images_yml: BTreeMap<String, String>,
+    /// Bundle digest → its config YAML with image references moved to the
+    /// destination ([`crate::kbld`]); bundles without config files are left
+    /// out.
+    kbld: BTreeMap<String, String>,
+    /// Bundle digest → `PackageRepository` resource, for package-repository
+    /// bundles.
+    package_repositories: BTreeMap<String, String>,
     warnings: Vec<String>,
 }
 
@@ -296,12 +109,16 @@ impl Archive {
         self.core.size as f64
     }
 
-    /// `{root, items: [{kind, digest, source, tag, mediaType, size, platform,
-    /// missing, layers: [{role, digest, size, mediaType, present,
-    /// nonDistributable}], children: […]}], bundles: [{digest, source,
-    /// files: [{path, size}]}]}`.
+    /// The display tree, the same JSON `airlock inspect --json` prints
+    /// ([`inspect::Tree`]): `{nodes: [{id, kind, digest, source, tag,
+    /// media_type, root, size, platform, config_media_type, config_digest,
+    /// config_size, layers: [{digest, media_type, size, present,
+    /// non_distributable}], children: [id]}], top: [id], root: id|null,
+    /// bundles: [{node, digest, files: [{path, size, mode}], images: [{image,
+    /// digest, node}]}], problems: [{subject, message}], blob_count,
+    /// blob_bytes}`.
     pub fn tree(&self) -> Result<JsValue, JsValue> {
-        Ok(to_js(&tree(&self.core.set))?)
+        Ok(to_js(&inspect::tree(&self.core.set))?)
     }
 
     /// A bundle file's contents as text (invalid UTF-8 replaced).
@@ -314,10 +131,16 @@ impl Archive {
             .values()
             .find(|b| b.digest.to_string() == bundle_digest)
             .ok_or_else(|| {
-                WasmError::new(Code::Argument, format!("no bundle {bundle_digest} in this tar"))
+                WasmError::new(
+                    Code::Argument,
+                    format!("no bundle {bundle_digest} in this tar"),
+                )
             })?;
         let file = bundle.file(path).ok_or_else(|| {
-            WasmError::new(Code::Argument, format!("no file '{path}' in bundle {bundle_digest}"))
+            WasmError::new(
+                Code::Argument,
+                format!("no file '{path}' in bundle {bundle_digest}"),
+            )
         })?;
         Ok(String::from_utf8_lossy(&file.contents).into_owned())
     }
@@ -355,7 +178,9 @@ impl Archive {
     }
 
     /// The preview: `{repository, images: [{kind, source, destination,
-    /// tags}], lock, lockError, imagesYml: {bundleDigest: text}, warnings}`.
+    /// tags}], lock, lockError, imagesYml: {bundleDigest: text}, kbld:
+    /// {bundleDigest: text}, packageRepositories: {bundleDigest: text},
+    /// warnings}`.
     /// Throws `E_ARGUMENT` for a bad repository.
     pub fn plan(&self, options: JsValue) -> Result<JsValue, JsValue> {
         let args = PlanArgs::from_js(options)?;
@@ -364,6 +189,41 @@ impl Archive {
             Ok(l) => (Some(l.clone()), None),
             Err(e) => (None, Some(e.clone())),
         };
+        let repo = &out.plan.repository;
+        let mut warnings = out.warnings.clone();
+        let mut kbld_docs = BTreeMap::new();
+        let mut package_repositories = BTreeMap::new();
+        for b in &out.bundles {
+            let Some(bundle) = self
+                .core
+                .set
+                .bundles
+                .values()
+                .find(|x| x.digest == b.digest)
+            else {
+                continue;
+            };
+            match kbld::relocated_config(bundle, repo) {
+                Ok(Some(text)) => {
+                    kbld_docs.insert(b.digest.to_string(), text);
+                }
+                Ok(None) => {}
+                Err(e) => warnings.push(format!(
+                    "bundle {}: config not rewritten for the destination: {e}",
+                    b.source
+                )),
+            }
+            if kbld::is_package_repository(bundle) {
+                package_repositories.insert(
+                    b.digest.to_string(),
+                    kbld::package_repository(
+                        &kbld::package_repository_name(&b.source),
+                        repo,
+                        &b.digest,
+                    ),
+                );
+            }
+        }
         let js = PlanJs {
             repository: out.plan.repository.name(),
             images: out.rows(),
@@ -374,7 +234,9 @@ impl Archive {
                 .iter()
                 .map(|b| (b.digest.to_string(), b.pulled_images_yml.clone()))
                 .collect(),
-            warnings: out.warnings.clone(),
+            kbld: kbld_docs,
+            package_repositories,
+            warnings,
         };
         Ok(to_js(&js)?)
     }

@@ -13,12 +13,12 @@ use wasm_bindgen_futures::JsFuture;
 use super::archive::{to_js, Archive, PlanArgs};
 use super::error::{Code, WasmError};
 use super::transport::{Driver, Inbox};
+use crate::plan::BlobSource as PlanBlobSource;
 use crate::registry::op::BlobOutcome;
 use crate::registry::{
     auth::StaticKeychain, Client, ClientConfig, CopyError, CopyEvent, CopyOptions, CopySession,
-    Credentials, RegistryError, TransportErrorKind,
+    Credentials, RegistryError,
 };
-use crate::plan::BlobSource as PlanBlobSource;
 
 /// A running copy. `job.cancel()`; `await job.done` gives the summary or
 /// throws an Error with a `code`.
@@ -174,6 +174,7 @@ impl Archive {
         );
         let cancelled = Rc::new(Cell::new(false));
         let inbox = Rc::new(Inbox::default());
+        let inbox_done = inbox.clone();
         let driver = Driver {
             source: self.source.clone(),
             page_origin: page_origin(),
@@ -229,7 +230,9 @@ impl Archive {
                         retries: sum.retries,
                     })?)
                 }
-                Err(e) => Err(classify(e, &base).await.into()),
+                Err(e) => Err(classify(e, &base, inbox_done.send_failures.get() > 0)
+                    .await
+                    .into()),
             }
         });
         Ok(CopyJob {
@@ -274,7 +277,10 @@ fn apply(p: &mut ProgressJs, active: &mut BTreeMap<String, ActiveJs>, ev: CopyEv
             size,
             outcome,
         } => {
-            let sent = active.remove(&digest.to_string()).map(|a| a.done).unwrap_or(0);
+            let sent = active
+                .remove(&digest.to_string())
+                .map(|a| a.done)
+                .unwrap_or(0);
             p.blobs_done += 1;
             match outcome {
                 BlobOutcome::Present => {
@@ -300,7 +306,7 @@ fn apply(p: &mut ProgressJs, active: &mut BTreeMap<String, ActiveJs>, ev: CopyEv
 /// Maps a copy failure to a coded error. A request the browser could not
 /// send is either a network failure or CORS: an opaque `no-cors` probe of
 /// the registry tells them apart (it succeeds when the server answers).
-async fn classify(e: CopyError, base: &str) -> WasmError {
+async fn classify(e: CopyError, base: &str, send_failed: bool) -> WasmError {
     let message = e.to_string();
     match &e {
         CopyError::Cancelled => WasmError::new(Code::Cancelled, "push cancelled"),
@@ -308,10 +314,12 @@ async fn classify(e: CopyError, base: &str) -> WasmError {
             source: RegistryError::Cancelled,
             ..
         } => WasmError::new(Code::Cancelled, "push cancelled"),
+        // A request that got no HTTP answer (possibly wrapped by the ping's
+        // scheme fallback) while the browser refused to send something.
         CopyError::Registry {
-            source: RegistryError::Transport { source, .. },
+            source: RegistryError::Transport { .. } | RegistryError::Protocol(_),
             ..
-        } if source.kind == TransportErrorKind::Connect => {
+        } if send_failed => {
             if probe_answers(base).await {
                 WasmError::new(
                     Code::Cors,

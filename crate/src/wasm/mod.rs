@@ -12,14 +12,13 @@
 //! Every error thrown to JS is an `Error` with a stable `code` property
 //! (see [`error::Code`]).
 
-// `archive.rs` (openArchive, tree, plan), `copy.rs` (CopyJob) and
-// `transport.rs` (fetch/XHR driver) are written against the core's
-// `archive`/`planner`/`verify` and `registry` modules and are added here as
-// soon as those are wired into lib.rs on main.
+pub mod archive;
 pub mod blob_source;
+pub mod copy;
 pub mod endpoint;
 pub mod error;
 pub mod hash;
+pub mod transport;
 
 pub use blob_source::BlobSource;
 pub use error::{Code, WasmError};

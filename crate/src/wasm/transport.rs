@@ -28,8 +28,7 @@ use super::blob_source::BlobSource;
 use super::error::describe_js;
 use crate::plan::BlobSource as PlanBlobSource;
 use crate::registry::{
-    HttpRequest, HttpResponse, Machine, RequestBody, RequestId, TransportError,
-    TransportErrorKind,
+    HttpRequest, HttpResponse, Machine, RequestBody, RequestId, TransportError, TransportErrorKind,
 };
 
 /// Headers the browser sets itself or forbids; sending them would also force
@@ -57,10 +56,17 @@ pub(crate) struct Inbox {
     /// XHRs and fetch abort controllers in flight, to abort on cancel.
     xhrs: RefCell<HashMap<RequestId, web_sys::XmlHttpRequest>>,
     aborts: RefCell<HashMap<RequestId, web_sys::AbortController>>,
+    /// Requests the browser could not send at all (network error or CORS).
+    pub(crate) send_failures: Cell<u32>,
 }
 
 impl Inbox {
     fn push(&self, r: Report) {
+        if let Report::Done(_, Err(e)) = &r {
+            if e.kind == TransportErrorKind::Connect {
+                self.send_failures.set(self.send_failures.get() + 1);
+            }
+        }
         self.reports.borrow_mut().push_back(r);
         if let Some(f) = self.wake.borrow_mut().take() {
             let _ = f.call0(&JsValue::NULL);
@@ -91,7 +97,8 @@ impl Inbox {
         }
         let mut setup = |resolve: js_sys::Function, _reject: js_sys::Function| {
             if let Some(g) = global() {
-                let _ = g.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, timeout_ms);
+                let _ =
+                    g.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, timeout_ms);
             }
             *self.wake.borrow_mut() = Some(resolve);
         };
@@ -131,7 +138,9 @@ fn global() -> Option<Global> {
     if let Some(w) = g.dyn_ref::<web_sys::Window>() {
         return Some(Global::Window(w.clone()));
     }
-    g.dyn_into::<web_sys::WorkerGlobalScope>().ok().map(Global::Worker)
+    g.dyn_into::<web_sys::WorkerGlobalScope>()
+        .ok()
+        .map(Global::Worker)
 }
 
 /// The driver's view of where requests go.
@@ -182,12 +191,37 @@ impl Driver {
                     Report::Done(id, result) => {
                         self.inbox.xhrs.borrow_mut().remove(&id);
                         self.inbox.aborts.borrow_mut().remove(&id);
+                        let result = result.map(|r| self.response_from_page(r));
                         machine.handle_response(id, now, result);
                     }
                     Report::Progress(id, bytes) => machine.handle_progress(id, bytes),
                 }
             }
         }
+    }
+
+    /// The other half of [`Driver::url_for`]: the registry behind a page
+    /// served over plain HTTP answers with `Location`s on `http://<page
+    /// host>`, which the core knows as `https://<page host>` (it pinged
+    /// https first, and the driver sent that to the page's origin). Moving
+    /// them back keeps the core's view consistent, so it keeps sending
+    /// credentials to upload locations on the registry's own origin.
+    fn response_from_page(&self, mut response: HttpResponse) -> HttpResponse {
+        let Some(("http", page_host)) = self.page_origin.split_once("://") else {
+            return response;
+        };
+        for (k, v) in response.headers.iter_mut() {
+            if !k.eq_ignore_ascii_case("location") {
+                continue;
+            }
+            if let Some(rest) = v.strip_prefix("http://") {
+                let host = rest.split('/').next().unwrap_or("");
+                if host.eq_ignore_ascii_case(page_host) {
+                    *v = format!("https://{rest}");
+                }
+            }
+        }
+        response
     }
 
     fn url_for(&self, url: &str) -> String {
@@ -290,9 +324,11 @@ impl Driver {
         // Progress: `loaded` is bytes sent so far.
         if let Ok(upload) = xhr.upload() {
             let inbox_p = inbox.clone();
-            let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
-                inbox_p.push(Report::Progress(id, e.loaded() as u64));
-            });
+            let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(
+                move |e: web_sys::ProgressEvent| {
+                    inbox_p.push(Report::Progress(id, e.loaded() as u64));
+                },
+            );
             upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
             on_progress.forget();
         }
@@ -312,7 +348,10 @@ impl Driver {
                 .filter(|r| !r.is_null() && !r.is_undefined())
                 .map(|r| js_sys::Uint8Array::new(&r).to_vec())
                 .unwrap_or_default();
-            inbox_l.push(Report::Done(id, Ok(HttpResponse::new(status, headers, body))));
+            inbox_l.push(Report::Done(
+                id,
+                Ok(HttpResponse::new(status, headers, body)),
+            ));
         });
         let inbox_e = inbox.clone();
         let done_e = done.clone();
@@ -350,9 +389,8 @@ impl Driver {
 fn bytes_blob(bytes: &[u8]) -> Result<web_sys::Blob, super::error::WasmError> {
     let parts = js_sys::Array::new();
     parts.push(&js_sys::Uint8Array::from(bytes));
-    web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(|e| {
-        super::error::WasmError::new(super::error::Code::Internal, describe_js(&e))
-    })
+    web_sys::Blob::new_with_u8_array_sequence(&parts)
+        .map_err(|e| super::error::WasmError::new(super::error::Code::Internal, describe_js(&e)))
 }
 
 fn parse_raw_headers(raw: &str) -> Vec<(String, String)> {
@@ -391,13 +429,14 @@ async fn fetch(
     init.set_signal(Some(&abort.signal()));
     inbox.aborts.borrow_mut().insert(id, abort);
     let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(other)?;
-    let g = global().ok_or_else(|| TransportError::new(TransportErrorKind::Other, "no fetch here"))?;
+    let g =
+        global().ok_or_else(|| TransportError::new(TransportErrorKind::Other, "no fetch here"))?;
     let resp: web_sys::Response = JsFuture::from(g.fetch(&request))
         .await
         .map_err(|e| {
             let aborted = e
                 .dyn_ref::<js_sys::Error>()
-                .map(|e| String::from(e.name()) == "AbortError")
+                .map(|e| e.name() == "AbortError")
                 .unwrap_or(false);
             if aborted {
                 TransportError::new(TransportErrorKind::Other, "request aborted")
@@ -427,7 +466,8 @@ async fn fetch(
         .ok()
         .flatten()
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max_body) {
+    // A HEAD's Content-Length is the size of what a GET would return.
+    if req.method.as_str() != "HEAD" && declared.is_some_and(|n| n > max_body) {
         return Err(TransportError::new(
             TransportErrorKind::BodyTooLarge,
             format!("response body over {max_body} bytes"),
