@@ -170,8 +170,12 @@ export class AirlockPage {
     await this.page.click('#push-cancel');
   }
 
+  /** Screenshots go to target/e2e-screenshots; AIRLOCK_SCREENSHOTS=docs
+   * refreshes the README's copies in docs/screenshots instead. */
   async screenshot(name) {
-    const dir = path.join(ROOT, 'docs/screenshots');
+    const dir = process.env.AIRLOCK_SCREENSHOTS === 'docs'
+      ? path.join(ROOT, 'docs/screenshots')
+      : path.join(ROOT, 'target/e2e-screenshots');
     mkdirSync(dir, { recursive: true });
     await this.page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
   }
