@@ -240,12 +240,9 @@ pub fn push_plan(
     transport: &NativeTransport,
 ) -> Result<(), Failure> {
     let started = Instant::now();
-    if let Some(path) = &args.lock_output {
-        // Refuse before pushing anything when no lock can be written.
-        if let Err(e) = &out.lock_output {
-            return Err(Failure(e.clone()));
-        }
-        let _ = path;
+    // Refuse before pushing anything when the asked-for lock cannot be written.
+    if let (Some(_), Err(e)) = (&args.lock_output, &out.lock_output) {
+        return Err(Failure(e.clone()));
     }
     let client = args.registry.client()?;
     let mut session = CopySession::new(
