@@ -419,12 +419,26 @@ impl NativeTransport {
                 continue;
             }
             if status != 200 && status != 206 {
+                // Describe the source's answer the way every registry error
+                // is described: its error envelope, or a bounded text body.
+                let body = resp
+                    .into_body()
+                    .into_with_config()
+                    .limit(16 << 10)
+                    .read_to_vec()
+                    .unwrap_or_default();
+                let answer = crate::registry::RegistryError::from_response(
+                    crate::registry::Method::Get,
+                    &url,
+                    &HttpResponse {
+                        status,
+                        headers: Vec::new(),
+                        body,
+                    },
+                );
                 return Err(TransportError::new(
                     TransportErrorKind::SourceStatus(status),
-                    format!(
-                        "GET {url} (source of blob {}): status {status}",
-                        blob.digest
-                    ),
+                    format!("source of blob {}: {answer}", blob.digest),
                 ));
             }
             return Ok(Box::new(
