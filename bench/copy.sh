@@ -8,7 +8,7 @@
 #     `curl` uploads of the same blobs (the registry's ingest limit);
 #   - peak RSS of airlock (GNU time);
 #   - a re-run with everything present;
-#   - a 1,000-image bundle (2 small layers each): requests per image
+#   - a 1,000-image package repository (100 package bundles x 10 small single-layer images): requests per image
 #     and total time.
 #
 # imgpkg is not installed here (and never a dependency): its column shows the
@@ -32,7 +32,7 @@ GEN="$ROOT/target/release/examples/gen"
 BIG="$OUT/big-512m.tar"
 REPO1000="$OUT/package-repo-1000.tar"
 [ -f "$BIG" ] || "$GEN" big --images 8 --layers 4 --layer-size 16MiB -o "$BIG" >&2
-[ -f "$REPO1000" ] || "$GEN" big --images 1000 --layers 2 --layer-size 4KiB -o "$REPO1000" >&2
+[ -f "$REPO1000" ] || "$GEN" large-package-repo --packages 100 --images-per-package 10 -o "$REPO1000" >&2
 
 REG_PID=""
 REG_DIR=""
@@ -145,7 +145,7 @@ cat <<TABLE
 |---|---|---|
 | airlock copy --tar (512 MiB bundle) | ${RERUN_MS} ms | ${RERUN_REQ} |
 
-1,000-image bundle (2 small layers each):
+1,000-image package repository (100 package bundles x 10 small single-layer images):
 
 | run | time | requests | requests per image |
 |---|---|---|---|

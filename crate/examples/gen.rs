@@ -101,6 +101,17 @@ enum Cmd {
         #[command(flatten)]
         out: Out,
     },
+    /// A package repository of N package bundles x M small images each
+    LargePackageRepo {
+        #[arg(long, default_value_t = 100)]
+        packages: usize,
+        #[arg(long = "images-per-package", default_value_t = 10)]
+        images_per_package: usize,
+        #[arg(long, default_value = "v1.0.0")]
+        tag: String,
+        #[command(flatten)]
+        out: Out,
+    },
     /// A bundle with two images sharing a layer
     SimpleBundle {
         #[arg(long, default_value = "v1.0.0")]
@@ -298,6 +309,15 @@ fn run() -> Result<(), String> {
             });
             write(&pr.tar, &out.output)
         }
+        Cmd::LargePackageRepo {
+            packages,
+            images_per_package,
+            tag,
+            out,
+        } => write(
+            &synth::large_package_repository(packages, images_per_package, &tag),
+            &out.output,
+        ),
         Cmd::SimpleBundle {
             tag,
             seed,

@@ -1594,6 +1594,54 @@ pub fn package_repository(opts: &PackageRepoOptions) -> PackageRepo {
     }
 }
 
+/// A kapp-controller package repository of `packages` package bundles,
+/// each listing `images_per_package` small single-layer OCI images of its
+/// own (for the copy benchmark's "1,000-image package repository"), as
+/// `imgpkg copy -b <repo>:tag --to-tar` exports it.
+pub fn large_package_repository(packages: usize, images_per_package: usize, tag: &str) -> SynthTar {
+    let reg_host = SOURCE_REGISTRY;
+    let mut reg = SourceRegistry::new();
+    let mut files = Vec::new();
+    let mut root_images = Vec::new();
+    for p in 0..packages {
+        let name = format!("pkg{p:04}");
+        let ref_name = format!("{name}.corp.example.com");
+        let mut images = Vec::new();
+        for i in 0..images_per_package {
+            let seed = (p * images_per_package + i) as u64 + 1_000_000;
+            let img = image(&ImageSpec::oci(&format!("{name}-app{i}"), seed, 1));
+            let r = reg.push(&format!("{reg_host}/apps/{name}-app{i}"), img);
+            images.push(LockEntry::kbld(
+                &r,
+                format!("{reg_host}/apps/{name}-app{i}:1.0.0"),
+            ));
+        }
+        let b = bundle(
+            &[file(
+                &format!("config/{name}.yml"),
+                deployment_yml(&name, &images),
+            )],
+            &images,
+        );
+        let reference = reg.push(&format!("{reg_host}/packages/{name}"), b);
+        files.push(file(
+            &format!("packages/{ref_name}/metadata.yml"),
+            package_metadata(&ref_name),
+        ));
+        files.push(file(
+            &format!("packages/{ref_name}/1.0.0.yml"),
+            package_cr(&ref_name, "1.0.0", &reference),
+        ));
+        root_images.push(LockEntry::kbld(&reference, &reference));
+    }
+    let root = reg.push(
+        &format!("{reg_host}/packages/repo"),
+        bundle(&files, &root_images),
+    );
+    reg.export_bundle(&root, tag, ExportOptions::default())
+        .expect("the scenario is consistent")
+}
+
 /// A bundle with two images sharing a layer, like the golden
 /// `simple-bundle` fixture: `(registry, bundle digest reference, tar)`.
 pub fn simple_bundle(

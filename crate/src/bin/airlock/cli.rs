@@ -1,5 +1,6 @@
 //! Argument parsing and the offline commands (inspect, verify, plan, lock).
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -97,6 +98,21 @@ impl<E: std::fmt::Display> From<E> for Failure {
     }
 }
 
+/// Writes a command's output to stdout. A closed pipe (`airlock inspect X |
+/// head`) is not an error.
+fn emit(text: &str) -> Result<i32, Failure> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => Err(Failure(format!("writing to stdout: {e}"))),
+    }
+}
+
 pub fn run() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -175,23 +191,25 @@ fn inspect_cmd(path: &Path, json: bool, stats: bool) -> Result<i32, Failure> {
     if stats {
         print_stats(&src, &archive, start.elapsed(), "");
     }
+    let mut out = String::new();
     if json {
-        println!("{}", serde_json::to_string_pretty(&tree)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&tree)?)?;
     } else {
-        println!(
+        writeln!(
+            out,
             "{}: {}, {} tar entries, {} blobs ({})",
             path.display(),
             inspect::human_size(archive.size),
             archive.entries.len(),
             tree.blob_count,
             inspect::human_size(tree.blob_bytes)
-        );
-        print!("{}", tree.render_text());
+        )?;
+        write!(out, "{}", tree.render_text())?;
         for p in &tree.problems {
-            println!("problem: {p}");
+            writeln!(out, "problem: {p}")?;
         }
     }
-    Ok(0)
+    emit(&out)
 }
 
 fn verify_cmd(
@@ -303,9 +321,11 @@ fn plan_cmd(a: &PlanArgs) -> Result<i32, Failure> {
             "bundles": out.bundles,
             "warnings": out.warnings,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(0);
+        let mut text = String::new();
+        writeln!(text, "{}", serde_json::to_string_pretty(&v)?)?;
+        return emit(&text);
     }
+    let mut text = String::new();
     let w_kind = rows
         .iter()
         .map(|r| r.kind.as_str().len())
@@ -318,29 +338,31 @@ fn plan_cmd(a: &PlanArgs) -> Result<i32, Failure> {
         .max()
         .unwrap_or(6)
         .max(6);
-    println!(
+    writeln!(
+        text,
         "{:w_kind$}  {:w_src$}  DESTINATION / TAGS",
         "KIND", "SOURCE"
-    );
+    )?;
     for r in &rows {
-        println!(
+        writeln!(
+            text,
             "{:w_kind$}  {:w_src$}  {}",
             r.kind.as_str(),
             r.source,
             r.destination
-        );
+        )?;
         for t in &r.tags {
-            println!("{:w_kind$}  {:w_src$}    tag {}", "", "", t);
+            writeln!(text, "{:w_kind$}  {:w_src$}    tag {}", "", "", t)?;
         }
     }
     for w in &out.warnings {
         eprintln!("copy | {}", w.replace('\n', "\n       "));
     }
     match &out.lock_output {
-        Ok(lock) => println!("\n--lock-output would write:\n{lock}"),
-        Err(e) => println!("\n--lock-output would fail: {e}"),
+        Ok(lock) => writeln!(text, "\n--lock-output would write:\n{lock}")?,
+        Err(e) => writeln!(text, "\n--lock-output would fail: {e}")?,
     }
-    Ok(0)
+    emit(&text)
 }
 
 fn lock_validate(path: &Path) -> Result<i32, Failure> {
