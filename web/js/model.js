@@ -29,6 +29,26 @@ export class Model {
     } catch (e) {
       throw codedError('E_WASM', `loading pkg/airlock_bg.wasm: ${(e && e.message) || e}`);
     }
+    this.warmed = this.warmUp();
+  }
+
+  /**
+   * Opens a tiny bundle (warmup.tar, 9 KiB, served next to the page) once
+   * in the background, so the first real open does not pay for compiling
+   * and first-running the wasm and JS paths (~70 ms of the first open
+   * here). Failures are ignored: it is only an optimisation.
+   */
+  async warmUp() {
+    try {
+      const res = await fetch(new URL('../warmup.tar', import.meta.url));
+      if (!res.ok) return;
+      const archive = await this.wasm.openArchive(await res.blob());
+      nestTree(archive.tree());
+      archive.plan(planOptions({ repository: 'warmup.invalid/warmup' }));
+      archive.free();
+    } catch {
+      // ignored
+    }
   }
 
   /** Opens a File: reads headers, manifest.json and the bundle layers only. */
