@@ -75,12 +75,12 @@ export class Model {
    * Structure checks in wasm, then every blob hashed in workers.
    * onProgress({doneBytes, totalBytes, doneBlobs, totalBlobs, rate}).
    */
-  async verify(onProgress = () => {}, { workers } = {}) {
+  async verify(onProgress = () => {}, { workers, wholeMax } = {}) {
     const started = performance.now();
     const problems = [...this.archive.verifyStructure()];
     const blobs = this.archive.blobsToVerify();
     const meter = new RateMeter();
-    this.verifyPool = new VerifyPool(workers ? { workers } : {});
+    this.verifyPool = new VerifyPool({ ...(workers ? { workers } : {}), ...(wholeMax !== undefined ? { wholeMax } : {}) });
     const poolSize = this.verifyPool.count;
     let results;
     try {
