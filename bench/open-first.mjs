@@ -19,7 +19,11 @@ try {
     const ui = await browserPage(stack);
     await ui.airlock.goto(env.origin);
     // A user takes longer than the background warm-up to pick a file.
-    await ui.page.evaluate(() => window.airlockApp.model.warmed);
+    const warm = await ui.page.evaluate(async () => {
+      await window.airlockApp.model.warmed;
+      return window.airlockApp.model.warmUpMs;
+    });
+    (res['warm-up at load'] ||= []).push(warm);
     for (const [label, rel] of tars) {
       const t0 = Date.now();
       await ui.airlock.open(path.join(ROOT, rel));
