@@ -48,14 +48,20 @@ try {
   const env = await sameOrigin(stack);
   const ui = await browserPage(stack);
   await ui.airlock.goto(env.origin);
+  // The page warms its wasm paths in the background at load; a user takes
+  // longer than that to pick a file.
+  await ui.page.evaluate(() => window.airlockApp.model.warmed);
 
-  // 1. open → tree (wall time from setInputFiles to the tree in the DOM).
+  // 1. open → tree: in the page, the wasm part (open + tree), the DOM update
+  // and the whole change handler; from Node, setInputFiles → tree visible
+  // (adds the CDP round trips). bench/open-first.mjs repeats the first open
+  // in fresh browsers.
   for (const [label, file] of [['512 MiB', small], ['4+ GiB', big]]) {
     const t0 = Date.now();
     await ui.airlock.open(file);
     const wall = Date.now() - t0;
-    const openMs = await ui.page.evaluate(() => Number(/in (\d+) ms/.exec(document.getElementById('app-status').textContent)?.[1]));
-    row(`open → tree, ${label} (${(statSync(file).size / MiB).toFixed(0)} MiB)`, `${openMs} ms in wasm, ${wall} ms to the DOM`, '≤ 100 ms, flat');
+    const t = await ui.page.evaluate(() => window.airlockApp.controller.lastOpen);
+    row(`open → tree, ${label} (${(statSync(file).size / MiB).toFixed(0)} MiB)`, `${t.totalMs.toFixed(0)} ms (wasm ${t.wasmMs.toFixed(0)}, DOM ${t.domMs.toFixed(0)}; ${wall} ms seen from Node)`, '≤ 100 ms, flat');
   }
 
   // 2. verify: 1 worker vs one per core, on the 512 MiB tar.

@@ -42,12 +42,19 @@ export class Controller {
     if (this.busy === 'verify') this.model.cancelVerify();
     if (this.busy === 'push') return;
     this.busy = 'open';
+    const started = performance.now();
     this.view.showOpening(file);
     try {
       const opened = await this.model.open(file);
       this.opened = true;
+      const rendering = performance.now();
       this.view.showArchive(opened);
+      const previewing = performance.now();
       this.refreshPreview();
+      // Timings for the benchmark: wasm (open + tree), the DOM update (of
+      // which the preview), and the whole handler.
+      const now = performance.now();
+      this.lastOpen = { wasmMs: opened.openMs, domMs: now - rendering, previewMs: now - previewing, totalMs: now - started };
     } catch (e) {
       this.opened = false;
       this.view.showOpenError(file, e);

@@ -5,6 +5,7 @@
 import { codedError } from './errors.js';
 
 export const CHUNK = 4 * 1024 * 1024;
+export const WHOLE_MAX = 64 * 1024 * 1024;
 
 export function defaultWorkerCount() {
   const n = Number(globalThis.navigator && navigator.hardwareConcurrency) || 2;
@@ -17,9 +18,11 @@ export class VerifyPool {
    * @param {number} [o.workers] how many workers (default: one per core)
    * @param {number} [o.chunk] bytes per Blob.slice read (default 4 MiB)
    * @param {number} [o.inFlight] ranges each worker works on at once (default 1; 2 measured no faster on 2 cores)
+   * @param {number} [o.wholeMax] ranges up to this size are hashed by WebCrypto in one read, larger ones by the wasm Sha256 (default 64 MiB; 0 = wasm only)
    * @param {URL|string} [o.workerUrl]
    */
-  constructor({ workers = defaultWorkerCount(), chunk = CHUNK, inFlight = 1, workerUrl } = {}) {
+  constructor({ workers = defaultWorkerCount(), chunk = CHUNK, inFlight = 1, wholeMax = WHOLE_MAX, workerUrl } = {}) {
+    this.wholeMax = wholeMax;
     this.count = workers;
     this.chunk = chunk;
     this.inFlight = inFlight;
@@ -60,7 +63,7 @@ export class VerifyPool {
           return;
         }
         const b = blobs[i];
-        worker.postMessage({ type: 'hash', id: i, offset: b.offset, size: b.size, chunk: this.chunk });
+        worker.postMessage({ type: 'hash', id: i, offset: b.offset, size: b.size, chunk: this.chunk, wholeMax: this.wholeMax });
       };
       for (let k = 0; k < n; k += 1) {
         const worker = new Worker(this.workerUrl, { type: 'module', name: `airlock-verify-${k}` });

@@ -124,6 +124,7 @@ impl Archive {
             .and_then(|v| v.as_f64())
             .map(|n| n.clamp(1.0, 32.0) as usize)
             .unwrap_or(6);
+        let fetch_blobs = string_opt(&options, "uploadWith").as_deref() == Some("fetch");
         let on_progress = js_sys::Reflect::get(&options, &"onProgress".into())
             .ok()
             .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
@@ -180,6 +181,7 @@ impl Archive {
             page_origin: page_origin(),
             inbox: inbox.clone(),
             cancelled: cancelled.clone(),
+            fetch_blobs,
         };
         let done = wasm_bindgen_futures::future_to_promise(async move {
             let mut session = session;

@@ -151,6 +151,9 @@ pub(crate) struct Driver {
     pub page_origin: String,
     pub inbox: Rc<Inbox>,
     pub cancelled: Rc<Cell<bool>>,
+    /// Upload blob bodies with `fetch` instead of `XMLHttpRequest` (no
+    /// upload progress: a blob counts when it is done).
+    pub fetch_blobs: bool,
 }
 
 impl Driver {
@@ -273,6 +276,13 @@ impl Driver {
                     )),
                 };
                 match blob {
+                    Ok(blob) if self.fetch_blobs => {
+                        let max = req.max_response_body;
+                        wasm_bindgen_futures::spawn_local(async move {
+                            let result = fetch(id, &req, &url, max, Some(blob), &inbox).await;
+                            inbox.push(Report::Done(id, result));
+                        });
+                    }
                     Ok(blob) => self.xhr(id, &req, &url, Some(&blob), inbox),
                     Err(e) => inbox.push(Report::Done(
                         id,
@@ -283,7 +293,7 @@ impl Driver {
             _ => {
                 let max = req.max_response_body;
                 wasm_bindgen_futures::spawn_local(async move {
-                    let result = fetch(id, &req, &url, max, &inbox).await;
+                    let result = fetch(id, &req, &url, max, None, &inbox).await;
                     inbox.push(Report::Done(id, result));
                 });
             }
@@ -405,6 +415,7 @@ async fn fetch(
     req: &HttpRequest,
     url: &str,
     max_body: u64,
+    blob: Option<web_sys::Blob>,
     inbox: &Inbox,
 ) -> Result<HttpResponse, TransportError> {
     let other = |e: JsValue| TransportError::new(TransportErrorKind::Other, describe_js(&e));
@@ -424,6 +435,9 @@ async fn fetch(
     if let RequestBody::Bytes(b) = &req.body {
         let arr = js_sys::Uint8Array::from(b.as_slice());
         init.set_body(&arr);
+    }
+    if let Some(b) = &blob {
+        init.set_body(b);
     }
     let abort = web_sys::AbortController::new().map_err(other)?;
     init.set_signal(Some(&abort.signal()));

@@ -8,7 +8,7 @@
 // worker never holds more than WHOLE_MAX + one slice.
 //
 // Messages in:  {type: 'file', file}
-//               {type: 'hash', id, offset, size, chunk}
+//               {type: 'hash', id, offset, size, chunk, wholeMax?}
 // Messages out: {type: 'ready'} | {type: 'fatal', message}
 //               {type: 'progress', id, bytes} (bytes hashed since the last report)
 //               {type: 'done', id, digest, size} | {type: 'error', id, message}
@@ -65,7 +65,7 @@ self.onmessage = async (event) => {
   await ready;
   try {
     if (!file) throw new Error('no file was sent to the worker');
-    const whole = msg.size <= WHOLE_MAX && globalThis.crypto && crypto.subtle;
+    const whole = msg.size <= (msg.wholeMax ?? WHOLE_MAX) && globalThis.crypto && crypto.subtle;
     const digest = whole ? await hashWhole(msg.id, msg.offset, msg.size) : await hashRange(msg.id, msg.offset, msg.size, msg.chunk);
     self.postMessage({ type: 'done', id: msg.id, digest, size: msg.size });
   } catch (e) {
