@@ -147,7 +147,7 @@ cat <<TABLE
 
 1,000-image package repository (100 package bundles x 10 small single-layer images):
 
-| run | time | requests | requests per image |
+| run | time | requests | requests per item |
 |---|---|---|---|
 | first copy (${R_ITEMS} items) | ${R_T} s | ${R_REQ} | $(python3 -c "print(f'{$R_REQ / max($R_ITEMS, 1):.1f}')") |
 | re-run | ${R_RERUN} s | ${R_RERUN_REQ} | $(python3 -c "print(f'{$R_RERUN_REQ / max($R_ITEMS, 1):.2f}')") |
