@@ -2160,3 +2160,99 @@ mod tests {
         assert!(bomb.len() < out.len() / 100);
     }
 }
+
+/// Small hand-made relocation plans (inline OCI images and indexes) for the
+/// registry tests: the unit tests of the copy session and the integration
+/// tests against a real registry build their plans with these.
+pub mod plans {
+    use std::sync::Arc;
+
+    use crate::digest::Digest;
+    use crate::manifest::media_type::{OCI_INDEX, OCI_MANIFEST};
+    use crate::plan::{BlobSource, ItemKind, PlannedBlob, PlannedItem, PlannedManifest};
+    use crate::reference::Repository;
+
+    /// A blob held in memory.
+    pub fn inline_blob(bytes: &[u8], mt: &str) -> PlannedBlob {
+        PlannedBlob {
+            digest: Digest::of(bytes),
+            size: bytes.len() as u64,
+            media_type: mt.into(),
+            source: BlobSource::Inline(Arc::new(bytes.to_vec())),
+        }
+    }
+
+    /// An OCI image with inline config and layers.
+    pub fn image(config: &[u8], layers: &[&[u8]]) -> PlannedManifest {
+        let cfg = inline_blob(config, "application/vnd.oci.image.config.v1+json");
+        let ls: Vec<PlannedBlob> = layers
+            .iter()
+            .map(|l| inline_blob(l, "application/vnd.oci.image.layer.v1.tar+gzip"))
+            .collect();
+        let desc = |b: &PlannedBlob| {
+            format!(
+                r#"{{"mediaType":"{}","digest":"{}","size":{}}}"#,
+                b.media_type, b.digest, b.size
+            )
+        };
+        let raw = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{},"layers":[{}]}}"#,
+            desc(&cfg),
+            ls.iter().map(desc).collect::<Vec<_>>().join(",")
+        )
+        .into_bytes();
+        let mut blobs = vec![cfg];
+        blobs.extend(ls);
+        PlannedManifest {
+            digest: Digest::of(&raw),
+            media_type: OCI_MANIFEST.into(),
+            raw: Arc::new(raw),
+            blobs,
+            children: vec![],
+        }
+    }
+
+    /// An OCI index over `children` (each listed as linux/amd64).
+    pub fn index(children: Vec<PlannedManifest>) -> PlannedManifest {
+        let raw = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{OCI_INDEX}","manifests":[{}]}}"#,
+            children
+                .iter()
+                .map(|c| format!(
+                    r#"{{"mediaType":"{}","digest":"{}","size":{},"platform":{{"architecture":"amd64","os":"linux"}}}}"#,
+                    c.media_type,
+                    c.digest,
+                    c.raw.len()
+                ))
+                .collect::<Vec<_>>()
+                .join(",")
+        )
+        .into_bytes();
+        PlannedManifest {
+            digest: Digest::of(&raw),
+            media_type: OCI_INDEX.into(),
+            raw: Arc::new(raw),
+            blobs: vec![],
+            children,
+        }
+    }
+
+    /// A top-level item uploaded by `sha256-<hex>.imgpkg`, then `extra_tags`.
+    pub fn item(
+        repo: &Repository,
+        kind: ItemKind,
+        m: PlannedManifest,
+        extra_tags: &[&str],
+    ) -> PlannedItem {
+        let mut tags = vec![m.digest.imgpkg_tag()];
+        tags.extend(extra_tags.iter().map(|s| s.to_string()));
+        PlannedItem {
+            kind,
+            source: "test".into(),
+            orig_ref: None,
+            destination: repo.at(&m.digest),
+            manifest: m,
+            tags,
+        }
+    }
+}

@@ -15,9 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use airlock::digest::Digest;
-use airlock::plan::{
-    BlobSource, ItemKind, PlannedBlob, PlannedItem, PlannedManifest, RelocationPlan,
-};
+use airlock::plan::{BlobSource, ItemKind, PlannedItem, PlannedManifest, RelocationPlan};
 use airlock::reference::Repository;
 
 pub const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
@@ -763,76 +761,15 @@ fn serve_conn(
 
 // ---- plan builders -----------------------------------------------------------
 
-pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+// Shared by several test crates; each uses only some of them.
+#[allow(unused_imports)]
+pub use airlock::manifest::media_type::OCI_MANIFEST;
+#[allow(unused_imports)]
+pub use airlock::synth::plans::{image, index, inline_blob};
 
-pub fn inline_blob(bytes: &[u8], mt: &str) -> PlannedBlob {
-    PlannedBlob {
-        digest: Digest::of(bytes),
-        size: bytes.len() as u64,
-        media_type: mt.into(),
-        source: BlobSource::Inline(Arc::new(bytes.to_vec())),
-    }
-}
-
-/// An OCI image with inline config and layers.
-pub fn image(config: &[u8], layers: &[&[u8]]) -> PlannedManifest {
-    let cfg = inline_blob(config, "application/vnd.oci.image.config.v1+json");
-    let ls: Vec<PlannedBlob> = layers
-        .iter()
-        .map(|l| inline_blob(l, "application/vnd.oci.image.layer.v1.tar+gzip"))
-        .collect();
-    let desc = |b: &PlannedBlob| {
-        format!(
-            r#"{{"mediaType":"{}","digest":"{}","size":{}}}"#,
-            b.media_type, b.digest, b.size
-        )
-    };
-    let raw = format!(
-        r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{},"layers":[{}]}}"#,
-        desc(&cfg),
-        ls.iter().map(desc).collect::<Vec<_>>().join(",")
-    )
-    .into_bytes();
-    let mut blobs = vec![cfg];
-    blobs.extend(ls);
-    PlannedManifest {
-        digest: Digest::of(&raw),
-        media_type: OCI_MANIFEST.into(),
-        raw: Arc::new(raw),
-        blobs,
-        children: vec![],
-    }
-}
-
-pub fn index(children: Vec<PlannedManifest>) -> PlannedManifest {
-    let raw = format!(
-        r#"{{"schemaVersion":2,"mediaType":"{OCI_INDEX}","manifests":[{}]}}"#,
-        children
-            .iter()
-            .map(|c| format!(r#"{{"mediaType":"{}","digest":"{}","size":{},"platform":{{"architecture":"amd64","os":"linux"}}}}"#, c.media_type, c.digest, c.raw.len()))
-            .collect::<Vec<_>>()
-            .join(",")
-    )
-    .into_bytes();
-    PlannedManifest {
-        digest: Digest::of(&raw),
-        media_type: OCI_INDEX.into(),
-        raw: Arc::new(raw),
-        blobs: vec![],
-        children,
-    }
-}
-
+/// A top-level item uploaded by its `sha256-<hex>.imgpkg` tag.
 pub fn item(repo: &Repository, kind: ItemKind, m: PlannedManifest) -> PlannedItem {
-    PlannedItem {
-        kind,
-        source: "test".into(),
-        orig_ref: None,
-        destination: repo.at(&m.digest),
-        tags: vec![m.digest.imgpkg_tag()],
-        manifest: m,
-    }
+    airlock::synth::plans::item(repo, kind, m, &[])
 }
 
 /// Deterministic pseudo-random bytes.

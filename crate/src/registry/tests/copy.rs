@@ -1,11 +1,7 @@
 //! The copy session against an in-memory registry.
 
-use std::sync::Arc;
-
 use crate::digest::Digest;
-use crate::plan::{
-    BlobSource, ItemKind, PlannedBlob, PlannedItem, PlannedManifest, PlannedTag, RelocationPlan,
-};
+use crate::plan::{BlobSource, ItemKind, PlannedTag, RelocationPlan};
 use crate::reference::Repository;
 use crate::registry::auth::AnonymousKeychain;
 use crate::registry::client::{Client, ClientConfig};
@@ -14,88 +10,7 @@ use crate::registry::http::Method;
 use crate::registry::scenario::{FakeRegistry, RespExt};
 use crate::registry::Machine;
 
-const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-
-fn inline_blob(bytes: &[u8], mt: &str) -> PlannedBlob {
-    PlannedBlob {
-        digest: Digest::of(bytes),
-        size: bytes.len() as u64,
-        media_type: mt.into(),
-        source: BlobSource::Inline(Arc::new(bytes.to_vec())),
-    }
-}
-
-pub fn image(config: &[u8], layers: &[&[u8]]) -> PlannedManifest {
-    let cfg = inline_blob(config, "application/vnd.oci.image.config.v1+json");
-    let ls: Vec<PlannedBlob> = layers
-        .iter()
-        .map(|l| inline_blob(l, "application/vnd.oci.image.layer.v1.tar+gzip"))
-        .collect();
-    let desc = |b: &PlannedBlob| {
-        format!(
-            r#"{{"mediaType":"{}","digest":"{}","size":{}}}"#,
-            b.media_type, b.digest, b.size
-        )
-    };
-    let raw = format!(
-        r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{},"layers":[{}]}}"#,
-        desc(&cfg),
-        ls.iter().map(desc).collect::<Vec<_>>().join(",")
-    )
-    .into_bytes();
-    let mut blobs = vec![cfg];
-    blobs.extend(ls);
-    PlannedManifest {
-        digest: Digest::of(&raw),
-        media_type: OCI_MANIFEST.into(),
-        raw: Arc::new(raw),
-        blobs,
-        children: vec![],
-    }
-}
-
-pub fn index(children: Vec<PlannedManifest>) -> PlannedManifest {
-    let raw = format!(
-        r#"{{"schemaVersion":2,"mediaType":"{OCI_INDEX}","manifests":[{}]}}"#,
-        children
-            .iter()
-            .map(|c| format!(
-                r#"{{"mediaType":"{}","digest":"{}","size":{}}}"#,
-                c.media_type,
-                c.digest,
-                c.raw.len()
-            ))
-            .collect::<Vec<_>>()
-            .join(",")
-    )
-    .into_bytes();
-    PlannedManifest {
-        digest: Digest::of(&raw),
-        media_type: OCI_INDEX.into(),
-        raw: Arc::new(raw),
-        blobs: vec![],
-        children,
-    }
-}
-
-pub fn item(
-    repo: &Repository,
-    kind: ItemKind,
-    m: PlannedManifest,
-    extra_tags: &[&str],
-) -> PlannedItem {
-    let mut tags = vec![m.digest.imgpkg_tag()];
-    tags.extend(extra_tags.iter().map(|s| s.to_string()));
-    PlannedItem {
-        kind,
-        source: "test".into(),
-        orig_ref: None,
-        destination: repo.at(&m.digest),
-        manifest: m,
-        tags,
-    }
-}
+use crate::synth::plans::{image, index, item};
 
 fn repo() -> Repository {
     Repository::parse("reg.example/dst/x").unwrap()
