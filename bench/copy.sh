@@ -25,9 +25,9 @@ command -v skopeo >/dev/null || { apt-get install -y -qq skopeo >/dev/null; }
 [ -x /usr/bin/time ] || { apt-get install -y -qq time >/dev/null; }
 command -v docker-registry >/dev/null || scripts/setup.sh
 
-cargo build -q --release --bin airlock --example gen
+cargo build -q --release --bin airlock --bin gen
 AIRLOCK="$ROOT/target/release/airlock"
-GEN="$ROOT/target/release/examples/gen"
+GEN="$ROOT/target/release/gen"
 
 BIG="$OUT/big-512m.tar"
 REPO1000="$OUT/package-repo-1000.tar"

@@ -6,7 +6,7 @@
 #   bench/core.sh                 # generated files go to bench-out/ (git-ignored)
 #   BENCH_OUT=/tmp/b RUNS=7 bench/core.sh
 #
-# Tars (crate/examples/gen.rs, airlock::synth):
+# Tars (crate/testkit/src/bin/gen.rs, airlock_testkit::synth):
 #   - 512 MiB: a bundle of 8 images x 4 layers x 16 MiB of incompressible data;
 #   - 5 GiB sparse: a bundle whose image has one 5 GiB all-zero layer (a hole).
 # Every timing is the best of RUNS runs with a warm page cache. imgpkg is not
@@ -22,9 +22,9 @@ mkdir -p "$OUT"
 log() { echo "bench: $*" >&2; }
 
 log "building (release)"
-cargo build --release --quiet --bin airlock --example gen
+cargo build --release --quiet --bin airlock --bin gen
 BIN=target/release/airlock
-GEN=target/release/examples/gen
+GEN=target/release/gen
 BIG=$OUT/big-512MiB.tar
 SPARSE=$OUT/sparse-5GiB.tar
 

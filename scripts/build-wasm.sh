@@ -2,13 +2,13 @@
 # Builds the WebAssembly package into pkg/ (JS glue, .wasm, .d.ts, package.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build -q --release --target wasm32-unknown-unknown --lib
+cargo build -q --release --target wasm32-unknown-unknown -p airlock-wasm --lib
 rm -rf pkg
 wasm-bindgen --target web --out-dir pkg --out-name airlock \
   target/wasm32-unknown-unknown/release/airlock.wasm
 # wasm-bindgen writes no package.json for --target web; write one so pkg/ is
 # an importable npm-style package.
-VERSION="$(awk -F'"' '/^version/{print $2; exit}' crate/Cargo.toml)"
+VERSION="$(awk -F'"' '/^version/{print $2; exit}' Cargo.toml)"
 cat > pkg/package.json <<JSON
 {
   "name": "airlock-wasm",

@@ -17,18 +17,19 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "clippy (native)"
-cargo clippy -q --all-targets -- -D warnings
+cargo clippy -q --workspace --all-targets -- -D warnings
 
 step "clippy (wasm32)"
-cargo clippy -q --target wasm32-unknown-unknown --lib --tests -- -D warnings
+cargo clippy -q --target wasm32-unknown-unknown -p airlock-core -p airlock-wasm --lib --tests -- -D warnings
 
 step "native tests (unit, golden, real registry)"
 cargo test -q --workspace 2>&1 | tee target/native-tests.log
 grep -q "test result: ok" target/native-tests.log
 
 step "core tests on wasm32 in headless Chromium (wasm-bindgen-test)"
-CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120 \
-  cargo test --target wasm32-unknown-unknown --lib --test wasm_core
+export CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120
+cargo test --target wasm32-unknown-unknown -p airlock-core --test wasm_core
+cargo test --target wasm32-unknown-unknown -p airlock-wasm --lib
 
 step "build the wasm package (pkg/)"
 scripts/build-wasm.sh

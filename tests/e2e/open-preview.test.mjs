@@ -51,7 +51,7 @@ describe('open and preview', () => {
     assert.equal(await ui.airlock.download('images.yml'), readFileSync(path.join(fx.dir, 'expected-relocated-images.yml'), 'utf8'));
     assert.equal(await ui.airlock.download('lock-output.yml'), readFileSync(path.join(fx.dir, 'lock-tar-to-repo.yml'), 'utf8'));
     // The bundle's config with image references moved to the destination
-    // (crate/src/kbld.rs): text kept, only the references change.
+    // (crate/core/src/kbld.rs): text kept, only the references change.
     const dst = DST('simple-bundle');
     const relocate = (t) => t.replaceAll('127.0.0.1:5000/src/app1@', `${dst}@`).replaceAll('127.0.0.1:5000/src/app2@', `${dst}@`);
     const doc = (f) => {

@@ -1,0 +1,382 @@
+//! Argument parsing and the offline commands (inspect, verify, plan, lock).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use airlock_cli::source::{block_on, FileSource};
+use airlock_core::archive::Archive;
+use airlock_core::imageset::Problem;
+use airlock_core::inspect;
+use airlock_core::planner::{self, PlanOptions};
+use airlock_core::reference::Repository;
+use airlock_core::source::CountingSource;
+use airlock_core::verify;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "airlock",
+    version,
+    about = "Move container images and Carvel imgpkg bundles into air-gapped OCI registries",
+    long_about = None
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show what an imgpkg tarball holds: bundles, images, indexes, layers, bundle files
+    Inspect {
+        /// The tarball (from `imgpkg copy … --to-tar`)
+        tar: PathBuf,
+        /// Print the tree as JSON
+        #[arg(long)]
+        json: bool,
+        /// Print bytes read and read calls to stderr
+        #[arg(long)]
+        stats: bool,
+    },
+    /// Check every blob, manifest, config and bundle rule of a tarball
+    Verify {
+        tar: PathBuf,
+        /// Hashing threads (default: all cores)
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print bytes read, read calls and throughput to stderr
+        #[arg(long)]
+        stats: bool,
+        /// Bytes per read when hashing (default 256 KiB: fits the CPU cache)
+        #[arg(long = "chunk-size", hide = true, default_value_t = VERIFY_CHUNK)]
+        chunk_size: usize,
+    },
+    /// Preview where every image of a tarball lands in a repository
+    Plan(PlanArgs),
+    /// Copy a bundle, image, lock file or tarball into a repository or a tarball (imgpkg's flags)
+    Copy(Box<crate::copy::CopyArgs>),
+    /// Download a bundle or image into a directory (imgpkg's flags)
+    Pull(Box<crate::pull::PullArgs>),
+    /// ImagesLock / BundleLock files
+    Lock {
+        #[command(subcommand)]
+        command: LockCommand,
+    },
+}
+
+#[derive(Args)]
+struct PlanArgs {
+    /// Tarball to plan from
+    #[arg(long = "tar")]
+    tar: PathBuf,
+    /// Destination repository, e.g. registry.corp/apps/name
+    #[arg(long = "to-repo")]
+    to_repo: String,
+    /// Upload tags derived from the source repository path
+    #[arg(long = "repo-based-tags")]
+    repo_based_tags: bool,
+    /// Also copy non-distributable (foreign) layers
+    #[arg(long = "include-non-distributable-layers")]
+    include_non_distributable_layers: bool,
+    /// Print the plan as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum LockCommand {
+    /// Validate an ImagesLock or BundleLock file as imgpkg does
+    Validate { file: PathBuf },
+}
+
+/// A command failure: the message printed after `airlock: Error: `.
+pub struct Failure(pub String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+/// Writes a command's output to stdout. A closed pipe (`airlock inspect X |
+/// head`) is not an error.
+fn emit(text: &str) -> Result<i32, Failure> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => Err(Failure(format!("writing to stdout: {e}"))),
+    }
+}
+
+pub fn run() -> i32 {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect { tar, json, stats } => inspect_cmd(&tar, json, stats),
+        Command::Verify {
+            tar,
+            threads,
+            stats,
+            chunk_size,
+        } => verify_cmd(&tar, threads, stats, chunk_size),
+        Command::Plan(args) => plan_cmd(&args),
+        Command::Copy(args) => crate::copy::run(&args),
+        Command::Pull(args) => crate::pull::run(&args),
+        Command::Lock {
+            command: LockCommand::Validate { file },
+        } => lock_validate(&file),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Failure(msg)) => {
+            eprintln!("airlock: Error: {msg}");
+            1
+        }
+    }
+}
+
+/// Hashing reads: small enough to stay in the CPU cache between the copy
+/// from the page cache and the hash.
+const VERIFY_CHUNK: usize = 256 << 10;
+
+type Source = CountingSource<FileSource>;
+
+fn open(path: &Path) -> Result<(Source, Archive), Failure> {
+    let src =
+        FileSource::open(path).map_err(|e| Failure(format!("opening {}: {e}", path.display())))?;
+    let src = CountingSource::new(src);
+    let archive = block_on(Archive::open(&src))
+        .map_err(|e| Failure(format!("reading {}: {e}", path.display())))?;
+    Ok((src, archive))
+}
+
+/// What opening a tar may read: `manifest.json`, a 512-byte header per
+/// entry and the two end-of-archive blocks, and the bundle layers.
+fn open_budget(archive: &Archive) -> u64 {
+    let bundle_layers = bundle_layer_bytes(archive);
+    archive.manifest_json.len() as u64 + 512 * (archive.entries.len() as u64 + 2) + bundle_layers
+}
+
+fn bundle_layer_bytes(archive: &Archive) -> u64 {
+    archive
+        .set
+        .bundles
+        .values()
+        .map(|b| archive.set.nodes[b.node].layers_size())
+        .sum()
+}
+
+/// One line on stderr, `key=value` pairs, for scripts.
+fn print_stats(src: &Source, archive: &Archive, elapsed: std::time::Duration, extra: &str) {
+    eprintln!(
+        "airlock stats: bytes_read={} read_calls={} tar_entries={} manifest_json_bytes={} bundle_layer_bytes={} open_budget={} elapsed_ms={:.1}{extra}",
+        src.bytes_read(),
+        src.calls(),
+        archive.entries.len(),
+        archive.manifest_json.len(),
+        bundle_layer_bytes(archive),
+        open_budget(archive),
+        elapsed.as_secs_f64() * 1000.0,
+    );
+}
+
+fn inspect_cmd(path: &Path, json: bool, stats: bool) -> Result<i32, Failure> {
+    let start = std::time::Instant::now();
+    let (src, archive) = open(path)?;
+    let tree = inspect::tree(&archive.set);
+    if stats {
+        print_stats(&src, &archive, start.elapsed(), "");
+    }
+    let mut out = String::new();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&tree)?)?;
+    } else {
+        writeln!(
+            out,
+            "{}: {}, {} tar entries, {} blobs ({})",
+            path.display(),
+            inspect::human_size(archive.size),
+            archive.entries.len(),
+            tree.blob_count,
+            inspect::human_size(tree.blob_bytes)
+        )?;
+        write!(out, "{}", tree.render_text())?;
+        for p in &tree.problems {
+            writeln!(out, "problem: {p}")?;
+        }
+    }
+    emit(&out)
+}
+
+fn verify_cmd(
+    path: &Path,
+    threads: Option<usize>,
+    stats: bool,
+    chunk: usize,
+) -> Result<i32, Failure> {
+    let start = std::time::Instant::now();
+    let (src, archive) = open(path)?;
+    let opened = (src.bytes_read(), src.calls());
+    let mut problems: Vec<Problem> = verify::structural(&archive);
+    let checks = verify::blob_checks(&archive);
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
+    let chunk = chunk.max(4096);
+    let next = AtomicUsize::new(0);
+    let hashed = AtomicU64::new(0);
+    let found = std::sync::Mutex::new(Vec::new());
+    // Largest blobs first, so the threads finish together.
+    let mut order: Vec<usize> = (0..checks.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(checks[i].size));
+    let hash_start = std::time::Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(checks.len().max(1)) {
+            s.spawn(|| {
+                // One buffer per worker, reused for every read.
+                let mut buf = vec![0u8; chunk];
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&ci) = order.get(i) else { break };
+                    let p = block_on(verify::check_blob_with_buffer(
+                        &src,
+                        &checks[ci],
+                        &mut buf,
+                        &mut |n| {
+                            hashed.fetch_add(n, Ordering::Relaxed);
+                        },
+                    ));
+                    if let Some(p) = p {
+                        found.lock().unwrap().push(p);
+                    }
+                }
+            });
+        }
+    });
+    let hash_time = hash_start.elapsed();
+    problems.extend(found.into_inner().unwrap());
+    if stats {
+        let h = hashed.load(Ordering::Relaxed);
+        print_stats(
+            &src,
+            &archive,
+            start.elapsed(),
+            &format!(
+                " open_bytes_read={} open_read_calls={} hashed_bytes={h} hash_ms={:.1} hash_mib_s={:.0} threads={threads} chunk={chunk}",
+                opened.0,
+                opened.1,
+                hash_time.as_secs_f64() * 1000.0,
+                h as f64 / (1 << 20) as f64 / hash_time.as_secs_f64().max(1e-9),
+            ),
+        );
+    }
+    if problems.is_empty() {
+        println!(
+            "{}: all {} blobs verified ({}), {} manifests and configs match their digests",
+            path.display(),
+            checks.len(),
+            inspect::human_size(hashed.load(Ordering::Relaxed)),
+            archive.set.nodes.len()
+        );
+        Ok(0)
+    } else {
+        for p in &problems {
+            println!("{p}");
+        }
+        eprintln!(
+            "airlock: Error: {} problem(s) found in {}",
+            problems.len(),
+            path.display()
+        );
+        Ok(1)
+    }
+}
+
+fn plan_cmd(a: &PlanArgs) -> Result<i32, Failure> {
+    let repo = Repository::parse(&a.to_repo)?;
+    let (_src, archive) = open(&a.tar)?;
+    let out = planner::plan(
+        &archive.set,
+        &repo,
+        PlanOptions {
+            repo_based_tags: a.repo_based_tags,
+            include_non_distributable_layers: a.include_non_distributable_layers,
+        },
+    )?;
+    let rows = out.rows();
+    if a.json {
+        let lock = out.lock_output.as_ref().ok().cloned();
+        let v = serde_json::json!({
+            "images": rows.iter().map(|r| serde_json::json!({
+                "kind": r.kind.as_str(),
+                "source": r.source,
+                "destination": r.destination,
+                "tags": r.tags,
+            })).collect::<Vec<_>>(),
+            "lock": lock,
+            "bundles": out.bundles,
+            "warnings": out.warnings,
+        });
+        let mut text = String::new();
+        writeln!(text, "{}", serde_json::to_string_pretty(&v)?)?;
+        return emit(&text);
+    }
+    let mut text = String::new();
+    let w_kind = rows
+        .iter()
+        .map(|r| r.kind.as_str().len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let w_src = rows
+        .iter()
+        .map(|r| r.source.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    writeln!(
+        text,
+        "{:w_kind$}  {:w_src$}  DESTINATION / TAGS",
+        "KIND", "SOURCE"
+    )?;
+    for r in &rows {
+        writeln!(
+            text,
+            "{:w_kind$}  {:w_src$}  {}",
+            r.kind.as_str(),
+            r.source,
+            r.destination
+        )?;
+        for t in &r.tags {
+            writeln!(text, "{:w_kind$}  {:w_src$}    tag {}", "", "", t)?;
+        }
+    }
+    for w in &out.warnings {
+        eprintln!("copy | {}", w.replace('\n', "\n       "));
+    }
+    match &out.lock_output {
+        Ok(lock) => writeln!(text, "\n--lock-output would write:\n{lock}")?,
+        Err(e) => writeln!(text, "\n--lock-output would fail: {e}")?,
+    }
+    emit(&text)
+}
+
+fn lock_validate(path: &Path) -> Result<i32, Failure> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure(format!("Reading path {}: {e}", path.display())))?;
+    let name = path.display().to_string();
+    match airlock_core::lock::parse_lock_file(&bytes, &name)? {
+        airlock_core::lock::LockFile::Bundle(b) => {
+            println!("{name}: valid BundleLock ({})", b.image);
+        }
+        airlock_core::lock::LockFile::Images(l) => {
+            println!("{name}: valid ImagesLock ({} images)", l.images.len());
+        }
+    }
+    Ok(0)
+}

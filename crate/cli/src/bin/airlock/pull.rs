@@ -1,0 +1,484 @@
+//! `airlock pull`: imgpkg's `pull -b/-i/--lock -o DIR [-r]` (spec §6):
+//! extract a bundle (or image), then rewrite `.imgpkg/images.yml` to the
+//! bundle's repository when that repository hosts every image.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use airlock_cli::source::{block_on, FileSource};
+use airlock_cli::transport::{run_downloads, NativeReader, NativeTransport};
+use airlock_core::digest::Digest;
+use airlock_core::discover::{manifest_unknown, read_locations, RegistryReader, NOT_A_BUNDLE};
+use airlock_core::lock::{self, ImagesLock};
+use airlock_core::manifest::{media_type, ConfigFile, Manifest};
+use airlock_core::reference::{Reference, Repository};
+use airlock_core::registry::download::{DownloadJob, Downloads};
+use airlock_core::registry::http::BlobSink;
+use airlock_core::registry::read::FetchedImage;
+use airlock_core::tar::EntryKind;
+use clap::Args;
+
+use crate::cli::Failure;
+use crate::copy::RegistryFlags;
+
+#[derive(Args, Debug)]
+pub struct PullArgs {
+    /// Bundle reference to pull
+    #[arg(short = 'b', long = "bundle")]
+    pub bundle: Option<String>,
+    /// Image reference to pull
+    #[arg(short = 'i', long = "image")]
+    pub image: Option<String>,
+    /// BundleLock file naming the bundle to pull
+    #[arg(long = "lock")]
+    pub lock: Option<PathBuf>,
+    /// Output directory (removed first)
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
+    /// Also pull nested bundles into .imgpkg/bundles/
+    #[arg(short = 'r', long = "recursive")]
+    pub recursive: bool,
+    /// Refuse to pull a bundle with -i
+    #[arg(long = "image-is-bundle-check", default_value_t = true, action = clap::ArgAction::Set)]
+    pub image_is_bundle_check: bool,
+    #[command(flatten)]
+    pub registry: RegistryFlags,
+}
+
+struct Puller<'t> {
+    reader: NativeReader<'t>,
+    transport: &'t NativeTransport,
+    registry: &'t RegistryFlags,
+    temp: PathBuf,
+}
+
+pub fn run(args: &PullArgs) -> Result<i32, Failure> {
+    let sources = [
+        args.bundle.is_some(),
+        args.image.is_some(),
+        args.lock.is_some(),
+    ];
+    if sources.iter().filter(|s| **s).count() != 1 {
+        return Err(Failure(
+            "Expected either --lock, --bundle (-b), or --image (-i)".into(),
+        ));
+    }
+    let Some(output) = &args.output else {
+        return Err(Failure("Expected --output (-o) to be set".into()));
+    };
+    let o = output.to_string_lossy();
+    if o == "/" || o == "." || o == ".." || o.is_empty() {
+        return Err(Failure(format!(
+            "Output directory path cannot be '{o}' (it would be removed first)"
+        )));
+    }
+    if args.recursive && args.image.is_some() {
+        return Err(Failure(
+            "Cannot use --recursive (-r) flag when pulling a bundle".into(),
+        ));
+    }
+    let (reference, want_bundle) = if let Some(b) = &args.bundle {
+        (Reference::parse(b)?, true)
+    } else if let Some(i) = &args.image {
+        (Reference::parse(i)?, false)
+    } else {
+        let path = args.lock.as_ref().expect("one source");
+        let bytes = std::fs::read(path)
+            .map_err(|e| Failure(format!("Reading path {}: {e}", path.display())))?;
+        let l = lock::BundleLock::parse(&bytes, &path.display().to_string())?;
+        (l.reference()?, true)
+    };
+    let transport = args.registry.transport(8)?;
+    let temp = std::env::temp_dir().join(format!("airlock-pull-{}", std::process::id()));
+    let mut p = Puller {
+        reader: NativeReader::new(&transport, args.registry.client()?),
+        transport: &transport,
+        registry: &args.registry,
+        temp,
+    };
+    let result = p.pull(args, &reference, want_bundle, output);
+    let _ = std::fs::remove_file(&p.temp);
+    let _ = std::fs::remove_file(p.temp.with_extension("tar"));
+    result?;
+    println!("Succeeded");
+    Ok(0)
+}
+
+fn is_bundle(f: &FetchedImage) -> bool {
+    media_type::is_image(&f.manifest.media_type)
+        && f.config
+            .as_ref()
+            .and_then(|c| ConfigFile::parse(c.clone()).ok())
+            .is_some_and(|c| c.is_bundle())
+}
+
+impl Puller<'_> {
+    fn fetch(&mut self, r: &Reference) -> Result<FetchedImage, Failure> {
+        match block_on(self.reader.fetch_image(r, true)) {
+            Ok(Some(f)) => Ok(f),
+            Ok(None) => Err(Failure(manifest_unknown(&r.name()))),
+            Err(e) => Err(Failure(format!("Working with {}: {e}", r.name()))),
+        }
+    }
+
+    fn pull(
+        &mut self,
+        args: &PullArgs,
+        r: &Reference,
+        want_bundle: bool,
+        output: &Path,
+    ) -> Result<(), Failure> {
+        let f = self.fetch(r)?;
+        let repo = r.repository().clone();
+        if !want_bundle {
+            if media_type::is_index(&f.manifest.media_type) {
+                return Err(Failure("Unable to pull non-images, such as image indexes. (hint: provide a specific digest to the image instead)".into()));
+            }
+            if args.image_is_bundle_check && is_bundle(&f) {
+                return Err(Failure("Expected bundle flag when pulling a bundle (hint: Use -b instead of -i for bundles)".into()));
+            }
+            println!("Pulling image '{}'", repo.at(&f.manifest.digest).name());
+            reset_dir(output)?;
+            self.extract(&repo, &f, output, "  ")?;
+            return Ok(());
+        }
+        if !is_bundle(&f) {
+            return Err(Failure(NOT_A_BUNDLE.into()));
+        }
+        reset_dir(output)?;
+        let mut processed = HashMap::new();
+        let mut nested = 0usize;
+        let relocated = self.pull_bundle(
+            &repo,
+            f,
+            output,
+            Path::new(""),
+            "",
+            args.recursive,
+            &mut processed,
+            &mut nested,
+        )?;
+        println!("\nLocating image lock file images...");
+        if relocated {
+            println!("The bundle repo ({}) is hosting every image specified in the bundle's Images Lock file (.imgpkg/images.yml)", repo.name());
+        } else {
+            println!("One or more images not found in bundle repo; skipping lock file update");
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)] // imgpkg's recursive pull, state passed down
+    fn pull_bundle(
+        &mut self,
+        repo: &Repository,
+        f: FetchedImage,
+        base: &Path,
+        bundle_path: &Path,
+        indent: &str,
+        recursive: bool,
+        processed: &mut HashMap<String, bool>,
+        nested: &mut usize,
+    ) -> Result<bool, Failure> {
+        let digest = f.manifest.digest;
+        let root = bundle_path.as_os_str().is_empty();
+        if root {
+            println!("{indent}Pulling bundle '{}'", repo.at(&digest).name());
+        } else {
+            println!(
+                "{indent}Pulling nested bundle '{}'",
+                repo.at(&digest).name()
+            );
+        }
+        let dir = base.join(bundle_path);
+        self.extract(repo, &f, &dir, &format!("{indent}  "))
+            .map_err(|e| Failure(format!("Extracting bundle into directory: {}", e.0)))?;
+        let images_yml = dir.join(".imgpkg/images.yml");
+        let bytes = std::fs::read(&images_yml)
+            .map_err(|e| Failure(format!("Reading path {}: {e}", images_yml.display())))?;
+        let lock = ImagesLock::parse(&bytes, &images_yml.display().to_string())?;
+        let (relocated, hints) = self.relocated(repo, &digest, &lock)?;
+        if recursive {
+            for img in &lock.images {
+                if let Some(&was_bundle) = processed.get(&img.image) {
+                    if was_bundle {
+                        println!("{indent}  Pulling nested bundle '{}'", img.image);
+                        println!("{indent}  Skipped, already downloaded");
+                    }
+                    continue;
+                }
+                let Some(d) = img.digest() else { continue };
+                let primary = if relocated {
+                    repo.at(&d)
+                } else {
+                    img.reference()?
+                };
+                let (is_b, fetched) = match hints.get(&d) {
+                    Some(false) => (false, None),
+                    _ => {
+                        let nf = self.fetch(&primary)?;
+                        (is_bundle(&nf), Some(nf))
+                    }
+                };
+                processed.insert(img.image.clone(), is_b);
+                if !is_b {
+                    continue;
+                }
+                *nested += 1;
+                if root && *nested == 1 {
+                    println!("\nNested bundles");
+                }
+                let nf = match fetched {
+                    Some(nf) => nf,
+                    None => self.fetch(&primary)?,
+                };
+                let sub = Path::new(".imgpkg/bundles").join(d.tag_form());
+                self.pull_bundle(
+                    primary.repository(),
+                    nf,
+                    base,
+                    &sub,
+                    &format!("{indent}  "),
+                    recursive,
+                    processed,
+                    nested,
+                )?;
+            }
+        }
+        if relocated {
+            write_0600(
+                &images_yml,
+                lock::relocated_images_yml(&lock, repo).as_bytes(),
+            )
+            .map_err(|e| Failure(format!("Rewriting image lock file: {e}")))?;
+        }
+        Ok(relocated)
+    }
+
+    /// Whether `repo` hosts every image (locations image, else every
+    /// digest present), and the `isBundle` hints from the locations image.
+    fn relocated(
+        &mut self,
+        repo: &Repository,
+        bundle: &Digest,
+        lock: &ImagesLock,
+    ) -> Result<(bool, HashMap<Digest, bool>), Failure> {
+        let mut hints = HashMap::new();
+        match block_on(self.reader.fetch_locations(repo, bundle)) {
+            Ok(Some(img)) => {
+                let locs = block_on(read_locations(&img))
+                    .map_err(|e| Failure(format!("Fetching location image: {e}")))?;
+                for l in locs.images {
+                    if let Some(d) = l
+                        .image
+                        .rsplit_once('@')
+                        .and_then(|(_, d)| Digest::parse(d).ok())
+                    {
+                        hints.insert(d, l.is_bundle);
+                    }
+                }
+                return Ok((true, hints));
+            }
+            Ok(None) => {}
+            Err(e) => return Err(Failure(e.to_string())),
+        }
+        for img in &lock.images {
+            let Some(d) = img.digest() else { continue };
+            match block_on(self.reader.exists(repo, &d)) {
+                Ok(true) => {}
+                Ok(false) => return Ok((false, hints)),
+                Err(e) if matches!(e.status(), Some(401 | 403)) => return Ok((false, hints)),
+                Err(e) => return Err(Failure(e.to_string())),
+            }
+        }
+        Ok((true, hints))
+    }
+
+    /// Extracts an image's layers into `dir` (last layer first, whiteouts
+    /// honoured; links and devices skipped; no path may leave `dir`).
+    fn extract(
+        &mut self,
+        repo: &Repository,
+        f: &FetchedImage,
+        dir: &Path,
+        indent: &str,
+    ) -> Result<(), Failure> {
+        let Ok(Manifest::Image(m)) =
+            Manifest::parse(f.manifest.raw.clone(), Some(&f.manifest.media_type))
+        else {
+            return Err(Failure("Unable to pull non-images, such as image indexes. (hint: provide a specific digest to the image instead)".into()));
+        };
+        std::fs::create_dir_all(dir)?;
+        let mut written: HashSet<PathBuf> = HashSet::new();
+        let mut deleted: HashSet<PathBuf> = HashSet::new();
+        let n = m.layers.len();
+        for (i, l) in m.layers.iter().enumerate().rev() {
+            println!("{indent}Extracting layer '{}' ({}/{n})", l.digest, n - i);
+            self.download(repo, &l.digest, l.size)?;
+            self.extract_layer(dir, &mut written, &mut deleted)?;
+        }
+        Ok(())
+    }
+
+    fn download(&mut self, repo: &Repository, digest: &Digest, size: u64) -> Result<(), Failure> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&self.temp)?;
+        file.set_len(size)?;
+        let t = self.transport.clone().with_output_file(file);
+        let mut d = Downloads::new(
+            self.registry.client()?,
+            vec![DownloadJob {
+                repository: repo.clone(),
+                sink: BlobSink {
+                    digest: *digest,
+                    size,
+                    offset: 0,
+                },
+            }],
+            1,
+        );
+        run_downloads(&t, &mut d, &mut |_| {}).map_err(|e| Failure(e.to_string()))?;
+        Ok(())
+    }
+
+    fn extract_layer(
+        &mut self,
+        dir: &Path,
+        written: &mut HashSet<PathBuf>,
+        deleted: &mut HashSet<PathBuf>,
+    ) -> Result<(), Failure> {
+        // Uncompress to a second temp file, then read it as a tar.
+        let tar_path = self.temp.with_extension("tar");
+        {
+            let mut src = File::open(&self.temp)?;
+            let mut magic = [0u8; 2];
+            let gz = src.read(&mut magic)? == 2 && magic == [0x1f, 0x8b];
+            let src = File::open(&self.temp)?;
+            let mut out = File::create(&tar_path)?;
+            if gz {
+                std::io::copy(&mut flate2::read::GzDecoder::new(src), &mut out)
+                    .map_err(|e| Failure(format!("decompressing layer: {e}")))?;
+            } else {
+                std::io::copy(&mut { src }, &mut out)?;
+            }
+        }
+        let src = FileSource::open(&tar_path)?;
+        let index = block_on(airlock_core::tar::index(&src))?;
+        let mut layer_written = Vec::new();
+        for e in index.iter() {
+            let Some(rel) = safe_path(&e.name) else {
+                return Err(Failure(format!(
+                    "layer entry '{}' points outside the output directory",
+                    e.name
+                )));
+            };
+            if rel.as_os_str().is_empty() {
+                continue;
+            }
+            let base = rel.file_name().map(|b| b.to_string_lossy().into_owned());
+            if let Some(target) = base.as_deref().and_then(|b| b.strip_prefix(".wh.")) {
+                deleted.insert(rel.with_file_name(target));
+                continue;
+            }
+            if written.contains(&rel) || rel.ancestors().any(|a| deleted.contains(a)) {
+                continue;
+            }
+            let target = dir.join(&rel);
+            match e.kind {
+                EntryKind::Directory => {
+                    std::fs::create_dir_all(&target)?;
+                    set_mode(&target, dir_mode(e.mode))?;
+                }
+                EntryKind::Regular | EntryKind::Contiguous => {
+                    if let Some(parent) = target.parent() {
+                        std::fs::create_dir_all(parent)?;
+                    }
+                    let data = block_on(airlock_core::tar::read_entry(&src, e, u64::MAX))
+                        .map_err(|e| Failure(e.to_string()))?;
+                    let _ = std::fs::remove_file(&target);
+                    std::fs::write(&target, data)?;
+                    set_mode(&target, file_mode(e.mode))?;
+                    layer_written.push(rel);
+                }
+                // Symlinks, hard links, devices, FIFOs: skipped, as imgpkg does.
+                _ => {}
+            }
+        }
+        written.extend(layer_written);
+        Ok(())
+    }
+}
+
+/// A tar entry name as a relative path inside the output directory, or
+/// `None` when it would leave it (absolute, or `..` past the top).
+fn safe_path(name: &str) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for c in Path::new(name).components() {
+        match c {
+            Component::Normal(p) => out.push(p),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(out)
+}
+
+/// Group and other bits copied from the user bits unless already set.
+fn file_mode(mode: u32) -> u32 {
+    let m = mode & 0o777;
+    if m & 0o077 != 0 {
+        m
+    } else {
+        let u = (m & 0o700) >> 6;
+        m | (u << 3) | u
+    }
+}
+
+fn dir_mode(mode: u32) -> u32 {
+    file_mode(mode) | 0o700
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
+    Ok(())
+}
+
+fn write_0600(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let _ = std::fs::remove_file(path);
+    let mut opts = OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(bytes)
+}
+
+/// imgpkg removes the output directory before pulling into it.
+fn reset_dir(dir: &Path) -> Result<(), Failure> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Failure(format!("Removing {}: {e}", dir.display()))),
+    }
+    std::fs::create_dir_all(dir)?;
+    Ok(())
+}

@@ -1,0 +1,263 @@
+//! Manifest and tag operations.
+
+use std::sync::Arc;
+
+use airlock_core::digest::Digest;
+use airlock_core::reference::Repository;
+use airlock_core::registry::http::Method;
+use airlock_core::registry::manifest_get::GetManifest;
+use airlock_core::registry::manifest_head::HeadManifest;
+use airlock_core::registry::manifest_put::PutManifest;
+use airlock_core::registry::op::OpOutput;
+use airlock_core::registry::tags_list::{parse_next_link, ListTags};
+use airlock_core::registry::RegistryError;
+use airlock_testkit::scenario::{resp, OneOp, RespExt, Scenario};
+
+const MANIFEST: &[u8] = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","size":0},"layers":[]}"#;
+
+fn repo() -> Repository {
+    Repository::parse("reg.example/dst/x").unwrap()
+}
+
+#[test]
+fn get_by_digest_verifies_content() {
+    let good = Digest::of(MANIFEST);
+    let mut m = OneOp::new(GetManifest::new(repo(), good.to_string(), "pull"));
+    let log = Scenario::new()
+        .ping_ok("reg.example")
+        .expect(
+            Method::Get,
+            &format!("/manifests/{good}"),
+            resp(200)
+                .h("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                .body(MANIFEST),
+        )
+        .run(&mut m);
+    assert!(log[1]
+        .1
+        .header("accept")
+        .unwrap()
+        .contains("application/vnd.oci.image.index.v1+json"));
+    match m.output().unwrap() {
+        OpOutput::Manifest(Some(f)) => {
+            assert_eq!(f.digest, good);
+            assert_eq!(f.raw, MANIFEST);
+            assert_eq!(f.media_type, "application/vnd.oci.image.manifest.v1+json");
+        }
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn get_by_digest_rejects_other_content() {
+    let want = Digest::of(b"something else");
+    let mut m = OneOp::new(GetManifest::new(repo(), want.to_string(), "pull"));
+    Scenario::new()
+        .ping_ok("reg.example")
+        .expect(Method::Get, "/manifests/", resp(200).body(MANIFEST))
+        .run(&mut m);
+    match m.output().unwrap_err() {
+        RegistryError::DigestMismatch {
+            expected, actual, ..
+        } => {
+            assert_eq!(expected, want);
+            assert_eq!(actual, Digest::of(MANIFEST));
+        }
+        e => panic!("{e}"),
+    }
+}
+
+#[test]
+fn get_by_tag_checks_docker_content_digest_and_guesses_media_type() {
+    let mut m = OneOp::new(GetManifest::new(repo(), "v1", "pull"));
+    Scenario::new()
+        .ping_ok("reg.example")
+        .expect(
+            Method::Get,
+            "/manifests/v1",
+            resp(200)
+                .h("Content-Type", "application/json")
+                .h("Docker-Content-Digest", &Digest::of(b"x").to_string())
+                .body(MANIFEST),
+        )
+        .run(&mut m);
+    assert!(matches!(
+        m.output(),
+        Err(RegistryError::DigestMismatch { .. })
+    ));
+
+    let mut m = OneOp::new(GetManifest::new(repo(), "v1", "pull"));
+    Scenario::new()
+        .ping_ok("reg.example")
+        .expect(
+            Method::Get,
+            "/manifests/v1",
+            resp(200)
+                .h("Content-Type", "application/json")
+                .body(MANIFEST),
+        )
+        .run(&mut m);
+    match m.output().unwrap() {
+        OpOutput::Manifest(Some(f)) => {
+            assert_eq!(f.media_type, "application/vnd.oci.image.manifest.v1+json")
+        }
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn head_without_digest_header_falls_back_to_get() {
+    let mut m = OneOp::new(HeadManifest::new(repo(), "v1", "pull"));
+    Scenario::new()
+        .ping_ok("reg.example")
+        .expect(Method::Head, "/manifests/v1", resp(200))
+        .expect(Method::Get, "/manifests/v1", resp(200).body(MANIFEST))
+        .run(&mut m);
+    match m.output().unwrap() {
+        OpOutput::ManifestDescriptor(Some(d)) => {
+            assert_eq!(d.digest, Digest::of(MANIFEST));
+            assert_eq!(d.size, MANIFEST.len() as u64);
+        }
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn head_404_is_absent_without_get() {
+    let mut m = OneOp::new(HeadManifest::new(repo(), "v1", "pull"));
+    Scenario::new()
+        .ping_ok("reg.example")
+        .expect(Method::Head, "/manifests/v1", resp(404))
+        .run(&mut m);
+    assert_eq!(m.output().unwrap(), OpOutput::ManifestDescriptor(None));
+}
+
+#[test]
+fn put_sends_media_type_and_raw_bytes() {
+    let raw = Arc::new(MANIFEST.to_vec());
+    let d = Digest::of(MANIFEST);
+    let mut m = OneOp::new(PutManifest::new(
+        repo(),
+        "v1",
+        "application/vnd.oci.image.manifest.v1+json",
+        raw.clone(),
+    ));
+    let log = Scenario::new()
+        .ping_ok("reg.example")
+        .expect(
+            Method::Put,
+            "/v2/dst/x/manifests/v1",
+            resp(201).h("Docker-Content-Digest", &d.to_string()),
+        )
+        .run(&mut m);
+    assert_eq!(
+        log[1].1.header("content-type"),
+        Some("application/vnd.oci.image.manifest.v1+json")
+    );
+    assert_eq!(
+        log[1].1.body,
+        airlock_core::registry::RequestBody::Bytes(raw)
+    );
+    assert_eq!(m.output().unwrap(), OpOutput::ManifestPut(d));
+}
+
+#[test]
+fn put_with_other_docker_content_digest_fails() {
+    let mut m = OneOp::new(PutManifest::new(
+        repo(),
+        "v1",
+        "application/vnd.oci.image.manifest.v1+json",
+        Arc::new(MANIFEST.to_vec()),
+    ));
+    Scenario::new()
+        .ping_ok("reg.example")
+        .expect(
+            Method::Put,
+            "/manifests/v1",
+            resp(201).h(
+                "Docker-Content-Digest",
+                "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+            ),
+        )
+        .run(&mut m);
+    let e = m.output().unwrap_err();
+    assert!(matches!(e, RegistryError::PushedDigestMismatch { .. }));
+    assert!(e.to_string().contains("reg.example/dst/x:v1"), "{e}");
+}
+
+#[test]
+fn put_error_with_non_json_body() {
+    let mut m = OneOp::new(PutManifest::new(
+        repo(),
+        "v1",
+        "application/vnd.oci.image.manifest.v1+json",
+        Arc::new(MANIFEST.to_vec()),
+    ));
+    Scenario::new()
+        .ping_ok("reg.example")
+        .expect(
+            Method::Put,
+            "/manifests/v1",
+            resp(413).body(b"<html><body>Request Entity Too Large</body></html>"),
+        )
+        .run(&mut m);
+    assert_eq!(
+        m.output().unwrap_err().to_string(),
+        "PUT https://reg.example/v2/dst/x/manifests/v1: unexpected status code 413 Request Entity Too Large: <html><body>Request Entity Too Large</body></html>"
+    );
+}
+
+#[test]
+fn put_error_envelope_is_typed() {
+    let mut m = OneOp::new(PutManifest::new(
+        repo(),
+        "v1",
+        "application/vnd.oci.image.manifest.v1+json",
+        Arc::new(MANIFEST.to_vec()),
+    ));
+    Scenario::new()
+        .ping_ok("reg.example")
+        .expect(Method::Put, "/manifests/v1", resp(400).body(br#"{"errors":[{"code":"MANIFEST_BLOB_UNKNOWN","message":"blob unknown to registry","detail":"sha256:abc"}]}"#))
+        .run(&mut m);
+    let e = m.output().unwrap_err();
+    assert!(e.has_code("MANIFEST_BLOB_UNKNOWN"));
+    assert_eq!(e.status(), Some(400));
+}
+
+#[test]
+fn tags_follow_link_pagination() {
+    let mut m = OneOp::new(ListTags::new(repo()));
+    let log = Scenario::new()
+        .ping_ok("reg.example")
+        .expect(
+            Method::Get,
+            "/v2/dst/x/tags/list?n=1000",
+            resp(200)
+                .h("Link", r#"</v2/dst/x/tags/list?last=b&n=1000>; rel="next""#)
+                .body(br#"{"name":"dst/x","tags":["a","b"]}"#),
+        )
+        .expect(
+            Method::Get,
+            "https://reg.example/v2/dst/x/tags/list?last=b&n=1000",
+            resp(200).body(br#"{"name":"dst/x","tags":["c"]}"#),
+        )
+        .run(&mut m);
+    assert_eq!(log.len(), 3);
+    assert_eq!(
+        m.output().unwrap(),
+        OpOutput::Tags(vec!["a".into(), "b".into(), "c".into()])
+    );
+}
+
+#[test]
+fn link_header_parsing() {
+    assert_eq!(
+        parse_next_link(r#"</v2/x/tags/list?n=1&last=a>; rel="next""#).as_deref(),
+        Some("/v2/x/tags/list?n=1&last=a")
+    );
+    assert_eq!(
+        parse_next_link(r#"<http://h/p>; rel=prev, <http://h/q>; rel=next"#).as_deref(),
+        Some("http://h/q")
+    );
+    assert_eq!(parse_next_link(r#"<http://h/p>; rel="prev""#), None);
+}

@@ -1,6 +1,0 @@
-//! Protocol scenarios, driven deterministically in-process.
-
-mod client;
-mod copy;
-mod ops;
-mod upload;

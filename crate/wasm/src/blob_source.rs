@@ -1,0 +1,125 @@
+//! A random-access byte source over a JS `Blob` (a `File` is a `Blob`).
+//!
+//! Each read is `blob.slice(start, end).arrayBuffer()`: the browser reads
+//! only that range from disk, so opening a tarball of any size reads only
+//! the tar headers, `manifest.json` and the bundle layers.
+
+use wasm_bindgen_futures::JsFuture;
+
+use super::error::{describe_js, Code, WasmError};
+use airlock_core::source::SourceError;
+
+/// Offsets are `u64` (a tar can exceed 4 GiB; wasm32's `usize` is 32 bits).
+/// JS numbers hold integers exactly up to 2^53, far beyond any file.
+#[derive(Clone, Debug)]
+pub struct BlobSource {
+    blob: web_sys::Blob,
+    len: u64,
+}
+
+impl BlobSource {
+    pub fn new(blob: web_sys::Blob) -> BlobSource {
+        let len = blob.size() as u64;
+        BlobSource { blob, len }
+    }
+
+    pub fn blob(&self) -> &web_sys::Blob {
+        &self.blob
+    }
+
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The sub-`Blob` for `offset..offset+size` (no bytes are read): this is
+    /// what the fetch transport passes as a request body.
+    pub fn slice(&self, offset: u64, size: u64) -> Result<web_sys::Blob, WasmError> {
+        let end = offset
+            .checked_add(size)
+            .filter(|&e| e <= self.len)
+            .ok_or_else(|| {
+                WasmError::new(
+                    Code::Read,
+                    format!(
+                        "range {offset}+{size} is outside the file ({} bytes)",
+                        self.len
+                    ),
+                )
+            })?;
+        self.blob
+            .slice_with_f64_and_f64(offset as f64, end as f64)
+            .map_err(|e| WasmError::new(Code::Read, describe_js(&e)))
+    }
+
+    /// Reads up to `len` bytes at `offset` (fewer at the end of the file).
+    pub async fn read_range(&self, offset: u64, len: usize) -> Result<Vec<u8>, WasmError> {
+        if offset >= self.len || len == 0 {
+            return Ok(Vec::new());
+        }
+        let size = (len as u64).min(self.len - offset);
+        let part = self.slice(offset, size)?;
+        let buf = JsFuture::from(part.array_buffer()).await.map_err(|e| {
+            WasmError::new(
+                Code::Read,
+                format!("reading the file at offset {offset}: {}", describe_js(&e)),
+            )
+        })?;
+        Ok(js_sys::Uint8Array::new(&buf).to_vec())
+    }
+}
+
+impl airlock_core::source::ByteSource for BlobSource {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
+        self.read_range(offset, len)
+            .await
+            .map_err(|e| SourceError::Io {
+                offset,
+                len,
+                message: e.message,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    fn blob_of(bytes: &[u8]) -> web_sys::Blob {
+        let arr = js_sys::Array::new();
+        arr.push(&js_sys::Uint8Array::from(bytes));
+        web_sys::Blob::new_with_u8_array_sequence(&arr).unwrap()
+    }
+
+    #[wasm_bindgen_test]
+    async fn reads_ranges_and_short_reads_at_the_end() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+        let src = BlobSource::new(blob_of(&data));
+        assert_eq!(src.len(), 10_000);
+        assert_eq!(src.read_range(0, 512).await.unwrap(), &data[..512]);
+        assert_eq!(
+            src.read_range(9_000, 512).await.unwrap(),
+            &data[9_000..9_512]
+        );
+        assert_eq!(src.read_range(9_900, 512).await.unwrap(), &data[9_900..]);
+        assert!(src.read_range(10_000, 512).await.unwrap().is_empty());
+    }
+
+    #[wasm_bindgen_test]
+    fn slice_outside_the_file_is_a_read_error() {
+        let src = BlobSource::new(blob_of(b"abc"));
+        let err = src.slice(2, 5).unwrap_err();
+        assert_eq!(err.code, Code::Read);
+        assert_eq!(src.slice(1, 2).unwrap().size(), 2.0);
+    }
+}

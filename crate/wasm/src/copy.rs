@@ -1,0 +1,359 @@
+//! `archive.copy({...})`: pushes the archive into a repository with the
+//! registry copy session, driven by the browser transport.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use super::archive::{to_js, Archive, PlanArgs};
+use super::error::{Code, WasmError};
+use super::transport::{Driver, Inbox};
+use airlock_core::plan::BlobSource as PlanBlobSource;
+use airlock_core::registry::op::BlobOutcome;
+use airlock_core::registry::{
+    auth::StaticKeychain, Client, ClientConfig, CopyError, CopyEvent, CopyOptions, CopySession,
+    Credentials, RegistryError,
+};
+
+/// A running copy. `job.cancel()`; `await job.done` gives the summary or
+/// throws an Error with a `code`.
+#[wasm_bindgen]
+pub struct CopyJob {
+    cancelled: Rc<Cell<bool>>,
+    inbox: Rc<Inbox>,
+    done: js_sys::Promise,
+}
+
+#[wasm_bindgen]
+impl CopyJob {
+    /// Stops the copy: requests in flight are aborted, nothing new starts.
+    /// `done` then rejects with `E_CANCELLED`. Running the copy again sends
+    /// only what is missing.
+    pub fn cancel(&self) {
+        self.cancelled.set(true);
+        self.inbox.poke();
+    }
+
+    /// Resolves to the summary, or rejects with a coded Error.
+    #[wasm_bindgen(getter)]
+    pub fn done(&self) -> js_sys::Promise {
+        self.done.clone()
+    }
+}
+
+#[derive(Serialize, Default, Clone)]
+#[serde(rename_all = "camelCase")]
+struct ActiveJs {
+    digest: String,
+    size: u64,
+    done: u64,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ProgressJs {
+    phase: &'static str,
+    bytes_total: u64,
+    /// Bytes uploaded, plus the sizes of blobs found already present.
+    bytes_done: u64,
+    /// Bytes actually sent so far (for the rate).
+    bytes_sent: u64,
+    blobs_total: u64,
+    blobs_done: u64,
+    blobs_skipped: u64,
+    blobs_mounted: u64,
+    items_total: u64,
+    items_done: u64,
+    items_skipped: u64,
+    manifests_done: u64,
+    active: Vec<ActiveJs>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SummaryJs {
+    repository: String,
+    root_reference: Option<String>,
+    blobs_uploaded: u64,
+    bytes_uploaded: u64,
+    blobs_skipped: u64,
+    blobs_mounted: u64,
+    manifests_put: u64,
+    manifests_skipped: u64,
+    tags_put: u64,
+    tags_skipped: u64,
+    items_pushed: u64,
+    requests: u64,
+    retries: u64,
+}
+
+fn page_origin() -> String {
+    js_sys::Reflect::get(&js_sys::global(), &"location".into())
+        .and_then(|l| js_sys::Reflect::get(&l, &"origin".into()))
+        .ok()
+        .and_then(|o| o.as_string())
+        .unwrap_or_default()
+}
+
+fn string_opt(options: &JsValue, key: &str) -> Option<String> {
+    js_sys::Reflect::get(options, &key.into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .filter(|s| !s.is_empty())
+}
+
+#[wasm_bindgen]
+impl Archive {
+    /// Starts pushing: `copy({repository, username?, password?,
+    /// repoBasedTags?, includeNonDistributableLayers?, concurrency? (6),
+    /// onProgress?})` → `CopyJob`. Throws `E_ARGUMENT` at once for bad
+    /// options; everything else arrives through `job.done`.
+    pub fn copy(&self, options: JsValue) -> Result<CopyJob, JsValue> {
+        let args = PlanArgs::from_js(options.clone())?;
+        let out = self.plan_output(&args)?;
+        let plan = out.plan;
+        let username = string_opt(&options, "username");
+        let password = string_opt(&options, "password").unwrap_or_default();
+        let concurrency = js_sys::Reflect::get(&options, &"concurrency".into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .map(|n| n.clamp(1.0, 32.0) as usize)
+            .unwrap_or(6);
+        let fetch_blobs = string_opt(&options, "uploadWith").as_deref() == Some("fetch");
+        let on_progress = js_sys::Reflect::get(&options, &"onProgress".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+
+        let registry = plan.repository.registry().as_str().to_string();
+        let mut keychain = StaticKeychain::new();
+        if let Some(u) = username {
+            keychain = keychain.with(
+                registry.clone(),
+                Credentials::Basic {
+                    username: u,
+                    password,
+                },
+            );
+        }
+        let client = Client::new(ClientConfig::default(), Box::new(keychain));
+
+        let mut progress = ProgressJs {
+            phase: "checking",
+            items_total: (plan.items.len() + plan.locations.len()) as u64,
+            ..Default::default()
+        };
+        let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
+        for b in plan.unique_blobs() {
+            if !matches!(b.source, PlanBlobSource::Skip) {
+                sizes.insert(b.digest.to_string(), b.size);
+            }
+        }
+        progress.blobs_total = sizes.len() as u64;
+        progress.bytes_total = sizes.values().sum();
+        let repository = plan.repository.name();
+        let root_reference = plan
+            .tags
+            .first()
+            .map(|t| plan.repository.tagged(&t.tag).name());
+        let base = super::endpoint::resolve(&repository, &page_origin())
+            .map(|e| e.base)
+            .unwrap_or_default();
+
+        let session = CopySession::new(
+            client,
+            plan,
+            CopyOptions {
+                concurrency,
+                chunk_size: None,
+                mount: false,
+            },
+        );
+        let cancelled = Rc::new(Cell::new(false));
+        let inbox = Rc::new(Inbox::default());
+        let inbox_done = inbox.clone();
+        let driver = Driver {
+            source: self.source.clone(),
+            page_origin: page_origin(),
+            inbox: inbox.clone(),
+            cancelled: cancelled.clone(),
+            fetch_blobs,
+        };
+        let done = wasm_bindgen_futures::future_to_promise(async move {
+            let mut session = session;
+            let active: RefCell<BTreeMap<String, ActiveJs>> = RefCell::new(BTreeMap::new());
+            let mut last_emit = 0.0;
+            driver
+                .run(
+                    &mut session,
+                    |s: &mut CopySession| {
+                        let mut changed = false;
+                        while let Some(ev) = s.poll_event() {
+                            changed = true;
+                            apply(&mut progress, &mut active.borrow_mut(), ev);
+                        }
+                        let now = js_sys::Date::now();
+                        if changed && now - last_emit > 50.0 {
+                            last_emit = now;
+                            progress.active = active.borrow().values().cloned().collect();
+                            if let (Some(f), Ok(v)) = (&on_progress, to_js(&progress)) {
+                                let _ = f.call1(&JsValue::NULL, &v);
+                            }
+                        }
+                    },
+                    |s: &mut CopySession| s.cancel(),
+                )
+                .await;
+            let result = session.result().unwrap_or(Err(CopyError::Cancelled));
+            match result {
+                Ok(sum) => {
+                    progress.phase = "done";
+                    progress.active.clear();
+                    if let (Some(f), Ok(v)) = (&on_progress, to_js(&progress)) {
+                        let _ = f.call1(&JsValue::NULL, &v);
+                    }
+                    Ok(to_js(&SummaryJs {
+                        repository,
+                        root_reference,
+                        blobs_uploaded: sum.blobs_uploaded,
+                        bytes_uploaded: sum.bytes_uploaded,
+                        blobs_skipped: sum.blobs_present,
+                        blobs_mounted: sum.blobs_mounted,
+                        manifests_put: sum.manifests_pushed,
+                        manifests_skipped: sum.items_skipped,
+                        tags_put: sum.tags_pushed,
+                        tags_skipped: sum.tags_skipped,
+                        items_pushed: sum.items_pushed,
+                        requests: sum.requests,
+                        retries: sum.retries,
+                    })?)
+                }
+                Err(e) => Err(classify(e, &base, inbox_done.send_failures.get() > 0)
+                    .await
+                    .into()),
+            }
+        });
+        Ok(CopyJob {
+            cancelled,
+            inbox,
+            done,
+        })
+    }
+}
+
+fn apply(p: &mut ProgressJs, active: &mut BTreeMap<String, ActiveJs>, ev: CopyEvent) {
+    match ev {
+        CopyEvent::StepStarted(step) => {
+            p.phase = match step {
+                airlock_core::registry::copy::CopyStep::Upload => "uploading",
+                airlock_core::registry::copy::CopyStep::Verify => "verifying",
+                airlock_core::registry::copy::CopyStep::Locations => "locations",
+                airlock_core::registry::copy::CopyStep::Tags => "tags",
+                airlock_core::registry::copy::CopyStep::Done => "done",
+            }
+        }
+        CopyEvent::ItemSkipped { .. } => {
+            p.items_done += 1;
+            p.items_skipped += 1;
+        }
+        CopyEvent::ItemPushed { .. } => p.items_done += 1,
+        CopyEvent::BlobProgress {
+            digest,
+            bytes_sent,
+            size,
+        } => {
+            let a = active.entry(digest.to_string()).or_default();
+            let delta = bytes_sent.saturating_sub(a.done);
+            a.digest = digest.to_string();
+            a.size = size;
+            a.done = bytes_sent.min(size);
+            p.bytes_sent += delta;
+            p.bytes_done += delta;
+        }
+        CopyEvent::BlobDone {
+            digest,
+            size,
+            outcome,
+        } => {
+            let sent = active
+                .remove(&digest.to_string())
+                .map(|a| a.done)
+                .unwrap_or(0);
+            p.blobs_done += 1;
+            match outcome {
+                BlobOutcome::Present => {
+                    p.blobs_skipped += 1;
+                    p.bytes_done += size;
+                }
+                BlobOutcome::Mounted => {
+                    p.blobs_mounted += 1;
+                    p.bytes_done += size;
+                }
+                BlobOutcome::Uploaded { bytes } => {
+                    let rest = bytes.saturating_sub(sent);
+                    p.bytes_sent += rest;
+                    p.bytes_done += rest;
+                }
+            }
+        }
+        CopyEvent::ManifestPushed { .. } => p.manifests_done += 1,
+        _ => {}
+    }
+}
+
+/// Maps a copy failure to a coded error. A request the browser could not
+/// send is either a network failure or CORS: an opaque `no-cors` probe of
+/// the registry tells them apart (it succeeds when the server answers).
+async fn classify(e: CopyError, base: &str, send_failed: bool) -> WasmError {
+    let message = e.to_string();
+    match &e {
+        CopyError::Cancelled => WasmError::new(Code::Cancelled, "push cancelled"),
+        CopyError::Registry {
+            source: RegistryError::Cancelled,
+            ..
+        } => WasmError::new(Code::Cancelled, "push cancelled"),
+        // A request that got no HTTP answer (possibly wrapped by the ping's
+        // scheme fallback) while the browser refused to send something.
+        CopyError::Registry {
+            source: RegistryError::Transport { .. } | RegistryError::Protocol(_),
+            ..
+        } if send_failed => {
+            if probe_answers(base).await {
+                WasmError::new(
+                    Code::Cors,
+                    format!("{message} — the registry answered, but the browser blocked the response (CORS)"),
+                )
+            } else {
+                WasmError::new(Code::Network, message)
+            }
+        }
+        CopyError::Registry { source, .. } if source.is_denied() => {
+            WasmError::new(Code::Auth, message)
+        }
+        _ => WasmError::new(Code::Registry, message),
+    }
+}
+
+async fn probe_answers(base: &str) -> bool {
+    if base.is_empty() {
+        return false;
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_mode(web_sys::RequestMode::NoCors);
+    init.set_credentials(web_sys::RequestCredentials::Omit);
+    let Ok(req) = web_sys::Request::new_with_str_and_init(&format!("{base}/v2/"), &init) else {
+        return false;
+    };
+    let promise = match js_sys::global().dyn_into::<web_sys::Window>() {
+        Ok(w) => w.fetch_with_request(&req),
+        Err(g) => match g.dyn_into::<web_sys::WorkerGlobalScope>() {
+            Ok(w) => w.fetch_with_request(&req),
+            Err(_) => return false,
+        },
+    };
+    JsFuture::from(promise).await.is_ok()
+}

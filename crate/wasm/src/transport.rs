@@ -1,0 +1,506 @@
+//! The browser transport: drives a registry [`Machine`] (the sans-IO copy
+//! session) with `fetch`, and with `XMLHttpRequest` for blob bodies.
+//!
+//! Blob bodies are `File.slice(offset, offset + size)` handed straight to
+//! the browser: layer bytes never enter wasm memory. Blob uploads use XHR
+//! only because `fetch` reports no upload progress; everything else is
+//! `fetch` with `credentials: "omit"` (no cookies, no browser login prompt).
+//!
+//! ```text
+//!  loop {
+//!      perform every request the session hands out (it limits concurrency)
+//!      report session events as progress
+//!      finished? -> done
+//!      wait for a response / upload progress / the session's timeout / cancel
+//!  }
+//! ```
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use super::blob_source::BlobSource;
+use super::error::describe_js;
+use airlock_core::plan::BlobSource as PlanBlobSource;
+use airlock_core::registry::{
+    HttpRequest, HttpResponse, Machine, RequestBody, RequestId, TransportError, TransportErrorKind,
+};
+
+/// Headers the browser sets itself or forbids; sending them would also force
+/// CORS preflights the registry may not allow.
+const SKIP_HEADERS: &[&str] = &[
+    "content-length",
+    "user-agent",
+    "host",
+    "connection",
+    "accept-encoding",
+];
+
+/// What a finished or progressing request reports back to the driver loop.
+enum Report {
+    Done(RequestId, Result<HttpResponse, TransportError>),
+    Progress(RequestId, u64),
+}
+
+/// Shared between the driver loop and the request callbacks.
+#[derive(Default)]
+pub(crate) struct Inbox {
+    reports: RefCell<VecDeque<Report>>,
+    /// Resolves the promise the driver is waiting on, if it is waiting.
+    wake: RefCell<Option<js_sys::Function>>,
+    /// XHRs and fetch abort controllers in flight, to abort on cancel.
+    xhrs: RefCell<HashMap<RequestId, web_sys::XmlHttpRequest>>,
+    aborts: RefCell<HashMap<RequestId, web_sys::AbortController>>,
+    /// Requests the browser could not send at all (network error or CORS).
+    pub(crate) send_failures: Cell<u32>,
+}
+
+impl Inbox {
+    fn push(&self, r: Report) {
+        if let Report::Done(_, Err(e)) = &r {
+            if e.kind == TransportErrorKind::Connect {
+                self.send_failures.set(self.send_failures.get() + 1);
+            }
+        }
+        self.reports.borrow_mut().push_back(r);
+        if let Some(f) = self.wake.borrow_mut().take() {
+            let _ = f.call0(&JsValue::NULL);
+        }
+    }
+
+    /// Wakes the driver loop (after a cancel).
+    pub(crate) fn poke(&self) {
+        if let Some(f) = self.wake.borrow_mut().take() {
+            let _ = f.call0(&JsValue::NULL);
+        }
+    }
+
+    /// Aborts every request in flight (their reports arrive as errors).
+    pub(crate) fn abort_all(&self) {
+        for (_, x) in self.xhrs.borrow_mut().drain() {
+            let _ = x.abort();
+        }
+        for (_, a) in self.aborts.borrow_mut().drain() {
+            a.abort();
+        }
+    }
+
+    /// Waits for a report, or `timeout_ms`.
+    async fn wait(&self, timeout_ms: i32) {
+        if !self.reports.borrow().is_empty() {
+            return;
+        }
+        let mut setup = |resolve: js_sys::Function, _reject: js_sys::Function| {
+            if let Some(g) = global() {
+                let _ =
+                    g.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, timeout_ms);
+            }
+            *self.wake.borrow_mut() = Some(resolve);
+        };
+        let _ = JsFuture::from(js_sys::Promise::new(&mut setup)).await;
+        self.wake.borrow_mut().take();
+    }
+}
+
+/// `setTimeout` and `fetch` live on `Window` or `WorkerGlobalScope`.
+enum Global {
+    Window(web_sys::Window),
+    Worker(web_sys::WorkerGlobalScope),
+}
+
+impl Global {
+    fn set_timeout_with_callback_and_timeout_and_arguments_0(
+        &self,
+        f: &js_sys::Function,
+        ms: i32,
+    ) -> Result<i32, JsValue> {
+        match self {
+            Global::Window(w) => w.set_timeout_with_callback_and_timeout_and_arguments_0(f, ms),
+            Global::Worker(w) => w.set_timeout_with_callback_and_timeout_and_arguments_0(f, ms),
+        }
+    }
+
+    fn fetch(&self, req: &web_sys::Request) -> js_sys::Promise {
+        match self {
+            Global::Window(w) => w.fetch_with_request(req),
+            Global::Worker(w) => w.fetch_with_request(req),
+        }
+    }
+}
+
+fn global() -> Option<Global> {
+    let g = js_sys::global();
+    if let Some(w) = g.dyn_ref::<web_sys::Window>() {
+        return Some(Global::Window(w.clone()));
+    }
+    g.dyn_into::<web_sys::WorkerGlobalScope>()
+        .ok()
+        .map(Global::Worker)
+}
+
+/// The driver's view of where requests go.
+pub(crate) struct Driver {
+    pub source: BlobSource,
+    /// `location.origin` of the page: URLs on the page's own host are sent
+    /// with the page's scheme (the same-origin nginx deployment).
+    pub page_origin: String,
+    pub inbox: Rc<Inbox>,
+    pub cancelled: Rc<Cell<bool>>,
+    /// Upload blob bodies with `fetch` instead of `XMLHttpRequest` (no
+    /// upload progress: a blob counts when it is done).
+    pub fetch_blobs: bool,
+}
+
+impl Driver {
+    /// Runs `machine` to completion. `on_tick` is called after every batch
+    /// of reports (for progress).
+    pub async fn run<M: Machine>(
+        &self,
+        machine: &mut M,
+        mut on_tick: impl FnMut(&mut M),
+        mut on_cancel: impl FnMut(&mut M),
+    ) {
+        let mut cancel_sent = false;
+        loop {
+            if self.cancelled.get() && !cancel_sent {
+                cancel_sent = true;
+                on_cancel(machine);
+                self.inbox.abort_all();
+            }
+            let now = js_sys::Date::now() as u64;
+            while let Some(t) = machine.poll_transmit(now) {
+                self.perform(t.id, t.request);
+            }
+            on_tick(machine);
+            if machine.is_finished() {
+                self.inbox.abort_all();
+                return;
+            }
+            let timeout = machine
+                .poll_timeout()
+                .map(|t| t.saturating_sub(now).min(1000) as i32)
+                .unwrap_or(1000)
+                .max(1);
+            self.inbox.wait(timeout).await;
+            let reports: Vec<Report> = self.inbox.reports.borrow_mut().drain(..).collect();
+            let now = js_sys::Date::now() as u64;
+            for r in reports {
+                match r {
+                    Report::Done(id, result) => {
+                        self.inbox.xhrs.borrow_mut().remove(&id);
+                        self.inbox.aborts.borrow_mut().remove(&id);
+                        let result = result.map(|r| self.response_from_page(r));
+                        machine.handle_response(id, now, result);
+                    }
+                    Report::Progress(id, bytes) => machine.handle_progress(id, bytes),
+                }
+            }
+        }
+    }
+
+    /// The other half of [`Driver::url_for`]: the registry behind a page
+    /// served over plain HTTP answers with `Location`s on `http://<page
+    /// host>`, which the core knows as `https://<page host>` (it pinged
+    /// https first, and the driver sent that to the page's origin). Moving
+    /// them back keeps the core's view consistent, so it keeps sending
+    /// credentials to upload locations on the registry's own origin.
+    fn response_from_page(&self, mut response: HttpResponse) -> HttpResponse {
+        let Some(("http", page_host)) = self.page_origin.split_once("://") else {
+            return response;
+        };
+        for (k, v) in response.headers.iter_mut() {
+            if !k.eq_ignore_ascii_case("location") {
+                continue;
+            }
+            if let Some(rest) = v.strip_prefix("http://") {
+                let host = rest.split('/').next().unwrap_or("");
+                if host.eq_ignore_ascii_case(page_host) {
+                    *v = format!("https://{rest}");
+                }
+            }
+        }
+        response
+    }
+
+    fn url_for(&self, url: &str) -> String {
+        // http://host/… or https://host/… where host is the page's host:
+        // use the page's scheme, so requests stay same-origin.
+        let Some((page_scheme, page_host)) = self.page_origin.split_once("://") else {
+            return url.to_string();
+        };
+        match url.split_once("://") {
+            Some((_, rest)) => {
+                let host = rest.split('/').next().unwrap_or("");
+                if host.eq_ignore_ascii_case(page_host) {
+                    format!("{page_scheme}://{rest}")
+                } else {
+                    url.to_string()
+                }
+            }
+            None => url.to_string(),
+        }
+    }
+
+    fn perform(&self, id: RequestId, req: HttpRequest) {
+        let url = self.url_for(&req.url);
+        let inbox = self.inbox.clone();
+        if req.sink.is_some() {
+            inbox.push(Report::Done(
+                id,
+                Err(TransportError::new(
+                    TransportErrorKind::Other,
+                    "the browser transport cannot download blobs to a file",
+                )),
+            ));
+            return;
+        }
+        match &req.body {
+            RequestBody::Blob(b) => {
+                let blob = match &b.source {
+                    PlanBlobSource::TarEntry { offset, .. } => {
+                        self.source.slice(offset + b.offset, b.length)
+                    }
+                    PlanBlobSource::Inline(bytes) => {
+                        let start = b.offset as usize;
+                        let end = (b.offset + b.length) as usize;
+                        bytes_blob(bytes.get(start..end).unwrap_or(&[]))
+                    }
+                    other => Err(super::error::WasmError::new(
+                        super::error::Code::Internal,
+                        format!("the browser cannot stream a blob from {other:?}"),
+                    )),
+                };
+                match blob {
+                    Ok(blob) if self.fetch_blobs => {
+                        let max = req.max_response_body;
+                        wasm_bindgen_futures::spawn_local(async move {
+                            let result = fetch(id, &req, &url, max, Some(blob), &inbox).await;
+                            inbox.push(Report::Done(id, result));
+                        });
+                    }
+                    Ok(blob) => self.xhr(id, &req, &url, Some(&blob), inbox),
+                    Err(e) => inbox.push(Report::Done(
+                        id,
+                        Err(TransportError::new(TransportErrorKind::Source, e.message)),
+                    )),
+                }
+            }
+            _ => {
+                let max = req.max_response_body;
+                wasm_bindgen_futures::spawn_local(async move {
+                    let result = fetch(id, &req, &url, max, None, &inbox).await;
+                    inbox.push(Report::Done(id, result));
+                });
+            }
+        }
+    }
+
+    /// A blob upload with upload progress.
+    fn xhr(
+        &self,
+        id: RequestId,
+        req: &HttpRequest,
+        url: &str,
+        body: Option<&web_sys::Blob>,
+        inbox: Rc<Inbox>,
+    ) {
+        let fail = |inbox: &Inbox, msg: String| {
+            inbox.push(Report::Done(
+                id,
+                Err(TransportError::new(TransportErrorKind::Other, msg)),
+            ))
+        };
+        let xhr = match web_sys::XmlHttpRequest::new() {
+            Ok(x) => x,
+            Err(e) => return fail(&inbox, describe_js(&e)),
+        };
+        if let Err(e) = xhr.open(req.method.as_str(), url) {
+            return fail(&inbox, describe_js(&e));
+        }
+        xhr.set_response_type(web_sys::XmlHttpRequestResponseType::Arraybuffer);
+        for (k, v) in &req.headers {
+            if SKIP_HEADERS.contains(&k.to_ascii_lowercase().as_str()) {
+                continue;
+            }
+            if let Err(e) = xhr.set_request_header(k, v) {
+                return fail(&inbox, describe_js(&e));
+            }
+        }
+        // Progress: `loaded` is bytes sent so far.
+        if let Ok(upload) = xhr.upload() {
+            let inbox_p = inbox.clone();
+            let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(
+                move |e: web_sys::ProgressEvent| {
+                    inbox_p.push(Report::Progress(id, e.loaded() as u64));
+                },
+            );
+            upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+            on_progress.forget();
+        }
+        let done = Rc::new(Cell::new(false));
+        let x2 = xhr.clone();
+        let inbox_l = inbox.clone();
+        let done_l = done.clone();
+        let on_load = Closure::<dyn FnMut()>::new(move || {
+            if done_l.replace(true) {
+                return;
+            }
+            let status = x2.status().unwrap_or(0);
+            let headers = parse_raw_headers(&x2.get_all_response_headers().unwrap_or_default());
+            let body = x2
+                .response()
+                .ok()
+                .filter(|r| !r.is_null() && !r.is_undefined())
+                .map(|r| js_sys::Uint8Array::new(&r).to_vec())
+                .unwrap_or_default();
+            inbox_l.push(Report::Done(
+                id,
+                Ok(HttpResponse::new(status, headers, body)),
+            ));
+        });
+        let inbox_e = inbox.clone();
+        let done_e = done.clone();
+        let on_error = Closure::<dyn FnMut()>::new(move || {
+            if done_e.replace(true) {
+                return;
+            }
+            inbox_e.push(Report::Done(
+                id,
+                Err(TransportError::new(
+                    TransportErrorKind::Connect,
+                    "the browser could not send the upload (network error, or blocked by CORS)",
+                )),
+            ));
+        });
+        xhr.set_onload(Some(on_load.as_ref().unchecked_ref()));
+        xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        xhr.set_onabort(Some(on_error.as_ref().unchecked_ref()));
+        on_load.forget();
+        on_error.forget();
+        let sent = match body {
+            Some(b) => xhr.send_with_opt_blob(Some(b)),
+            None => xhr.send(),
+        };
+        if let Err(e) = sent {
+            if !done.replace(true) {
+                fail(&inbox, describe_js(&e));
+            }
+            return;
+        }
+        self.inbox.xhrs.borrow_mut().insert(id, xhr);
+    }
+}
+
+fn bytes_blob(bytes: &[u8]) -> Result<web_sys::Blob, super::error::WasmError> {
+    let parts = js_sys::Array::new();
+    parts.push(&js_sys::Uint8Array::from(bytes));
+    web_sys::Blob::new_with_u8_array_sequence(&parts)
+        .map_err(|e| super::error::WasmError::new(super::error::Code::Internal, describe_js(&e)))
+}
+
+fn parse_raw_headers(raw: &str) -> Vec<(String, String)> {
+    raw.split("\r\n")
+        .filter_map(|line| line.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+async fn fetch(
+    id: RequestId,
+    req: &HttpRequest,
+    url: &str,
+    max_body: u64,
+    blob: Option<web_sys::Blob>,
+    inbox: &Inbox,
+) -> Result<HttpResponse, TransportError> {
+    let other = |e: JsValue| TransportError::new(TransportErrorKind::Other, describe_js(&e));
+    let init = web_sys::RequestInit::new();
+    init.set_method(req.method.as_str());
+    init.set_mode(web_sys::RequestMode::Cors);
+    init.set_credentials(web_sys::RequestCredentials::Omit);
+    init.set_cache(web_sys::RequestCache::NoStore);
+    init.set_redirect(web_sys::RequestRedirect::Follow);
+    let headers = web_sys::Headers::new().map_err(other)?;
+    for (k, v) in &req.headers {
+        if !SKIP_HEADERS.contains(&k.to_ascii_lowercase().as_str()) {
+            headers.append(k, v).map_err(other)?;
+        }
+    }
+    init.set_headers(&headers);
+    if let RequestBody::Bytes(b) = &req.body {
+        let arr = js_sys::Uint8Array::from(b.as_slice());
+        init.set_body(&arr);
+    }
+    if let Some(b) = &blob {
+        init.set_body(b);
+    }
+    let abort = web_sys::AbortController::new().map_err(other)?;
+    init.set_signal(Some(&abort.signal()));
+    inbox.aborts.borrow_mut().insert(id, abort);
+    let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(other)?;
+    let g =
+        global().ok_or_else(|| TransportError::new(TransportErrorKind::Other, "no fetch here"))?;
+    let resp: web_sys::Response = JsFuture::from(g.fetch(&request))
+        .await
+        .map_err(|e| {
+            let aborted = e
+                .dyn_ref::<js_sys::Error>()
+                .map(|e| e.name() == "AbortError")
+                .unwrap_or(false);
+            if aborted {
+                TransportError::new(TransportErrorKind::Other, "request aborted")
+            } else {
+                TransportError::new(
+                    TransportErrorKind::Connect,
+                    "the browser could not send the request (network error, or blocked by CORS)",
+                )
+            }
+        })?
+        .dyn_into()
+        .map_err(other)?;
+    let mut out_headers = Vec::new();
+    if let Ok(Some(iter)) = js_sys::try_iter(&resp.headers()) {
+        for pair in iter.flatten() {
+            let pair: js_sys::Array = pair.unchecked_into();
+            out_headers.push((
+                pair.get(0).as_string().unwrap_or_default(),
+                pair.get(1).as_string().unwrap_or_default(),
+            ));
+        }
+    }
+    let status = resp.status();
+    let declared = resp
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<u64>().ok());
+    // A HEAD's Content-Length is the size of what a GET would return.
+    if req.method.as_str() != "HEAD" && declared.is_some_and(|n| n > max_body) {
+        return Err(TransportError::new(
+            TransportErrorKind::BodyTooLarge,
+            format!("response body over {max_body} bytes"),
+        ));
+    }
+    let body = if req.method.as_str() == "HEAD" {
+        Vec::new()
+    } else {
+        let buf = JsFuture::from(resp.array_buffer().map_err(other)?)
+            .await
+            .map_err(|e| TransportError::new(TransportErrorKind::Io, describe_js(&e)))?;
+        let bytes = js_sys::Uint8Array::new(&buf);
+        if bytes.length() as u64 > max_body {
+            return Err(TransportError::new(
+                TransportErrorKind::BodyTooLarge,
+                format!("response body over {max_body} bytes"),
+            ));
+        }
+        bytes.to_vec()
+    };
+    Ok(HttpResponse::new(status, out_headers, body))
+}
