@@ -251,7 +251,7 @@ struct Current {
 /// Writes a tar of regular files to `W`, sequentially.
 ///
 /// ```
-/// use airlock::tar::TarWriter;
+/// use airlock_core::tar::TarWriter;
 /// let mut tw = TarWriter::new(Vec::new());
 /// tw.append_data("manifest.json", b"[]").unwrap();
 /// let bytes = tw.finish().unwrap();
