@@ -4,8 +4,9 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use airlock_cli::credentials::keychain_from_environment;
 use airlock_cli::source::{block_on, FileSource};
-use airlock_cli::transport::{keychain_from_environment, run_copy, NativeConfig, NativeTransport};
+use airlock_cli::transport::{run_copy, NativeConfig, NativeTransport};
 use airlock_core::archive::Archive;
 use airlock_core::planner::{self, PlanOptions, PlanOutput};
 use airlock_core::reference::Repository;
