@@ -15,11 +15,10 @@
 //! when the origin changes), except for the source `GET` piped into a blob
 //! upload, which this module follows itself under the same rule.
 //!
-//! The parts: [`config`] (settings, CA certificates, the agent),
-//! [`execute`] (one request), [`drive`] (the pool and the driver loop),
-//! [`io`] (positional reads and writes, checking readers), [`reader`]
-//! (registry reads and downloads). Credentials are in
-//! [`crate::credentials`].
+//! The parts: `config` (settings, CA certificates, the agent), `execute`
+//! (one request), `drive` (the pool and the driver loop), `io` (positional
+//! reads and writes, checking readers), `reader` (registry reads and
+//! downloads). Credentials are in [`crate::credentials`].
 
 mod config;
 mod drive;
