@@ -1,4 +1,4 @@
-//! Native transport: drives any [`Machine`] with `ureq` (rustls) on a small
+//! Native transport: drives any [`Machine`](airlock_core::registry::Machine) with `ureq` (rustls) on a small
 //! pool of std threads. No async runtime.
 //!
 //! ```text
