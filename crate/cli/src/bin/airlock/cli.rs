@@ -14,6 +14,8 @@ use airlock_core::source::CountingSource;
 use airlock_core::verify;
 use clap::{Args, Parser, Subcommand};
 
+use crate::error::CliError;
+
 #[derive(Parser)]
 #[command(
     name = "airlock",
@@ -90,18 +92,9 @@ enum LockCommand {
     Validate { file: PathBuf },
 }
 
-/// A command failure: the message printed after `airlock: Error: `.
-pub struct Failure(pub String);
-
-impl<E: std::fmt::Display> From<E> for Failure {
-    fn from(e: E) -> Self {
-        Failure(e.to_string())
-    }
-}
-
 /// Writes a command's output to stdout. A closed pipe (`airlock inspect X |
 /// head`) is not an error.
-fn emit(text: &str) -> Result<i32, Failure> {
+fn emit(text: &str) -> Result<i32, CliError> {
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();
     match stdout
@@ -110,7 +103,7 @@ fn emit(text: &str) -> Result<i32, Failure> {
     {
         Ok(()) => Ok(0),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
-        Err(e) => Err(Failure(format!("writing to stdout: {e}"))),
+        Err(e) => Err(CliError::Stdout(e)),
     }
 }
 
@@ -133,10 +126,7 @@ pub fn run() -> i32 {
     };
     match result {
         Ok(code) => code,
-        Err(Failure(msg)) => {
-            eprintln!("airlock: Error: {msg}");
-            1
-        }
+        Err(e) => crate::error::report(&e),
     }
 }
 
@@ -146,12 +136,16 @@ const VERIFY_CHUNK: usize = 256 << 10;
 
 type Source = CountingSource<FileSource>;
 
-fn open(path: &Path) -> Result<(Source, Archive), Failure> {
-    let src =
-        FileSource::open(path).map_err(|e| Failure(format!("opening {}: {e}", path.display())))?;
+fn open(path: &Path) -> Result<(Source, Archive), CliError> {
+    let src = FileSource::open(path).map_err(|source| CliError::Open {
+        path: path.display().to_string(),
+        source,
+    })?;
     let src = CountingSource::new(src);
-    let archive = block_on(Archive::open(&src))
-        .map_err(|e| Failure(format!("reading {}: {e}", path.display())))?;
+    let archive = block_on(Archive::open(&src)).map_err(|source| CliError::Archive {
+        path: path.display().to_string(),
+        source,
+    })?;
     Ok((src, archive))
 }
 
@@ -185,7 +179,7 @@ fn print_stats(src: &Source, archive: &Archive, elapsed: std::time::Duration, ex
     );
 }
 
-fn inspect_cmd(path: &Path, json: bool, stats: bool) -> Result<i32, Failure> {
+fn inspect_cmd(path: &Path, json: bool, stats: bool) -> Result<i32, CliError> {
     let start = std::time::Instant::now();
     let (src, archive) = open(path)?;
     let tree = inspect::tree(&archive.set);
@@ -218,7 +212,7 @@ fn verify_cmd(
     threads: Option<usize>,
     stats: bool,
     chunk: usize,
-) -> Result<i32, Failure> {
+) -> Result<i32, CliError> {
     let start = std::time::Instant::now();
     let (src, archive) = open(path)?;
     let opened = (src.bytes_read(), src.calls());
@@ -297,7 +291,7 @@ fn verify_cmd(
     }
 }
 
-fn plan_cmd(a: &PlanArgs) -> Result<i32, Failure> {
+fn plan_cmd(a: &PlanArgs) -> Result<i32, CliError> {
     let repo = Repository::parse(&a.to_repo)?;
     let (_src, archive) = open(&a.tar)?;
     let out = planner::plan(
@@ -366,9 +360,11 @@ fn plan_cmd(a: &PlanArgs) -> Result<i32, Failure> {
     emit(&text)
 }
 
-fn lock_validate(path: &Path) -> Result<i32, Failure> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Failure(format!("Reading path {}: {e}", path.display())))?;
+fn lock_validate(path: &Path) -> Result<i32, CliError> {
+    let bytes = std::fs::read(path).map_err(|source| CliError::ReadPath {
+        path: path.display().to_string(),
+        source,
+    })?;
     let name = path.display().to_string();
     match airlock_core::lock::parse_lock_file(&bytes, &name)? {
         airlock_core::lock::LockFile::Bundle(b) => {

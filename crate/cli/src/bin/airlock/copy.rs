@@ -15,7 +15,7 @@ use airlock_core::registry::{Client, ClientConfig, CopyOptions, CopySession, Ret
 use airlock_core::verify;
 use clap::Args;
 
-use crate::cli::Failure;
+use crate::error::CliError;
 use crate::progress::Progress;
 
 /// Registry connection flags (imgpkg's `--registry-*`), shared by copy and pull.
@@ -77,7 +77,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 impl RegistryFlags {
-    pub fn transport(&self, workers: usize) -> Result<NativeTransport, Failure> {
+    pub fn transport(&self, workers: usize) -> Result<NativeTransport, CliError> {
         Ok(NativeTransport::new(&NativeConfig {
             ca_cert_paths: self.ca_cert_path.clone(),
             verify_certs: self.verify_certs,
@@ -87,7 +87,7 @@ impl RegistryFlags {
         })?)
     }
 
-    pub fn client(&self) -> Result<Client, Failure> {
+    pub fn client(&self) -> Result<Client, CliError> {
         let keychain = keychain_from_environment(GlobalCredentials {
             username: self.username.clone(),
             password: self.password.clone(),
@@ -152,7 +152,7 @@ pub struct CopyArgs {
 
 impl CopyArgs {
     /// imgpkg's source and destination rules, with its messages.
-    fn validate(&self) -> Result<(), Failure> {
+    fn validate(&self) -> Result<(), CliError> {
         let sources = [
             self.bundle.is_some(),
             self.image.is_some(),
@@ -160,30 +160,30 @@ impl CopyArgs {
             self.tar.is_some(),
         ];
         if sources.iter().filter(|s| **s).count() != 1 {
-            return Err(Failure(
-                "Expected either --lock, --bundle (-b), --image (-i), or --tar as a source".into(),
+            return Err(CliError::Usage(
+                "Expected either --lock, --bundle (-b), --image (-i), or --tar as a source",
             ));
         }
         if self.to_repo.is_some() == self.to_tar.is_some() {
-            return Err(Failure("Expected either --to-tar or --to-repo".into()));
+            return Err(CliError::Usage("Expected either --to-tar or --to-repo"));
         }
         if self.tar.is_some() && self.to_tar.is_some() {
-            return Err(Failure(
-                "Cannot use tar source (--tar) with tar destination (--to-tar)".into(),
+            return Err(CliError::Usage(
+                "Cannot use tar source (--tar) with tar destination (--to-tar)",
             ));
         }
         if self.to_tar.is_some() && self.lock_output.is_some() {
-            return Err(Failure(
-                "Cannot output lock file with tar destination".into(),
+            return Err(CliError::Usage(
+                "Cannot output lock file with tar destination",
             ));
         }
         if self.resume && self.to_tar.is_none() {
-            return Err(Failure(
-                "Flag --resume can only be used when copying to tar".into(),
+            return Err(CliError::Usage(
+                "Flag --resume can only be used when copying to tar",
             ));
         }
         if self.concurrency == 0 {
-            return Err(Failure("--concurrency must be at least 1".into()));
+            return Err(CliError::Usage("--concurrency must be at least 1"));
         }
         Ok(())
     }
@@ -196,7 +196,7 @@ impl CopyArgs {
     }
 }
 
-pub fn run(args: &CopyArgs) -> Result<i32, Failure> {
+pub fn run(args: &CopyArgs) -> Result<i32, CliError> {
     args.validate()?;
     match (&args.tar, &args.to_repo) {
         (Some(tar), Some(repo)) => tar_to_repo(args, tar, repo),
@@ -216,7 +216,7 @@ pub fn print_warnings_list(warnings: &[String]) {
 }
 
 /// Writes a lock file as imgpkg does (mode 0600).
-pub fn write_lock(path: &Path, contents: &str) -> Result<(), Failure> {
+pub fn write_lock(path: &Path, contents: &str) -> Result<(), CliError> {
     use std::io::Write;
     #[cfg(unix)]
     use std::os::unix::fs::OpenOptionsExt;
@@ -224,12 +224,12 @@ pub fn write_lock(path: &Path, contents: &str) -> Result<(), Failure> {
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
     opts.mode(0o600);
-    let mut f = opts
-        .open(path)
-        .map_err(|e| Failure(format!("Writing lock file '{}': {e}", path.display())))?;
-    f.write_all(contents.as_bytes())
-        .map_err(|e| Failure(format!("Writing lock file '{}': {e}", path.display())))?;
-    Ok(())
+    opts.open(path)
+        .and_then(|mut f| f.write_all(contents.as_bytes()))
+        .map_err(|source| CliError::WriteLock {
+            path: path.display().to_string(),
+            source,
+        })
 }
 
 /// Pushes a plan with progress, then writes the lock output.
@@ -237,11 +237,11 @@ pub fn push_plan(
     args: &CopyArgs,
     out: &PlanOutput,
     transport: &NativeTransport,
-) -> Result<(), Failure> {
+) -> Result<(), CliError> {
     let started = Instant::now();
     // Refuse before pushing anything when the asked-for lock cannot be written.
     if let (Some(_), Err(e)) = (&args.lock_output, &out.lock_output) {
-        return Err(Failure(e.clone()));
+        return Err(CliError::LockOutput(e.clone()));
     }
     let client = args.registry.client()?;
     let mut session = CopySession::new(
@@ -264,7 +264,7 @@ pub fn push_plan(
     let mut progress = Progress::new(std::io::stderr().is_terminal(), total_bytes);
     let result = run_copy(transport, &mut session, &mut |e| progress.event(&e));
     progress.finish();
-    let summary = result.map_err(|e| Failure(e.to_string()))?;
+    let summary = result?;
     eprintln!("copy | done uploading images");
     print_warnings(out);
     if let (Some(path), Ok(lock)) = (&args.lock_output, &out.lock_output) {
@@ -286,22 +286,23 @@ pub fn push_plan(
     Ok(())
 }
 
-fn tar_to_repo(args: &CopyArgs, tar: &Path, repo: &str) -> Result<i32, Failure> {
+fn tar_to_repo(args: &CopyArgs, tar: &Path, repo: &str) -> Result<i32, CliError> {
     let repo = Repository::parse(repo)?;
-    let src =
-        FileSource::open(tar).map_err(|e| Failure(format!("opening {}: {e}", tar.display())))?;
-    let archive = block_on(Archive::open(&src))
-        .map_err(|e| Failure(format!("reading {}: {e}", tar.display())))?;
+    let src = FileSource::open(tar).map_err(|source| CliError::Open {
+        path: tar.display().to_string(),
+        source,
+    })?;
+    let archive = block_on(Archive::open(&src)).map_err(|source| CliError::Archive {
+        path: tar.display().to_string(),
+        source,
+    })?;
     // Validation before any request: a tar that fails it pushes nothing.
     let problems = verify::structural(&archive);
     if !problems.is_empty() {
-        let list: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
-        return Err(Failure(format!(
-            "{} is not a sound imgpkg tarball ({} problem(s)); nothing was pushed:\n{}",
-            tar.display(),
-            problems.len(),
-            list.join("\n")
-        )));
+        return Err(CliError::UnsoundTar {
+            tar: tar.display().to_string(),
+            problems,
+        });
     }
     let out = planner::plan(&archive.set, &repo, args.plan_options())?;
     let transport = args

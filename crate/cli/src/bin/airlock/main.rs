@@ -6,6 +6,7 @@
 mod cli;
 mod copy;
 mod copy_registry;
+mod error;
 mod progress;
 mod pull;
 
