@@ -19,8 +19,9 @@ use airlock_core::reference::{Reference, Repository};
 use airlock_core::registry::download::{DownloadJob, Downloads};
 use airlock_core::registry::http::BlobSink;
 
-use crate::copy::{push_plan, CopyArgs};
+use crate::copy_args::CopyArgs;
 use crate::error::CliError;
+use crate::push::push_plan;
 
 pub fn run(args: &CopyArgs) -> Result<i32, CliError> {
     let (source, images_lock) = source_of(args)?;
@@ -252,7 +253,7 @@ fn to_tar(
             source,
         }
     })?;
-    crate::copy::print_warnings_list(&layout.warnings);
+    crate::output::print_warnings_list(&layout.warnings);
     Ok(())
 }
 

@@ -23,7 +23,7 @@ use clap::Args;
 use crate::error::CliError;
 
 const NOT_AN_IMAGE: &str = "Unable to pull non-images, such as image indexes. (hint: provide a specific digest to the image instead)";
-use crate::copy::RegistryFlags;
+use crate::flags::RegistryFlags;
 
 #[derive(Args, Debug)]
 pub struct PullArgs {
