@@ -18,6 +18,7 @@ mod output;
 mod plan;
 mod progress;
 mod pull;
+mod pull_files;
 mod push;
 mod tarball;
 

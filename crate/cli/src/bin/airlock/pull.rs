@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::Read;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use airlock_cli::source::{block_on, FileSource};
 use airlock_cli::transport::{run_downloads, NativeReader, NativeTransport};
@@ -24,6 +24,7 @@ use crate::error::CliError;
 
 const NOT_AN_IMAGE: &str = "Unable to pull non-images, such as image indexes. (hint: provide a specific digest to the image instead)";
 use crate::flags::RegistryFlags;
+use crate::pull_files::{make_dirs, rewrite_in_place, safe_path, write_entry};
 
 #[derive(Args, Debug)]
 pub struct PullArgs {
@@ -254,7 +255,7 @@ impl Puller<'_> {
             }
         }
         if relocated {
-            write_0600(
+            rewrite_in_place(
                 &images_yml,
                 lock::relocated_images_yml(&lock, repo).as_bytes(),
             )
@@ -315,7 +316,7 @@ impl Puller<'_> {
         else {
             return Err(CliError::Usage(NOT_AN_IMAGE));
         };
-        std::fs::create_dir_all(dir)?;
+        make_dirs(dir)?;
         let mut written: HashSet<PathBuf> = HashSet::new();
         let mut deleted: HashSet<PathBuf> = HashSet::new();
         let n = m.layers.len();
@@ -393,18 +394,15 @@ impl Puller<'_> {
             }
             let target = dir.join(&rel);
             match e.kind {
+                // imgpkg makes only the parent of a directory entry.
                 EntryKind::Directory => {
-                    std::fs::create_dir_all(&target)?;
-                    set_mode(&target, dir_mode(e.mode))?;
+                    if let Some(parent) = target.parent() {
+                        make_dirs(parent)?;
+                    }
                 }
                 EntryKind::Regular | EntryKind::Contiguous => {
-                    if let Some(parent) = target.parent() {
-                        std::fs::create_dir_all(parent)?;
-                    }
                     let data = block_on(airlock_core::tar::read_entry(&src, e, u64::MAX))?;
-                    let _ = std::fs::remove_file(&target);
-                    std::fs::write(&target, data)?;
-                    set_mode(&target, file_mode(e.mode))?;
+                    write_entry(&target, e.mode, &data)?;
                     layer_written.push(rel);
                 }
                 // Symlinks, hard links, devices, FIFOs: skipped, as imgpkg does.
@@ -414,64 +412,6 @@ impl Puller<'_> {
         written.extend(layer_written);
         Ok(())
     }
-}
-
-/// A tar entry name as a relative path inside the output directory, or
-/// `None` when it would leave it (absolute, or `..` past the top).
-fn safe_path(name: &str) -> Option<PathBuf> {
-    let mut out = PathBuf::new();
-    for c in Path::new(name).components() {
-        match c {
-            Component::Normal(p) => out.push(p),
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    return None;
-                }
-            }
-            Component::RootDir | Component::Prefix(_) => return None,
-        }
-    }
-    Some(out)
-}
-
-/// Group and other bits copied from the user bits unless already set.
-fn file_mode(mode: u32) -> u32 {
-    let m = mode & 0o777;
-    if m & 0o077 != 0 {
-        m
-    } else {
-        let u = (m & 0o700) >> 6;
-        m | (u << 3) | u
-    }
-}
-
-fn dir_mode(mode: u32) -> u32 {
-    file_mode(mode) | 0o700
-}
-
-#[cfg(unix)]
-fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-}
-
-#[cfg(not(unix))]
-fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
-    Ok(())
-}
-
-fn write_0600(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let _ = std::fs::remove_file(path);
-    let mut opts = OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path)?.write_all(bytes)
 }
 
 /// imgpkg removes the output directory before pulling into it.
@@ -486,6 +426,6 @@ fn reset_dir(dir: &Path) -> Result<(), CliError> {
             })
         }
     }
-    std::fs::create_dir_all(dir)?;
+    make_dirs(dir)?;
     Ok(())
 }
