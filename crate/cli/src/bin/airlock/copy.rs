@@ -36,7 +36,11 @@ fn tar_to_repo(args: &CopyArgs, tar: &Path, repo: &str) -> Result<i32, CliError>
         .registry
         .transport(args.concurrency + 2)?
         .with_tar_path(tar)?;
+    let documents = args
+        .derived
+        .prepare(&archive.set, &out, &tar.display().to_string())?;
     push_plan(args, &out, &transport)?;
+    documents.write()?;
     eprintln!("Succeeded");
     Ok(0)
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use airlock_core::planner::PlanOptions;
 use clap::Args;
 
+use crate::derived::DerivedFlags;
 use crate::error::CliError;
 use crate::flags::RegistryFlags;
 
@@ -31,6 +32,8 @@ pub struct CopyArgs {
     /// Write a BundleLock or ImagesLock for the destination
     #[arg(long = "lock-output")]
     pub lock_output: Option<PathBuf>,
+    #[command(flatten)]
+    pub derived: DerivedFlags,
     /// Operations in flight at once
     #[arg(long = "concurrency", default_value_t = 5)]
     pub concurrency: usize,
@@ -77,6 +80,7 @@ impl CopyArgs {
                 "Cannot output lock file with tar destination",
             ));
         }
+        self.derived.check_destination(self.to_tar.is_some())?;
         if self.resume && self.to_tar.is_none() {
             return Err(CliError::Usage(
                 "Flag --resume can only be used when copying to tar",

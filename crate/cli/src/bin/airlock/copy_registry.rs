@@ -43,12 +43,24 @@ pub fn run(args: &CopyArgs) -> Result<i32, CliError> {
             // imgpkg writes the input ImagesLock back, each image relocated.
             out.lock_output = Ok(l.relocated_to(&repo).to_yaml());
         }
+        let documents = args.derived.prepare(&set, &out, &source_name(args))?;
         push_plan(args, &out, &transport)?;
+        documents.write()?;
     } else if let Some(path) = &args.to_tar {
         to_tar(args, &set, path, &transport)?;
     }
     eprintln!("Succeeded");
     Ok(0)
+}
+
+/// The source as the flags name it, for messages.
+fn source_name(args: &CopyArgs) -> String {
+    match (&args.bundle, &args.image, &args.lock) {
+        (Some(b), _, _) => b.clone(),
+        (_, Some(i), _) => i.clone(),
+        (_, _, Some(l)) => l.display().to_string(),
+        _ => String::new(),
+    }
 }
 
 /// The registry source named by the flags.

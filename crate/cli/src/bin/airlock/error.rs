@@ -16,6 +16,8 @@ use airlock_core::registry::credentials::CredentialError;
 use airlock_core::registry::{CopyError, RegistryError};
 use airlock_core::tar::{TarError, TarWriteError};
 
+use crate::derived::DerivedError;
+
 /// Why a command failed. The texts of flag and source errors are imgpkg's.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -96,6 +98,8 @@ pub enum CliError {
     Decompress(#[source] io::Error),
     #[error("layer entry '{0}' points outside the output directory")]
     UnsafeEntry(String),
+    #[error(transparent)]
+    Derived(#[from] DerivedError),
     #[error(transparent)]
     Io(#[from] io::Error),
     #[error(transparent)]

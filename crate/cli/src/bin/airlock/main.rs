@@ -12,6 +12,7 @@ mod cli;
 mod copy;
 mod copy_args;
 mod copy_registry;
+mod derived;
 mod error;
 mod flags;
 mod output;

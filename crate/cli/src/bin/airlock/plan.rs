@@ -7,6 +7,7 @@ use airlock_core::planner::{self, PlanOptions};
 use airlock_core::reference::Repository;
 use clap::Args;
 
+use crate::derived::DerivedFlags;
 use crate::error::CliError;
 use crate::output::emit;
 use crate::tarball;
@@ -28,6 +29,8 @@ pub struct PlanArgs {
     /// Print the plan as JSON
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    derived: DerivedFlags,
 }
 
 pub fn run(a: &PlanArgs) -> Result<i32, CliError> {
@@ -41,6 +44,9 @@ pub fn run(a: &PlanArgs) -> Result<i32, CliError> {
             include_non_distributable_layers: a.include_non_distributable_layers,
         },
     )?;
+    a.derived
+        .prepare(&archive.set, &out, &a.tar.display().to_string())?
+        .write()?;
     let rows = out.rows();
     if a.json {
         let lock = out.lock_output.as_ref().ok().cloned();
