@@ -10,6 +10,9 @@
 //!   (`case tar.TypeDir: return nil`), so empty directories are not made;
 //! - the `.imgpkg/images.yml` rewrite is `os.WriteFile(path, bytes, 0600)`
 //!   on the extracted file: truncated in place, keeping its mode.
+//!
+//! Only the permission bits (`0o777`) are used: unlike imgpkg, no setuid,
+//! setgid or sticky bit is ever set.
 
 use std::fs::{DirBuilder, OpenOptions};
 use std::io::{self, Write};
