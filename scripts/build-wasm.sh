@@ -6,6 +6,8 @@ cargo build -q --release --target wasm32-unknown-unknown -p airlock-wasm --lib
 rm -rf pkg
 wasm-bindgen --target web --out-dir pkg --out-name airlock \
   target/wasm32-unknown-unknown/release/airlock.wasm
+# Gate: nothing imported from `env` (or any module but wasm-bindgen's glue).
+node scripts/wasm-imports.mjs pkg/airlock_bg.wasm
 # wasm-bindgen writes no package.json for --target web; write one so pkg/ is
 # an importable npm-style package.
 VERSION="$(awk -F'"' '/^version/{print $2; exit}' Cargo.toml)"

@@ -1,7 +1,7 @@
 // The page's model: the opened archive (a wasm object from pkg/), verify
 // (workers), the plan preview, test connection and push. No DOM.
 
-import { testConnection } from './connection.js';
+import { explainProbe } from './connection.js';
 import { codedError } from './errors.js';
 import { RateMeter, shortDigest } from './format.js';
 import { nestTree } from './tree.js';
@@ -101,12 +101,10 @@ export class Model {
     } finally {
       this.verifyPool = null;
     }
+    // The problem texts come from the core (the same `airlock verify` prints).
     for (const r of results) {
-      if (r.error) {
-        problems.push({ subject: r.blob.name, message: `could not be read: ${r.error}` });
-      } else if (r.digest !== r.blob.digest) {
-        problems.push({ subject: r.blob.name, message: `content hashes to ${r.digest}, but it should be ${r.blob.digest}` });
-      }
+      const problem = r.error ? this.archive.readProblem(r.blob.name, r.error) : this.archive.checkDigest(r.blob.name, r.digest, r.size);
+      if (problem) problems.push(problem);
     }
     const seconds = (performance.now() - started) / 1000;
     const bytes = blobs.reduce((a, b) => a + b.size, 0);
@@ -148,9 +146,13 @@ export class Model {
     return `${lines.join('\n')}\n`;
   }
 
+  /** Runs the core's probe (wasm `probe()`) and words its result. */
   async testConnection(settings, credentials) {
-    const endpoint = this.endpoint(settings.repository);
-    return testConnection({ endpoint, credentials, pageOrigin: this.pageOrigin });
+    const result = await this.wasm.probe({
+      repository: settings.repository.trim(),
+      ...(credentials ? { username: credentials.username, password: credentials.password } : {}),
+    });
+    return explainProbe(result, this.pageOrigin);
   }
 
   /**

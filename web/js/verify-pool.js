@@ -34,7 +34,8 @@ export class VerifyPool {
 
   /**
    * Hashes every `{name, offset, size, digest}` range of `file`.
-   * Resolves to `[{blob, digest, error}]` in input order. `onProgress(doneBytes,
+   * Resolves to `[{blob, digest, size, error}]` in input order (`size`:
+   * bytes hashed). `onProgress(doneBytes,
    * totalBytes, doneBlobs)` is called as slices are hashed.
    */
   run(file, blobs, onProgress = () => {}) {
@@ -87,6 +88,7 @@ export class VerifyPool {
             results[m.id] = {
               blob: blobs[m.id],
               digest: m.type === 'done' ? m.digest : null,
+              size: m.type === 'done' ? m.size : null,
               error: m.type === 'error' ? m.message : null,
             };
             doneBlobs += 1;

@@ -238,6 +238,11 @@ pub fn judge(check: &BlobCheck, actual: Digest, read: u64) -> Option<Problem> {
     None
 }
 
+/// The problem for a blob that could not be read (`error` says why).
+pub fn read_problem(check: &BlobCheck, error: &dyn std::fmt::Display) -> Problem {
+    Problem::new(&check.name, error.to_string())
+}
+
 /// Hashes one blob from the source in `chunk`-sized reads, reporting bytes
 /// as they are hashed. Returns the problem, if any.
 pub async fn check_blob<S: ByteSource + ?Sized>(
@@ -252,7 +257,7 @@ pub async fn check_blob<S: ByteSource + ?Sized>(
         let want = chunk.max(1).min((check.size - pos) as usize);
         let buf = match src.read_at(check.offset + pos, want).await {
             Ok(b) => b,
-            Err(e) => return Some(Problem::new(&check.name, e.to_string())),
+            Err(e) => return Some(read_problem(check, &e)),
         };
         if buf.is_empty() {
             break;
@@ -287,7 +292,7 @@ pub async fn check_blob_with_buffer<S: ByteSource + ?Sized>(
         let want = (buf.len() as u64).min(check.size - pos) as usize;
         let n = match src.read_into(check.offset + pos, &mut buf[..want]).await {
             Ok(n) => n,
-            Err(e) => return Some(Problem::new(&check.name, e.to_string())),
+            Err(e) => return Some(read_problem(check, &e)),
         };
         if n == 0 {
             break;

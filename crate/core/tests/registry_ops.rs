@@ -1,4 +1,4 @@
-//! Manifest and tag operations.
+//! Manifest and tag operations, and the upload probe.
 
 use std::sync::Arc;
 
@@ -8,8 +8,9 @@ use airlock_core::registry::http::Method;
 use airlock_core::registry::manifest_get::GetManifest;
 use airlock_core::registry::manifest_head::HeadManifest;
 use airlock_core::registry::manifest_put::PutManifest;
-use airlock_core::registry::op::OpOutput;
+use airlock_core::registry::op::{OpOutput, UploadProbeOutcome};
 use airlock_core::registry::tags_list::{parse_next_link, ListTags};
+use airlock_core::registry::upload_probe::UploadProbe;
 use airlock_core::registry::RegistryError;
 use airlock_testkit::scenario::{resp, OneOp, RespExt, Scenario};
 
@@ -260,4 +261,81 @@ fn link_header_parsing() {
         Some("http://h/q")
     );
     assert_eq!(parse_next_link(r#"<http://h/p>; rel="prev""#), None);
+}
+
+#[test]
+fn upload_probe_starts_an_upload_and_cancels_it() {
+    let mut m = OneOp::new(UploadProbe::new(repo()));
+    let log = Scenario::new()
+        .ping_ok("reg.example")
+        .expect(
+            Method::Post,
+            "https://reg.example/v2/dst/x/blobs/uploads/",
+            resp(202).h("Location", "/v2/dst/x/blobs/uploads/u1?_state=s"),
+        )
+        .expect(
+            Method::Delete,
+            "https://reg.example/v2/dst/x/blobs/uploads/u1?_state=s",
+            resp(204),
+        )
+        .run(&mut m);
+    assert_eq!(log.len(), 3);
+    assert_eq!(
+        m.output().unwrap(),
+        OpOutput::UploadProbe(UploadProbeOutcome::Started {
+            location: "https://reg.example/v2/dst/x/blobs/uploads/u1?_state=s".into(),
+            cancelled: true,
+        })
+    );
+}
+
+#[test]
+fn upload_probe_reports_a_refused_delete_and_a_hidden_location() {
+    let mut m = OneOp::new(UploadProbe::new(repo()));
+    Scenario::new()
+        .ping_ok("reg.example")
+        .expect(
+            Method::Post,
+            "/blobs/uploads/",
+            resp(202).h("Location", "https://reg.example/v2/dst/x/blobs/uploads/u2"),
+        )
+        .expect(Method::Delete, "/blobs/uploads/u2", resp(405))
+        .run(&mut m);
+    assert!(matches!(
+        m.output().unwrap(),
+        OpOutput::UploadProbe(UploadProbeOutcome::Started {
+            cancelled: false,
+            ..
+        })
+    ));
+
+    let mut m = OneOp::new(UploadProbe::new(repo()));
+    Scenario::new()
+        .ping_ok("reg.example")
+        .expect(Method::Post, "/blobs/uploads/", resp(202))
+        .run(&mut m);
+    assert_eq!(
+        m.output().unwrap(),
+        OpOutput::UploadProbe(UploadProbeOutcome::NoLocation)
+    );
+}
+
+#[test]
+fn upload_probe_without_push_permission_keeps_the_envelope_and_deletes_nothing() {
+    let mut m = OneOp::new(UploadProbe::new(repo()));
+    Scenario::new()
+        .ping_ok("reg.example")
+        .expect(
+            Method::Post,
+            "/blobs/uploads/",
+            resp(403).body(br#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#),
+        )
+        .run(&mut m);
+    let err = m.output().unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    assert!(err.has_code("DENIED"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "POST https://reg.example/v2/dst/x/blobs/uploads/: DENIED: requested access to the resource is denied"
+    );
 }

@@ -1,7 +1,8 @@
 //! `openArchive(file)` and the `Archive` object the page works with:
 //! the tree, bundle files, verify inputs, the plan preview and the copy.
 
-use std::collections::BTreeMap;
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -9,6 +10,7 @@ use wasm_bindgen::prelude::*;
 use super::blob_source::BlobSource;
 use super::error::{Code, WasmError};
 use airlock_core::archive::{Archive as CoreArchive, ArchiveError};
+use airlock_core::digest::Digest;
 use airlock_core::inspect;
 use airlock_core::kbld;
 use airlock_core::planner::{self, PlanOptions, PlanOutput};
@@ -35,7 +37,11 @@ fn archive_error(e: ArchiveError) -> WasmError {
 pub async fn open_archive(file: web_sys::Blob) -> Result<Archive, JsValue> {
     let source = BlobSource::new(file);
     let core = CoreArchive::open(&source).await.map_err(archive_error)?;
-    Ok(Archive { source, core })
+    Ok(Archive {
+        source,
+        core,
+        checks: OnceCell::new(),
+    })
 }
 
 /// An opened imgpkg tarball.
@@ -44,6 +50,8 @@ pub struct Archive {
     /// The tar; the copy streams blob bodies from it.
     pub(crate) source: BlobSource,
     pub(crate) core: CoreArchive,
+    /// The verify checks by entry name, built on first use.
+    checks: OnceCell<HashMap<String, verify::BlobCheck>>,
 }
 
 /// Options for `plan()` and `copy()`, from JS.
@@ -82,6 +90,24 @@ struct PlanJs {
 }
 
 impl Archive {
+    fn blob_check(&self, name: &str) -> Result<verify::BlobCheck, WasmError> {
+        self.checks
+            .get_or_init(|| {
+                verify::blob_checks(&self.core)
+                    .into_iter()
+                    .map(|c| (c.name.clone(), c))
+                    .collect()
+            })
+            .get(name)
+            .cloned()
+            .ok_or_else(|| {
+                WasmError::new(
+                    Code::Argument,
+                    format!("no layer entry '{name}' to verify in this tar"),
+                )
+            })
+    }
+
     pub(crate) fn plan_output(&self, args: &PlanArgs) -> Result<PlanOutput, WasmError> {
         let repo = Repository::parse(args.repository.trim()).map_err(|e| {
             WasmError::new(
@@ -117,6 +143,7 @@ impl Archive {
     /// bundles: [{node, digest, files: [{path, size, mode}], images: [{image,
     /// digest, node}]}], problems: [{subject, message}], blob_count,
     /// blob_bytes}`.
+    #[wasm_bindgen(unchecked_return_type = "Tree")]
     pub fn tree(&self) -> Result<JsValue, JsValue> {
         Ok(to_js(&inspect::tree(&self.core.set))?)
     }
@@ -147,7 +174,7 @@ impl Archive {
 
     /// `[{name, offset, size, expectedSize, digest}]`: every layer entry to
     /// hash (the verify workers read `offset..offset+size`).
-    #[wasm_bindgen(js_name = blobsToVerify)]
+    #[wasm_bindgen(js_name = blobsToVerify, unchecked_return_type = "BlobToVerify[]")]
     pub fn blobs_to_verify(&self) -> Result<JsValue, JsValue> {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
@@ -171,8 +198,41 @@ impl Archive {
         Ok(to_js(&out)?)
     }
 
+    /// The problem for a blob the verify workers hashed, with the text
+    /// `airlock verify` prints (`{subject, message}`), or `null` when
+    /// `actualDigest` is the entry's digest. `bytesRead`: bytes hashed.
+    /// Throws `E_ARGUMENT` for an unknown entry or a malformed digest.
+    #[wasm_bindgen(js_name = checkDigest, unchecked_return_type = "Problem | null")]
+    pub fn check_digest(
+        &self,
+        name: &str,
+        actual_digest: &str,
+        bytes_read: f64,
+    ) -> Result<JsValue, JsValue> {
+        let check = self.blob_check(name)?;
+        let actual = Digest::parse(actual_digest).map_err(|e| {
+            WasmError::new(
+                Code::Argument,
+                format!("'{actual_digest}' is not a digest: {e}"),
+            )
+        })?;
+        match verify::judge(&check, actual, bytes_read as u64) {
+            Some(p) => Ok(to_js(&p)?),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    /// The problem for a blob the verify workers could not read (`error`
+    /// says why), as the CLI words it. Throws `E_ARGUMENT` for an unknown
+    /// entry.
+    #[wasm_bindgen(js_name = readProblem, unchecked_return_type = "Problem")]
+    pub fn read_problem(&self, name: &str, error: &str) -> Result<JsValue, JsValue> {
+        let check = self.blob_check(name)?;
+        Ok(to_js(&verify::read_problem(&check, &error))?)
+    }
+
     /// `[{subject, message}]`: problems found without hashing layers.
-    #[wasm_bindgen(js_name = verifyStructure)]
+    #[wasm_bindgen(js_name = verifyStructure, unchecked_return_type = "Problem[]")]
     pub fn verify_structure(&self) -> Result<JsValue, JsValue> {
         Ok(to_js(&verify::structural(&self.core))?)
     }
@@ -182,7 +242,11 @@ impl Archive {
     /// {bundleDigest: text}, packageRepositories: {bundleDigest: text},
     /// warnings}`.
     /// Throws `E_ARGUMENT` for a bad repository.
-    pub fn plan(&self, options: JsValue) -> Result<JsValue, JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "Plan")]
+    pub fn plan(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PlanOptions")] options: JsValue,
+    ) -> Result<JsValue, JsValue> {
         let args = PlanArgs::from_js(options)?;
         let out = self.plan_output(&args)?;
         let (lock, lock_error) = match &out.lock_output {

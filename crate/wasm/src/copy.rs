@@ -8,11 +8,11 @@ use std::rc::Rc;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 use super::archive::{to_js, Archive, PlanArgs};
+use super::endpoint::page_origin;
 use super::error::{Code, WasmError};
-use super::transport::{Driver, Inbox};
+use super::transport::{answers_without_cors, Driver, Inbox};
 use airlock_core::plan::BlobSource as PlanBlobSource;
 use airlock_core::registry::op::BlobOutcome;
 use airlock_core::registry::{
@@ -40,7 +40,7 @@ impl CopyJob {
     }
 
     /// Resolves to the summary, or rejects with a coded Error.
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "Promise<CopySummary>")]
     pub fn done(&self) -> js_sys::Promise {
         self.done.clone()
     }
@@ -92,15 +92,7 @@ struct SummaryJs {
     retries: u64,
 }
 
-fn page_origin() -> String {
-    js_sys::Reflect::get(&js_sys::global(), &"location".into())
-        .and_then(|l| js_sys::Reflect::get(&l, &"origin".into()))
-        .ok()
-        .and_then(|o| o.as_string())
-        .unwrap_or_default()
-}
-
-fn string_opt(options: &JsValue, key: &str) -> Option<String> {
+pub(crate) fn string_opt(options: &JsValue, key: &str) -> Option<String> {
     js_sys::Reflect::get(options, &key.into())
         .ok()
         .and_then(|v| v.as_string())
@@ -113,7 +105,10 @@ impl Archive {
     /// repoBasedTags?, includeNonDistributableLayers?, concurrency? (6),
     /// onProgress?})` → `CopyJob`. Throws `E_ARGUMENT` at once for bad
     /// options; everything else arrives through `job.done`.
-    pub fn copy(&self, options: JsValue) -> Result<CopyJob, JsValue> {
+    pub fn copy(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "CopyOptions")] options: JsValue,
+    ) -> Result<CopyJob, JsValue> {
         let args = PlanArgs::from_js(options.clone())?;
         let out = self.plan_output(&args)?;
         let plan = out.plan;
@@ -177,7 +172,7 @@ impl Archive {
         let inbox = Rc::new(Inbox::default());
         let inbox_done = inbox.clone();
         let driver = Driver {
-            source: self.source.clone(),
+            source: Some(self.source.clone()),
             page_origin: page_origin(),
             inbox: inbox.clone(),
             cancelled: cancelled.clone(),
@@ -322,7 +317,7 @@ async fn classify(e: CopyError, base: &str, send_failed: bool) -> WasmError {
             source: RegistryError::Transport { .. } | RegistryError::Protocol(_),
             ..
         } if send_failed => {
-            if probe_answers(base).await {
+            if !base.is_empty() && answers_without_cors(&format!("{base}/v2/")).await {
                 WasmError::new(
                     Code::Cors,
                     format!("{message} — the registry answered, but the browser blocked the response (CORS)"),
@@ -336,24 +331,4 @@ async fn classify(e: CopyError, base: &str, send_failed: bool) -> WasmError {
         }
         _ => WasmError::new(Code::Registry, message),
     }
-}
-
-async fn probe_answers(base: &str) -> bool {
-    if base.is_empty() {
-        return false;
-    }
-    let init = web_sys::RequestInit::new();
-    init.set_mode(web_sys::RequestMode::NoCors);
-    init.set_credentials(web_sys::RequestCredentials::Omit);
-    let Ok(req) = web_sys::Request::new_with_str_and_init(&format!("{base}/v2/"), &init) else {
-        return false;
-    };
-    let promise = match js_sys::global().dyn_into::<web_sys::Window>() {
-        Ok(w) => w.fetch_with_request(&req),
-        Err(g) => match g.dyn_into::<web_sys::WorkerGlobalScope>() {
-            Ok(w) => w.fetch_with_request(&req),
-            Err(_) => return false,
-        },
-    };
-    JsFuture::from(promise).await.is_ok()
 }

@@ -28,6 +28,15 @@ pub struct Endpoint {
     pub same_origin: bool,
 }
 
+/// `location.origin` of the page (or worker) this runs in.
+pub(crate) fn page_origin() -> String {
+    js_sys::Reflect::get(&js_sys::global(), &"location".into())
+        .and_then(|l| js_sys::Reflect::get(&l, &"origin".into()))
+        .ok()
+        .and_then(|o| o.as_string())
+        .unwrap_or_default()
+}
+
 /// Resolves `repository` for a page served from `page_origin`
 /// (`location.origin`, e.g. `http://127.0.0.1:8080`).
 pub fn resolve(repository: &str, page_origin: &str) -> Result<Endpoint, WasmError> {
@@ -68,7 +77,7 @@ pub fn resolve(repository: &str, page_origin: &str) -> Result<Endpoint, WasmErro
 
 /// JS: `registryEndpoint(repository, location.origin)` →
 /// `{base, registry, path, name, sameOrigin}`; throws `E_ARGUMENT`.
-#[wasm_bindgen(js_name = registryEndpoint)]
+#[wasm_bindgen(js_name = registryEndpoint, unchecked_return_type = "Endpoint")]
 pub fn registry_endpoint(repository: &str, page_origin: &str) -> Result<JsValue, JsValue> {
     let ep = resolve(repository, page_origin)?;
     Ok(serde_wasm_bindgen::to_value(&ep)

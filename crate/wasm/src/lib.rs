@@ -16,11 +16,14 @@
 
 pub mod archive;
 pub mod blob_source;
+pub mod connection;
 pub mod copy;
 pub mod endpoint;
 pub mod error;
 pub mod hash;
+pub mod probe;
 pub mod transport;
+pub mod types;
 
 pub use blob_source::BlobSource;
 pub use error::{Code, WasmError};

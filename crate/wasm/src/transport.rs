@@ -145,7 +145,8 @@ fn global() -> Option<Global> {
 
 /// The driver's view of where requests go.
 pub(crate) struct Driver {
-    pub source: BlobSource,
+    /// The tar blob bodies come from (`None`: requests without blob bodies).
+    pub source: Option<BlobSource>,
     /// `location.origin` of the page: URLs on the page's own host are sent
     /// with the page's scheme (the same-origin nginx deployment).
     pub page_origin: String,
@@ -227,7 +228,7 @@ impl Driver {
         response
     }
 
-    fn url_for(&self, url: &str) -> String {
+    pub(crate) fn url_for(&self, url: &str) -> String {
         // http://host/… or https://host/… where host is the page's host:
         // use the page's scheme, so requests stay same-origin.
         let Some((page_scheme, page_host)) = self.page_origin.split_once("://") else {
@@ -262,9 +263,13 @@ impl Driver {
         match &req.body {
             RequestBody::Blob(b) => {
                 let blob = match &b.source {
-                    PlanBlobSource::TarEntry { offset, .. } => {
-                        self.source.slice(offset + b.offset, b.length)
-                    }
+                    PlanBlobSource::TarEntry { offset, .. } => match &self.source {
+                        Some(source) => source.slice(offset + b.offset, b.length),
+                        None => Err(super::error::WasmError::new(
+                            super::error::Code::Internal,
+                            "a blob body without an opened tar",
+                        )),
+                    },
                     PlanBlobSource::Inline(bytes) => {
                         let start = b.offset as usize;
                         let end = (b.offset + b.length) as usize;
@@ -503,4 +508,22 @@ async fn fetch(
         bytes.to_vec()
     };
     Ok(HttpResponse::new(status, out_headers, body))
+}
+
+/// Whether a server answers at `url` at all: an opaque `no-cors` request
+/// succeeds when it does, even when CORS hides the answer from the page. A
+/// CORS refusal and a network failure look the same to `fetch`; this tells
+/// them apart.
+pub(crate) async fn answers_without_cors(url: &str) -> bool {
+    let init = web_sys::RequestInit::new();
+    init.set_mode(web_sys::RequestMode::NoCors);
+    init.set_credentials(web_sys::RequestCredentials::Omit);
+    init.set_cache(web_sys::RequestCache::NoStore);
+    let Ok(req) = web_sys::Request::new_with_str_and_init(url, &init) else {
+        return false;
+    };
+    let Some(g) = global() else {
+        return false;
+    };
+    JsFuture::from(g.fetch(&req)).await.is_ok()
 }

@@ -9,7 +9,7 @@
 //!     -> client::Client             ping, auth (Basic, bearer tokens), retries, redirects
 //!        -> operations              one protocol exchange each:
 //!             manifest_head, manifest_get, manifest_put,
-//!             blob_head, blob_get, blob_upload, tags_list
+//!             blob_head, blob_get, blob_upload, tags_list, upload_probe
 //!           (+ ping, token: used by the client itself)
 //!  transports (other crates)       perform HttpRequests, stream blob bodies
 //! ```
@@ -36,6 +36,7 @@ pub mod read;
 pub mod retry;
 pub mod tags_list;
 pub mod token;
+pub mod upload_probe;
 
 pub use auth::{Credentials, Keychain};
 pub use client::{CallId, Client, ClientConfig, ClientEvent, RequestId, Transmit};

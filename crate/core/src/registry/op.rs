@@ -130,6 +130,17 @@ pub enum BlobOutcome {
     Uploaded { bytes: u64 },
 }
 
+/// What an [`UploadProbe`](super::upload_probe::UploadProbe) found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadProbeOutcome {
+    /// `POST` answered 202 with a `Location`; `cancelled`: the `DELETE` of
+    /// that session was accepted (otherwise it expires on its own).
+    Started { location: String, cancelled: bool },
+    /// `POST` answered 202 without a `Location` header (a browser sees this
+    /// when the registry does not expose the header to the page's origin).
+    NoLocation,
+}
+
 /// The result of an operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OpOutput {
@@ -148,6 +159,8 @@ pub enum OpOutput {
     /// Manifest `PUT` done; the digest it was stored under.
     ManifestPut(Digest),
     Tags(Vec<String>),
+    /// An upload session was started (and cancelled).
+    UploadProbe(UploadProbeOutcome),
 }
 
 /// One registry operation (see the module doc for the grammar).
