@@ -2,7 +2,8 @@
 //! (`tests/fixtures/go-corpus/MANIFEST.json`), regenerated instead of stored.
 //!
 //! This file is self-contained (std only) so that a test-support crate can
-//! `include!` it or copy it. It must stay identical in behaviour to
+//! use it as a module (`#[path = "…/tests/go-corpus/inputs.rs"] mod inputs;`;
+//! not `include!`, which rejects these inner doc comments) or copy it. It must stay identical in behaviour to
 //! `input()` in `tests/go-corpus/main.go`; every case in the manifest records
 //! `input_sha256`, the SHA-256 of `input(generator, size)`, to check that.
 //!
