@@ -1,4 +1,10 @@
-//! Go's `compress/gzip` at `gzip.BestSpeed`, reproduced bit for bit.
+//! Go's `compress/flate` at `flate.BestSpeed` and `compress/gzip` around it
+//! (Go 1.23: `compress/flate/deflatefast.go`, `deflate.go` (`encSpeed`),
+//! `huffman_bit_writer.go`, `huffman_code.go`; `compress/gzip/gzip.go`),
+//! reproduced bit for bit. A Go port with its tables, hence its length.
+//!
+//! Go changed the BestSpeed output in later releases (Go 1.27); this is the
+//! Go 1.23 encoder imgpkg 0.43.1 was built with.
 //!
 //! go-containerregistry compresses every layer it builds from uncompressed
 //! bytes (`partial.UncompressedToLayer`) with the standard library's

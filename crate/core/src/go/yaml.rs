@@ -1,6 +1,31 @@
-//! A YAML writer that produces what imgpkg writes: `sigs.k8s.io/yaml` v1.4.0
-//! `Marshal`, i.e. struct → JSON → `map[interface{}]interface{}` → go-yaml
-//! v2.4.0's encoder and libyaml-derived emitter.
+//! go-yaml v2.4.0's `yaml.Marshal` (`encode.go`, `emitterc.go`,
+//! `sorter.go`), for the JSON data model: the YAML writer imgpkg uses
+//! through `sigs.k8s.io/yaml` v1.4.0 (struct → JSON → `interface{}` →
+//! go-yaml v2.4.0's encoder and libyaml-derived emitter). Its quoting rules
+//! are a port with their character tables, hence the length.
+//!
+//! # Where imgpkg's output differs from plain `yaml.Marshal`
+//!
+//! [`to_string`] is plain `yaml.Marshal` of the value. `sigs.k8s.io/yaml`
+//! first writes the value as JSON and parses that JSON back as YAML, and the
+//! two differ for three characters (the 12 affected cases of the Go corpus,
+//! `nel`, `nel-inner`, `del`, `ufffe` in the forms value, list and key, are
+//! listed in `crate/core/tests/go_corpus.rs`):
+//!
+//! * U+0085 (NEL): `encoding/json` leaves it raw, the YAML parser reads it
+//!   inside the double-quoted JSON string as a line break and folds it to a
+//!   space (`"a\u{85}b"` comes back as `a b`); as a map key it is a parse
+//!   error.
+//! * U+007F and U+FFFE: the YAML parser refuses the JSON text ("control
+//!   characters are not allowed"), so imgpkg fails to write the file.
+//!
+//! Airlock writes plain `yaml.Marshal`: the exact string, double-quoted with
+//! `\N`, `\x7F`, `\uFFFE` escapes, which reads back unchanged. These
+//! strings cannot occur in image references (the reference grammar has no
+//! such characters) nor in digests, so `image-locations.yml` — the only YAML
+//! whose bytes end up in a registry digest — is unaffected; they could only
+//! appear in an annotation value of an ImagesLock that Airlock writes with
+//! `--lock-output`, where imgpkg would silently replace the NEL or fail.
 //!
 //! What was checked in the go-yaml v2 source (`encode.go`, `emitterc.go`,
 //! `sorter.go`, `apic.go`, `resolve.go`, `yamlprivateh.go`):
@@ -38,7 +63,7 @@
 //!   when it starts with a space or a line break.
 //! * Empty sequences and mappings are written in flow style (`[]`, `{}`).
 
-use super::resolve::{is_base60_float, resolve_plain, Resolved};
+use crate::yaml::resolve::{is_base60_float, resolve_plain, Resolved};
 
 /// A document to write: the JSON data model imgpkg's structs pass through.
 #[derive(Debug, Clone, PartialEq)]
