@@ -317,22 +317,14 @@ pub async fn read_bundle_layer(layer_gz: &[u8]) -> Result<Vec<BundleFile>, Strin
     Ok(out)
 }
 
-/// Go's `path.Clean` for the relative names found in bundle layers.
+/// A bundle layer's entry name relative to the bundle root: Go's
+/// `path.Clean("/" + name)` without its leading slash, so `.` and empty
+/// elements go and `..` cannot climb above the root (`"."` for the root).
 pub fn clean_path(name: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for p in name.split('/') {
-        match p {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    if parts.is_empty() {
-        ".".to_string()
-    } else {
-        parts.join("/")
+    let rooted = crate::go::path::clean(&format!("/{name}"));
+    match &rooted[1..] {
+        "" => ".".to_string(),
+        rel => rel.to_string(),
     }
 }
 

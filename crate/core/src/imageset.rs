@@ -15,7 +15,7 @@ use crate::manifest::{ConfigFile, Manifest, Platform};
 use crate::plan::BlobSource;
 
 /// Label imgpkg puts on the root bundle's descriptor in a tar.
-pub const ROOT_BUNDLE_LABEL: &str = "dev.carvel.imgpkg.copy.root-bundle";
+pub use crate::imgpkg_tar::manifest_json::ROOT_BUNDLE_LABEL;
 
 /// Index of a node in [`ImageSet::nodes`].
 pub type NodeId = usize;

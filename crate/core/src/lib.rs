@@ -16,6 +16,7 @@ pub mod archive;
 pub mod digest;
 pub mod discover;
 pub mod export;
+pub mod go;
 pub mod imagebuild;
 pub mod imageset;
 pub mod imgpkg_tar;

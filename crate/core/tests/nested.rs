@@ -11,10 +11,11 @@ use airlock_core::archive::Archive;
 use airlock_core::digest::Digest;
 use airlock_core::imagebuild;
 use airlock_core::imageset::{ImageSet, NodeKind};
-use airlock_core::imgpkg_tar::{manifest_json, write_imgpkg_tar, LayerBlob};
-use airlock_core::plan::{BlobSource, ItemKind};
+use airlock_core::imgpkg_tar::manifest_json;
+use airlock_core::plan::{BlobSource, ItemKind, PlannedManifest};
 use airlock_core::planner::{self, PlanError, PlanOptions, PlanOutput};
 use airlock_core::reference::{Reference, Repository};
+use airlock_core::tar::{self, EntryKind};
 use airlock_core::verify;
 use airlock_testkit::block_on;
 use airlock_testkit::synth::{
@@ -230,6 +231,58 @@ fn package_repository_opens_with_every_bundle_and_the_graph() {
     assert_eq!(verify::blob_checks(&archive).len(), pr.tar.blobs.len());
 }
 
+/// The regular files in the one layer of a planned locations image, after
+/// checking the manifest, config and layer against each other: Docker
+/// schema 2, one gzip layer, the config's diff_id the sha256 of the tar.
+fn locations_image_files(m: &PlannedManifest) -> Vec<(String, u32, Vec<u8>)> {
+    let manifest: serde_json::Value = serde_json::from_slice(&m.raw).unwrap();
+    assert_eq!(
+        manifest["mediaType"],
+        "application/vnd.docker.distribution.manifest.v2+json"
+    );
+    let inline = |i: usize| match &m.blobs[i].source {
+        BlobSource::Inline(bytes) => bytes.clone(),
+        other => panic!("locations blob {i} is not inline: {other:?}"),
+    };
+    assert_eq!(m.blobs.len(), 2, "config and one layer");
+    assert_eq!(manifest["config"]["digest"], m.blobs[0].digest.to_string());
+    let layers = manifest["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 1);
+    assert_eq!(layers[0]["digest"], m.blobs[1].digest.to_string());
+    assert_eq!(
+        layers[0]["mediaType"],
+        "application/vnd.docker.image.rootfs.diff.tar.gzip"
+    );
+    let config: serde_json::Value = serde_json::from_slice(&inline(0)).unwrap();
+    let layer = inline(1);
+    assert_eq!(Digest::of(&layer), m.blobs[1].digest);
+    let mut tar_bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(layer.as_slice()),
+        &mut tar_bytes,
+    )
+    .unwrap();
+    assert_eq!(
+        config["rootfs"]["diff_ids"][0],
+        Digest::of(&tar_bytes).to_string()
+    );
+    let index = block_on(tar::index(tar_bytes.as_slice())).unwrap();
+    let names: Vec<&str> = index.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, [".", "image-locations.yml"]);
+    index
+        .iter()
+        .filter(|e| e.kind == EntryKind::Regular)
+        .map(|e| {
+            let start = e.data_offset as usize;
+            (
+                e.name.clone(),
+                e.mode,
+                tar_bytes[start..start + e.size as usize].to_vec(),
+            )
+        })
+        .collect()
+}
+
 fn plan(tar: &SynthTar, opts: PlanOptions) -> (Archive, PlanOutput) {
     let (_, archive) = open(tar);
     let out = planner::plan(&archive.set, &dest(), opts).expect("plans");
@@ -314,8 +367,9 @@ fn package_repository_plan_follows_imgpkg() {
             bp.locations_yml,
             expected_locations_yml(&entries, &bundle_digests)
         );
-        let built = imagebuild::locations_image(bp.locations_yml.as_bytes());
-        assert_eq!(bp.locations_digest, built.manifest_digest);
+        // The locations image itself, read back rather than rebuilt (its
+        // bytes are imgpkg's: imagebuild_golden.rs checks the builder
+        // against a real imgpkg 0.43.1 locations image).
         assert_eq!(
             bp.locations_tag,
             format!("sha256-{}.image-locations.imgpkg", digest.hex())
@@ -325,19 +379,26 @@ fn package_repository_plan_follows_imgpkg() {
             .plan
             .locations
             .iter()
-            .find(|l| l.manifest.digest == built.manifest_digest)
+            .find(|l| l.manifest.digest == bp.locations_digest)
             .expect("locations item");
         assert_eq!(loc.kind, ItemKind::Locations);
-        assert_eq!(*loc.manifest.raw, built.manifest_raw);
+        assert_eq!(Digest::of(&loc.manifest.raw), bp.locations_digest);
         assert_eq!(
             loc.tags,
             [
                 format!("sha256-{}.image-locations.imgpkg", digest.hex()),
-                format!("sha256-{}.imgpkg", built.manifest_digest.hex())
+                format!("sha256-{}.imgpkg", bp.locations_digest.hex())
             ]
         );
-        let blobs: Vec<Digest> = loc.manifest.blobs.iter().map(|b| b.digest).collect();
-        assert_eq!(blobs, [built.config_digest, built.layer_digest]);
+        let files = locations_image_files(&loc.manifest);
+        assert_eq!(
+            files,
+            [(
+                "image-locations.yml".to_string(),
+                0o600,
+                expected_locations_yml(&entries, &bundle_digests).into_bytes()
+            )]
+        );
         // What `imgpkg pull -b R@bundle` writes.
         assert_eq!(bp.pulled_images_yml, expected_pulled_images_yml(&entries));
     }
@@ -781,16 +842,14 @@ fn written_tars_read_back_identically() {
     for (name, tar) in scenarios() {
         let bytes = tar.to_bytes();
         let archive = block_on(Archive::open(bytes.as_slice())).unwrap();
-        // manifest.json bytes survive the trip, and our model re-serialises
-        // them byte for byte.
+        // manifest.json bytes survive the trip and read back as the model.
+        // (That the writers' bytes are imgpkg's is checked against real
+        // imgpkg tars in imgpkg_tar.rs and tar_golden.rs, and against Go's
+        // own output in go_corpus.rs; these tars are written by the same
+        // code, so comparing them with it would prove nothing.)
         assert_eq!(archive.manifest_json, tar.manifest_json(), "{name}");
         let parsed = manifest_json::parse(&archive.manifest_json).unwrap();
         assert_eq!(parsed, tar.manifest, "{name}");
-        assert_eq!(
-            manifest_json::to_json(&parsed),
-            archive.manifest_json,
-            "{name}"
-        );
         // Sorted by imgpkg's key.
         let keys: Vec<String> = parsed.iter().map(|i| i.sort_key()).collect();
         let mut sorted = keys.clone();
@@ -807,14 +866,12 @@ fn written_tars_read_back_identically() {
         let mut s = want.clone();
         s.sort();
         assert_eq!(s, want, "{name}");
-        // The crate's own writer gives the same bytes.
-        let blobs = tar.blobs.iter().map(|b| LayerBlob {
-            digest: b.digest,
-            size: b.data.len(),
-            reader: b.data.reader(),
-        });
-        let ours = write_imgpkg_tar(Vec::new(), &tar.manifest, blobs).unwrap();
-        assert!(ours == bytes, "{name}: write_imgpkg_tar differs");
+        // Each entry's data is the blob it is named after.
+        for (entry, blob) in archive.entries.entries()[1..].iter().zip(&tar.blobs) {
+            let start = entry.data_offset as usize;
+            let data = &bytes[start..start + entry.size as usize];
+            assert_eq!(Digest::of(data), blob.digest, "{name}: {}", entry.name);
+        }
         assert_sound(&bytes, &archive);
     }
 }

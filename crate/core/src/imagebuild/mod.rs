@@ -5,12 +5,12 @@
 //! it copies (`sha256-<bundle>.image-locations.imgpkg`). Both go through
 //! `TarImage.AsFileImage` and `NewFileImage`:
 //!
-//! 1. a tar written by Go's `archive/tar` (see [`go_tar`]), entries in
+//! 1. a tar written by Go's `archive/tar` (see [`go_tar`], [`go::tar`]), entries in
 //!    `filepath.Walk` order (see [`tree_from_files`]): the root as `.`,
 //!    directories with mode 0700, files with their permission bits `& 0700`,
 //!    all with a zero ModTime and no owner;
 //! 2. the layer is that tar gzipped by go-containerregistry with Go's
-//!    `compress/gzip` at BestSpeed (see [`go_gzip_best_speed`]); its diff_id
+//!    `compress/gzip` at BestSpeed (see [`go::flate`]); its diff_id
 //!    is the sha256 of the tar;
 //! 3. the config is `mutate.Append(empty.Image, …)` with one history entry
 //!    (author and created_by `imgpkg`, zero time), plus `config.Labels` when
@@ -20,27 +20,16 @@
 //!
 //! Everything here is pure: no IO, no clock.
 
-pub mod goflate;
-pub mod gotar;
-
 use std::collections::BTreeMap;
 
 use crate::digest::Digest;
+use crate::go;
+use crate::manifest::{media_type, BUNDLE_LABEL};
 
-pub use goflate::go_gzip_best_speed;
-pub use gotar::go_tar;
+pub use crate::go::flate::go_gzip_best_speed;
 
-/// The label imgpkg puts on bundle images.
-pub const BUNDLE_LABEL: &str = "dev.carvel.imgpkg.bundle";
 /// The single file in an image-locations image.
 pub const LOCATIONS_FILE: &str = "image-locations.yml";
-
-/// Docker schema 2 manifest media type.
-pub const DOCKER_MANIFEST_MEDIA_TYPE: &str = "application/vnd.docker.distribution.manifest.v2+json";
-/// Docker image config media type.
-pub const DOCKER_CONFIG_MEDIA_TYPE: &str = "application/vnd.docker.container.image.v1+json";
-/// Docker gzip layer media type.
-pub const DOCKER_LAYER_MEDIA_TYPE: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 
 /// One tar entry, as imgpkg writes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -126,6 +115,46 @@ pub fn tree_from_files(files: &[(String, u32, Vec<u8>)]) -> Vec<TreeEntry> {
     out
 }
 
+/// The tar Go's `archive/tar` Writer writes for `entries`, in the order
+/// given: each header from [`go::tar::header`], file data padded to 512
+/// bytes, then the two zero blocks of `Close` (no padding to a 10 KiB
+/// record). Directories are header-only.
+///
+/// # Panics
+///
+/// If Go would refuse an entry: a mode that does not fit (above 0o7777777),
+/// a file path ending in `/`, or a path of more than 1 MiB.
+pub fn go_tar(entries: &[TreeEntry]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for entry in entries {
+        let (name, mode, kind, contents): (&str, u32, go::tar::Kind, &[u8]) = match entry {
+            TreeEntry::Dir { path } => (path, 0o700, go::tar::Kind::Directory, &[]),
+            TreeEntry::File {
+                path,
+                mode,
+                contents,
+            } => (path, *mode, go::tar::Kind::Regular, contents),
+        };
+        let header = go::tar::Header {
+            name,
+            size: contents.len() as u64,
+            mode,
+            kind,
+        };
+        match go::tar::header(&header) {
+            Ok(h) => out.extend_from_slice(&h),
+            Err(e) => panic!("{e}"),
+        }
+        out.extend_from_slice(contents);
+        out.resize(
+            out.len() + go::tar::padding(contents.len() as u64) as usize,
+            0,
+        );
+    }
+    out.extend_from_slice(&[0u8; 1024]);
+    out
+}
+
 /// A built single-layer image: every blob and digest needed to push it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BuiltImage {
@@ -158,11 +187,11 @@ pub fn build_file_image(entries: &[TreeEntry], labels: &BTreeMap<String, String>
             r#""config":{{"mediaType":"{}","size":{},"digest":"{}"}},"#,
             r#""layers":[{{"mediaType":"{}","size":{},"digest":"{}"}}]}}"#
         ),
-        DOCKER_MANIFEST_MEDIA_TYPE,
-        DOCKER_CONFIG_MEDIA_TYPE,
+        media_type::DOCKER_MANIFEST,
+        media_type::DOCKER_CONFIG,
         config_raw.len(),
         config_digest,
-        DOCKER_LAYER_MEDIA_TYPE,
+        media_type::DOCKER_LAYER,
         layer.len(),
         layer_digest,
     )
@@ -217,7 +246,7 @@ fn config_json(diff_id: &Digest, labels: &BTreeMap<String, String>) -> String {
         // encoding/json writes map keys sorted bytewise, as BTreeMap holds them.
         let pairs: Vec<String> = labels
             .iter()
-            .map(|(k, v)| format!("{}:{}", go_json_string(k), go_json_string(v)))
+            .map(|(k, v)| format!("{}:{}", go::json::string(k), go::json::string(v)))
             .collect();
         format!(r#"{{"Labels":{{{}}}}}"#, pairs.join(","))
     };
@@ -229,31 +258,6 @@ fn config_json(diff_id: &Digest, labels: &BTreeMap<String, String>) -> String {
         ),
         diff_id, config
     )
-}
-
-/// A JSON string as Go's `encoding/json` (Go 1.22+) writes it with HTML
-/// escaping on: `<`, `>`, `&`, U+2028 and U+2029 become `\u` escapes, as
-/// do control characters other than `\b \f \n \r \t`.
-fn go_json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || matches!(c, '<' | '>' | '&' | '\u{2028}' | '\u{2029}') => {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
@@ -305,14 +309,6 @@ mod tests {
     #[should_panic(expected = "is a file")]
     fn file_and_directory_conflict_panics() {
         tree_from_files(&[f("a"), f("a/b")]);
-    }
-
-    #[test]
-    fn json_strings_escape_like_go() {
-        assert_eq!(
-            go_json_string("a<b>&\"\\\n\u{1}\u{2028}é"),
-            r#""a\u003cb\u003e\u0026\"\\\n\u0001\u2028é""#
-        );
     }
 
     #[test]

@@ -5,8 +5,7 @@
 //! * keys are the Go field names (PascalCase) in declaration order;
 //! * nil slices and maps are `null`, empty ones `[]` / `{}` (kept apart here
 //!   as `None` / `Some(empty)` so that output is byte-identical);
-//! * map keys are sorted; strings escape `<`, `>`, `&`, U+2028, U+2029 and
-//!   control characters (`\b \f \n \r \t` short forms, others `\u00XX`);
+//! * map keys are sorted; strings are escaped as [`go::json`] describes;
 //! * reading matches keys case-insensitively, ignores unknown keys, leaves
 //!   fields missing from older imgpkg versions (`OrigRef`, `Labels`) at their
 //!   zero values, and treats `null` as "leave unchanged" for strings and
@@ -26,8 +25,11 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Serialize;
 
 use crate::digest::{Digest, DigestError};
+use crate::go;
+use crate::manifest::media_type;
 
 /// `map[string]string`, sorted like Go's encoder sorts map keys.
 pub type Labels = BTreeMap<String, String>;
@@ -35,22 +37,17 @@ pub type Labels = BTreeMap<String, String>;
 /// The label imgpkg puts on the root bundle of a tar (v0.13.0 and later).
 pub const ROOT_BUNDLE_LABEL: &str = "dev.carvel.imgpkg.copy.root-bundle";
 
-/// Media types ggcr treats as non-distributable ("foreign") layers.
-pub const NON_DISTRIBUTABLE_MEDIA_TYPES: &[&str] = &[
-    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
-    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
-    "application/vnd.oci.image.layer.nondistributable.v1.tar",
-];
-
 /// One element of the top-level array: `{"ImageIndex": …, "Image": …}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct ImageOrIndex {
     pub image_index: Option<IndexDescriptor>,
     pub image: Option<ImageDescriptor>,
 }
 
 /// An image stored in the tar: manifest and config inline, layers as files.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct ImageDescriptor {
     /// `[source digest reference]`; only the first is used.
     pub refs: Option<Vec<String>>,
@@ -66,25 +63,29 @@ pub struct ImageDescriptor {
 }
 
 /// A layer of an image; its blob is the tar entry `sha256-<hex>.tar.gz`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct LayerDescriptor {
     pub media_type: String,
     pub digest: String,
     /// "" for media types that are not layers (v0.41 and later).
+    #[serde(rename = "DiffID")]
     pub diff_id: String,
     /// Size of the compressed blob.
     pub size: u64,
 }
 
 /// `Config`: the config blob, inline.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct ConfigDescriptor {
     pub digest: String,
     pub raw: String,
 }
 
 /// `Manifest`: the image manifest, inline.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct ManifestDescriptor {
     pub media_type: String,
     pub digest: String,
@@ -92,7 +93,8 @@ pub struct ManifestDescriptor {
 }
 
 /// An image index with its child images and child indexes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct IndexDescriptor {
     pub refs: Option<Vec<String>>,
     pub images: Option<Vec<ImageDescriptor>>,
@@ -205,7 +207,7 @@ impl LayerDescriptor {
 
     /// Whether ggcr would copy this layer's blob (not a foreign layer).
     pub fn is_distributable(&self) -> bool {
-        !NON_DISTRIBUTABLE_MEDIA_TYPES.contains(&self.media_type.as_str())
+        !media_type::is_non_distributable(&self.media_type)
     }
 }
 
@@ -694,211 +696,15 @@ impl GoStruct for IndexDescriptor {
 // ---------------------------------------------------------------------------
 // Writing, byte-identical to Go's json.Marshal.
 
-/// Serializes like Go's `json.Marshal`: compact, no trailing newline.
+/// Serializes like Go's `json.Marshal`: compact, no trailing newline, keys
+/// in field order, strings escaped by [`go::json::GoFormatter`].
 pub fn to_json(list: &[ImageOrIndex]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(4096);
-    out.push(b'[');
-    for (i, item) in list.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_image_or_index(&mut out, item);
-    }
-    out.push(b']');
-    out
-}
-
-fn write_image_or_index(out: &mut Vec<u8>, v: &ImageOrIndex) {
-    out.extend_from_slice(b"{\"ImageIndex\":");
-    match &v.image_index {
-        Some(idx) => write_index(out, idx),
-        None => out.extend_from_slice(b"null"),
-    }
-    out.extend_from_slice(b",\"Image\":");
-    match &v.image {
-        Some(img) => write_image(out, img),
-        None => out.extend_from_slice(b"null"),
-    }
-    out.push(b'}');
-}
-
-fn write_image(out: &mut Vec<u8>, v: &ImageDescriptor) {
-    out.extend_from_slice(b"{\"Refs\":");
-    write_slice(out, v.refs.as_deref(), |o, s| write_go_string(o, s));
-    out.extend_from_slice(b",\"Layers\":");
-    write_slice(out, v.layers.as_deref(), write_layer);
-    out.extend_from_slice(b",\"Config\":{\"Digest\":");
-    write_go_string(out, &v.config.digest);
-    out.extend_from_slice(b",\"Raw\":");
-    write_go_string(out, &v.config.raw);
-    out.extend_from_slice(b"},\"Manifest\":{\"MediaType\":");
-    write_go_string(out, &v.manifest.media_type);
-    out.extend_from_slice(b",\"Digest\":");
-    write_go_string(out, &v.manifest.digest);
-    out.extend_from_slice(b",\"Raw\":");
-    write_go_string(out, &v.manifest.raw);
-    out.extend_from_slice(b"},\"Tag\":");
-    write_go_string(out, &v.tag);
-    out.extend_from_slice(b",\"OrigRef\":");
-    write_go_string(out, &v.orig_ref);
-    out.extend_from_slice(b",\"Labels\":");
-    write_labels(out, v.labels.as_ref());
-    out.push(b'}');
-}
-
-fn write_layer(out: &mut Vec<u8>, v: &LayerDescriptor) {
-    out.extend_from_slice(b"{\"MediaType\":");
-    write_go_string(out, &v.media_type);
-    out.extend_from_slice(b",\"Digest\":");
-    write_go_string(out, &v.digest);
-    out.extend_from_slice(b",\"DiffID\":");
-    write_go_string(out, &v.diff_id);
-    out.extend_from_slice(b",\"Size\":");
-    out.extend_from_slice(v.size.to_string().as_bytes());
-    out.push(b'}');
-}
-
-fn write_index(out: &mut Vec<u8>, v: &IndexDescriptor) {
-    out.extend_from_slice(b"{\"Refs\":");
-    write_slice(out, v.refs.as_deref(), |o, s| write_go_string(o, s));
-    out.extend_from_slice(b",\"Images\":");
-    write_slice(out, v.images.as_deref(), write_image);
-    out.extend_from_slice(b",\"Indexes\":");
-    write_slice(out, v.indexes.as_deref(), write_index);
-    out.extend_from_slice(b",\"MediaType\":");
-    write_go_string(out, &v.media_type);
-    out.extend_from_slice(b",\"Digest\":");
-    write_go_string(out, &v.digest);
-    out.extend_from_slice(b",\"Raw\":");
-    write_go_string(out, &v.raw);
-    out.extend_from_slice(b",\"Tag\":");
-    write_go_string(out, &v.tag);
-    out.extend_from_slice(b",\"OrigRef\":");
-    write_go_string(out, &v.orig_ref);
-    out.extend_from_slice(b",\"Labels\":");
-    write_labels(out, v.labels.as_ref());
-    out.push(b'}');
-}
-
-fn write_slice<T>(out: &mut Vec<u8>, v: Option<&[T]>, mut each: impl FnMut(&mut Vec<u8>, &T)) {
-    let Some(items) = v else {
-        out.extend_from_slice(b"null");
-        return;
-    };
-    out.push(b'[');
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        each(out, item);
-    }
-    out.push(b']');
-}
-
-fn write_labels(out: &mut Vec<u8>, v: Option<&Labels>) {
-    let Some(map) = v else {
-        out.extend_from_slice(b"null");
-        return;
-    };
-    out.push(b'{');
-    for (i, (k, val)) in map.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_go_string(out, k);
-        out.push(b':');
-        write_go_string(out, val);
-    }
-    out.push(b'}');
-}
-
-/// Writes `s` as a JSON string escaped exactly as Go's encoder does (with
-/// HTML escaping on, as `json.Marshal` has).
-pub fn write_go_string(out: &mut Vec<u8>, s: &str) {
-    write_go_string_bytes(out, s.as_bytes());
-}
-
-/// Like [`write_go_string`] for bytes that may not be UTF-8: each byte of an
-/// invalid sequence becomes `\ufffd`, as in Go.
-pub fn write_go_string_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
-    for chunk in bytes.utf8_chunks() {
-        let valid = chunk.valid();
-        let vb = valid.as_bytes();
-        let mut start = 0;
-        let mut i = 0;
-        while i < vb.len() {
-            let b = vb[i];
-            let escape: Option<&[u8]> = match b {
-                b'"' => Some(b"\\\""),
-                b'\\' => Some(b"\\\\"),
-                b'\n' => Some(b"\\n"),
-                b'\r' => Some(b"\\r"),
-                b'\t' => Some(b"\\t"),
-                0x08 => Some(b"\\b"),
-                0x0c => Some(b"\\f"),
-                b'<' | b'>' | b'&' | 0x00..=0x1f => Some(b""),
-                // U+2028 and U+2029 are E2 80 A8 / E2 80 A9.
-                0xe2 if vb.get(i + 1) == Some(&0x80)
-                    && matches!(vb.get(i + 2), Some(0xa8 | 0xa9)) =>
-                {
-                    Some(b"")
-                }
-                _ => None,
-            };
-            match escape {
-                None => i += 1,
-                Some(e) => {
-                    out.extend_from_slice(&vb[start..i]);
-                    if !e.is_empty() {
-                        out.extend_from_slice(e);
-                        i += 1;
-                    } else if b == 0xe2 {
-                        out.extend_from_slice(b"\\u202");
-                        out.push(HEX[usize::from(vb[i + 2] & 0xf)]);
-                        i += 3;
-                    } else {
-                        out.extend_from_slice(b"\\u00");
-                        out.push(HEX[usize::from(b >> 4)]);
-                        out.push(HEX[usize::from(b & 0xf)]);
-                        i += 1;
-                    }
-                    start = i;
-                }
-            }
-        }
-        out.extend_from_slice(&vb[start..]);
-        for _ in chunk.invalid() {
-            out.extend_from_slice(b"\\ufffd");
-        }
-    }
-    out.push(b'"');
+    go::json::marshal(list).expect("these types always serialize")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn go(s: &[u8]) -> String {
-        let mut out = Vec::new();
-        write_go_string_bytes(&mut out, s);
-        String::from_utf8(out).unwrap()
-    }
-
-    #[test]
-    fn strings_escape_like_go() {
-        assert_eq!(go(b"plain"), r#""plain""#);
-        assert_eq!(go(b"a\"b\\c/d"), r#""a\"b\\c/d""#);
-        assert_eq!(go(b"<a>&b"), r#""\u003ca\u003e\u0026b""#);
-        assert_eq!(go(b"\n\r\t\x08\x0c"), r#""\n\r\t\b\f""#);
-        assert_eq!(go(b"\x00\x01\x1f\x7f"), "\"\\u0000\\u0001\\u001f\x7f\"");
-        assert_eq!(go("\u{2028}x\u{2029}".as_bytes()), r#""\u2028x\u2029""#);
-        assert_eq!(go("é€😀\u{2027}".as_bytes()), "\"é€😀\u{2027}\"");
-        assert_eq!(go(b"a\xffb"), r#""a\ufffdb""#);
-        assert_eq!(go(b"\xe2\x82z"), r#""\ufffd\ufffdz""#);
-        assert_eq!(go(b"\xed\xa0\x80"), r#""\ufffd\ufffd\ufffd""#);
-    }
 
     #[test]
     fn keys_fold_like_go() {

@@ -12,7 +12,7 @@
 //! [`LockError`] also names the file and the line, which imgpkg does not.
 //!
 //! Writing is imgpkg's `AsBytes`: `---\n` and go-yaml v2 output with sorted
-//! keys ([`crate::yaml::emit`]).
+//! keys ([`crate::go::yaml`]).
 
 mod gojson;
 

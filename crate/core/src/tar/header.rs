@@ -1,6 +1,6 @@
 //! The 512-byte header block: field layout, numeric fields, checksums and
-//! format detection, with the exact parsing and formatting rules of Go's
-//! `archive/tar` (which wrote every imgpkg tar).
+//! format detection, with the exact parsing rules of Go's `archive/tar`
+//! (which wrote every imgpkg tar). Writing is [`crate::go::tar`]'s.
 
 use std::ops::Range;
 
@@ -163,54 +163,6 @@ pub(crate) fn parse_numeric(field: &[u8]) -> Option<i64> {
     }
 }
 
-/// Whether `x` fits an `n`-byte octal field with its NUL terminator.
-pub(crate) fn fits_in_octal(n: usize, x: u64) -> bool {
-    let bits = (n as u32 - 1) * 3;
-    n >= 22 || x < (1u64 << bits)
-}
-
-/// Go's `formatString`: copy `s` (truncated if needed), NUL-terminate if
-/// there is room, and keep a truncated name from ending in a slash.
-pub(crate) fn format_string(b: &mut [u8], s: &[u8]) {
-    let n = s.len().min(b.len());
-    b[..n].copy_from_slice(&s[..n]);
-    if s.len() < b.len() {
-        b[s.len()] = 0;
-    }
-    if s.len() > b.len() && b[b.len() - 1] == b'/' {
-        // len(strings.TrimRight(s[:len(b)-1], "/"))
-        let mut k = b.len() - 1;
-        while k > 0 && s[k - 1] == b'/' {
-            k -= 1;
-        }
-        b[k] = 0;
-    }
-}
-
-/// Go's `formatOctal`: zero-padded octal leaving room for a NUL; a value
-/// that does not fit is written as zero (the caller moved it to PAX).
-pub(crate) fn format_octal(b: &mut [u8], x: u64) {
-    let x = if fits_in_octal(b.len(), x) { x } else { 0 };
-    let digits = format!("{x:o}");
-    let width = b.len() - 1;
-    let s = if digits.len() < width {
-        format!("{}{digits}", "0".repeat(width - digits.len()))
-    } else {
-        digits
-    };
-    format_string(b, s.as_bytes());
-}
-
-/// Go's `setFormat` for USTAR/PAX: magic, version, then the checksum as six
-/// octal digits, NUL, space.
-pub(crate) fn set_ustar_format_and_checksum(b: &mut Block) {
-    b[MAGIC].copy_from_slice(MAGIC_USTAR);
-    b[VERSION].copy_from_slice(VERSION_USTAR);
-    let (unsigned, _) = checksums(b);
-    format_octal(&mut b[CHKSUM.start..CHKSUM.end - 1], unsigned);
-    b[CHKSUM.end - 1] = b' ';
-}
-
 /// Padding after `size` data bytes, up to the next block boundary.
 pub fn padding(size: u64) -> u64 {
     (BLOCK_SIZE - size % BLOCK_SIZE) % BLOCK_SIZE
@@ -248,31 +200,6 @@ mod tests {
         max[4] = 0x7f;
         max[5..].fill(0xff);
         assert_eq!(parse_numeric(&max), Some(i64::MAX));
-    }
-
-    #[test]
-    fn octal_formatting_follows_go() {
-        let mut f = [0xaau8; 12];
-        format_octal(&mut f, 0o14135);
-        assert_eq!(&f, b"00000014135\0");
-        format_octal(&mut f, 8 << 30); // does not fit: zero
-        assert_eq!(&f, b"00000000000\0");
-        let mut m = [0u8; 8];
-        format_octal(&mut m, 0o644);
-        assert_eq!(&m, b"0000644\0");
-        assert!(fits_in_octal(12, (8 << 30) - 1));
-        assert!(!fits_in_octal(12, 8 << 30));
-    }
-
-    #[test]
-    fn string_formatting_truncates_and_strips_trailing_slash() {
-        let mut b = [0xaau8; 4];
-        format_string(&mut b, b"ab");
-        assert_eq!(&b, b"ab\0\xaa");
-        format_string(&mut b, b"abc//x");
-        assert_eq!(&b, b"abc\0");
-        format_string(&mut b, b"abcd");
-        assert_eq!(&b, b"abcd");
     }
 
     #[test]

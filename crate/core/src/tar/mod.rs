@@ -10,9 +10,11 @@
 //! files the way `imgpkg copy --to-tar` does: USTAR headers, mode 0644, uid and
 //! gid 0, empty owner names, mtime 0, data padded to 512 bytes, two zero
 //! blocks at the end; a PAX header only when an entry is 8 GiB or larger or
-//! its name needs one.
+//! its name needs one. The header bytes come from [`crate::go::tar`], the one
+//! port of Go's header writer; this module adds the name policy and the
+//! streaming.
 
-mod header;
+pub(crate) mod header;
 mod reader;
 mod writer;
 

@@ -1,25 +1,21 @@
 //! Writing tars byte-for-byte as Go's `archive/tar` does for imgpkg.
 //!
 //! imgpkg writes every entry with `tar.Header{Mode: 0644, Typeflag: '0',
-//! Size, Name}`. Go then picks the first format that can encode the header:
-//! USTAR (splitting a long ASCII name into prefix and name when it can), else
-//! PAX: an `x` header named `PaxHeaders.0/<name>` holding `path` and/or
-//! `size` records (sorted by key), followed by a USTAR-magic header whose
-//! fields that did not fit are written as zero or truncated.
+//! Size, Name}`; the header bytes are [`crate::go::tar::header`]'s. This
+//! module refuses names Airlock's reader would refuse (empty, absolute, with
+//! `..` or NUL, ending in a slash) and streams entries with their sizes
+//! enforced.
 
 use std::io::{self, Read, Write};
 
-use super::header::{self, Block, BLOCK, BLOCK_SIZE};
-use super::reader::MAX_SPECIAL_FILE_SIZE;
+use super::header::{self, BLOCK, BLOCK_SIZE};
+use crate::go::{self, tar::GoTarError};
 
 /// imgpkg's entry mode.
 pub const DEFAULT_MODE: u32 = 0o644;
 
 /// The end-of-archive marker: two zero blocks.
 pub const END_OF_ARCHIVE: [u8; 1024] = [0; 1024];
-
-const NAME_SIZE: usize = 100;
-const PREFIX_SIZE: usize = 155;
 
 /// Why a tar could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -55,102 +51,52 @@ pub enum TarWriteError {
 /// names). Fails with [`TarWriteError::NeedsPax`] when Go would use PAX
 /// instead; [`entry_header`] handles every case.
 pub fn ustar_header(name: &str, size: u64, mode: u32) -> Result<[u8; 512], TarWriteError> {
-    check(name, size, mode)?;
-    if !header::fits_in_octal(12, size) {
-        return Err(TarWriteError::NeedsPax {
+    check(name)?;
+    go::tar::ustar_header(&regular(name, size, mode))
+        .map_err(from_go)?
+        .ok_or_else(|| TarWriteError::NeedsPax {
             name: name.to_string(),
             size,
-        });
-    }
-    let (prefix, base) = if name.len() <= NAME_SIZE {
-        ("", name)
-    } else {
-        split_ustar_path(name).ok_or_else(|| TarWriteError::NeedsPax {
-            name: name.to_string(),
-            size,
-        })?
-    };
-    if !name.is_ascii() {
-        return Err(TarWriteError::NeedsPax {
-            name: name.to_string(),
-            size,
-        });
-    }
-    let mut b = template(base.as_bytes(), size, mode);
-    header::format_string(&mut b[header::USTAR_PREFIX], prefix.as_bytes());
-    header::set_ustar_format_and_checksum(&mut b);
-    Ok(b)
+        })
 }
 
 /// Every header byte Go writes before the data of a regular file: one USTAR
 /// block, or a PAX extended header (block, records, padding) and a block.
 pub fn entry_header(name: &str, size: u64, mode: u32) -> Result<Vec<u8>, TarWriteError> {
-    match ustar_header(name, size, mode) {
-        Ok(b) => return Ok(b.to_vec()),
-        Err(TarWriteError::NeedsPax { .. }) => {}
-        Err(e) => return Err(e),
+    check(name)?;
+    go::tar::header(&regular(name, size, mode)).map_err(from_go)
+}
+
+fn regular(name: &str, size: u64, mode: u32) -> go::tar::Header<'_> {
+    go::tar::Header {
+        name,
+        size,
+        mode,
+        kind: go::tar::Kind::Regular,
     }
-    // Records Go derives from the header, in sorted key order.
-    let mut records = String::new();
-    if !name.is_ascii() || name.len() > NAME_SIZE {
-        records.push_str(&pax_record("path", name));
-    }
-    if !header::fits_in_octal(12, size) {
-        records.push_str(&pax_record("size", &size.to_string()));
-    }
-    if records.len() as u64 > MAX_SPECIAL_FILE_SIZE {
-        return Err(TarWriteError::BadName {
-            name: name.to_string(),
+}
+
+fn from_go(e: GoTarError) -> TarWriteError {
+    match e {
+        GoTarError::ModeTooLarge { name, mode } => TarWriteError::BadMode { name, mode },
+        GoTarError::SizeTooLarge { name, size } => TarWriteError::SizeTooLarge { name, size },
+        GoTarError::TrailingSlash { name } => TarWriteError::BadName {
+            name,
+            reason: "a regular file name cannot end with a slash",
+        },
+        GoTarError::NulInPaxPath { name } => TarWriteError::BadName {
+            name,
+            reason: "the name contains a NUL byte",
+        },
+        GoTarError::PaxTooLong { name, .. } => TarWriteError::BadName {
+            name,
             reason: "too long for a PAX header",
-        });
+        },
     }
-
-    let mut out = Vec::with_capacity(3 * BLOCK + records.len());
-    // The extended header, written as Go's writeRawFile does.
-    let mut x = [0u8; BLOCK];
-    let mut xname = to_ascii(&pax_header_name(name));
-    xname.truncate(NAME_SIZE);
-    let xname = xname.trim_end_matches('/');
-    header::format_string(&mut x[header::NAME], xname.as_bytes());
-    header::format_octal(&mut x[header::MODE], 0);
-    header::format_octal(&mut x[header::UID], 0);
-    header::format_octal(&mut x[header::GID], 0);
-    header::format_octal(&mut x[header::SIZE], records.len() as u64);
-    header::format_octal(&mut x[header::MTIME], 0);
-    x[header::TYPEFLAG] = b'x';
-    header::set_ustar_format_and_checksum(&mut x);
-    out.extend_from_slice(&x);
-    out.extend_from_slice(records.as_bytes());
-    out.resize(
-        out.len() + header::padding(records.len() as u64) as usize,
-        0,
-    );
-
-    // The entry's own header: non-ASCII dropped, long values truncated,
-    // numbers that do not fit written as zero.
-    let mut b = template(to_ascii(name).as_bytes(), size, mode);
-    header::set_ustar_format_and_checksum(&mut b);
-    out.extend_from_slice(&b);
-    Ok(out)
 }
 
-/// Go's `templateV7Plus` for imgpkg's headers.
-fn template(name: &[u8], size: u64, mode: u32) -> Block {
-    let mut b = [0u8; BLOCK];
-    header::format_string(&mut b[header::NAME], name);
-    header::format_octal(&mut b[header::MODE], u64::from(mode));
-    header::format_octal(&mut b[header::UID], 0);
-    header::format_octal(&mut b[header::GID], 0);
-    header::format_octal(&mut b[header::SIZE], size);
-    header::format_octal(&mut b[header::MTIME], 0);
-    b[header::TYPEFLAG] = b'0';
-    header::format_octal(&mut b[header::DEVMAJOR], 0);
-    header::format_octal(&mut b[header::DEVMINOR], 0);
-    b
-}
-
-/// Rejects what Go or our reader would reject.
-fn check(name: &str, size: u64, mode: u32) -> Result<(), TarWriteError> {
+/// Rejects names our reader would reject (Go checks mode and size).
+fn check(name: &str) -> Result<(), TarWriteError> {
     let bad = |reason| {
         Err(TarWriteError::BadName {
             name: name.to_string(),
@@ -172,74 +118,7 @@ fn check(name: &str, size: u64, mode: u32) -> Result<(), TarWriteError> {
     if name.ends_with('/') {
         return bad("a regular file name cannot end with a slash");
     }
-    if !header::fits_in_octal(8, u64::from(mode)) {
-        return Err(TarWriteError::BadMode {
-            name: name.to_string(),
-            mode,
-        });
-    }
-    if size > i64::MAX as u64 {
-        return Err(TarWriteError::SizeTooLarge {
-            name: name.to_string(),
-            size,
-        });
-    }
     Ok(())
-}
-
-/// Go's `splitUSTARPath`.
-fn split_ustar_path(name: &str) -> Option<(&str, &str)> {
-    let bytes = name.as_bytes();
-    let mut length = bytes.len();
-    if length <= NAME_SIZE || !name.is_ascii() {
-        return None;
-    } else if length > PREFIX_SIZE + 1 {
-        length = PREFIX_SIZE + 1;
-    } else if bytes[length - 1] == b'/' {
-        length -= 1;
-    }
-    let i = bytes[..length].iter().rposition(|&c| c == b'/')?;
-    let nlen = bytes.len() - i - 1;
-    if i == 0 || nlen > NAME_SIZE || nlen == 0 || i > PREFIX_SIZE {
-        return None;
-    }
-    Some((&name[..i], &name[i + 1..]))
-}
-
-/// Go's `toASCII`: drop non-ASCII characters and NULs.
-fn to_ascii(s: &str) -> String {
-    s.chars().filter(|&c| c.is_ascii() && c != '\0').collect()
-}
-
-/// Go's `formatPAXRecord`: `"<len> <key>=<value>\n"`, the length counting
-/// itself.
-fn pax_record(key: &str, value: &str) -> String {
-    let mut size = key.len() + value.len() + 3;
-    size += size.to_string().len();
-    let mut record = format!("{size} {key}={value}\n");
-    if record.len() != size {
-        record = format!("{} {key}={value}\n", record.len());
-    }
-    record
-}
-
-/// `path.Join(dir, "PaxHeaders.0", file)` for a name without `..` that is
-/// not absolute (so `path.Clean` only drops empty and `.` components).
-fn pax_header_name(name: &str) -> String {
-    let (dir, file) = match name.rfind('/') {
-        Some(i) => (&name[..=i], &name[i + 1..]),
-        None => ("", name),
-    };
-    let joined = format!("{dir}/PaxHeaders.0/{file}");
-    let parts: Vec<&str> = joined
-        .split('/')
-        .filter(|c| !c.is_empty() && *c != ".")
-        .collect();
-    if parts.is_empty() {
-        ".".to_string()
-    } else {
-        parts.join("/")
-    }
 }
 
 struct Current {
@@ -432,37 +311,6 @@ const _: () = assert!(BLOCK_SIZE as usize == BLOCK);
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pax_records_count_their_own_length() {
-        assert_eq!(pax_record("size", "10737418240"), "20 size=10737418240\n");
-        assert_eq!(pax_record("path", "a"), "9 path=a\n");
-        // 3 + 4 + 90 = 97, +2 digits = 99: stays two digits.
-        let v = "x".repeat(90);
-        assert_eq!(pax_record("path", &v).len(), 99);
-        // 3 + 4 + 92 = 99, +2 = 101: three digits after all.
-        let v = "x".repeat(92);
-        let r = pax_record("path", &v);
-        assert!(r.starts_with("102 "), "{r}");
-        assert_eq!(r.len(), 102);
-    }
-
-    #[test]
-    fn pax_header_names_follow_path_join() {
-        assert_eq!(pax_header_name("a.tar.gz"), "PaxHeaders.0/a.tar.gz");
-        assert_eq!(pax_header_name("d/e/f"), "d/e/PaxHeaders.0/f");
-        assert_eq!(pax_header_name("./d//f"), "d/PaxHeaders.0/f");
-    }
-
-    #[test]
-    fn ustar_paths_split_like_go() {
-        let long = format!("{}/{}", "p".repeat(60), "n".repeat(60));
-        assert_eq!(split_ustar_path(&long), Some((&long[..60], &long[61..])));
-        assert_eq!(split_ustar_path("short"), None);
-        assert_eq!(split_ustar_path(&"x".repeat(120)), None);
-        let too_long_base = format!("p/{}", "n".repeat(101));
-        assert_eq!(split_ustar_path(&too_long_base), None);
-    }
 
     #[test]
     fn bad_names_and_modes_are_refused() {

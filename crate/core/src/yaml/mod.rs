@@ -5,12 +5,11 @@
 //! octal, …) into `interface{}` and then JSON into Go structs; writing is a
 //! struct turned into JSON, into a map, and emitted by go-yaml with sorted
 //! keys. [`decode`] reproduces the reading half on top of `granit-parser`
-//! with budgets against hostile input; [`emit`] reproduces the writer byte
-//! for byte for the documents imgpkg writes.
+//! with budgets against hostile input; the writer, go-yaml's emitter, is
+//! [`crate::go::yaml`].
 
 pub mod decode;
-pub mod emit;
 pub mod resolve;
 
+pub use crate::go::yaml::{key_less, key_order, to_string, Value};
 pub use decode::{decode_first_document, Data, Limits, Spanned, YamlError};
-pub use emit::{key_less, key_order, to_string, Value};
