@@ -21,7 +21,8 @@ use std::process::Command;
 
 use std::collections::BTreeMap;
 
-use airlock_core::imagebuild::{build_file_image, tree_from_files, BUNDLE_LABEL};
+use airlock_core::imagebuild::{build_file_image, tree_from_files};
+use airlock_core::manifest::BUNDLE_LABEL;
 use airlock_testkit::support::{Auth, TempDir, TestRegistry};
 use airlock_testkit::synth::{
     self, BlobData, ExportOptions, ImageSpec, LockEntry, SourceRegistry, SynthImage, SynthLayer,
