@@ -24,10 +24,10 @@ fn plan() -> RelocationPlan {
     let c = image(b"{\"config\":\"c\"}", &[b"layer c"]);
     let idx = index(vec![a, b]);
     let loc = image(b"{\"config\":\"loc\"}", &[b"locations layer"]);
-    let idx_item = item(&r, ItemKind::Index, idx.clone(), &[]);
-    let c_item = item(&r, ItemKind::Image, c.clone(), &[]);
+    let idx_item = item(&r, ItemKind::Index, idx.clone());
+    let c_item = item(&r, ItemKind::Image, c.clone());
     let loc_tag = format!("{}.image-locations.imgpkg", c.digest.tag_form());
-    let mut loc_item = item(&r, ItemKind::Locations, loc, &[]);
+    let mut loc_item = item(&r, ItemKind::Locations, loc);
     loc_item.tags.insert(0, loc_tag);
     RelocationPlan {
         repository: r,
@@ -307,7 +307,7 @@ fn skip_sources_are_not_uploaded_and_tar_entries_are() {
     m.blobs[2].source = BlobSource::Skip;
     let p = RelocationPlan {
         repository: r.clone(),
-        items: vec![item(&r, ItemKind::Image, m, &[])],
+        items: vec![item(&r, ItemKind::Image, m)],
         locations: vec![],
         tags: vec![],
     };
@@ -333,7 +333,7 @@ fn same_registry_sources_are_mounted() {
     }
     let p = RelocationPlan {
         repository: r.clone(),
-        items: vec![item(&r, ItemKind::Image, m2, &[])],
+        items: vec![item(&r, ItemKind::Image, m2)],
         locations: vec![],
         tags: vec![],
     };

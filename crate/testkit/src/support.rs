@@ -13,8 +13,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use airlock_core::digest::Digest;
-use airlock_core::plan::{BlobSource, ItemKind, PlannedItem, PlannedManifest, RelocationPlan};
+use airlock_core::plan::{BlobSource, PlannedManifest, RelocationPlan};
 use airlock_core::reference::Repository;
+
+use crate::random::Rng;
 
 pub const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
 pub const USER: &str = "airlock";
@@ -585,10 +587,7 @@ impl FaultProxy {
         let requests = Arc::new(AtomicUsize::new(0));
         let faults = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let rng = Arc::new(Mutex::new(
-            seed.wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407),
-        ));
+        let rng = Arc::new(Mutex::new(Rng::new(seed)));
         let sent_429 = Arc::new(std::sync::atomic::AtomicBool::new(false));
         {
             let (requests, faults, stop) = (requests.clone(), faults.clone(), stop.clone());
@@ -648,14 +647,6 @@ impl Drop for FaultProxy {
     }
 }
 
-fn next_rand(rng: &Mutex<u64>) -> u64 {
-    let mut s = rng.lock().unwrap();
-    *s = s
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    *s >> 33
-}
-
 #[allow(clippy::too_many_arguments)]
 fn serve_conn(
     mut client: TcpStream,
@@ -664,7 +655,7 @@ fn serve_conn(
     rate: u64,
     requests: &AtomicUsize,
     faults: &Mutex<Vec<(usize, Fault, String)>>,
-    rng: &Mutex<u64>,
+    rng: &Mutex<Rng>,
     sent_429: &std::sync::atomic::AtomicBool,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
@@ -703,8 +694,8 @@ fn serve_conn(
     } else if !sent_429.load(Ordering::SeqCst) && n >= 3 {
         sent_429.store(true, Ordering::SeqCst);
         Fault::TooMany
-    } else if next_rand(rng) % 100 < rate {
-        match next_rand(rng) % 3 {
+    } else if rng.lock().unwrap().below(100) < rate {
+        match rng.lock().unwrap().below(3) {
             0 => Fault::Error500,
             1 => Fault::DropBefore,
             _ => Fault::DropAfter,
@@ -762,59 +753,11 @@ fn serve_conn(
 
 // Shared by several test crates; each uses only some of them.
 #[allow(unused_imports)]
-pub use crate::synth::plans::{image, index, inline_blob};
+pub use crate::random::bytes;
+#[allow(unused_imports)]
+pub use crate::synth::plans::{image, index, inline_blob, item, small_plan};
 #[allow(unused_imports)]
 pub use airlock_core::manifest::media_type::OCI_MANIFEST;
-
-/// A top-level item uploaded by its `sha256-<hex>.imgpkg` tag.
-pub fn item(repo: &Repository, kind: ItemKind, m: PlannedManifest) -> PlannedItem {
-    crate::synth::plans::item(repo, kind, m, &[])
-}
-
-/// Deterministic pseudo-random bytes.
-pub fn bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut s = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    (0..len)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s as u8
-        })
-        .collect()
-}
-
-/// An index of two images sharing a layer, plus a plain image tagged `v1`.
-pub fn small_plan(repo: &Repository) -> RelocationPlan {
-    let shared = bytes(1, 3000);
-    let a = image(
-        br#"{"architecture":"amd64","os":"linux","config":{}}"#,
-        &[&shared, &bytes(2, 1500)],
-    );
-    let b = image(
-        br#"{"architecture":"arm64","os":"linux","config":{}}"#,
-        &[&shared, &bytes(3, 700)],
-    );
-    let c = image(
-        br#"{"architecture":"amd64","os":"linux","config":{"Labels":{"x":"y"}}}"#,
-        &[&bytes(4, 5000)],
-    );
-    let idx = index(vec![a, b]);
-    RelocationPlan {
-        repository: repo.clone(),
-        items: vec![
-            item(repo, ItemKind::Index, idx),
-            item(repo, ItemKind::Image, c.clone()),
-        ],
-        locations: vec![],
-        tags: vec![airlock_core::plan::PlannedTag {
-            tag: "v1".into(),
-            digest: c.digest,
-            media_type: c.media_type.clone(),
-            raw: c.raw.clone(),
-        }],
-    }
-}
 
 /// Asserts every manifest of the plan is in the registry byte for byte,
 /// upload tags and final tags included.
