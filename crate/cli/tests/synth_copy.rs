@@ -16,7 +16,7 @@ use airlock_core::digest::Digest;
 use airlock_core::manifest::Manifest;
 use airlock_core::planner::{self, PlanOptions, PlanOutput};
 use airlock_core::reference::Repository;
-use airlock_testkit::support::{Auth, TempDir, TestRegistry};
+use airlock_testkit::support::{Auth, RegistryOptions, TempDir, TestRegistry};
 use airlock_testkit::synth::{self, PackageRepoOptions, SynthTar};
 
 fn airlock(args: &[&str]) -> Output {
@@ -144,13 +144,10 @@ fn package_repository_lands_as_planned() {
 /// Registries that accept them are what this scenario needs.
 #[test]
 fn non_distributable_layers_are_skipped_or_included() {
-    // Read by the registry this test starts (configuration from the
-    // environment); the other tests here do not mind it.
-    std::env::set_var(
-        "REGISTRY_VALIDATION_MANIFESTS_URLS_ALLOW",
-        "[\"^https://\"]",
-    );
-    let reg = TestRegistry::start(Auth::None);
+    let reg = TestRegistry::start_with_options(RegistryOptions {
+        allow_layer_urls: true,
+        ..RegistryOptions::new(Auth::None)
+    });
     let pr = synth::package_repository(&PackageRepoOptions {
         non_distributable: true,
         export: synth::ExportOptions {

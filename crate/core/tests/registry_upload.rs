@@ -149,7 +149,6 @@ fn missing_location_is_a_protocol_error() {
 
 #[test]
 fn mount_201_is_done() {
-    let (d, _) = blob();
     let mut m = upload(UploadOptions {
         check_exists: true,
         mount_from: Some(Repository::parse("reg.example/src/y").unwrap()),

@@ -13,7 +13,7 @@
 //!   writes were chunked, because level 1 only fills a window and compresses
 //!   it when full or at `Close`.
 //! * A full block (and a final partial one of 128 bytes or more) goes through
-//!   the Snappy-style matcher ([`DeflateFast`]), which remembers the previous
+//!   the Snappy-style matcher (`DeflateFast`), which remembers the previous
 //!   block so matches may reach back into it. If the matcher removed less
 //!   than 1/16 of the tokens the block is Huffman-coded as plain literals
 //!   (`writeBlockHuff`), otherwise with a dynamic Huffman table

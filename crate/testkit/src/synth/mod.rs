@@ -6,7 +6,7 @@
 //! 1. build artifacts: [`image`] (OCI or Docker, layers from a seed),
 //!    [`index`] (multi-arch, platforms from the children's configs),
 //!    [`bundle`] (exactly what `imgpkg push -b` builds, through
-//!    [`imagebuild::bundle_image`]);
+//!    [`imagebuild::bundle_image`](airlock_core::imagebuild::bundle_image));
 //! 2. [`SourceRegistry::push`] them into an in-memory source registry;
 //! 3. export with [`SourceRegistry::export_bundle`] (`copy -b`: the bundle
 //!    graph is walked as imgpkg walks it, each image found at
