@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use airlock_cli::source::block_on;
 use airlock_core::archive::Archive;
@@ -16,17 +16,11 @@ use airlock_core::digest::Digest;
 use airlock_core::manifest::Manifest;
 use airlock_core::planner::{self, PlanOptions, PlanOutput};
 use airlock_core::reference::Repository;
-use airlock_testkit::support::{Auth, RegistryOptions, TempDir, TestRegistry};
+use airlock_testkit::support::{run_airlock, Auth, RegistryOptions, TempDir, TestRegistry};
 use airlock_testkit::synth::{self, PackageRepoOptions, SynthTar};
 
 fn airlock(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args(args)
-        .env_remove("IMGPKG_USERNAME")
-        .env_remove("IMGPKG_PASSWORD")
-        .env("HOME", "/nonexistent-airlock-test-home")
-        .output()
-        .unwrap()
+    run_airlock(env!("CARGO_BIN_EXE_airlock"), args)
 }
 
 fn plan_of(tar: &SynthTar, repo: &Repository, opts: PlanOptions) -> (Archive, PlanOutput) {

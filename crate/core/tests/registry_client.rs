@@ -73,6 +73,21 @@ fn bearer_login(actions: &str, token_json: &[u8]) -> Scenario {
         .expect(Method::Get, &token_url(actions), resp(200).body(token_json))
 }
 
+/// Auth steps on top of [`Scenario`].
+trait AuthScript {
+    /// `HEAD dst/x:reference` challenged for a bearer token, the token for
+    /// `actions` issued as `token_json`, the `HEAD` resent and answered 404.
+    fn challenged_head(self, reference: &str, actions: &str, token_json: &[u8]) -> Scenario;
+}
+
+impl AuthScript for Scenario {
+    fn challenged_head(self, reference: &str, actions: &str, token_json: &[u8]) -> Scenario {
+        self.expect(Method::Head, &manifest_url(reference), bearer_challenge())
+            .expect(Method::Get, &token_url(actions), resp(200).body(token_json))
+            .expect(Method::Head, &manifest_url(reference), resp(404))
+    }
+}
+
 #[test]
 fn bearer_flow_fetches_token_with_basic_creds_and_scope() {
     let mut m = head_manifest("v1", "pull,push");
@@ -110,13 +125,7 @@ fn token_is_cached_across_requests_and_refreshed_on_401() {
     // The token is refused (expired): fetched again, request resent once.
     m.restart_with(HeadManifest::new(r, "v3", "pull,push"));
     let log = Scenario::new()
-        .expect(Method::Head, &manifest_url("v3"), bearer_challenge())
-        .expect(
-            Method::Get,
-            &token_url("pull,push"),
-            resp(200).body(br#"{"token":"T2"}"#),
-        )
-        .expect(Method::Head, &manifest_url("v3"), resp(404))
+        .challenged_head("v3", "pull,push", br#"{"token":"T2"}"#)
         .run(&mut m);
     assert_eq!(log[2].1.header("authorization"), Some("Bearer T2"));
     assert_eq!(m.client.stats().token_fetches, 2);
@@ -190,13 +199,7 @@ fn anonymous_ping_then_401_on_push_learns_the_challenge() {
     let mut m = head_manifest("v1", "pull,push");
     Scenario::new()
         .expect(Method::Get, PING, resp(200))
-        .expect(Method::Head, &manifest_url("v1"), bearer_challenge())
-        .expect(
-            Method::Get,
-            &token_url("pull,push"),
-            resp(200).body(br#"{"token":"T"}"#),
-        )
-        .expect(Method::Head, &manifest_url("v1"), resp(404))
+        .challenged_head("v1", "pull,push", br#"{"token":"T"}"#)
         .run(&mut m);
     assert_eq!(m.output().unwrap(), OpOutput::ManifestDescriptor(None));
 }

@@ -45,6 +45,37 @@ fn accepted(location: &str) -> HttpResponse {
     resp(202).h("Location", location)
 }
 
+/// `location` made absolute against `https://reg.example`.
+fn absolute(location: &str) -> String {
+    if location.starts_with('/') {
+        format!("https://reg.example{location}")
+    } else {
+        location.to_string()
+    }
+}
+
+/// What a finished upload of [`blob`] reports.
+fn uploaded() -> OpOutput {
+    OpOutput::Blob(BlobOutcome::Uploaded { bytes: 10 })
+}
+
+/// Upload steps on top of [`Scenario`].
+trait UploadScript {
+    /// `POST post` answered 202 at `location`, then the closing `PUT`
+    /// there (with the digest) answered `put`.
+    fn post_then_put(self, post: &str, location: &str, put: HttpResponse) -> Scenario;
+}
+
+impl UploadScript for Scenario {
+    fn post_then_put(self, post: &str, location: &str, put: HttpResponse) -> Scenario {
+        self.expect(Method::Post, post, accepted(location)).expect(
+            Method::Put,
+            &put_url(&absolute(location)),
+            put,
+        )
+    }
+}
+
 fn blob() -> (Digest, Arc<Vec<u8>>) {
     let data = Arc::new(b"0123456789".to_vec());
     (Digest::of(&data), data)
@@ -89,21 +120,13 @@ fn post_202_then_put_201_keeps_state_query() {
     let log = Scenario::new()
         .ping_ok(HOST)
         .expect(Method::Head, &blob_url(), resp(404))
-        .expect(
-            Method::Post,
+        .post_then_put(
             UPLOADS,
-            accepted("https://reg.example/v2/dst/x/blobs/uploads/abc?_state=xyz"),
-        )
-        .expect(
-            Method::Put,
-            &put_url(&format!("{UPLOADS}abc?_state=xyz")),
+            "https://reg.example/v2/dst/x/blobs/uploads/abc?_state=xyz",
             resp(201),
         )
         .run(&mut m);
-    assert_eq!(
-        m.output().unwrap(),
-        OpOutput::Blob(BlobOutcome::Uploaded { bytes: 10 })
-    );
+    assert_eq!(m.output().unwrap(), uploaded());
     let put = &log.last().unwrap().1;
     assert_eq!(
         put.url,
@@ -126,12 +149,7 @@ fn relative_location_without_query_gets_question_mark() {
     let mut m = upload(UploadOptions::default());
     Scenario::new()
         .ping_ok(HOST)
-        .expect(
-            Method::Post,
-            UPLOADS,
-            accepted("/v2/dst/x/blobs/uploads/u1"),
-        )
-        .expect(Method::Put, &put_url(&format!("{UPLOADS}u1")), resp(201))
+        .post_then_put(UPLOADS, "/v2/dst/x/blobs/uploads/u1", resp(201))
         .run(&mut m);
     assert!(m.output().is_ok());
 }
@@ -171,21 +189,13 @@ fn mount_202_falls_back_to_upload_at_that_location() {
     });
     Scenario::new()
         .ping_ok(HOST)
-        .expect(
-            Method::Post,
+        .post_then_put(
             &mount_url(),
-            accepted("/v2/dst/x/blobs/uploads/m?_state=1"),
-        )
-        .expect(
-            Method::Put,
-            &put_url(&format!("{UPLOADS}m?_state=1")),
+            "/v2/dst/x/blobs/uploads/m?_state=1",
             resp(201),
         )
         .run(&mut m);
-    assert_eq!(
-        m.output().unwrap(),
-        OpOutput::Blob(BlobOutcome::Uploaded { bytes: 10 })
-    );
+    assert_eq!(m.output().unwrap(), uploaded());
 }
 
 #[test]
@@ -198,8 +208,7 @@ fn refused_mount_retries_without_mount() {
     let log = Scenario::new()
         .ping_ok(HOST)
         .expect(Method::Post, &mount_url(), resp(404))
-        .expect(Method::Post, UPLOADS, accepted("/v2/dst/x/blobs/uploads/n"))
-        .expect(Method::Put, &put_url(&format!("{UPLOADS}n")), resp(201))
+        .post_then_put(UPLOADS, "/v2/dst/x/blobs/uploads/n", resp(201))
         .run(&mut m);
     assert!(!log[2].1.url.contains("mount"));
     assert!(m.output().is_ok());
@@ -250,10 +259,7 @@ fn chunked_patch_then_empty_put() {
         vec![("0-3".into(), 4), ("4-7".into(), 4), ("8-9".into(), 2)]
     );
     assert_eq!(log.last().unwrap().1.body, RequestBody::Empty);
-    assert_eq!(
-        m.output().unwrap(),
-        OpOutput::Blob(BlobOutcome::Uploaded { bytes: 10 })
-    );
+    assert_eq!(m.output().unwrap(), uploaded());
 }
 
 #[test]
@@ -273,16 +279,7 @@ fn dropped_put_restarts_from_head() {
             TransportError::new(TransportErrorKind::Io, "connection reset"),
         )
         .expect(Method::Head, &blob_url(), resp(404))
-        .expect(
-            Method::Post,
-            UPLOADS,
-            accepted("/v2/dst/x/blobs/uploads/b?_state=1"),
-        )
-        .expect(
-            Method::Put,
-            &put_url(&format!("{UPLOADS}b?_state=1")),
-            resp(201),
-        )
+        .post_then_put(UPLOADS, "/v2/dst/x/blobs/uploads/b?_state=1", resp(201))
         .run(&mut m);
     // The restart waited for the backoff.
     assert_eq!(log[3].0, 0);
@@ -295,8 +292,7 @@ fn lost_upload_session_restarts() {
     let mut m = upload(UploadOptions::default());
     Scenario::new()
         .ping_ok(HOST)
-        .expect(Method::Post, UPLOADS, accepted("/v2/dst/x/blobs/uploads/a"))
-        .expect(Method::Put, &put_url(&format!("{UPLOADS}a")), resp(404).body(br#"{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown to registry"}]}"#))
+        .post_then_put(UPLOADS, "/v2/dst/x/blobs/uploads/a", resp(404).body(br#"{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown to registry"}]}"#))
         .expect(Method::Head, &blob_url(), resp(200))
         .run(&mut m);
     assert_eq!(m.output().unwrap(), OpOutput::Blob(BlobOutcome::Present));
@@ -307,8 +303,7 @@ fn digest_invalid_is_reported_with_code() {
     let mut m = upload(UploadOptions::default());
     Scenario::new()
         .ping_ok(HOST)
-        .expect(Method::Post, UPLOADS, accepted("/v2/dst/x/blobs/uploads/a"))
-        .expect(Method::Put, &put_url(&format!("{UPLOADS}a")), resp(400).body(br#"{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"}]}"#))
+        .post_then_put(UPLOADS, "/v2/dst/x/blobs/uploads/a", resp(400).body(br#"{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"}]}"#))
         .run(&mut m);
     let e = m.output().unwrap_err();
     assert!(e.has_code("DIGEST_INVALID"));
@@ -341,14 +336,9 @@ fn authorization_never_goes_to_another_origin() {
             "https://reg.example/v2/",
             resp(401).h("WWW-Authenticate", r#"Basic realm="r""#),
         )
-        .expect(
-            Method::Post,
+        .post_then_put(
             UPLOADS,
-            accepted("https://storage.example/upload/1?sig=abc"),
-        )
-        .expect(
-            Method::Put,
-            &put_url("https://storage.example/upload/1?sig=abc"),
+            "https://storage.example/upload/1?sig=abc",
             resp(201),
         )
         .run(&mut m);

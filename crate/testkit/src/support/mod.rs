@@ -9,11 +9,13 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+mod cli;
 mod copy;
 mod fault_proxy;
 mod inspect;
 mod registry;
 
+pub use cli::{fixture, read_fixture, run_airlock};
 pub use copy::{copy, copy_with, transport};
 pub use fault_proxy::{Fault, FaultProxy};
 pub use inspect::assert_plan_present;
