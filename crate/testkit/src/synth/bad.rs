@@ -147,6 +147,12 @@ fn tar_with_bundle_files(
     SynthTar::new(items, ExportOptions::default())
 }
 
+/// [`tar_with_bundle_files`] of a bundle holding only an images.yml, its
+/// text made from the image's digest reference.
+fn tar_with_images_yml(text: impl FnOnce(&str) -> String) -> SynthTar {
+    tar_with_bundle_files(true, |r| vec![file(".imgpkg/images.yml", text(r))])
+}
+
 fn bundle_tar_with(mutate: impl FnOnce(&mut SynthImage)) -> SynthTar {
     let mut reg = SourceRegistry::new();
     let app = image(&ImageSpec::oci("app", 42, 1));
@@ -275,27 +281,18 @@ pub fn bad_archive(name: &str) -> Option<Vec<u8>> {
             t = tar_with_bundle_files(true, |_| vec![file("config/app.yml", "kind: ConfigMap\n")])
         }
         "images-yml-tag-reference" => {
-            t = tar_with_bundle_files(true, |_| {
-                vec![file(
-                    ".imgpkg/images.yml",
-                    format!("apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: {SOURCE_REGISTRY}/src/app:v1\n"),
-                )]
+            t = tar_with_images_yml(|_| {
+                format!("apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: {SOURCE_REGISTRY}/src/app:v1\n")
             })
         }
         "images-yml-unknown-field" => {
-            t = tar_with_bundle_files(true, |r| {
-                vec![file(
-                    ".imgpkg/images.yml",
-                    format!("apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: {r}\n  another-key: x\n"),
-                )]
+            t = tar_with_images_yml(|r| {
+                format!("apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: {r}\n  another-key: x\n")
             })
         }
         "images-yml-wrong-kind" => {
-            t = tar_with_bundle_files(true, |r| {
-                vec![file(
-                    ".imgpkg/images.yml",
-                    format!("apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: BundleLock\nimages:\n- image: {r}\n"),
-                )]
+            t = tar_with_images_yml(|r| {
+                format!("apiVersion: imgpkg.carvel.dev/v1alpha1\nkind: BundleLock\nimages:\n- image: {r}\n")
             })
         }
         "bundle-image-not-in-tar" => {
@@ -306,9 +303,7 @@ pub fn bad_archive(name: &str) -> Option<Vec<u8>> {
                 )]
             })
         }
-        "images-yml-alias-bomb" => {
-            t = tar_with_bundle_files(true, |_| vec![file(".imgpkg/images.yml", alias_bomb_yml())])
-        }
+        "images-yml-alias-bomb" => t = tar_with_images_yml(|_| alias_bomb_yml()),
         "bundle-layer-gzip-bomb" | "bundle-layer-not-gzip" => {
             let bytes = if name == "bundle-layer-gzip-bomb" {
                 gzip_bomb(MAX_BUNDLE_LAYER + (64 << 20))

@@ -28,14 +28,22 @@ pub struct ImageSpec {
 impl ImageSpec {
     /// An OCI linux/amd64 image with `layers` small random layers.
     pub fn oci(name: &str, seed: u64, layers: usize) -> ImageSpec {
+        ImageSpec::with_layers(
+            name,
+            (0..layers as u64)
+                .map(|i| LayerSpec::small(seed.wrapping_mul(1000).wrapping_add(i)))
+                .collect(),
+        )
+    }
+
+    /// An OCI linux/amd64 image of `layers`.
+    pub fn with_layers(name: &str, layers: Vec<LayerSpec>) -> ImageSpec {
         ImageSpec {
             name: name.to_string(),
             format: Format::Oci,
             architecture: "amd64".into(),
             os: "linux".into(),
-            layers: (0..layers as u64)
-                .map(|i| LayerSpec::small(seed.wrapping_mul(1000).wrapping_add(i)))
-                .collect(),
+            layers,
         }
     }
 

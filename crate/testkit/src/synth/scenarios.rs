@@ -5,7 +5,7 @@ use airlock_core::digest::Digest;
 
 use super::bundles::deployment_yml;
 use super::{
-    bundle, file, image, multi_arch_index, ExportOptions, Format, ImageSpec, LayerSpec, LockEntry,
+    bundle, file, image, multi_arch_index, ExportOptions, ImageSpec, LayerSpec, LockEntry,
     SourceRegistry, SynthTar, SOURCE_REGISTRY,
 };
 
@@ -92,12 +92,9 @@ pub fn big_bundle(o: BigOptions) -> SynthTar {
     let mut reg = SourceRegistry::new();
     let mut entries = Vec::new();
     for i in 0..o.images {
-        let spec = ImageSpec {
-            name: format!("app-{i}"),
-            format: Format::Oci,
-            architecture: "amd64".into(),
-            os: "linux".into(),
-            layers: (0..o.layers)
+        let spec = ImageSpec::with_layers(
+            &format!("app-{i}"),
+            (0..o.layers)
                 .map(|l| LayerSpec::Random {
                     seed: o
                         .seed
@@ -106,20 +103,14 @@ pub fn big_bundle(o: BigOptions) -> SynthTar {
                     len: o.layer_size,
                 })
                 .collect(),
-        };
+        );
         let r = reg.push(&format!("{SOURCE_REGISTRY}/big/app-{i}"), image(&spec));
         entries.push(LockEntry::kbld(
             &r,
             format!("{SOURCE_REGISTRY}/big/app-{i}:v1"),
         ));
     }
-    let b = bundle(
-        &[file("config/app.yml", deployment_yml("big", &entries))],
-        &entries,
-    );
-    let root = reg.push(&format!("{SOURCE_REGISTRY}/big/bundle"), b);
-    reg.export_bundle(&root, "v1", ExportOptions::default())
-        .expect("consistent")
+    export_v1(reg, "big", "bundle", &entries)
 }
 
 /// A bundle whose one image has a single all-zero layer of `size` bytes
@@ -129,29 +120,32 @@ pub fn big_bundle(o: BigOptions) -> SynthTar {
 /// while); else it is computed.
 pub fn sparse_bundle(size: u64, zeros_digest: Option<Digest>) -> SynthTar {
     let mut reg = SourceRegistry::new();
-    let spec = ImageSpec {
-        name: "huge".into(),
-        format: Format::Oci,
-        architecture: "amd64".into(),
-        os: "linux".into(),
-        layers: vec![
+    let spec = ImageSpec::with_layers(
+        "huge",
+        vec![
             LayerSpec::small(31),
             LayerSpec::Zeros {
                 len: size,
                 digest: zeros_digest,
             },
         ],
-    };
+    );
     let r = reg.push(&format!("{SOURCE_REGISTRY}/big/huge"), image(&spec));
     let entries = vec![LockEntry::kbld(
         &r,
         format!("{SOURCE_REGISTRY}/big/huge:v1"),
     )];
+    export_v1(reg, "huge", "huge-bundle", &entries)
+}
+
+/// Pushes a bundle `name` listing `entries` (one Deployment naming them) to
+/// `<SOURCE_REGISTRY>/big/<repo>` and exports it as `copy -b …:v1` does.
+fn export_v1(mut reg: SourceRegistry, name: &str, repo: &str, entries: &[LockEntry]) -> SynthTar {
     let b = bundle(
-        &[file("config/app.yml", deployment_yml("huge", &entries))],
-        &entries,
+        &[file("config/app.yml", deployment_yml(name, entries))],
+        entries,
     );
-    let root = reg.push(&format!("{SOURCE_REGISTRY}/big/huge-bundle"), b);
+    let root = reg.push(&format!("{SOURCE_REGISTRY}/big/{repo}"), b);
     reg.export_bundle(&root, "v1", ExportOptions::default())
         .expect("consistent")
 }
