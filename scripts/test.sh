@@ -21,6 +21,11 @@ cargo clippy -q --workspace --all-targets -- -D warnings
 
 step "clippy (wasm32)"
 cargo clippy -q --target wasm32-unknown-unknown -p airlock-core -p airlock-wasm --lib --tests -- -D warnings
+cargo clippy -q --target wasm32-unknown-unknown -p airlock-testkit --lib -- -D warnings
+
+step "cargo doc (-D warnings)"
+RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --workspace
+RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --target wasm32-unknown-unknown -p airlock-core -p airlock-wasm
 
 step "native tests (unit, golden, real registry)"
 cargo test -q --workspace 2>&1 | tee target/native-tests.log

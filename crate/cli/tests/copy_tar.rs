@@ -5,30 +5,14 @@
 //! tags/list, image-locations image bytes, lock output), a re-run must only
 //! check, and a tar that fails validation must push nothing.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use airlock_testkit::support::{Auth, TempDir, TestRegistry};
-
-fn fixture(name: &str, file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures")
-        .join(name)
-        .join(file)
-}
-
-fn read(name: &str, file: &str) -> String {
-    std::fs::read_to_string(fixture(name, file)).unwrap()
-}
+use airlock_testkit::support::{
+    fixture, read_fixture as read, run_airlock, Auth, TempDir, TestRegistry,
+};
 
 fn airlock(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args(args)
-        .env_remove("IMGPKG_USERNAME")
-        .env_remove("IMGPKG_PASSWORD")
-        .env("HOME", "/nonexistent-airlock-test-home")
-        .output()
-        .unwrap()
+    run_airlock(env!("CARGO_BIN_EXE_airlock"), args)
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {

@@ -13,16 +13,7 @@ use airlock_core::planner::{self, PlanOptions, PlanOutput};
 use airlock_core::reference::Repository;
 use airlock_core::verify;
 
-fn fixture(name: &str, file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures")
-        .join(name)
-        .join(file)
-}
-
-fn read(name: &str, file: &str) -> String {
-    std::fs::read_to_string(fixture(name, file)).unwrap()
-}
+use airlock_testkit::support::{fixture, read_fixture as read};
 
 fn open(name: &str) -> (FileSource, Archive) {
     let src = FileSource::open(fixture(name, &format!("{name}.tar"))).unwrap();

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use airlock_cli::source::block_on;
 use airlock_core::archive::Archive;
@@ -16,17 +16,11 @@ use airlock_core::digest::Digest;
 use airlock_core::manifest::Manifest;
 use airlock_core::planner::{self, PlanOptions, PlanOutput};
 use airlock_core::reference::Repository;
-use airlock_testkit::support::{Auth, TempDir, TestRegistry};
+use airlock_testkit::support::{run_airlock, Auth, RegistryOptions, TempDir, TestRegistry};
 use airlock_testkit::synth::{self, PackageRepoOptions, SynthTar};
 
 fn airlock(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args(args)
-        .env_remove("IMGPKG_USERNAME")
-        .env_remove("IMGPKG_PASSWORD")
-        .env("HOME", "/nonexistent-airlock-test-home")
-        .output()
-        .unwrap()
+    run_airlock(env!("CARGO_BIN_EXE_airlock"), args)
 }
 
 fn plan_of(tar: &SynthTar, repo: &Repository, opts: PlanOptions) -> (Archive, PlanOutput) {
@@ -144,13 +138,10 @@ fn package_repository_lands_as_planned() {
 /// Registries that accept them are what this scenario needs.
 #[test]
 fn non_distributable_layers_are_skipped_or_included() {
-    // Read by the registry this test starts (configuration from the
-    // environment); the other tests here do not mind it.
-    std::env::set_var(
-        "REGISTRY_VALIDATION_MANIFESTS_URLS_ALLOW",
-        "[\"^https://\"]",
-    );
-    let reg = TestRegistry::start(Auth::None);
+    let reg = TestRegistry::start_with_options(RegistryOptions {
+        allow_layer_urls: true,
+        ..RegistryOptions::new(Auth::None)
+    });
     let pr = synth::package_repository(&PackageRepoOptions {
         non_distributable: true,
         export: synth::ExportOptions {

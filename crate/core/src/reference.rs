@@ -82,7 +82,7 @@ impl Registry {
         Ok(Registry(s.to_string()))
     }
 
-    /// The host[:port] string, e.g. `index.docker.io` or `127.0.0.1:5000`.
+    /// The `host[:port]` string, e.g. `index.docker.io` or `127.0.0.1:5000`.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -1,7 +1,7 @@
 //! Random-access byte sources: the one way the tar reader looks at a file.
 //!
 //! A [`ByteSource`] answers "give me `len` bytes at `offset`". Natively that is
-//! a positional read on a file ([`FileSource`]); in the browser it is
+//! a positional read on a file (`airlock_cli::source::FileSource`); in the browser it is
 //! `Blob.slice(..).arrayBuffer()` (implemented at the edge, not here); in tests
 //! it is a byte slice. The futures are not `Send`: browser futures are not.
 //!

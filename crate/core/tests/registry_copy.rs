@@ -24,10 +24,10 @@ fn plan() -> RelocationPlan {
     let c = image(b"{\"config\":\"c\"}", &[b"layer c"]);
     let idx = index(vec![a, b]);
     let loc = image(b"{\"config\":\"loc\"}", &[b"locations layer"]);
-    let idx_item = item(&r, ItemKind::Index, idx.clone(), &[]);
-    let c_item = item(&r, ItemKind::Image, c.clone(), &[]);
+    let idx_item = item(&r, ItemKind::Index, idx.clone());
+    let c_item = item(&r, ItemKind::Image, c.clone());
     let loc_tag = format!("{}.image-locations.imgpkg", c.digest.tag_form());
-    let mut loc_item = item(&r, ItemKind::Locations, loc, &[]);
+    let mut loc_item = item(&r, ItemKind::Locations, loc);
     loc_item.tags.insert(0, loc_tag);
     RelocationPlan {
         repository: r,
@@ -45,6 +45,14 @@ fn plan() -> RelocationPlan {
 fn session(plan: RelocationPlan, options: CopyOptions) -> CopySession {
     let client = Client::new(ClientConfig::default(), Box::new(AnonymousKeychain));
     CopySession::new(client, plan, options)
+}
+
+/// Default options but `n` requests in flight at most.
+fn concurrent(n: usize) -> CopyOptions {
+    CopyOptions {
+        concurrency: n,
+        ..Default::default()
+    }
 }
 
 fn events(s: &mut CopySession) -> Vec<CopyEvent> {
@@ -106,13 +114,7 @@ fn copies_everything_then_skips_on_rerun() {
 fn tags_are_put_only_after_their_content() {
     let p = plan();
     let mut reg = FakeRegistry::new();
-    let mut s = session(
-        p.clone(),
-        CopyOptions {
-            concurrency: 3,
-            ..Default::default()
-        },
-    );
+    let mut s = session(p.clone(), concurrent(3));
     reg.drive(&mut s);
     assert!(s.result().unwrap().is_ok());
     // For every manifest PUT, every blob and child it references was
@@ -182,13 +184,7 @@ fn concurrency_is_bounded() {
         }
     }
     let mut reg = FakeRegistry::new();
-    let mut s = session(
-        plan(),
-        CopyOptions {
-            concurrency: 2,
-            ..Default::default()
-        },
-    );
+    let mut s = session(plan(), concurrent(2));
     let mut c = Counting {
         inner: &mut s,
         in_flight: 0,
@@ -245,13 +241,7 @@ fn errors_name_the_operation_and_reference() {
     // Request 0 is the ping; fail the first HEAD and its GET fallback.
     reg.faults.insert(1, 400);
     reg.faults.insert(2, 400);
-    let mut s = session(
-        p,
-        CopyOptions {
-            concurrency: 1,
-            ..Default::default()
-        },
-    );
+    let mut s = session(p, concurrent(1));
     reg.drive(&mut s);
     let e = s.result().unwrap().unwrap_err();
     let msg = e.to_string();
@@ -266,13 +256,7 @@ fn errors_name_the_operation_and_reference() {
 fn blob_errors_say_which_blob_went_where() {
     let p = plan();
     let mut reg = FakeRegistry::new();
-    let mut s = session(
-        p.clone(),
-        CopyOptions {
-            concurrency: 1,
-            ..Default::default()
-        },
-    );
+    let mut s = session(p.clone(), concurrent(1));
     reg.fail_matching
         .push((Method::Head, "/blobs/sha256:".into(), 403));
     reg.drive(&mut s);
@@ -307,7 +291,7 @@ fn skip_sources_are_not_uploaded_and_tar_entries_are() {
     m.blobs[2].source = BlobSource::Skip;
     let p = RelocationPlan {
         repository: r.clone(),
-        items: vec![item(&r, ItemKind::Image, m, &[])],
+        items: vec![item(&r, ItemKind::Image, m)],
         locations: vec![],
         tags: vec![],
     };
@@ -333,7 +317,7 @@ fn same_registry_sources_are_mounted() {
     }
     let p = RelocationPlan {
         repository: r.clone(),
-        items: vec![item(&r, ItemKind::Image, m2, &[])],
+        items: vec![item(&r, ItemKind::Image, m2)],
         locations: vec![],
         tags: vec![],
     };
@@ -349,13 +333,7 @@ fn same_registry_sources_are_mounted() {
         .push((Method::Head, "/blobs/sha256:".into(), 404));
     reg.fail_matching
         .push((Method::Head, "/blobs/sha256:".into(), 404));
-    let mut s = session(
-        p,
-        CopyOptions {
-            concurrency: 1,
-            ..Default::default()
-        },
-    );
+    let mut s = session(p, concurrent(1));
     reg.drive(&mut s);
     let summary = s.result().unwrap().unwrap();
     assert_eq!(summary.blobs_mounted, 2, "{summary:?} {:?}", reg.requests);

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use airlock_core::digest::Digest;
 use airlock_core::reference::Repository;
-use airlock_core::registry::http::Method;
+use airlock_core::registry::http::{HttpResponse, Method};
 use airlock_core::registry::manifest_get::GetManifest;
 use airlock_core::registry::manifest_head::HeadManifest;
 use airlock_core::registry::manifest_put::PutManifest;
@@ -16,8 +16,32 @@ use airlock_testkit::scenario::{resp, OneOp, RespExt, Scenario};
 
 const MANIFEST: &[u8] = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","size":0},"layers":[]}"#;
 
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
 fn repo() -> Repository {
     Repository::parse("reg.example/dst/x").unwrap()
+}
+
+fn manifest_url(reference: &str) -> String {
+    format!("https://reg.example/v2/dst/x/manifests/{reference}")
+}
+
+/// `PUT dst/x:v1` of [`MANIFEST`].
+fn put_v1() -> OneOp {
+    OneOp::new(PutManifest::new(
+        repo(),
+        "v1",
+        OCI_MANIFEST,
+        Arc::new(MANIFEST.to_vec()),
+    ))
+}
+
+/// Pings, then answers `method dst/x:reference` with `answer`.
+fn answer(m: &mut OneOp, method: Method, reference: &str, answer: HttpResponse) {
+    Scenario::new()
+        .ping_ok("reg.example")
+        .expect(method, &manifest_url(reference), answer)
+        .run(m);
 }
 
 #[test]
@@ -28,7 +52,7 @@ fn get_by_digest_verifies_content() {
         .ping_ok("reg.example")
         .expect(
             Method::Get,
-            &format!("/manifests/{good}"),
+            &manifest_url(&good.to_string()),
             resp(200)
                 .h("Content-Type", "application/vnd.oci.image.manifest.v1+json")
                 .body(MANIFEST),
@@ -53,10 +77,12 @@ fn get_by_digest_verifies_content() {
 fn get_by_digest_rejects_other_content() {
     let want = Digest::of(b"something else");
     let mut m = OneOp::new(GetManifest::new(repo(), want.to_string(), "pull"));
-    Scenario::new()
-        .ping_ok("reg.example")
-        .expect(Method::Get, "/manifests/", resp(200).body(MANIFEST))
-        .run(&mut m);
+    answer(
+        &mut m,
+        Method::Get,
+        &want.to_string(),
+        resp(200).body(MANIFEST),
+    );
     match m.output().unwrap_err() {
         RegistryError::DigestMismatch {
             expected, actual, ..
@@ -70,35 +96,21 @@ fn get_by_digest_rejects_other_content() {
 
 #[test]
 fn get_by_tag_checks_docker_content_digest_and_guesses_media_type() {
-    let mut m = OneOp::new(GetManifest::new(repo(), "v1", "pull"));
-    Scenario::new()
-        .ping_ok("reg.example")
-        .expect(
-            Method::Get,
-            "/manifests/v1",
-            resp(200)
-                .h("Content-Type", "application/json")
-                .h("Docker-Content-Digest", &Digest::of(b"x").to_string())
-                .body(MANIFEST),
-        )
-        .run(&mut m);
+    // MANIFEST served as plain JSON, as some registries do.
+    let get_v1 = |answer_with: HttpResponse| {
+        let mut m = OneOp::new(GetManifest::new(repo(), "v1", "pull"));
+        let served = answer_with
+            .h("Content-Type", "application/json")
+            .body(MANIFEST);
+        answer(&mut m, Method::Get, "v1", served);
+        m.output()
+    };
+    let other = Digest::of(b"x").to_string();
     assert!(matches!(
-        m.output(),
+        get_v1(resp(200).h("Docker-Content-Digest", &other)),
         Err(RegistryError::DigestMismatch { .. })
     ));
-
-    let mut m = OneOp::new(GetManifest::new(repo(), "v1", "pull"));
-    Scenario::new()
-        .ping_ok("reg.example")
-        .expect(
-            Method::Get,
-            "/manifests/v1",
-            resp(200)
-                .h("Content-Type", "application/json")
-                .body(MANIFEST),
-        )
-        .run(&mut m);
-    match m.output().unwrap() {
+    match get_v1(resp(200)).unwrap() {
         OpOutput::Manifest(Some(f)) => {
             assert_eq!(f.media_type, "application/vnd.oci.image.manifest.v1+json")
         }
@@ -111,8 +123,8 @@ fn head_without_digest_header_falls_back_to_get() {
     let mut m = OneOp::new(HeadManifest::new(repo(), "v1", "pull"));
     Scenario::new()
         .ping_ok("reg.example")
-        .expect(Method::Head, "/manifests/v1", resp(200))
-        .expect(Method::Get, "/manifests/v1", resp(200).body(MANIFEST))
+        .expect(Method::Head, &manifest_url("v1"), resp(200))
+        .expect(Method::Get, &manifest_url("v1"), resp(200).body(MANIFEST))
         .run(&mut m);
     match m.output().unwrap() {
         OpOutput::ManifestDescriptor(Some(d)) => {
@@ -126,10 +138,7 @@ fn head_without_digest_header_falls_back_to_get() {
 #[test]
 fn head_404_is_absent_without_get() {
     let mut m = OneOp::new(HeadManifest::new(repo(), "v1", "pull"));
-    Scenario::new()
-        .ping_ok("reg.example")
-        .expect(Method::Head, "/manifests/v1", resp(404))
-        .run(&mut m);
+    answer(&mut m, Method::Head, "v1", resp(404));
     assert_eq!(m.output().unwrap(), OpOutput::ManifestDescriptor(None));
 }
 
@@ -137,17 +146,12 @@ fn head_404_is_absent_without_get() {
 fn put_sends_media_type_and_raw_bytes() {
     let raw = Arc::new(MANIFEST.to_vec());
     let d = Digest::of(MANIFEST);
-    let mut m = OneOp::new(PutManifest::new(
-        repo(),
-        "v1",
-        "application/vnd.oci.image.manifest.v1+json",
-        raw.clone(),
-    ));
+    let mut m = OneOp::new(PutManifest::new(repo(), "v1", OCI_MANIFEST, raw.clone()));
     let log = Scenario::new()
         .ping_ok("reg.example")
         .expect(
             Method::Put,
-            "/v2/dst/x/manifests/v1",
+            &manifest_url("v1"),
             resp(201).h("Docker-Content-Digest", &d.to_string()),
         )
         .run(&mut m);
@@ -164,23 +168,16 @@ fn put_sends_media_type_and_raw_bytes() {
 
 #[test]
 fn put_with_other_docker_content_digest_fails() {
-    let mut m = OneOp::new(PutManifest::new(
-        repo(),
+    let mut m = put_v1();
+    answer(
+        &mut m,
+        Method::Put,
         "v1",
-        "application/vnd.oci.image.manifest.v1+json",
-        Arc::new(MANIFEST.to_vec()),
-    ));
-    Scenario::new()
-        .ping_ok("reg.example")
-        .expect(
-            Method::Put,
-            "/manifests/v1",
-            resp(201).h(
-                "Docker-Content-Digest",
-                "sha256:0000000000000000000000000000000000000000000000000000000000000000",
-            ),
-        )
-        .run(&mut m);
+        resp(201).h(
+            "Docker-Content-Digest",
+            "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+        ),
+    );
     let e = m.output().unwrap_err();
     assert!(matches!(e, RegistryError::PushedDigestMismatch { .. }));
     assert!(e.to_string().contains("reg.example/dst/x:v1"), "{e}");
@@ -188,20 +185,13 @@ fn put_with_other_docker_content_digest_fails() {
 
 #[test]
 fn put_error_with_non_json_body() {
-    let mut m = OneOp::new(PutManifest::new(
-        repo(),
+    let mut m = put_v1();
+    answer(
+        &mut m,
+        Method::Put,
         "v1",
-        "application/vnd.oci.image.manifest.v1+json",
-        Arc::new(MANIFEST.to_vec()),
-    ));
-    Scenario::new()
-        .ping_ok("reg.example")
-        .expect(
-            Method::Put,
-            "/manifests/v1",
-            resp(413).body(b"<html><body>Request Entity Too Large</body></html>"),
-        )
-        .run(&mut m);
+        resp(413).body(b"<html><body>Request Entity Too Large</body></html>"),
+    );
     assert_eq!(
         m.output().unwrap_err().to_string(),
         "PUT https://reg.example/v2/dst/x/manifests/v1: unexpected status code 413 Request Entity Too Large: <html><body>Request Entity Too Large</body></html>"
@@ -210,16 +200,8 @@ fn put_error_with_non_json_body() {
 
 #[test]
 fn put_error_envelope_is_typed() {
-    let mut m = OneOp::new(PutManifest::new(
-        repo(),
-        "v1",
-        "application/vnd.oci.image.manifest.v1+json",
-        Arc::new(MANIFEST.to_vec()),
-    ));
-    Scenario::new()
-        .ping_ok("reg.example")
-        .expect(Method::Put, "/manifests/v1", resp(400).body(br#"{"errors":[{"code":"MANIFEST_BLOB_UNKNOWN","message":"blob unknown to registry","detail":"sha256:abc"}]}"#))
-        .run(&mut m);
+    let mut m = put_v1();
+    answer(&mut m, Method::Put, "v1", resp(400).body(br#"{"errors":[{"code":"MANIFEST_BLOB_UNKNOWN","message":"blob unknown to registry","detail":"sha256:abc"}]}"#));
     let e = m.output().unwrap_err();
     assert!(e.has_code("MANIFEST_BLOB_UNKNOWN"));
     assert_eq!(e.status(), Some(400));
@@ -232,7 +214,7 @@ fn tags_follow_link_pagination() {
         .ping_ok("reg.example")
         .expect(
             Method::Get,
-            "/v2/dst/x/tags/list?n=1000",
+            "https://reg.example/v2/dst/x/tags/list?n=1000",
             resp(200)
                 .h("Link", r#"</v2/dst/x/tags/list?last=b&n=1000>; rel="next""#)
                 .body(br#"{"name":"dst/x","tags":["a","b"]}"#),

@@ -4,7 +4,9 @@ use airlock_core::digest::Digest;
 use airlock_core::plan::BlobSource;
 use airlock_core::reference::Repository;
 use airlock_core::registry::blob_upload::{UploadBlob, UploadOptions};
-use airlock_core::registry::http::{Method, RequestBody, TransportError, TransportErrorKind};
+use airlock_core::registry::http::{
+    HttpResponse, Method, RequestBody, TransportError, TransportErrorKind,
+};
 use airlock_core::registry::op::{BlobOutcome, OpOutput};
 use airlock_testkit::scenario::{resp, OneOp, RespExt, Scenario};
 
@@ -12,6 +14,66 @@ const HOST: &str = "reg.example";
 
 fn repo() -> Repository {
     Repository::parse("reg.example/dst/x").unwrap()
+}
+
+const UPLOADS: &str = "https://reg.example/v2/dst/x/blobs/uploads/";
+
+/// The digest of [`blob`], escaped as in a query.
+fn digest_query() -> String {
+    blob().0.to_string().replace(':', "%3A")
+}
+
+/// `HEAD` URL of [`blob`].
+fn blob_url() -> String {
+    format!("https://reg.example/v2/dst/x/blobs/{}", blob().0)
+}
+
+/// The closing `PUT` of upload `session` (an upload URL, maybe with a
+/// query), naming [`blob`]'s digest.
+fn put_url(session: &str) -> String {
+    let sep = if session.contains('?') { '&' } else { '?' };
+    format!("{session}{sep}digest={}", digest_query())
+}
+
+/// The `POST` that mounts [`blob`] from `src/y`.
+fn mount_url() -> String {
+    format!("{UPLOADS}?mount={}&from=src%2Fy", digest_query())
+}
+
+/// `202 Accepted` with the upload's `Location`.
+fn accepted(location: &str) -> HttpResponse {
+    resp(202).h("Location", location)
+}
+
+/// `location` made absolute against `https://reg.example`.
+fn absolute(location: &str) -> String {
+    if location.starts_with('/') {
+        format!("https://reg.example{location}")
+    } else {
+        location.to_string()
+    }
+}
+
+/// What a finished upload of [`blob`] reports.
+fn uploaded() -> OpOutput {
+    OpOutput::Blob(BlobOutcome::Uploaded { bytes: 10 })
+}
+
+/// Upload steps on top of [`Scenario`].
+trait UploadScript {
+    /// `POST post` answered 202 at `location`, then the closing `PUT`
+    /// there (with the digest) answered `put`.
+    fn post_then_put(self, post: &str, location: &str, put: HttpResponse) -> Scenario;
+}
+
+impl UploadScript for Scenario {
+    fn post_then_put(self, post: &str, location: &str, put: HttpResponse) -> Scenario {
+        self.expect(Method::Post, post, accepted(location)).expect(
+            Method::Put,
+            &put_url(&absolute(location)),
+            put,
+        )
+    }
 }
 
 fn blob() -> (Digest, Arc<Vec<u8>>) {
@@ -39,13 +101,12 @@ fn check() -> UploadOptions {
 
 #[test]
 fn head_present_skips_upload() {
-    let (d, _) = blob();
     let mut m = upload(check());
     Scenario::new()
         .ping_ok(HOST)
         .expect(
             Method::Head,
-            &format!("/v2/dst/x/blobs/{d}"),
+            &blob_url(),
             resp(200).h("Content-Length", "10"),
         )
         .run(&mut m);
@@ -58,25 +119,14 @@ fn post_202_then_put_201_keeps_state_query() {
     let mut m = upload(check());
     let log = Scenario::new()
         .ping_ok(HOST)
-        .expect(Method::Head, "/blobs/sha256:", resp(404))
-        .expect(
-            Method::Post,
-            "https://reg.example/v2/dst/x/blobs/uploads/",
-            resp(202).h(
-                "Location",
-                "https://reg.example/v2/dst/x/blobs/uploads/abc?_state=xyz",
-            ),
-        )
-        .expect(
-            Method::Put,
-            "/uploads/abc?_state=xyz&digest=sha256%3A",
+        .expect(Method::Head, &blob_url(), resp(404))
+        .post_then_put(
+            UPLOADS,
+            "https://reg.example/v2/dst/x/blobs/uploads/abc?_state=xyz",
             resp(201),
         )
         .run(&mut m);
-    assert_eq!(
-        m.output().unwrap(),
-        OpOutput::Blob(BlobOutcome::Uploaded { bytes: 10 })
-    );
+    assert_eq!(m.output().unwrap(), uploaded());
     let put = &log.last().unwrap().1;
     assert_eq!(
         put.url,
@@ -99,16 +149,7 @@ fn relative_location_without_query_gets_question_mark() {
     let mut m = upload(UploadOptions::default());
     Scenario::new()
         .ping_ok(HOST)
-        .expect(
-            Method::Post,
-            "/blobs/uploads/",
-            resp(202).h("Location", "/v2/dst/x/blobs/uploads/u1"),
-        )
-        .expect(
-            Method::Put,
-            "https://reg.example/v2/dst/x/blobs/uploads/u1?digest=sha256%3A",
-            resp(201),
-        )
+        .post_then_put(UPLOADS, "/v2/dst/x/blobs/uploads/u1", resp(201))
         .run(&mut m);
     assert!(m.output().is_ok());
 }
@@ -118,7 +159,7 @@ fn missing_location_is_a_protocol_error() {
     let mut m = upload(UploadOptions::default());
     Scenario::new()
         .ping_ok(HOST)
-        .expect(Method::Post, "/blobs/uploads/", resp(202))
+        .expect(Method::Post, UPLOADS, resp(202))
         .run(&mut m);
     let e = m.output().unwrap_err().to_string();
     assert!(e.contains("no Location header"), "{e}");
@@ -126,7 +167,6 @@ fn missing_location_is_a_protocol_error() {
 
 #[test]
 fn mount_201_is_done() {
-    let (d, _) = blob();
     let mut m = upload(UploadOptions {
         check_exists: true,
         mount_from: Some(Repository::parse("reg.example/src/y").unwrap()),
@@ -134,15 +174,8 @@ fn mount_201_is_done() {
     });
     Scenario::new()
         .ping_ok(HOST)
-        .expect(Method::Head, "/blobs/", resp(404))
-        .expect(
-            Method::Post,
-            &format!(
-                "/v2/dst/x/blobs/uploads/?mount={}&from=src%2Fy",
-                d.to_string().replace(':', "%3A")
-            ),
-            resp(201),
-        )
+        .expect(Method::Head, &blob_url(), resp(404))
+        .expect(Method::Post, &mount_url(), resp(201))
         .run(&mut m);
     assert_eq!(m.output().unwrap(), OpOutput::Blob(BlobOutcome::Mounted));
 }
@@ -156,17 +189,13 @@ fn mount_202_falls_back_to_upload_at_that_location() {
     });
     Scenario::new()
         .ping_ok(HOST)
-        .expect(
-            Method::Post,
-            "?mount=",
-            resp(202).h("Location", "/v2/dst/x/blobs/uploads/m?_state=1"),
+        .post_then_put(
+            &mount_url(),
+            "/v2/dst/x/blobs/uploads/m?_state=1",
+            resp(201),
         )
-        .expect(Method::Put, "/uploads/m?_state=1&digest=", resp(201))
         .run(&mut m);
-    assert_eq!(
-        m.output().unwrap(),
-        OpOutput::Blob(BlobOutcome::Uploaded { bytes: 10 })
-    );
+    assert_eq!(m.output().unwrap(), uploaded());
 }
 
 #[test]
@@ -178,13 +207,8 @@ fn refused_mount_retries_without_mount() {
     });
     let log = Scenario::new()
         .ping_ok(HOST)
-        .expect(Method::Post, "?mount=", resp(404))
-        .expect(
-            Method::Post,
-            "/blobs/uploads/",
-            resp(202).h("Location", "/v2/dst/x/blobs/uploads/n"),
-        )
-        .expect(Method::Put, "/uploads/n?digest=", resp(201))
+        .expect(Method::Post, &mount_url(), resp(404))
+        .post_then_put(UPLOADS, "/v2/dst/x/blobs/uploads/n", resp(201))
         .run(&mut m);
     assert!(!log[2].1.url.contains("mount"));
     assert!(m.output().is_ok());
@@ -201,27 +225,29 @@ fn chunked_patch_then_empty_put() {
         .ping_ok(HOST)
         .expect(
             Method::Post,
-            "/blobs/uploads/",
-            resp(202).h("Location", "/v2/dst/x/blobs/uploads/c?_state=0"),
+            UPLOADS,
+            accepted("/v2/dst/x/blobs/uploads/c?_state=0"),
         )
         .expect(
             Method::Patch,
-            "/uploads/c?_state=0",
-            resp(202)
-                .h("Location", "/v2/dst/x/blobs/uploads/c?_state=4")
-                .h("Range", "0-3"),
+            &format!("{UPLOADS}c?_state=0"),
+            accepted("/v2/dst/x/blobs/uploads/c?_state=4").h("Range", "0-3"),
         )
         .expect(
             Method::Patch,
-            "/uploads/c?_state=4",
-            resp(202).h("Location", "/v2/dst/x/blobs/uploads/c?_state=8"),
+            &format!("{UPLOADS}c?_state=4"),
+            accepted("/v2/dst/x/blobs/uploads/c?_state=8"),
         )
         .expect(
             Method::Patch,
-            "/uploads/c?_state=8",
-            resp(202).h("Location", "/v2/dst/x/blobs/uploads/c?_state=10"),
+            &format!("{UPLOADS}c?_state=8"),
+            accepted("/v2/dst/x/blobs/uploads/c?_state=10"),
         )
-        .expect(Method::Put, "/uploads/c?_state=10&digest=", resp(201))
+        .expect(
+            Method::Put,
+            &put_url(&format!("{UPLOADS}c?_state=10")),
+            resp(201),
+        )
         .run(&mut m);
     let ranges: Vec<_> = log
         .iter()
@@ -233,10 +259,7 @@ fn chunked_patch_then_empty_put() {
         vec![("0-3".into(), 4), ("4-7".into(), 4), ("8-9".into(), 2)]
     );
     assert_eq!(log.last().unwrap().1.body, RequestBody::Empty);
-    assert_eq!(
-        m.output().unwrap(),
-        OpOutput::Blob(BlobOutcome::Uploaded { bytes: 10 })
-    );
+    assert_eq!(m.output().unwrap(), uploaded());
 }
 
 #[test]
@@ -244,24 +267,19 @@ fn dropped_put_restarts_from_head() {
     let mut m = upload(check());
     let log = Scenario::new()
         .ping_ok(HOST)
-        .expect(Method::Head, "/blobs/", resp(404))
+        .expect(Method::Head, &blob_url(), resp(404))
         .expect(
             Method::Post,
-            "/blobs/uploads/",
-            resp(202).h("Location", "/v2/dst/x/blobs/uploads/a?_state=1"),
+            UPLOADS,
+            accepted("/v2/dst/x/blobs/uploads/a?_state=1"),
         )
         .expect_err(
             Method::Put,
-            "/uploads/a",
+            &put_url(&format!("{UPLOADS}a?_state=1")),
             TransportError::new(TransportErrorKind::Io, "connection reset"),
         )
-        .expect(Method::Head, "/blobs/", resp(404))
-        .expect(
-            Method::Post,
-            "/blobs/uploads/",
-            resp(202).h("Location", "/v2/dst/x/blobs/uploads/b?_state=1"),
-        )
-        .expect(Method::Put, "/uploads/b", resp(201))
+        .expect(Method::Head, &blob_url(), resp(404))
+        .post_then_put(UPLOADS, "/v2/dst/x/blobs/uploads/b?_state=1", resp(201))
         .run(&mut m);
     // The restart waited for the backoff.
     assert_eq!(log[3].0, 0);
@@ -274,9 +292,8 @@ fn lost_upload_session_restarts() {
     let mut m = upload(UploadOptions::default());
     Scenario::new()
         .ping_ok(HOST)
-        .expect(Method::Post, "/blobs/uploads/", resp(202).h("Location", "/v2/dst/x/blobs/uploads/a"))
-        .expect(Method::Put, "/uploads/a", resp(404).body(br#"{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown to registry"}]}"#))
-        .expect(Method::Head, "/blobs/", resp(200))
+        .post_then_put(UPLOADS, "/v2/dst/x/blobs/uploads/a", resp(404).body(br#"{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown to registry"}]}"#))
+        .expect(Method::Head, &blob_url(), resp(200))
         .run(&mut m);
     assert_eq!(m.output().unwrap(), OpOutput::Blob(BlobOutcome::Present));
 }
@@ -286,8 +303,7 @@ fn digest_invalid_is_reported_with_code() {
     let mut m = upload(UploadOptions::default());
     Scenario::new()
         .ping_ok(HOST)
-        .expect(Method::Post, "/blobs/uploads/", resp(202).h("Location", "/v2/dst/x/blobs/uploads/a"))
-        .expect(Method::Put, "/uploads/a", resp(400).body(br#"{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"}]}"#))
+        .post_then_put(UPLOADS, "/v2/dst/x/blobs/uploads/a", resp(400).body(br#"{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"}]}"#))
         .run(&mut m);
     let e = m.output().unwrap_err();
     assert!(e.has_code("DIGEST_INVALID"));
@@ -320,14 +336,9 @@ fn authorization_never_goes_to_another_origin() {
             "https://reg.example/v2/",
             resp(401).h("WWW-Authenticate", r#"Basic realm="r""#),
         )
-        .expect(
-            Method::Post,
-            "https://reg.example/v2/dst/x/blobs/uploads/",
-            resp(202).h("Location", "https://storage.example/upload/1?sig=abc"),
-        )
-        .expect(
-            Method::Put,
-            "https://storage.example/upload/1?sig=abc&digest=",
+        .post_then_put(
+            UPLOADS,
+            "https://storage.example/upload/1?sig=abc",
             resp(201),
         )
         .run(&mut m);

@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use airlock_core::tar::{self, EntryKind, TarError, TarIndex, TarWriter};
-use airlock_testkit::{block_on, FileSource};
+use airlock_testkit::{block_on, random, FileSource};
 
 const SIMPLE_BUNDLE: &[u8] =
     include_bytes!("../../../tests/fixtures/simple-bundle/simple-bundle.tar");
@@ -62,22 +62,9 @@ fn entry(name: &str, data: &[u8]) -> Vec<u8> {
     v
 }
 
-/// Deterministic pseudo-random bytes (xorshift).
-fn noise(seed: u64, n: usize) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
 #[test]
 fn random_bytes_are_not_a_tar() {
-    let err = index(&noise(7, 4096)).unwrap_err();
+    let err = index(&random::bytes(7, 4096)).unwrap_err();
     assert!(matches!(err, TarError::NotTar { .. }), "{err:?}");
     let err = index(b"hello").unwrap_err();
     assert!(matches!(err, TarError::NotTar { .. }), "{err:?}");
@@ -116,7 +103,7 @@ fn end_marker_variants() {
     // Trailing garbage after the end marker is ignored.
     let mut trailing = entry("a", b"x");
     trailing.extend(end());
-    trailing.extend(noise(1, 700));
+    trailing.extend(random::bytes(1, 700));
     assert_eq!(index(&trailing).unwrap().len(), 1);
     // A zero block followed by a header is an error (Go: invalid header).
     let mut gap = vec![0u8; 512];
@@ -185,7 +172,7 @@ fn header_claiming_a_terabyte_in_a_small_file() {
     h[124] = 0x80;
     h[130] = 0x01; // 1 << 40
     fix_checksum(&mut h);
-    h.extend(noise(3, 4096));
+    h.extend(random::bytes(3, 4096));
     match index(&h).unwrap_err() {
         TarError::DataBeyondEof { name, size, .. } => {
             assert_eq!(name, "huge");
@@ -579,7 +566,7 @@ fn mutations_never_panic() {
         0x00, 0xff, 0x80, b'0', b'7', b' ', b'x', b'L', b'g', b'/', b'.',
     ];
     let mut checked = 0;
-    let mut rng = noise(42, 4_000);
+    let mut rng = random::bytes(42, 4_000);
     // Every byte of the first two headers, with several values.
     let mut positions: Vec<usize> = (0..512).chain(7168..7680).collect();
     // And a spread of positions across the file.

@@ -2,11 +2,13 @@
 //! here ships in the core, the CLI or the wasm package.
 //!
 //! - [`go_inputs`]: the inputs of the Go oracle corpus's flate/gzip cases
+//! - [`random`]: the one deterministic random generator (seeded)
 //! - [`synth`]: deterministic synthetic imgpkg tarballs, bad archives, plan builders
 //! - [`scenario`]: scripted exchanges and an in-memory fake registry on a fake clock
 //! - [`support`]: real Distribution registries, a token issuer and a fault proxy on 127.0.0.1
 
 pub mod go_inputs;
+pub mod random;
 pub mod scenario;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod support;

@@ -1,5 +1,7 @@
 //! Test support: drive machines deterministically against scripted
-//! responses or an in-memory fake registry, on a fake clock.
+//! responses ([`Scenario`]: each request must have exactly the expected
+//! method and URL) or an in-memory fake registry ([`FakeRegistry`]), on a
+//! fake clock.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -40,23 +42,47 @@ impl RespExt for HttpResponse {
 
 /// One expected request and the answer to give.
 pub struct Step {
+    /// The request's method.
     pub method: Method,
-    /// The request URL must contain this.
+    /// The request's URL, exactly: a full URL (`https://host/path?query`),
+    /// or, starting with `/`, the URL's path and query (any origin).
     pub url: String,
+    /// What the transport answers.
     pub answer: Result<HttpResponse, TransportError>,
 }
 
-/// A scripted exchange: requests must arrive in order.
+impl Step {
+    /// Whether `url` is the URL this step expects (see [`Step::url`]).
+    pub fn matches_url(&self, url: &str) -> bool {
+        if self.url.starts_with('/') {
+            path_and_query(url) == self.url
+        } else {
+            url == self.url
+        }
+    }
+}
+
+/// The path and query of an absolute URL (`/` when it has no path).
+pub fn path_and_query(url: &str) -> &str {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    after_scheme.find('/').map_or("/", |i| &after_scheme[i..])
+}
+
+/// A scripted exchange: requests must arrive in order, each with exactly
+/// the method and URL of its step (see [`Step::url`]); anything else fails
+/// the test with the expected and the actual request.
 #[derive(Default)]
 pub struct Scenario {
     steps: VecDeque<Step>,
 }
 
 impl Scenario {
+    /// An empty script.
     pub fn new() -> Scenario {
         Scenario::default()
     }
 
+    /// Expects `method url` (exactly, see [`Step::url`]) and answers it.
     pub fn expect(mut self, method: Method, url: &str, answer: HttpResponse) -> Scenario {
         self.steps.push_back(Step {
             method,
@@ -66,6 +92,7 @@ impl Scenario {
         self
     }
 
+    /// Expects `method url` (exactly) and fails it with a transport error.
     pub fn expect_err(mut self, method: Method, url: &str, err: TransportError) -> Scenario {
         self.steps.push_back(Step {
             method,
@@ -101,22 +128,20 @@ impl Scenario {
                 return log;
             }
             if let Some(t) = pending.pop_front() {
+                let n = log.len();
                 let step = self.steps.pop_front().unwrap_or_else(|| {
                     panic!(
-                        "unexpected request {} {} (script exhausted)",
+                        "request {n}: unexpected {} {} (script exhausted)",
                         t.request.method, t.request.url
                     )
                 });
-                assert_eq!(
-                    t.request.method, step.method,
-                    "method of {} (expected {} {})",
-                    t.request.url, step.method, step.url
-                );
                 assert!(
-                    t.request.url.contains(&step.url),
-                    "url {} does not contain {}",
-                    t.request.url,
-                    step.url
+                    t.request.method == step.method && step.matches_url(&t.request.url),
+                    "request {n}:\n  expected {} {}\n  actual   {} {}",
+                    step.method,
+                    step.url,
+                    t.request.method,
+                    t.request.url
                 );
                 log.push((now, t.request.clone()));
                 m.handle_response(t.id, now, step.answer);
@@ -261,16 +286,9 @@ impl FakeRegistry {
             let (_, _, status) = self.fail_matching.remove(i);
             return resp(status);
         }
-        let path_q = req
-            .url
-            .splitn(4, '/')
-            .nth(3)
-            .map(|p| format!("/{p}"))
-            .unwrap_or_default();
-        let (path, query) = match path_q.split_once('?') {
-            Some((p, q)) => (p.to_string(), q.to_string()),
-            None => (path_q.clone(), String::new()),
-        };
+        let url = req.url.clone();
+        let path_q = path_and_query(&url);
+        let (path, query) = path_q.split_once('?').unwrap_or((path_q, ""));
         let q = |k: &str| {
             query
                 .split('&')
@@ -395,5 +413,64 @@ impl FakeRegistry {
             }
         }
         self.requests.len() - start
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use airlock_core::reference::Repository;
+    use airlock_core::registry::manifest_head::HeadManifest;
+
+    use super::*;
+
+    fn head_v1() -> OneOp {
+        OneOp::new(HeadManifest::new(
+            Repository::parse("reg.example/dst/x").unwrap(),
+            "v1",
+            "pull",
+        ))
+    }
+
+    #[test]
+    fn urls_match_whole_or_by_exact_path_and_query() {
+        let step = |url: &str| Step {
+            method: Method::Get,
+            url: url.into(),
+            answer: Ok(resp(200)),
+        };
+        let url = "https://reg.example/v2/dst/x/tags/list?n=10";
+        assert!(step(url).matches_url(url));
+        assert!(step("/v2/dst/x/tags/list?n=10").matches_url(url));
+        assert!(!step("/v2/dst/x/tags/list").matches_url(url));
+        assert!(!step("/tags/list?n=10").matches_url(url));
+        assert!(!step("https://reg.example/v2/dst/x/tags/list?n=1").matches_url(url));
+        assert!(!step("http://reg.example/v2/dst/x/tags/list?n=10").matches_url(url));
+        assert_eq!(path_and_query("https://h"), "/");
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "request 1:\n  expected HEAD /v2/dst/x/manifests/v2\n  actual   HEAD https://reg.example/v2/dst/x/manifests/v1"
+    )]
+    fn a_different_url_fails_showing_both() {
+        Scenario::new()
+            .ping_ok("reg.example")
+            .expect(Method::Head, "/v2/dst/x/manifests/v2", resp(404))
+            .run(&mut head_v1());
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "request 1:\n  expected GET https://reg.example/v2/dst/x/manifests/v1"
+    )]
+    fn a_different_method_fails_showing_both() {
+        Scenario::new()
+            .ping_ok("reg.example")
+            .expect(
+                Method::Get,
+                "https://reg.example/v2/dst/x/manifests/v1",
+                resp(404),
+            )
+            .run(&mut head_v1());
     }
 }

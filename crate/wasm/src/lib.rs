@@ -10,7 +10,7 @@
 //! ```
 //!
 //! Every error thrown to JS is an `Error` with a stable `code` property
-//! (see [`error::Code`]).
+//! (see `error::Code`).
 
 #![cfg(target_arch = "wasm32")]
 

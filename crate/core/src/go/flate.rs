@@ -945,20 +945,10 @@ mod tests {
     use super::*;
     use std::io::Read;
 
-    /// xorshift64*, so tests need no extra crate and are reproducible.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-    }
+    use airlock_testkit::random::{self, Rng};
 
     fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
-        let mut r = Rng(seed);
-        (0..n).map(|_| r.next() as u8).collect()
+        random::bytes(seed, n)
     }
 
     /// Text-like data with many repeats, near and far.
@@ -977,10 +967,10 @@ mod tests {
             b"metadata:\n  name: x\n",
             b"0123456789",
         ];
-        let mut r = Rng(seed);
+        let mut r = Rng::new(seed);
         let mut out = Vec::with_capacity(n + 64);
         while out.len() < n {
-            let v = r.next();
+            let v = r.next_u64();
             if v % 17 == 0 {
                 out.push((v >> 8) as u8);
             } else {

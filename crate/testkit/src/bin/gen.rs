@@ -211,13 +211,12 @@ fn write(tar: &SynthTar, path: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Uses (or fills) a one-line cache of sha256(zeros of `len`).
-fn zeros_digest_cached(len: u64, cache_dir: &Path) {
+/// sha256(zeros of `len`), from (or else into) a one-line cache file.
+fn zeros_digest_cached(len: u64, cache_dir: &Path) -> Digest {
     let file = cache_dir.join(format!(".zeros-{len}.sha256"));
     if let Ok(text) = std::fs::read_to_string(&file) {
         if let Ok(d) = Digest::parse(text.trim()) {
-            synth::remember_zeros_digest(len, d);
-            return;
+            return d;
         }
     }
     let start = Instant::now();
@@ -228,12 +227,13 @@ fn zeros_digest_cached(len: u64, cache_dir: &Path) {
     );
     let _ = std::fs::create_dir_all(cache_dir);
     let _ = std::fs::write(&file, format!("{d}\n"));
+    d
 }
 
 /// Best of five: sha256 of `size` random bytes in memory, on one thread
 /// and split over every core.
 fn hash_speed(size: u64) {
-    let buf = synth::random_bytes(1, size as usize);
+    let buf = airlock_testkit::random::bytes(1, size as usize);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mib = size as f64 / (1 << 20) as f64;
     let mut one = f64::MAX;
@@ -291,8 +291,8 @@ fn run() -> Result<(), String> {
                     .map(Path::to_path_buf)
                     .unwrap_or_else(|| PathBuf::from("."))
             });
-            zeros_digest_cached(size, &dir);
-            write(&synth::sparse_bundle(size), &out.output)
+            let zeros = zeros_digest_cached(size, &dir);
+            write(&synth::sparse_bundle(size, Some(zeros)), &out.output)
         }
         Cmd::PackageRepo {
             tag,

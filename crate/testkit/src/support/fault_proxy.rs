@@ -1,0 +1,203 @@
+//! An HTTP/1.1 proxy on 127.0.0.1 that injects faults between a client
+//! and a registry.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::random::Rng;
+
+/// What the proxy does to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Forward,
+    /// Answer 500 without forwarding.
+    Error500,
+    /// Close the connection without forwarding (after reading the head).
+    DropBefore,
+    /// Forward, then close the connection without relaying the answer.
+    DropAfter,
+    /// Answer 429 with `Retry-After: 1`.
+    TooMany,
+}
+
+/// An HTTP/1.1 proxy on 127.0.0.1 that injects faults: a deterministic
+/// share of requests get 500 or a dropped connection, and exactly one gets
+/// 429 with `Retry-After: 1`. One upstream connection per request.
+pub struct FaultProxy {
+    pub port: u16,
+    pub requests: Arc<AtomicUsize>,
+    pub faults: Arc<Mutex<Vec<(usize, Fault, String)>>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl FaultProxy {
+    /// `rate_percent` of requests (after the first `grace`) are faulted.
+    pub fn start(upstream_port: u16, rate_percent: u64, seed: u64) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let faults = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let rng = Arc::new(Mutex::new(Rng::new(seed)));
+        let sent_429 = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        {
+            let (requests, faults, stop) = (requests.clone(), faults.clone(), stop.clone());
+            std::thread::spawn(move || {
+                for conn in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let Ok(conn) = conn else { continue };
+                    let (requests, faults, rng, sent_429) = (
+                        requests.clone(),
+                        faults.clone(),
+                        rng.clone(),
+                        sent_429.clone(),
+                    );
+                    std::thread::spawn(move || {
+                        let _ = serve_conn(
+                            conn,
+                            upstream_port,
+                            port,
+                            rate_percent,
+                            &requests,
+                            &faults,
+                            &rng,
+                            &sent_429,
+                        );
+                    });
+                }
+            });
+        }
+        FaultProxy {
+            port,
+            requests,
+            faults,
+            stop,
+        }
+    }
+
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn fault_count(&self) -> usize {
+        self.faults
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, f, _)| *f != Fault::Forward)
+            .count()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn serve_conn(
+    mut client: TcpStream,
+    upstream_port: u16,
+    own_port: u16,
+    rate: u64,
+    requests: &AtomicUsize,
+    faults: &Mutex<Vec<(usize, Fault, String)>>,
+    rng: &Mutex<Rng>,
+    sent_429: &std::sync::atomic::AtomicBool,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(client.try_clone()?);
+    // One request per connection: every answer closes it. A TLS
+    // ClientHello (the client's https probe) is refused at once.
+    if reader.fill_buf()?.first() == Some(&0x16) {
+        let _ = client.shutdown(Shutdown::Both);
+        return Ok(());
+    }
+    let mut head = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let end = line == "\r\n";
+        head.push(line);
+        if end {
+            break;
+        }
+    }
+    let request_line = head[0].trim().to_string();
+    let content_length: u64 = head
+        .iter()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    let n = requests.fetch_add(1, Ordering::SeqCst);
+    let is_ping = request_line.starts_with("GET /v2/ ");
+    let fault = if n == 0 || is_ping {
+        Fault::Forward
+    } else if !sent_429.load(Ordering::SeqCst) && n >= 3 {
+        sent_429.store(true, Ordering::SeqCst);
+        Fault::TooMany
+    } else if rng.lock().unwrap().below(100) < rate {
+        match rng.lock().unwrap().below(3) {
+            0 => Fault::Error500,
+            1 => Fault::DropBefore,
+            _ => Fault::DropAfter,
+        }
+    } else {
+        Fault::Forward
+    };
+    faults
+        .lock()
+        .unwrap()
+        .push((n, fault, request_line.clone()));
+    match fault {
+        Fault::DropBefore => {}
+        Fault::Error500 | Fault::TooMany => {
+            std::io::copy(
+                &mut (&mut reader).take(content_length),
+                &mut std::io::sink(),
+            )?;
+            let resp = if fault == Fault::Error500 {
+                "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\nContent-Length: 14\r\nConnection: close\r\n\r\ninjected fault"
+            } else {
+                "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            };
+            client.write_all(resp.as_bytes())?;
+        }
+        Fault::Forward | Fault::DropAfter => {
+            let mut up = TcpStream::connect(("127.0.0.1", upstream_port))?;
+            for line in &head {
+                let lower = line.to_ascii_lowercase();
+                if lower.starts_with("connection:") {
+                    continue;
+                }
+                if lower.starts_with("host:") {
+                    // Keep the proxy's address so Locations point back here.
+                    up.write_all(format!("Host: 127.0.0.1:{own_port}\r\n").as_bytes())?;
+                } else if line == "\r\n" {
+                    up.write_all(b"Connection: close\r\n\r\n")?;
+                } else {
+                    up.write_all(line.as_bytes())?;
+                }
+            }
+            std::io::copy(&mut (&mut reader).take(content_length), &mut up)?;
+            let mut response = Vec::new();
+            up.read_to_end(&mut response)?;
+            if fault == Fault::Forward {
+                client.write_all(&response)?;
+            }
+        }
+    }
+    let _ = client.shutdown(Shutdown::Both);
+    Ok(())
+}
