@@ -31,12 +31,13 @@ use super::auth::{
     parse_www_authenticate, repository_scope, Challenge, Credentials, Keychain, PULL_ACTIONS,
 };
 use super::error::RegistryError;
+use super::http::is_retryable_status;
 use super::http::{
     resolve_location, url_origin, HttpRequest, HttpResponse, Method, RequestBody, TransportError,
 };
 use super::op::{blob_path, OpOutput, OpRequest, Operation, RetryMode, Target};
 use super::ping::{Ping, PingResult, PingStep};
-use super::retry::{is_retryable_status, RetryPolicy};
+use super::retry::RetryPolicy;
 use super::token::{TokenFetch, TokenStep};
 
 /// Identifies a started operation.

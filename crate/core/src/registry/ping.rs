@@ -116,7 +116,7 @@ impl Ping {
                 challenge: parse_www_authenticate(r.header_all("www-authenticate"))
                     .unwrap_or(Challenge::None),
             }),
-            Ok(r) if super::retry::is_retryable_status(r.status) => PingStep::Temporary(
+            Ok(r) if super::http::is_retryable_status(r.status) => PingStep::Temporary(
                 self.with_earlier(RegistryError::from_response(Method::Get, &url, &r)),
             ),
             Ok(r) => PingStep::Failed(self.with_earlier(RegistryError::from_response(

@@ -137,7 +137,7 @@ impl TokenFetch {
                     registry: self.registry.clone(),
                     detail: format!("{hint}{inner}"),
                 };
-                if super::retry::is_retryable_status(r.status) {
+                if super::http::is_retryable_status(r.status) {
                     TokenStep::Temporary(err)
                 } else {
                     TokenStep::Failed(err)

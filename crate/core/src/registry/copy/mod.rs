@@ -175,7 +175,7 @@ impl CopySession {
     }
 
     fn display(&self, reference: &str) -> String {
-        super::manifest_head::display_ref(self.repo(), reference)
+        super::op::display_ref(self.repo(), reference)
     }
 
     /// Records the first error and stops all work.
