@@ -28,7 +28,8 @@ use crate::plan::BlobSource;
 use crate::reference::{Registry, Repository};
 
 use super::auth::{
-    parse_www_authenticate, repository_scope, Challenge, Credentials, Keychain, PULL_ACTIONS,
+    parse_www_authenticate, repository_scope, AuthError, Challenge, Credentials, Keychain,
+    PULL_ACTIONS,
 };
 use super::error::RegistryError;
 use super::http::is_retryable_status;
@@ -159,7 +160,7 @@ const MAX_REDIRECTS: u32 = 10;
 pub struct Client {
     config: ClientConfig,
     keychain: Box<dyn Keychain>,
-    credentials: HashMap<Repository, Result<Credentials, String>>,
+    credentials: HashMap<Repository, Result<Credentials, AuthError>>,
     registries: HashMap<Registry, RegistryEntry>,
     tokens: HashMap<TokenKey, TokenEntry>,
     calls: BTreeMap<CallId, Call>,
@@ -461,9 +462,9 @@ impl Client {
         }
         match &self.credentials[repository] {
             Ok(c) => Ok(c.clone()),
-            Err(e) => Err(RegistryError::Auth {
+            Err(e) => Err(RegistryError::Credentials {
                 registry: repository.registry().to_string(),
-                detail: e.clone(),
+                source: Box::new(e.clone()),
             }),
         }
     }
@@ -565,11 +566,10 @@ impl Client {
             match call.op.poll_transmit() {
                 Some(r) => self.set_request(&mut call, r),
                 None => {
-                    let out = call.op.poll_output().unwrap_or_else(|| {
-                        Err(RegistryError::Protocol(
-                            "operation ended without a result".into(),
-                        ))
-                    });
+                    let out = call
+                        .op
+                        .poll_output()
+                        .unwrap_or_else(|| Err(RegistryError::NoResult { what: "operation" }));
                     self.complete(id, out);
                     return None;
                 }
@@ -770,11 +770,10 @@ impl Client {
                 Some(call)
             }
             None => {
-                let out = call.op.poll_output().unwrap_or_else(|| {
-                    Err(RegistryError::Protocol(
-                        "operation ended without a result".into(),
-                    ))
-                });
+                let out = call
+                    .op
+                    .poll_output()
+                    .unwrap_or_else(|| Err(RegistryError::NoResult { what: "operation" }));
                 self.complete(id, out);
                 None
             }

@@ -44,7 +44,10 @@ impl CopySession {
                 let action = self.action(&work);
                 self.fail(
                     action,
-                    RegistryError::Protocol(format!("unexpected operation output {out:?}")),
+                    RegistryError::UnexpectedOutput {
+                        output: format!("{out:?}"),
+                        context: "in the copy session".into(),
+                    },
                 );
             }
         }
@@ -73,7 +76,7 @@ impl CopySession {
             _ => None,
         };
         if let Some((r, i)) = tag_index {
-            if e.to_string().to_ascii_lowercase().contains("immutable") {
+            if e.is_immutable_tag() {
                 self.refused.insert((r, i), (action, e));
                 self.queue.push_back(Work::ExistingLocations(r, i));
                 return;
