@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use airlock_core::registry::copy::{CopyError, CopyEvent, CopySession, CopySummary};
 use airlock_core::registry::http::{HttpRequest, HttpResponse, TransportError};
-use airlock_core::registry::{Machine, RegistryError, RequestId};
+use airlock_core::registry::{Machine, RequestId};
 
 use super::{DriveError, NativeTransport};
 
@@ -120,7 +120,7 @@ pub fn run_copy(
     if let Err(e) = drive {
         return Err(CopyError::Registry {
             action: "copying".into(),
-            source: RegistryError::Protocol(e.to_string()),
+            source: e.into(),
         });
     }
     session.result().unwrap_or(Err(CopyError::Cancelled))

@@ -32,6 +32,8 @@ use std::sync::Arc;
 
 use ureq::Agent;
 
+use airlock_core::registry::RegistryError;
+
 pub use config::{NativeConfig, NativeSetupError};
 pub use drive::run_copy;
 pub use io::write_all_at;
@@ -42,6 +44,14 @@ pub use reader::{run_downloads, run_read, NativeReader};
 pub enum DriveError {
     #[error("internal error: the registry session stalled (nothing in flight, nothing scheduled)")]
     Stalled,
+}
+
+impl From<DriveError> for RegistryError {
+    fn from(e: DriveError) -> RegistryError {
+        match e {
+            DriveError::Stalled => RegistryError::Stalled,
+        }
+    }
 }
 
 /// The native transport (cheap to clone).

@@ -17,12 +17,9 @@ pub fn run_read(
 ) -> Result<ReadOutput, RegistryError> {
     transport
         .drive(read, &mut |_| {})
-        .map_err(|e| RegistryError::Protocol(e.to_string()))?;
-    read.take_result().unwrap_or_else(|| {
-        Err(RegistryError::Protocol(
-            "read ended without a result".into(),
-        ))
-    })
+        .map_err(RegistryError::from)?;
+    read.take_result()
+        .unwrap_or_else(|| Err(RegistryError::NoResult { what: "read" }))
 }
 
 /// [`RegistryReader`] over this transport: each read runs to the end with
@@ -58,7 +55,10 @@ impl<'t> NativeReader<'t> {
 }
 
 fn unexpected(o: ReadOutput) -> RegistryError {
-    RegistryError::Protocol(format!("unexpected read output {o:?}"))
+    RegistryError::UnexpectedOutput {
+        output: format!("{o:?}"),
+        context: "of a read".into(),
+    }
 }
 
 impl RegistryReader for NativeReader<'_> {
@@ -123,8 +123,8 @@ pub fn run_downloads(
     while let Some(x) = downloads.poll_done() {
         on_done(x);
     }
-    drive.map_err(|e| RegistryError::Protocol(e.to_string()))?;
+    drive.map_err(RegistryError::from)?;
     downloads
         .result()
-        .unwrap_or_else(|| Err(RegistryError::Protocol("downloads ended early".into())))
+        .unwrap_or_else(|| Err(RegistryError::NoResult { what: "downloads" }))
 }

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use granit_parser::{Event, Options, Parser, ScalarStyle};
 
 use super::resolve::{
-    format_float_g, go_quote, resolve_plain, resolve_tagged, Resolved, TAG_PREFIX,
+    format_float_g, go_quote, resolve_plain, resolve_tagged, ResolveError, Resolved, TAG_PREFIX,
 };
 
 /// Resource limits for one document.
@@ -770,13 +770,12 @@ impl Decoder<'_> {
 }
 
 /// go-yaml `decoder.scalar` into `interface{}`.
-fn scalar_data(value: &str, style: ScalarStyle, tag: Option<&str>) -> Result<Data, String> {
+fn scalar_data(value: &str, style: ScalarStyle, tag: Option<&str>) -> Result<Data, ResolveError> {
     let resolved = match tag {
         None if style == ScalarStyle::Plain => resolve_plain(value),
         None | Some("!") => Resolved::Str,
         Some(t) if t.strip_prefix(TAG_PREFIX) == Some("binary") => {
-            let decoded =
-                base64_decode(value).ok_or("!!binary value contains invalid base64 data")?;
+            let decoded = base64_decode(value).ok_or(ResolveError::InvalidBase64)?;
             return Ok(Data::Str(String::from_utf8_lossy(&decoded).into_owned()));
         }
         Some(t) => resolve_tagged(t, value)?,

@@ -24,6 +24,21 @@ pub enum Resolved {
     Str,
 }
 
+/// Why an explicitly tagged scalar cannot be decoded (go-yaml's texts).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    /// The scalar resolves to another type than its tag says.
+    #[error("cannot decode !!{resolved} `{value}` as a !!{wanted}")]
+    TagMismatch {
+        resolved: &'static str,
+        value: String,
+        wanted: String,
+    },
+    /// A `!!binary` scalar is not valid base64.
+    #[error("!!binary value contains invalid base64 data")]
+    InvalidBase64,
+}
+
 /// The long form of the YAML core tags go-yaml knows.
 pub const TAG_PREFIX: &str = "tag:yaml.org,2002:";
 
@@ -105,7 +120,7 @@ fn resolve_number(s: &str, try_timestamp: bool) -> Resolved {
 /// `resolve(tag, s)` for an explicitly tagged scalar (`!!str`, `!!int`, …).
 /// `tag` is the full tag (`tag:yaml.org,2002:int`). Returns the resolved
 /// value, or go-yaml's `cannot decode !!x `…` as a !!y` complaint.
-pub fn resolve_tagged(tag: &str, s: &str) -> Result<Resolved, String> {
+pub fn resolve_tagged(tag: &str, s: &str) -> Result<Resolved, ResolveError> {
     let short = tag.strip_prefix(TAG_PREFIX);
     let (resolved, rtag) = match short {
         Some("str") | Some("binary") => return Ok(Resolved::Str),
@@ -141,7 +156,11 @@ pub fn resolve_tagged(tag: &str, s: &str) -> Result<Resolved, String> {
             other => other,
         });
     }
-    Err(format!("cannot decode !!{rtag} `{s}` as a !!{want}"))
+    Err(ResolveError::TagMismatch {
+        resolved: rtag,
+        value: s.to_string(),
+        wanted: want.to_string(),
+    })
 }
 
 fn tag_of(r: &Resolved) -> &'static str {
@@ -687,7 +706,7 @@ mod tests {
             Ok(Resolved::Float(1.0))
         );
         assert_eq!(
-            resolve_tagged("tag:yaml.org,2002:int", "abc"),
+            resolve_tagged("tag:yaml.org,2002:int", "abc").map_err(|e| e.to_string()),
             Err("cannot decode !!str `abc` as a !!int".to_string())
         );
         assert_eq!(resolve_tagged("!local", "1"), Ok(Resolved::Str));

@@ -73,7 +73,7 @@ pub enum CliError {
     },
     /// The plan cannot give the asked-for `--lock-output` (the planner's text).
     #[error("{0}")]
-    LockOutput(String),
+    LockOutput(#[source] PlanError),
     #[error("{tar} is not a sound imgpkg tarball ({} problem(s)); nothing was pushed:\n{}", .problems.len(), problem_list(.problems))]
     UnsoundTar { tar: String, problems: Vec<Problem> },
     #[error("layer {0} has no registry source")]
@@ -93,7 +93,7 @@ pub enum CliError {
     #[error("Rewriting image lock file: {0}")]
     RewriteImagesYml(#[source] io::Error),
     #[error("Fetching location image: {0}")]
-    Locations(String),
+    Locations(#[source] Box<DiscoverError>),
     #[error("decompressing layer: {0}")]
     Decompress(#[source] io::Error),
     #[error("layer entry '{0}' points outside the output directory")]
@@ -117,7 +117,7 @@ pub enum CliError {
     #[error(transparent)]
     Credentials(#[from] CredentialError),
     #[error(transparent)]
-    Discover(#[from] DiscoverError),
+    Discover(Box<DiscoverError>),
     #[error(transparent)]
     Export(#[from] TarWriteError),
     #[error(transparent)]
@@ -140,4 +140,10 @@ fn problem_list(problems: &[Problem]) -> String {
 pub fn report(e: &CliError) -> i32 {
     eprintln!("airlock: Error: {e}");
     1
+}
+
+impl From<DiscoverError> for CliError {
+    fn from(e: DiscoverError) -> CliError {
+        CliError::Discover(Box::new(e))
+    }
 }
