@@ -432,3 +432,47 @@ fn cancel_handle_stops_a_running_session() {
     assert!(s.poll_transmit(0).is_none());
     assert_eq!(s.result().unwrap().unwrap_err(), CopyError::Cancelled);
 }
+
+/// A tag the registry cannot read back (Distribution answers 500 for a tag
+/// link left half-written by a crash) is treated as absent: the rerun pushes
+/// the item and rewrites the tag, which repairs it, instead of failing.
+#[test]
+fn unreadable_upload_tag_is_rewritten_not_fatal() {
+    let p = plan();
+    let mut reg = FakeRegistry::new();
+    let mut s = session(p.clone(), CopyOptions::default());
+    reg.drive(&mut s);
+    assert!(s.result().unwrap().is_ok());
+
+    let broken = format!("/manifests/{}", p.items[1].tags[0]);
+    let mut s = session(p.clone(), CopyOptions::default());
+    let (mut now, mut pending) = (0u64, std::collections::VecDeque::new());
+    let (mut broken_reads, mut rewritten) = (0, false);
+    loop {
+        while let Some(t) = s.poll_transmit(now) {
+            pending.push_back(t);
+        }
+        if s.is_finished() {
+            break;
+        }
+        let Some(t) = pending.pop_front() else {
+            now = s.poll_timeout().expect("a retry is scheduled");
+            continue;
+        };
+        let to_broken = t.request.url.ends_with(&broken);
+        let r = if to_broken && !rewritten && matches!(t.request.method, Method::Head | Method::Get)
+        {
+            broken_reads += 1;
+            airlock_testkit::scenario::resp(500).body(
+                br#"{"errors":[{"code":"UNKNOWN","message":"unknown error","detail":"invalid checksum digest format"}]}"#,
+            )
+        } else {
+            rewritten |= to_broken && t.request.method == Method::Put;
+            reg.handle(&t.request)
+        };
+        s.handle_response(t.id, now, Ok(r));
+    }
+    assert!(s.result().unwrap().is_ok(), "{:?}", s.result());
+    assert!(broken_reads >= 1, "the broken tag was read");
+    assert!(rewritten, "the unreadable tag {broken} was written again");
+}

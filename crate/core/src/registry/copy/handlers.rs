@@ -53,11 +53,16 @@ impl CopySession {
         }
     }
 
-    /// A tag we may not read is treated as absent, as ggcr does.
+    /// A tag we may not read is treated as absent, as ggcr does. So is a
+    /// tag the registry cannot read back (a server error after the retries):
+    /// Distribution's filesystem driver, stopped in the middle of writing a
+    /// tag link, answers 500 for that tag until it is written again. The
+    /// check only decides whether work can be skipped; treating the tag as
+    /// absent pushes the content and then rewrites the tag, which repairs it.
     fn absent_if_forbidden(work: &Work, e: RegistryError) -> Result<OpOutput, RegistryError> {
         match work {
             Work::ResolveTag(_) | Work::ExtraTagHead(..) | Work::TagHead(_)
-                if e.status() == Some(403) =>
+                if e.status() == Some(403) || e.status().is_some_and(|s| s >= 500) =>
             {
                 Ok(OpOutput::ManifestDescriptor(None))
             }
