@@ -278,10 +278,10 @@ fn upload_probe_reports_a_refused_delete_and_a_hidden_location() {
         .ping_ok("reg.example")
         .expect(
             Method::Post,
-            "/blobs/uploads/",
+            "/v2/dst/x/blobs/uploads/",
             resp(202).h("Location", "https://reg.example/v2/dst/x/blobs/uploads/u2"),
         )
-        .expect(Method::Delete, "/blobs/uploads/u2", resp(405))
+        .expect(Method::Delete, "/v2/dst/x/blobs/uploads/u2", resp(405))
         .run(&mut m);
     assert!(matches!(
         m.output().unwrap(),
@@ -294,7 +294,7 @@ fn upload_probe_reports_a_refused_delete_and_a_hidden_location() {
     let mut m = OneOp::new(UploadProbe::new(repo()));
     Scenario::new()
         .ping_ok("reg.example")
-        .expect(Method::Post, "/blobs/uploads/", resp(202))
+        .expect(Method::Post, "/v2/dst/x/blobs/uploads/", resp(202))
         .run(&mut m);
     assert_eq!(
         m.output().unwrap(),
@@ -309,7 +309,7 @@ fn upload_probe_without_push_permission_keeps_the_envelope_and_deletes_nothing()
         .ping_ok("reg.example")
         .expect(
             Method::Post,
-            "/blobs/uploads/",
+            "/v2/dst/x/blobs/uploads/",
             resp(403).body(br#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#),
         )
         .run(&mut m);
