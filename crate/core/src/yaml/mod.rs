@@ -11,6 +11,7 @@
 pub mod decode;
 pub mod emit;
 mod error;
+mod gofmt;
 pub mod resolve;
 mod text;
 
