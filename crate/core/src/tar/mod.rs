@@ -15,6 +15,7 @@
 //! streaming.
 
 pub(crate) mod header;
+mod pax;
 mod reader;
 mod writer;
 

@@ -9,7 +9,10 @@
 //! [`crate::go::yaml`].
 
 pub mod decode;
+mod error;
+mod gofmt;
 pub mod resolve;
+mod text;
 
 pub use crate::go::yaml::{key_less, key_order, to_string, Value};
 pub use decode::{decode_first_document, Data, Limits, Spanned, YamlError};
