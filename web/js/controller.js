@@ -12,11 +12,21 @@ export class Controller {
     this.busy = null; // 'open' | 'verify' | 'push'
     this.previewOk = false;
     this.previewTimer = null;
+    // State per tarball: each successful open is a new tarball (`tarSeq`).
+    // The destination belongs to the tarball it was entered or confirmed
+    // for (`destinationFor`); one carried over from an earlier tarball (or
+    // remembered from an earlier visit: -1) must be confirmed or cleared
+    // before a push.
+    this.tarSeq = 0;
+    this.destinationFor = -1;
+    this.destinationConfirmed = true;
+    this.fileName = null;
   }
 
   start() {
     const v = this.view;
     v.setDestination(this.store.get());
+    if (this.store.legacyPasswordRemoved) v.showLegacyPasswordRemoved();
     v.bindOpen((file) => this.open(file));
     v.bindTreeButtons();
     v.bindBundleFile((digest, path) => this.showBundleFile(digest, path));
@@ -24,7 +34,11 @@ export class Controller {
       () => this.verify(),
       () => this.model.cancelVerify(),
     );
-    v.bindDestinationChange((settings) => this.destinationChanged(settings));
+    v.bindDestinationChange((settings, how) => this.destinationChanged(settings, how));
+    v.bindCarriedDestination(
+      () => this.confirmDestination(),
+      () => this.clearDestination(),
+    );
     v.bindTestConnection(() => this.testConnection());
     v.bindPreviewFilter((q) => v.renderPreviewRows(this.model.filterRows(q), this.model.previewRows.length));
     v.bindCopyTable(() => v.copyText(this.model.tableText(this.model.filterRows(v.previewFilterValue()))));
@@ -40,13 +54,23 @@ export class Controller {
 
   async open(file) {
     if (this.busy === 'verify') this.model.cancelVerify();
-    if (this.busy === 'push') return;
+    if (this.busy === 'push') {
+      this.view.setStatus(`Not opening ${file.name}: wait for the push to finish (or cancel it).`, { error: true });
+      return;
+    }
     this.busy = 'open';
     const started = performance.now();
     this.view.showOpening(file);
     try {
       const opened = await this.model.open(file);
       this.opened = true;
+      this.tarSeq += 1;
+      const previous = this.fileName;
+      this.fileName = file.name;
+      const repository = this.store.get().repository;
+      this.destinationConfirmed = !repository || this.destinationFor === this.tarSeq;
+      if (this.destinationConfirmed) this.view.hideCarriedDestination();
+      else this.view.showCarriedDestination(repository, previous);
       const rendering = performance.now();
       this.view.showArchive(opened);
       const previewing = performance.now();
@@ -93,11 +117,33 @@ export class Controller {
     }
   }
 
-  destinationChanged(settings) {
+  destinationChanged(settings, { repositoryEdited = false } = {}) {
+    // Typing a repository chooses it for this tarball (or, with none open,
+    // for the next one).
+    if (repositoryEdited) this.destinationChosen();
     this.store.update(settings);
     this.view.clearConnectionResult();
     clearTimeout(this.previewTimer);
     this.previewTimer = setTimeout(() => this.refreshPreview(), 120);
+  }
+
+  destinationChosen() {
+    this.destinationFor = this.opened ? this.tarSeq : this.tarSeq + 1;
+    this.destinationConfirmed = true;
+    this.view.hideCarriedDestination();
+  }
+
+  confirmDestination() {
+    this.destinationChosen();
+    this.updatePush();
+  }
+
+  clearDestination() {
+    this.view.clearRepository();
+    this.destinationChosen();
+    this.store.update({ repository: '' });
+    this.refreshPreview();
+    this.updatePush();
   }
 
   refreshPreview() {
@@ -131,7 +177,7 @@ export class Controller {
   }
 
   async push() {
-    if (this.busy || !this.previewOk) return;
+    if (this.busy || !this.previewOk || !this.destinationConfirmed) return;
     // Never push a tarball that has not been verified: a corrupt tar must
     // push nothing.
     let v = this.model.verification;
@@ -163,7 +209,8 @@ export class Controller {
   updatePush() {
     let reason = '';
     if (!this.opened) reason = 'Open a tarball first.';
-    else if (!this.previewOk) reason = 'Enter a valid destination repository.';
+    else if (!this.destinationConfirmed) reason = 'Confirm or clear the destination carried over from before this tarball.';
+    else if (!this.previewOk) reason = this.store.get().repository ? 'Enter a valid destination repository.' : 'Enter a destination repository.';
     else if (this.busy) reason = `Wait for ${this.busy} to finish.`;
     else if (this.model.verification && !this.model.verification.ok) reason = 'Verification found problems.';
     this.view.setPushEnabled(reason === '', reason);

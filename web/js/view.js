@@ -36,12 +36,18 @@ export class View {
     this.verifyResult = $('verify-result');
     this.form = $('destination-form');
     this.repository = $('repository');
+    this.carried = $('destination-carried');
+    this.carriedText = $('destination-carried-text');
+    this.carriedConfirm = $('destination-confirm');
+    this.carriedClear = $('destination-clear');
     this.authAnonymous = $('auth-anonymous');
     this.authPassword = $('auth-password');
     this.credentials = $('credentials');
     this.username = $('username');
     this.password = $('password');
     this.remember = $('remember');
+    this.rememberPassword = $('remember-password');
+    this.legacyPasswordNote = $('legacy-password-note');
     this.optRepoBasedTags = $('opt-repo-based-tags');
     this.optNonDistributable = $('opt-non-distributable');
     this.cosignNote = $('cosign-note');
@@ -59,6 +65,7 @@ export class View {
     this.previewWarnings = $('preview-warnings');
     this.pushStart = $('push-start');
     this.pushCancel = $('push-cancel');
+    this.pushReason = $('push-reason');
     this.pushProgress = $('push-progress');
     this.pushBar = $('push-bar');
     this.pushStats = $('push-stats');
@@ -168,14 +175,27 @@ export class View {
     this.renderTree(tree);
     this.renderBundleFiles(tree.bundles || []);
     this.fileView.hidden = true;
+    this.resetPerTarball();
+    for (const s of Object.values(this.sections)) s.hidden = false;
+  }
+
+  /** Verify and push state belong to one tarball: a new one starts afresh. */
+  resetPerTarball() {
     clear(this.verifyResult);
     this.verifyProgress.hidden = true;
+    this.verifyBar.value = 0;
+    this.verifyProgressText.textContent = '';
     this.verifyStart.disabled = false;
     this.verifyStart.hidden = false;
+    this.verifyStart.textContent = 'Verify';
     this.verifyCancel.hidden = true;
     clear(this.pushResult);
+    clear(this.pushActive);
     this.pushProgress.hidden = true;
-    for (const s of Object.values(this.sections)) s.hidden = false;
+    this.pushBar.value = 0;
+    this.pushStats.textContent = '';
+    this.pushStart.textContent = 'Push';
+    this.clearConnectionResult();
   }
 
   // --- 2. contents -----------------------------------------------------------
@@ -305,6 +325,8 @@ export class View {
     this.username.value = s.username;
     this.password.value = s.password;
     this.remember.checked = s.remember;
+    this.rememberPassword.checked = s.remember && s.rememberPassword;
+    this.rememberPassword.disabled = !s.remember;
     this.optRepoBasedTags.checked = s.repoBasedTags;
     this.optNonDistributable.checked = s.includeNonDistributableLayers;
   }
@@ -316,19 +338,49 @@ export class View {
       username: this.username.value,
       password: this.password.value,
       remember: this.remember.checked,
+      rememberPassword: this.remember.checked && this.rememberPassword.checked,
       repoBasedTags: this.optRepoBasedTags.checked,
       includeNonDistributableLayers: this.optNonDistributable.checked,
     };
   }
 
   bindDestinationChange(handler) {
-    const fire = () => {
+    const fire = (e) => {
       this.credentials.hidden = !this.authPassword.checked;
-      handler(this.getDestination());
+      this.rememberPassword.disabled = !this.remember.checked;
+      if (!this.remember.checked) this.rememberPassword.checked = false;
+      handler(this.getDestination(), { repositoryEdited: e.target === this.repository });
     };
     this.form.addEventListener('input', fire);
     this.form.addEventListener('change', fire);
     this.form.addEventListener('submit', (e) => e.preventDefault());
+  }
+
+  /** A destination kept from before this tarball: shown, to be confirmed or cleared. */
+  showCarriedDestination(repository, from) {
+    this.carriedText.textContent = from ? `Carried over from ${from}: ${repository}` : `Remembered from an earlier visit: ${repository}`;
+    this.carried.hidden = false;
+    this.repository.setAttribute('aria-describedby', 'destination-carried-text repository-help');
+  }
+
+  hideCarriedDestination() {
+    this.carried.hidden = true;
+    this.repository.setAttribute('aria-describedby', 'repository-help');
+  }
+
+  bindCarriedDestination(confirm, clearIt) {
+    this.carriedConfirm.addEventListener('click', confirm);
+    this.carriedClear.addEventListener('click', clearIt);
+  }
+
+  /** Empties the repository field and puts the focus there. */
+  clearRepository() {
+    this.repository.value = '';
+    this.repository.focus();
+  }
+
+  showLegacyPasswordRemoved() {
+    this.legacyPasswordNote.hidden = false;
   }
 
   bindTestConnection(handler) {
@@ -459,9 +511,10 @@ export class View {
     this.pushCancel.addEventListener('click', cancel);
   }
 
+  /** Push on or off; when off, why, in visible text next to the button. */
   setPushEnabled(enabled, reason = '') {
     this.pushStart.disabled = !enabled;
-    this.pushStart.title = reason;
+    this.pushReason.textContent = enabled ? '' : reason;
   }
 
   showPushRunning() {

@@ -170,6 +170,25 @@ export class AirlockPage {
     await this.page.click('#push-cancel');
   }
 
+  /** The visible text saying why Push is off ('' when it is on). */
+  async pushReason() {
+    return (await this.page.textContent('#push-reason')).trim();
+  }
+
+  /** The carried-over destination notice, or null when none is shown. */
+  async carriedDestination() {
+    if (!(await this.page.isVisible('#destination-carried'))) return null;
+    return this.page.textContent('#destination-carried-text');
+  }
+
+  async confirmDestination() {
+    await this.page.click('#destination-confirm');
+  }
+
+  async clearDestination() {
+    await this.page.click('#destination-clear');
+  }
+
   /** Screenshots go to target/e2e-screenshots; AIRLOCK_SCREENSHOTS=docs
    * refreshes the README's copies in docs/screenshots instead. */
   async screenshot(name) {
