@@ -14,6 +14,7 @@ export class View {
     this.status = $('app-status');
     this.dropzone = $('dropzone');
     this.fileInput = $('file-input');
+    this.chooseFile = $('choose-file');
     this.openError = $('open-error');
     this.fileSummary = $('file-summary');
     this.sections = {
@@ -61,6 +62,11 @@ export class View {
     this.previewCopy = $('preview-copy');
     this.previewCount = $('preview-count');
     this.previewRows = $('preview-rows');
+    this.previewMoreBar = $('preview-more-bar');
+    this.previewShown = $('preview-shown');
+    this.previewMore = $('preview-more');
+    this.previewAll = $('preview-all');
+    this.previewPage = { rows: [], total: 0, shown: 0 };
     this.downloads = $('downloads');
     this.previewWarnings = $('preview-warnings');
     this.pushStart = $('push-start');
@@ -86,18 +92,13 @@ export class View {
     replace(this.openError, errorBlock(x));
     this.openError.hidden = false;
     this.fileInput.disabled = true;
+    this.chooseFile.disabled = true;
   }
 
   // --- 1. open ---------------------------------------------------------------
 
   bindOpen(handler) {
-    const pick = () => this.fileInput.click();
-    this.dropzone.addEventListener('keydown', (e) => {
-      if (e.target === this.dropzone && (e.key === 'Enter' || e.key === ' ')) {
-        e.preventDefault();
-        pick();
-      }
-    });
+    this.chooseFile.addEventListener('click', () => this.fileInput.click());
     this.fileInput.addEventListener('change', () => {
       const file = this.fileInput.files && this.fileInput.files[0];
       if (file) handler(file);
@@ -201,14 +202,28 @@ export class View {
   // --- 2. contents -----------------------------------------------------------
 
   renderTree(tree) {
-    const nodes = tree.items.map((item) => treeNode(item, 0));
+    // Small trees are built whole; large ones build a node's contents when
+    // it is first opened, and list long children in pages (TREE_PAGE).
+    const lazy = countNodes(tree.items) > TREE_EAGER_MAX;
+    this.tree.dataset.lazy = String(lazy);
+    const nodes = [];
+    pagedChildren(nodes, tree.items, 0, lazy);
     if (nodes.length === 0) nodes.push(el('p', { className: 'muted' }, 'The tarball lists no images.'));
     replace(this.tree, nodes);
   }
 
   bindTreeButtons() {
     $('tree-expand').addEventListener('click', () => {
-      for (const d of this.tree.querySelectorAll('details')) d.open = true;
+      // Opening fills a lazy node at once (fill()), so one click expands
+      // every level that is rendered (long lists stay paged).
+      for (let round = 0; round < 16; round += 1) {
+        const closed = this.tree.querySelectorAll('details:not([open])');
+        if (closed.length === 0) break;
+        for (const d of closed) {
+          fill(d);
+          d.open = true;
+        }
+      }
     });
     $('tree-collapse').addEventListener('click', () => {
       for (const d of this.tree.querySelectorAll('details')) d.open = false;
@@ -449,24 +464,37 @@ export class View {
     if (preview.downloads.length === 0) this.downloads.append(el('p', { className: 'muted' }, 'Nothing to download for this tarball.'));
   }
 
+  /**
+   * Shows the first PREVIEW_PAGE of `rows` (the filtered rows; `total` is
+   * the unfiltered count); "Show more" / "Show all" add the rest. "Copy
+   * table" copies every filtered row, shown or not.
+   */
   renderPreviewRows(rows, total) {
-    replace(
-      this.previewRows,
-      rows.map((r) =>
-        el(
-          'tr',
-          { dataset: { kind: r.kind } },
-          el('td', {}, el('span', { className: `badge ${badgeClass(r.kind)}` }, r.kind)),
-          el('td', { className: 'ref' }, r.source),
-          el('td', { className: 'ref' }, r.destination),
-          el('td', { className: 'tags' }, r.tags.map((t) => el('span', {}, t))),
-        ),
-      ),
-    );
+    clear(this.previewRows);
+    this.previewPage = { rows, total, shown: 0 };
+    this.appendPreviewRows(PREVIEW_PAGE);
     if (rows.length === 0) {
       this.previewRows.append(el('tr', {}, el('td', { attrs: { colspan: 4 }, className: 'muted' }, 'No row matches the filter.')));
     }
-    this.previewCount.textContent = rows.length === total ? plural(total, 'row') : `${rows.length} of ${plural(total, 'row')}`;
+    this.previewCount.textContent = rows.length === total ? plural(total, 'row') : `${GROUPED.format(rows.length)} of ${plural(total, 'row')}`;
+  }
+
+  appendPreviewRows(count) {
+    const p = this.previewPage;
+    const end = Math.min(p.rows.length, p.shown + count);
+    const frag = document.createDocumentFragment();
+    for (let i = p.shown; i < end; i += 1) frag.append(previewRow(p.rows[i]));
+    this.previewRows.append(frag);
+    p.shown = end;
+    const more = p.rows.length - p.shown;
+    this.previewMoreBar.hidden = more === 0;
+    this.previewShown.textContent = `Showing ${GROUPED.format(p.shown)} of ${GROUPED.format(p.rows.length)} rows.`;
+    this.previewMore.textContent = `Show ${GROUPED.format(Math.min(more, PREVIEW_PAGE))} more`;
+  }
+
+  bindPreviewPaging() {
+    this.previewMore.addEventListener('click', () => this.appendPreviewRows(PREVIEW_PAGE));
+    this.previewAll.addEventListener('click', () => this.appendPreviewRows(Infinity));
   }
 
   bindPreviewFilter(handler) {
@@ -605,6 +633,59 @@ export class View {
 
 // --- helpers (DOM builders) ---------------------------------------------------------
 
+/** Trees up to this many nodes (items + layers) are built whole at open. */
+export const TREE_EAGER_MAX = 1500;
+/** Children listed per page in a tree node. */
+export const TREE_PAGE = 200;
+/** Preview rows shown at first and per "Show more". */
+export const PREVIEW_PAGE = 200;
+
+function previewRow(r) {
+  return el(
+    'tr',
+    { dataset: { kind: r.kind } },
+    el('td', {}, el('span', { className: `badge ${badgeClass(r.kind)}` }, r.kind)),
+    el('td', { className: 'ref' }, r.source),
+    el('td', { className: 'ref' }, r.destination),
+    el('td', { className: 'tags' }, r.tags.map((t) => el('span', {}, t))),
+  );
+}
+
+function countNodes(items) {
+  let n = 0;
+  const walk = (list) => {
+    for (const i of list) {
+      n += 1 + (i.layers ? i.layers.length : 0);
+      if (i.children) walk(i.children);
+    }
+  };
+  walk(items);
+  return n;
+}
+
+/** Appends tree nodes for `items` to `out`, TREE_PAGE at a time when lazy. */
+function pagedChildren(out, items, depth, lazy, from = 0) {
+  const end = lazy ? Math.min(items.length, from + TREE_PAGE) : items.length;
+  for (let i = from; i < end; i += 1) out.push(treeNode(items[i], depth, lazy));
+  if (end < items.length) {
+    const more = el('button', { type: 'button', className: 'small more' }, `Show ${Math.min(TREE_PAGE, items.length - end)} more of ${GROUPED.format(items.length)}`);
+    more.addEventListener('click', () => {
+      const next = [];
+      pagedChildren(next, items, depth, lazy, end);
+      more.replaceWith(...next);
+    });
+    out.push(more);
+  }
+}
+
+/** Builds a lazy node's contents (once). */
+function fill(details) {
+  const build = details.airlockBuild;
+  if (!build) return;
+  details.airlockBuild = null;
+  details.append(...build());
+}
+
 function errorBlock(x, { bare = false, cancelled = false } = {}) {
   const children = [el('p', { className: 'title' }, x.title), el('p', { className: 'hint' }, x.hint), x.message && x.message !== x.title ? el('p', { className: 'message mono' }, x.message) : null, el('p', { className: 'code' }, x.code)];
   if (bare) return children;
@@ -618,7 +699,7 @@ function badgeClass(kind) {
   return 'image';
 }
 
-function treeNode(item, depth) {
+function treeNode(item, depth, lazy = false) {
   const meta = [formatBytes(item.size), item.mediaType, item.platform].filter(Boolean).join(' · ');
   const summary = el(
     'summary',
@@ -631,8 +712,24 @@ function treeNode(item, depth) {
       item.tag ? el('span', { className: 'badge' }, `tag ${item.tag}`) : null,
       item.missing ? el('span', { className: 'badge missing' }, 'not in tar') : null,
       el('span', { className: 'node-meta' }, meta),
+      item.children && item.children.length ? el('span', { className: 'node-meta node-count' }, plural(item.children.length, 'item')) : null,
     ),
   );
+  const build = () => nodeBody(item, depth, lazy);
+  const open = depth < 1;
+  const details = el('details', { open, dataset: { kind: item.kind, digest: item.digest || '', children: String((item.children || []).length) } }, summary);
+  if (!lazy || open) {
+    details.append(...build());
+  } else {
+    details.airlockBuild = build;
+    details.addEventListener('toggle', () => {
+      if (details.open) fill(details);
+    });
+  }
+  return details;
+}
+
+function nodeBody(item, depth, lazy) {
   const body = [];
   if (item.source && item.digest && !item.source.endsWith(item.digest)) {
     body.push(el('div', { className: 'leaf' }, el('span', { className: 'node-meta' }, 'digest'), el('span', { className: 'node-name' }, item.digest)));
@@ -650,8 +747,8 @@ function treeNode(item, depth) {
       ),
     );
   }
-  for (const c of item.children || []) body.push(treeNode(c, depth + 1));
-  return el('details', { open: depth < 1, dataset: { kind: item.kind, digest: item.digest || '' } }, summary, body);
+  pagedChildren(body, item.children || [], depth + 1, lazy);
+  return body;
 }
 
 function countItems(items) {
