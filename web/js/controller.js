@@ -154,6 +154,14 @@ export class Controller {
   refreshPreview() {
     if (!this.opened) return;
     const s = this.store.get();
+    // Unchanged plan inputs (a 'change' event after typing, an auth or
+    // "remember" edit): keep the table as it is, with its pages and filter.
+    const key = JSON.stringify([this.tarSeq, s.repository.trim(), !!s.repoBasedTags, !!s.includeNonDistributableLayers]);
+    if (this.previewOk && key === this.previewKey) {
+      this.updatePush();
+      return;
+    }
+    this.previewKey = key;
     this.previewOk = false;
     if (!s.repository) {
       this.view.showPreviewEmpty();

@@ -476,7 +476,8 @@ export class View {
     if (rows.length === 0) {
       this.previewRows.append(el('tr', {}, el('td', { attrs: { colspan: 4 }, className: 'muted' }, 'No row matches the filter.')));
     }
-    this.previewCount.textContent = rows.length === total ? plural(total, 'row') : `${GROUPED.format(rows.length)} of ${plural(total, 'row')}`;
+    const all = `${GROUPED.format(total)} ${total === 1 ? 'row' : 'rows'}`;
+    this.previewCount.textContent = rows.length === total ? all : `${GROUPED.format(rows.length)} of ${all}`;
   }
 
   appendPreviewRows(count) {
