@@ -471,8 +471,26 @@ export class View {
    */
   renderPreviewRows(rows, total) {
     clear(this.previewRows);
+    cancelAnimationFrame(this.previewFrame);
     this.previewPage = { rows, total, shown: 0 };
-    this.appendPreviewRows(PREVIEW_PAGE);
+    // The first rows at once, the rest of the page over the next frames, so
+    // a filter over thousands of rows shows its result within one frame.
+    this.appendPreviewRows(PREVIEW_FIRST);
+    const more = () => {
+      if (this.previewPage.shown >= Math.min(rows.length, PREVIEW_PAGE)) {
+        delete this.previewRows.dataset.rendering;
+        return;
+      }
+      this.appendPreviewRows(PREVIEW_FIRST);
+      this.previewFrame = requestAnimationFrame(more);
+    };
+    if (rows.length > PREVIEW_FIRST) {
+      this.previewRows.dataset.rendering = 'true';
+      // After the frame that shows the first rows.
+      this.previewFrame = requestAnimationFrame(() => {
+        this.previewFrame = requestAnimationFrame(more);
+      });
+    }
     if (rows.length === 0) {
       this.previewRows.append(el('tr', {}, el('td', { attrs: { colspan: 4 }, className: 'muted' }, 'No row matches the filter.')));
     }
@@ -494,8 +512,13 @@ export class View {
   }
 
   bindPreviewPaging() {
-    this.previewMore.addEventListener('click', () => this.appendPreviewRows(PREVIEW_PAGE));
-    this.previewAll.addEventListener('click', () => this.appendPreviewRows(Infinity));
+    const now = (count) => {
+      cancelAnimationFrame(this.previewFrame);
+      delete this.previewRows.dataset.rendering;
+      this.appendPreviewRows(count);
+    };
+    this.previewMore.addEventListener('click', () => now(PREVIEW_PAGE));
+    this.previewAll.addEventListener('click', () => now(Infinity));
   }
 
   bindPreviewFilter(handler) {
@@ -640,6 +663,8 @@ export const TREE_EAGER_MAX = 1500;
 export const TREE_PAGE = 200;
 /** Preview rows shown at first and per "Show more". */
 export const PREVIEW_PAGE = 200;
+/** Preview rows rendered per frame while a page fills. */
+const PREVIEW_FIRST = 40;
 
 function previewRow(r) {
   return el(

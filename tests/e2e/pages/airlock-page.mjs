@@ -113,7 +113,9 @@ export class AirlockPage {
 
   // --- preview -------------------------------------------------------------------
 
-  previewRows() {
+  /** The rendered preview rows (after a page of a large preview has filled). */
+  async previewRows() {
+    await this.page.waitForSelector('#preview-rows:not([data-rendering])', { state: 'attached' });
     return this.page.$$eval('#preview-rows tr[data-kind]', (rows) =>
       rows.map((r) => {
         const td = r.querySelectorAll('td');
