@@ -16,6 +16,7 @@
 
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -189,10 +190,10 @@ try {
   row('5,000-image repo: open → tree', `${o5.totalMs.toFixed(0)} ms (wasm ${o5.wasmMs.toFixed(0)}, DOM ${o5.domMs.toFixed(0)})`, '', '', 'target ≤ 1 s (coalesced reads: branch scale)');
   row(`5,000-image repo: preview filter, ${filter.rows} rows (incl. the next frame)`, `max ${Math.max(...filter.times).toFixed(0)} ms (${filter.times.map((t) => t.toFixed(0)).join(', ')})`, '', '', 'target ≤ 50 ms');
 } finally {
+  // The table first: it must not depend on every process stopping cleanly.
+  const head = ['what', 'page', 'CLI', 'skopeo', 'notes'];
+  console.log(`\n| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  console.log(`\n(${os.cpus().length} cores, ${new Date().toISOString().slice(0, 10)}, one run; load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
   await stack.stop();
 }
-
-const head = ['what', 'page', 'CLI', 'skopeo', 'notes'];
-console.log(`\n| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
-for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-console.log(`\n(${(await import('node:os')).cpus().length} cores, ${new Date().toISOString().slice(0, 10)}, one run; ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} load)`);
