@@ -12,19 +12,38 @@ export class Controller {
     this.busy = null; // 'open' | 'verify' | 'push'
     this.previewOk = false;
     this.previewTimer = null;
+    // State per tarball: each successful open is a new tarball (`tarSeq`).
+    // The destination belongs to the tarball it was entered or confirmed
+    // for (`destinationFor`); one carried over from an earlier tarball (or
+    // remembered from an earlier visit: -1) must be confirmed or cleared
+    // before a push.
+    this.tarSeq = 0;
+    this.destinationFor = -1;
+    this.destinationConfirmed = true;
+    this.fileName = null;
+    // The push runs in a worker (model.js); benchmarks set this to compare
+    // with the main thread.
+    this.pushInPage = false;
+    this.lastPush = null;
   }
 
   start() {
     const v = this.view;
     v.setDestination(this.store.get());
+    if (this.store.legacyPasswordRemoved) v.showLegacyPasswordRemoved();
     v.bindOpen((file) => this.open(file));
     v.bindTreeButtons();
+    v.bindPreviewPaging();
     v.bindBundleFile((digest, path) => this.showBundleFile(digest, path));
     v.bindVerify(
       () => this.verify(),
       () => this.model.cancelVerify(),
     );
-    v.bindDestinationChange((settings) => this.destinationChanged(settings));
+    v.bindDestinationChange((settings, how) => this.destinationChanged(settings, how));
+    v.bindCarriedDestination(
+      () => this.confirmDestination(),
+      () => this.clearDestination(),
+    );
     v.bindTestConnection(() => this.testConnection());
     v.bindPreviewFilter((q) => v.renderPreviewRows(this.model.filterRows(q), this.model.previewRows.length));
     v.bindCopyTable(() => v.copyText(this.model.tableText(this.model.filterRows(v.previewFilterValue()))));
@@ -40,13 +59,23 @@ export class Controller {
 
   async open(file) {
     if (this.busy === 'verify') this.model.cancelVerify();
-    if (this.busy === 'push') return;
+    if (this.busy === 'push') {
+      this.view.setStatus(`Not opening ${file.name}: wait for the push to finish (or cancel it).`, { error: true });
+      return;
+    }
     this.busy = 'open';
     const started = performance.now();
     this.view.showOpening(file);
     try {
       const opened = await this.model.open(file);
       this.opened = true;
+      this.tarSeq += 1;
+      const previous = this.fileName;
+      this.fileName = file.name;
+      const repository = this.store.get().repository;
+      this.destinationConfirmed = !repository || this.destinationFor === this.tarSeq;
+      if (this.destinationConfirmed) this.view.hideCarriedDestination();
+      else this.view.showCarriedDestination(repository, previous);
       const rendering = performance.now();
       this.view.showArchive(opened);
       const previewing = performance.now();
@@ -93,16 +122,46 @@ export class Controller {
     }
   }
 
-  destinationChanged(settings) {
+  destinationChanged(settings, { repositoryEdited = false } = {}) {
+    // Typing a repository chooses it for this tarball (or, with none open,
+    // for the next one).
+    if (repositoryEdited) this.destinationChosen();
     this.store.update(settings);
     this.view.clearConnectionResult();
     clearTimeout(this.previewTimer);
     this.previewTimer = setTimeout(() => this.refreshPreview(), 120);
   }
 
+  destinationChosen() {
+    this.destinationFor = this.opened ? this.tarSeq : this.tarSeq + 1;
+    this.destinationConfirmed = true;
+    this.view.hideCarriedDestination();
+  }
+
+  confirmDestination() {
+    this.destinationChosen();
+    this.updatePush();
+  }
+
+  clearDestination() {
+    this.view.clearRepository();
+    this.destinationChosen();
+    this.store.update({ repository: '' });
+    this.refreshPreview();
+    this.updatePush();
+  }
+
   refreshPreview() {
     if (!this.opened) return;
     const s = this.store.get();
+    // Unchanged plan inputs (a 'change' event after typing, an auth or
+    // "remember" edit): keep the table as it is, with its pages and filter.
+    const key = JSON.stringify([this.tarSeq, s.repository.trim(), !!s.repoBasedTags, !!s.includeNonDistributableLayers]);
+    if (this.previewOk && key === this.previewKey) {
+      this.updatePush();
+      return;
+    }
+    this.previewKey = key;
     this.previewOk = false;
     if (!s.repository) {
       this.view.showPreviewEmpty();
@@ -131,7 +190,7 @@ export class Controller {
   }
 
   async push() {
-    if (this.busy || !this.previewOk) return;
+    if (this.busy || !this.previewOk || !this.destinationConfirmed) return;
     // Never push a tarball that has not been verified: a corrupt tar must
     // push nothing.
     let v = this.model.verification;
@@ -148,8 +207,9 @@ export class Controller {
     this.view.showPushRunning();
     const progress = throttled((p) => this.view.showPushProgress(p));
     try {
-      const summary = await this.model.push(this.store.get(), this.store.credentials(), progress);
+      const summary = await this.model.push(this.store.get(), this.store.credentials(), progress, { inPage: this.pushInPage });
       progress.cancel();
+      this.lastPush = summary;
       this.view.showPushResult(summary);
     } catch (e) {
       progress.cancel();
@@ -163,7 +223,8 @@ export class Controller {
   updatePush() {
     let reason = '';
     if (!this.opened) reason = 'Open a tarball first.';
-    else if (!this.previewOk) reason = 'Enter a valid destination repository.';
+    else if (!this.destinationConfirmed) reason = 'Confirm or clear the destination carried over from before this tarball.';
+    else if (!this.previewOk) reason = this.store.get().repository ? 'Enter a valid destination repository.' : 'Enter a destination repository.';
     else if (this.busy) reason = `Wait for ${this.busy} to finish.`;
     else if (this.model.verification && !this.model.verification.ok) reason = 'Verification found problems.';
     this.view.setPushEnabled(reason === '', reason);

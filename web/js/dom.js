@@ -1,7 +1,31 @@
-// The only way the view builds DOM: createElement + textContent.
-// Untrusted strings (file names, references, YAML, registry messages) are
-// always inserted as text nodes, never parsed as HTML. No HTML-parsing
-// DOM API is used anywhere in web/ (tests/e2e/security.test.mjs checks).
+// The only way the view builds DOM: createElement + textContent, with an
+// allow-list of the properties and attributes it may set. Untrusted strings
+// (file names, references, YAML, registry messages) are always inserted as
+// text nodes or plain attribute values, never parsed as HTML: a property or
+// attribute not listed here (innerHTML, outerHTML, srcdoc, on*, style, src…)
+// throws. No HTML-parsing DOM API is used anywhere in web/
+// (tests/e2e/security.test.mjs checks; the page runs under Trusted Types).
+
+/** Properties `el()` may assign: inert values only. */
+export const PROPERTIES = Object.freeze(new Set(['type', 'value', 'open', 'max', 'disabled', 'checked', 'hidden', 'id', 'name', 'tabIndex']));
+
+/** Attributes `el()` may set (plus any aria-* and data-*). */
+export const ATTRIBUTES = Object.freeze(new Set(['title', 'colspan', 'role', 'id', 'tabindex', 'for', 'download', 'href', 'lang', 'open']));
+
+/** href values allowed: object URLs made by this page (downloads) and in-page anchors. */
+const SAFE_HREF = /^(blob:|#)/;
+
+export class DomError extends Error {}
+
+function checkAttribute(tag, name, value) {
+  const n = name.toLowerCase();
+  if (!(ATTRIBUTES.has(n) || /^aria-[a-z]+$/.test(n) || /^data-[a-z0-9-]+$/.test(n))) {
+    throw new DomError(`refusing to set attribute ${JSON.stringify(name)} on <${tag}>: not in the allow-list of dom.js`);
+  }
+  if (n === 'href' && !SAFE_HREF.test(value)) {
+    throw new DomError(`refusing href ${JSON.stringify(value)} on <${tag}>: only blob: and # links are made by this page`);
+  }
+}
 
 /**
  * el('td', {className: 'ref', attrs: {title: ref}}, ref)
@@ -16,16 +40,20 @@ export function el(tag, props = {}, ...children) {
   if (attrs) {
     for (const [name, value] of Object.entries(attrs)) {
       if (value === false || value === null || value === undefined) continue;
-      if (/^on/i.test(name)) throw new Error(`refusing to set event attribute ${name}`);
-      node.setAttribute(name, value === true ? '' : String(value));
+      const v = value === true ? '' : String(value);
+      checkAttribute(tag, name, v);
+      node.setAttribute(name, v);
     }
   }
   if (dataset) Object.assign(node.dataset, dataset);
   if (on) {
-    for (const [event, handler] of Object.entries(on)) node.addEventListener(event, handler);
+    for (const [event, handler] of Object.entries(on)) {
+      if (typeof handler !== 'function') throw new DomError(`refusing a non-function ${event} handler on <${tag}>`);
+      node.addEventListener(event, handler);
+    }
   }
   for (const [key, value] of Object.entries(rest)) {
-    // Only plain properties such as `type`, `value`, `disabled`, `max`.
+    if (!PROPERTIES.has(key)) throw new DomError(`refusing to set property ${JSON.stringify(key)} on <${tag}>: not in the allow-list of dom.js`);
     node[key] = value;
   }
   append(node, children);

@@ -1,10 +1,16 @@
 // Destination settings. The repository and options are kept in localStorage
-// (they are not secrets). Credentials live in this object only, unless the
-// operator ticks "remember", which is an explicit opt-in that stores them in
-// localStorage for this origin. They are never logged or put in URLs.
+// (they are not secrets). "Remember" keeps the username too. Passwords are
+// left to the browser's password manager (the fields carry autocomplete
+// username / current-password) and otherwise live in this object only —
+// unless the operator ticks the separate "keep the password" option, which
+// stores it in this origin's localStorage in clear text (the page says so).
+// Credentials are never logged or put in URLs.
 
 const SETTINGS_KEY = 'airlock.settings.v1';
-const CREDENTIALS_KEY = 'airlock.credentials.v1';
+const USERNAME_KEY = 'airlock.username.v2';
+const PASSWORD_KEY = 'airlock.password.v2';
+/** Before v2, "remember" stored {username, password} here. */
+const LEGACY_CREDENTIALS_KEY = 'airlock.credentials.v1';
 
 export const DEFAULT_SETTINGS = Object.freeze({
   repository: '',
@@ -12,6 +18,7 @@ export const DEFAULT_SETTINGS = Object.freeze({
   username: '',
   password: '',
   remember: false,
+  rememberPassword: false,
   repoBasedTags: false,
   includeNonDistributableLayers: false,
 });
@@ -19,6 +26,8 @@ export const DEFAULT_SETTINGS = Object.freeze({
 export class Store {
   constructor(storage = safeLocalStorage()) {
     this.storage = storage;
+    // Set when a password saved by an earlier version was found and removed.
+    this.legacyPasswordRemoved = false;
     this.settings = { ...DEFAULT_SETTINGS, ...this.load() };
   }
 
@@ -30,11 +39,27 @@ export class Store {
       for (const key of ['repository', 'auth', 'repoBasedTags', 'includeNonDistributableLayers']) {
         if (key in s && typeof s[key] === typeof DEFAULT_SETTINGS[key]) out[key] = s[key];
       }
-      const c = JSON.parse(this.storage.getItem(CREDENTIALS_KEY) || 'null');
-      if (c && typeof c.username === 'string' && typeof c.password === 'string') {
-        out.username = c.username;
-        out.password = c.password;
+      const username = this.storage.getItem(USERNAME_KEY);
+      if (username !== null) {
+        out.username = username;
         out.remember = true;
+      }
+      const password = this.storage.getItem(PASSWORD_KEY);
+      if (password !== null && username !== null) {
+        out.password = password;
+        out.rememberPassword = true;
+      }
+      // Migrate the v1 "remember": keep the username, drop the clear-text
+      // password (the operator did not choose the new, explicit option).
+      const legacy = JSON.parse(this.storage.getItem(LEGACY_CREDENTIALS_KEY) || 'null');
+      if (legacy !== null) {
+        this.storage.removeItem(LEGACY_CREDENTIALS_KEY);
+        if (legacy && typeof legacy.username === 'string' && username === null) {
+          out.username = legacy.username;
+          out.remember = true;
+          this.storage.setItem(USERNAME_KEY, legacy.username);
+        }
+        this.legacyPasswordRemoved = !!(legacy && legacy.password);
       }
     } catch {
       // Unreadable saved settings: start from the defaults.
@@ -48,6 +73,7 @@ export class Store {
 
   update(changes) {
     this.settings = { ...this.settings, ...changes };
+    if (!this.settings.remember) this.settings.rememberPassword = false;
     this.save();
     return this.get();
   }
@@ -65,11 +91,11 @@ export class Store {
           includeNonDistributableLayers: s.includeNonDistributableLayers,
         }),
       );
-      if (s.remember && s.auth === 'password') {
-        this.storage.setItem(CREDENTIALS_KEY, JSON.stringify({ username: s.username, password: s.password }));
-      } else {
-        this.storage.removeItem(CREDENTIALS_KEY);
-      }
+      const keepUser = s.remember && s.auth === 'password';
+      if (keepUser) this.storage.setItem(USERNAME_KEY, s.username);
+      else this.storage.removeItem(USERNAME_KEY);
+      if (keepUser && s.rememberPassword) this.storage.setItem(PASSWORD_KEY, s.password);
+      else this.storage.removeItem(PASSWORD_KEY);
     } catch {
       // Storage full or disabled: settings stay in memory.
     }

@@ -3,6 +3,7 @@
 // No DOM.
 
 import { codedError } from './errors.js';
+import { workerScriptUrl } from './trusted.js';
 
 export const CHUNK = 4 * 1024 * 1024;
 export const WHOLE_MAX = 64 * 1024 * 1024;
@@ -67,7 +68,7 @@ export class VerifyPool {
         worker.postMessage({ type: 'hash', id: i, offset: b.offset, size: b.size, chunk: this.chunk, wholeMax: this.wholeMax });
       };
       for (let k = 0; k < n; k += 1) {
-        const worker = new Worker(this.workerUrl, { type: 'module', name: `airlock-verify-${k}` });
+        const worker = new Worker(workerScriptUrl(this.workerUrl), { type: 'module', name: `airlock-verify-${k}` });
         this.workers.push(worker);
         worker.postMessage({ type: 'file', file });
         worker.onerror = (e) => {

@@ -14,6 +14,7 @@ export class View {
     this.status = $('app-status');
     this.dropzone = $('dropzone');
     this.fileInput = $('file-input');
+    this.chooseFile = $('choose-file');
     this.openError = $('open-error');
     this.fileSummary = $('file-summary');
     this.sections = {
@@ -36,12 +37,18 @@ export class View {
     this.verifyResult = $('verify-result');
     this.form = $('destination-form');
     this.repository = $('repository');
+    this.carried = $('destination-carried');
+    this.carriedText = $('destination-carried-text');
+    this.carriedConfirm = $('destination-confirm');
+    this.carriedClear = $('destination-clear');
     this.authAnonymous = $('auth-anonymous');
     this.authPassword = $('auth-password');
     this.credentials = $('credentials');
     this.username = $('username');
     this.password = $('password');
     this.remember = $('remember');
+    this.rememberPassword = $('remember-password');
+    this.legacyPasswordNote = $('legacy-password-note');
     this.optRepoBasedTags = $('opt-repo-based-tags');
     this.optNonDistributable = $('opt-non-distributable');
     this.cosignNote = $('cosign-note');
@@ -55,10 +62,16 @@ export class View {
     this.previewCopy = $('preview-copy');
     this.previewCount = $('preview-count');
     this.previewRows = $('preview-rows');
+    this.previewMoreBar = $('preview-more-bar');
+    this.previewShown = $('preview-shown');
+    this.previewMore = $('preview-more');
+    this.previewAll = $('preview-all');
+    this.previewPage = { rows: [], total: 0, shown: 0 };
     this.downloads = $('downloads');
     this.previewWarnings = $('preview-warnings');
     this.pushStart = $('push-start');
     this.pushCancel = $('push-cancel');
+    this.pushReason = $('push-reason');
     this.pushProgress = $('push-progress');
     this.pushBar = $('push-bar');
     this.pushStats = $('push-stats');
@@ -79,18 +92,13 @@ export class View {
     replace(this.openError, errorBlock(x));
     this.openError.hidden = false;
     this.fileInput.disabled = true;
+    this.chooseFile.disabled = true;
   }
 
   // --- 1. open ---------------------------------------------------------------
 
   bindOpen(handler) {
-    const pick = () => this.fileInput.click();
-    this.dropzone.addEventListener('keydown', (e) => {
-      if (e.target === this.dropzone && (e.key === 'Enter' || e.key === ' ')) {
-        e.preventDefault();
-        pick();
-      }
-    });
+    this.chooseFile.addEventListener('click', () => this.fileInput.click());
     this.fileInput.addEventListener('change', () => {
       const file = this.fileInput.files && this.fileInput.files[0];
       if (file) handler(file);
@@ -168,27 +176,54 @@ export class View {
     this.renderTree(tree);
     this.renderBundleFiles(tree.bundles || []);
     this.fileView.hidden = true;
+    this.resetPerTarball();
+    for (const s of Object.values(this.sections)) s.hidden = false;
+  }
+
+  /** Verify and push state belong to one tarball: a new one starts afresh. */
+  resetPerTarball() {
     clear(this.verifyResult);
     this.verifyProgress.hidden = true;
+    this.verifyBar.value = 0;
+    this.verifyProgressText.textContent = '';
     this.verifyStart.disabled = false;
     this.verifyStart.hidden = false;
+    this.verifyStart.textContent = 'Verify';
     this.verifyCancel.hidden = true;
     clear(this.pushResult);
+    clear(this.pushActive);
     this.pushProgress.hidden = true;
-    for (const s of Object.values(this.sections)) s.hidden = false;
+    this.pushBar.value = 0;
+    this.pushStats.textContent = '';
+    this.pushStart.textContent = 'Push';
+    this.clearConnectionResult();
   }
 
   // --- 2. contents -----------------------------------------------------------
 
   renderTree(tree) {
-    const nodes = tree.items.map((item) => treeNode(item, 0));
+    // Small trees are built whole; large ones build a node's contents when
+    // it is first opened, and list long children in pages (TREE_PAGE).
+    const lazy = countNodes(tree.items) > TREE_EAGER_MAX;
+    this.tree.dataset.lazy = String(lazy);
+    const nodes = [];
+    pagedChildren(nodes, tree.items, 0, lazy);
     if (nodes.length === 0) nodes.push(el('p', { className: 'muted' }, 'The tarball lists no images.'));
     replace(this.tree, nodes);
   }
 
   bindTreeButtons() {
     $('tree-expand').addEventListener('click', () => {
-      for (const d of this.tree.querySelectorAll('details')) d.open = true;
+      // Opening fills a lazy node at once (fill()), so one click expands
+      // every level that is rendered (long lists stay paged).
+      for (let round = 0; round < 16; round += 1) {
+        const closed = this.tree.querySelectorAll('details:not([open])');
+        if (closed.length === 0) break;
+        for (const d of closed) {
+          fill(d);
+          d.open = true;
+        }
+      }
     });
     $('tree-collapse').addEventListener('click', () => {
       for (const d of this.tree.querySelectorAll('details')) d.open = false;
@@ -305,6 +340,8 @@ export class View {
     this.username.value = s.username;
     this.password.value = s.password;
     this.remember.checked = s.remember;
+    this.rememberPassword.checked = s.remember && s.rememberPassword;
+    this.rememberPassword.disabled = !s.remember;
     this.optRepoBasedTags.checked = s.repoBasedTags;
     this.optNonDistributable.checked = s.includeNonDistributableLayers;
   }
@@ -316,19 +353,49 @@ export class View {
       username: this.username.value,
       password: this.password.value,
       remember: this.remember.checked,
+      rememberPassword: this.remember.checked && this.rememberPassword.checked,
       repoBasedTags: this.optRepoBasedTags.checked,
       includeNonDistributableLayers: this.optNonDistributable.checked,
     };
   }
 
   bindDestinationChange(handler) {
-    const fire = () => {
+    const fire = (e) => {
       this.credentials.hidden = !this.authPassword.checked;
-      handler(this.getDestination());
+      this.rememberPassword.disabled = !this.remember.checked;
+      if (!this.remember.checked) this.rememberPassword.checked = false;
+      handler(this.getDestination(), { repositoryEdited: e.target === this.repository });
     };
     this.form.addEventListener('input', fire);
     this.form.addEventListener('change', fire);
     this.form.addEventListener('submit', (e) => e.preventDefault());
+  }
+
+  /** A destination kept from before this tarball: shown, to be confirmed or cleared. */
+  showCarriedDestination(repository, from) {
+    this.carriedText.textContent = from ? `Carried over from ${from}: ${repository}` : `Remembered from an earlier visit: ${repository}`;
+    this.carried.hidden = false;
+    this.repository.setAttribute('aria-describedby', 'destination-carried-text repository-help');
+  }
+
+  hideCarriedDestination() {
+    this.carried.hidden = true;
+    this.repository.setAttribute('aria-describedby', 'repository-help');
+  }
+
+  bindCarriedDestination(confirm, clearIt) {
+    this.carriedConfirm.addEventListener('click', confirm);
+    this.carriedClear.addEventListener('click', clearIt);
+  }
+
+  /** Empties the repository field and puts the focus there. */
+  clearRepository() {
+    this.repository.value = '';
+    this.repository.focus();
+  }
+
+  showLegacyPasswordRemoved() {
+    this.legacyPasswordNote.hidden = false;
   }
 
   bindTestConnection(handler) {
@@ -397,24 +464,61 @@ export class View {
     if (preview.downloads.length === 0) this.downloads.append(el('p', { className: 'muted' }, 'Nothing to download for this tarball.'));
   }
 
+  /**
+   * Shows the first PREVIEW_PAGE of `rows` (the filtered rows; `total` is
+   * the unfiltered count); "Show more" / "Show all" add the rest. "Copy
+   * table" copies every filtered row, shown or not.
+   */
   renderPreviewRows(rows, total) {
-    replace(
-      this.previewRows,
-      rows.map((r) =>
-        el(
-          'tr',
-          { dataset: { kind: r.kind } },
-          el('td', {}, el('span', { className: `badge ${badgeClass(r.kind)}` }, r.kind)),
-          el('td', { className: 'ref' }, r.source),
-          el('td', { className: 'ref' }, r.destination),
-          el('td', { className: 'tags' }, r.tags.map((t) => el('span', {}, t))),
-        ),
-      ),
-    );
+    clear(this.previewRows);
+    cancelAnimationFrame(this.previewFrame);
+    this.previewPage = { rows, total, shown: 0 };
+    // The first rows at once, the rest of the page over the next frames, so
+    // a filter over thousands of rows shows its result within one frame.
+    this.appendPreviewRows(PREVIEW_FIRST);
+    const more = () => {
+      if (this.previewPage.shown >= Math.min(rows.length, PREVIEW_PAGE)) {
+        delete this.previewRows.dataset.rendering;
+        return;
+      }
+      this.appendPreviewRows(PREVIEW_FIRST);
+      this.previewFrame = requestAnimationFrame(more);
+    };
+    if (rows.length > PREVIEW_FIRST) {
+      this.previewRows.dataset.rendering = 'true';
+      // After the frame that shows the first rows.
+      this.previewFrame = requestAnimationFrame(() => {
+        this.previewFrame = requestAnimationFrame(more);
+      });
+    }
     if (rows.length === 0) {
       this.previewRows.append(el('tr', {}, el('td', { attrs: { colspan: 4 }, className: 'muted' }, 'No row matches the filter.')));
     }
-    this.previewCount.textContent = rows.length === total ? plural(total, 'row') : `${rows.length} of ${plural(total, 'row')}`;
+    const all = `${GROUPED.format(total)} ${total === 1 ? 'row' : 'rows'}`;
+    this.previewCount.textContent = rows.length === total ? all : `${GROUPED.format(rows.length)} of ${all}`;
+  }
+
+  appendPreviewRows(count) {
+    const p = this.previewPage;
+    const end = Math.min(p.rows.length, p.shown + count);
+    const frag = document.createDocumentFragment();
+    for (let i = p.shown; i < end; i += 1) frag.append(previewRow(p.rows[i]));
+    this.previewRows.append(frag);
+    p.shown = end;
+    const more = p.rows.length - p.shown;
+    this.previewMoreBar.hidden = more === 0;
+    this.previewShown.textContent = `Showing ${GROUPED.format(p.shown)} of ${GROUPED.format(p.rows.length)} rows.`;
+    this.previewMore.textContent = `Show ${GROUPED.format(Math.min(more, PREVIEW_PAGE))} more`;
+  }
+
+  bindPreviewPaging() {
+    const now = (count) => {
+      cancelAnimationFrame(this.previewFrame);
+      delete this.previewRows.dataset.rendering;
+      this.appendPreviewRows(count);
+    };
+    this.previewMore.addEventListener('click', () => now(PREVIEW_PAGE));
+    this.previewAll.addEventListener('click', () => now(Infinity));
   }
 
   bindPreviewFilter(handler) {
@@ -459,9 +563,10 @@ export class View {
     this.pushCancel.addEventListener('click', cancel);
   }
 
+  /** Push on or off; when off, why, in visible text next to the button. */
   setPushEnabled(enabled, reason = '') {
     this.pushStart.disabled = !enabled;
-    this.pushStart.title = reason;
+    this.pushReason.textContent = enabled ? '' : reason;
   }
 
   showPushRunning() {
@@ -552,6 +657,61 @@ export class View {
 
 // --- helpers (DOM builders) ---------------------------------------------------------
 
+/** Trees up to this many nodes (items + layers) are built whole at open. */
+export const TREE_EAGER_MAX = 1500;
+/** Children listed per page in a tree node. */
+export const TREE_PAGE = 200;
+/** Preview rows shown at first and per "Show more". */
+export const PREVIEW_PAGE = 200;
+/** Preview rows rendered per frame while a page fills. */
+const PREVIEW_FIRST = 40;
+
+function previewRow(r) {
+  return el(
+    'tr',
+    { dataset: { kind: r.kind } },
+    el('td', {}, el('span', { className: `badge ${badgeClass(r.kind)}` }, r.kind)),
+    el('td', { className: 'ref' }, r.source),
+    el('td', { className: 'ref' }, r.destination),
+    el('td', { className: 'tags' }, r.tags.map((t) => el('span', {}, t))),
+  );
+}
+
+function countNodes(items) {
+  let n = 0;
+  const walk = (list) => {
+    for (const i of list) {
+      n += 1 + (i.layers ? i.layers.length : 0);
+      if (i.children) walk(i.children);
+    }
+  };
+  walk(items);
+  return n;
+}
+
+/** Appends tree nodes for `items` to `out`, TREE_PAGE at a time when lazy. */
+function pagedChildren(out, items, depth, lazy, from = 0) {
+  const end = lazy ? Math.min(items.length, from + TREE_PAGE) : items.length;
+  for (let i = from; i < end; i += 1) out.push(treeNode(items[i], depth, lazy));
+  if (end < items.length) {
+    const more = el('button', { type: 'button', className: 'small more' }, `Show ${Math.min(TREE_PAGE, items.length - end)} more of ${GROUPED.format(items.length)}`);
+    more.addEventListener('click', () => {
+      const next = [];
+      pagedChildren(next, items, depth, lazy, end);
+      more.replaceWith(...next);
+    });
+    out.push(more);
+  }
+}
+
+/** Builds a lazy node's contents (once). */
+function fill(details) {
+  const build = details.airlockBuild;
+  if (!build) return;
+  details.airlockBuild = null;
+  details.append(...build());
+}
+
 function errorBlock(x, { bare = false, cancelled = false } = {}) {
   const children = [el('p', { className: 'title' }, x.title), el('p', { className: 'hint' }, x.hint), x.message && x.message !== x.title ? el('p', { className: 'message mono' }, x.message) : null, el('p', { className: 'code' }, x.code)];
   if (bare) return children;
@@ -565,7 +725,7 @@ function badgeClass(kind) {
   return 'image';
 }
 
-function treeNode(item, depth) {
+function treeNode(item, depth, lazy = false) {
   const meta = [formatBytes(item.size), item.mediaType, item.platform].filter(Boolean).join(' · ');
   const summary = el(
     'summary',
@@ -578,8 +738,24 @@ function treeNode(item, depth) {
       item.tag ? el('span', { className: 'badge' }, `tag ${item.tag}`) : null,
       item.missing ? el('span', { className: 'badge missing' }, 'not in tar') : null,
       el('span', { className: 'node-meta' }, meta),
+      item.children && item.children.length ? el('span', { className: 'node-meta node-count' }, plural(item.children.length, 'item')) : null,
     ),
   );
+  const build = () => nodeBody(item, depth, lazy);
+  const open = depth < 1;
+  const details = el('details', { open, dataset: { kind: item.kind, digest: item.digest || '', children: String((item.children || []).length) } }, summary);
+  if (!lazy || open) {
+    details.append(...build());
+  } else {
+    details.airlockBuild = build;
+    details.addEventListener('toggle', () => {
+      if (details.open) fill(details);
+    });
+  }
+  return details;
+}
+
+function nodeBody(item, depth, lazy) {
   const body = [];
   if (item.source && item.digest && !item.source.endsWith(item.digest)) {
     body.push(el('div', { className: 'leaf' }, el('span', { className: 'node-meta' }, 'digest'), el('span', { className: 'node-name' }, item.digest)));
@@ -597,8 +773,8 @@ function treeNode(item, depth) {
       ),
     );
   }
-  for (const c of item.children || []) body.push(treeNode(c, depth + 1));
-  return el('details', { open: depth < 1, dataset: { kind: item.kind, digest: item.digest || '' } }, summary, body);
+  pagedChildren(body, item.children || [], depth + 1, lazy);
+  return body;
 }
 
 function countItems(items) {

@@ -54,9 +54,10 @@ export async function sameOrigin(stack, { auth = 'none', cors = false } = {}) {
   return { registry, nginx, origin: nginx.origin, host: nginx.host };
 }
 
-export async function browserPage(stack) {
+/** @param {{testEntry?: boolean, bypassCSP?: boolean}} [options] passed to newPage */
+export async function browserPage(stack, options = {}) {
   const browser = await launchBrowser();
   stack.add({ stop: () => browser.close() });
-  const opened = await newPage(browser);
+  const opened = await newPage(browser, options);
   return { browser, ...opened, airlock: new AirlockPage(opened.page) };
 }

@@ -113,7 +113,9 @@ export class AirlockPage {
 
   // --- preview -------------------------------------------------------------------
 
-  previewRows() {
+  /** The rendered preview rows (after a page of a large preview has filled). */
+  async previewRows() {
+    await this.page.waitForSelector('#preview-rows:not([data-rendering])', { state: 'attached' });
     return this.page.$$eval('#preview-rows tr[data-kind]', (rows) =>
       rows.map((r) => {
         const td = r.querySelectorAll('td');
@@ -168,6 +170,25 @@ export class AirlockPage {
 
   async cancelPush() {
     await this.page.click('#push-cancel');
+  }
+
+  /** The visible text saying why Push is off ('' when it is on). */
+  async pushReason() {
+    return (await this.page.textContent('#push-reason')).trim();
+  }
+
+  /** The carried-over destination notice, or null when none is shown. */
+  async carriedDestination() {
+    if (!(await this.page.isVisible('#destination-carried'))) return null;
+    return this.page.textContent('#destination-carried-text');
+  }
+
+  async confirmDestination() {
+    await this.page.click('#destination-confirm');
+  }
+
+  async clearDestination() {
+    await this.page.click('#destination-clear');
   }
 
   /** Screenshots go to target/e2e-screenshots; AIRLOCK_SCREENSHOTS=docs

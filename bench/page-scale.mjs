@@ -1,0 +1,199 @@
+#!/usr/bin/env node
+// The page at package-repository scale, one run on this machine, printed as
+// a markdown table (issue 13):
+//   - the 1,000-image package repository (gen large-package-repo, 100 × 10):
+//     open → tree in the page vs `airlock inspect`; push time through the
+//     page (copy session in a Worker, and on the main thread for
+//     comparison), the CLI and skopeo (same images from OCI layouts, 5 at a
+//     time); requests per item; the browser's bare request rate in the same
+//     run (a HEAD loop from the page: its physical limit = its requests ÷
+//     that rate); main-thread busy fraction and long tasks during the push;
+//   - HTTP/1.1 vs HTTP/2 through the same-origin nginx (HTTPS, self-signed):
+//     the bare request rate and the page push;
+//   - a 5,000-image repository: open → tree, preview filter (≤ 50 ms).
+// Usage: node bench/page-scale.mjs   (after scripts/build-wasm.sh; uses
+// tests/e2e/node_modules). Tars go to bench-out/ (git-ignored).
+
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { cargoBin } from '../tests/e2e/harness/cargo-bin.mjs';
+import { browserPage, sameOrigin, Stack } from '../tests/e2e/harness/env.mjs';
+import { startNginx } from '../tests/e2e/harness/nginx.mjs';
+
+const execFileP = promisify(execFile);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = path.join(ROOT, 'bench-out');
+mkdirSync(OUT, { recursive: true });
+const rows = [];
+const row = (what, page, cli = '', other = '', notes = '') => {
+  rows.push([what, page, cli, other, notes]);
+  console.error(`  ${what}: ${page} | ${cli} | ${other} | ${notes}`);
+};
+const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const secs = async (fn) => {
+  const t0 = performance.now();
+  const r = await fn();
+  return { s: (performance.now() - t0) / 1000, r };
+};
+
+const gen = await cargoBin('airlock-testkit', 'gen');
+const airlock = await cargoBin('airlock-cli', 'airlock');
+async function repoTar(packages) {
+  const file = path.join(OUT, `package-repo-${packages * 10}.tar`);
+  if (!existsSync(file)) {
+    console.error(`generating ${file}…`);
+    await execFileP(gen, ['large-package-repo', '--packages', String(packages), '--images-per-package', '10', '-o', file]);
+  }
+  return file;
+}
+const tar = await repoTar(100);
+
+/** HEAD requests/s from the page: `inflight` loops for `ms` (bare fetch, no wasm). */
+function bareRate(ui, url, ms = 4000, inflight = 6) {
+  return ui.page.evaluate(
+    async ({ url, ms, inflight }) => {
+      let n = 0;
+      const end = performance.now() + ms;
+      const t0 = performance.now();
+      const loop = async () => {
+        while (performance.now() < end) {
+          const r = await fetch(url, { method: 'HEAD', cache: 'no-store', credentials: 'omit' });
+          await r.arrayBuffer();
+          n += 1;
+        }
+      };
+      await Promise.all(Array.from({ length: inflight }, loop));
+      return n / ((performance.now() - t0) / 1000);
+    },
+    { url, ms, inflight },
+  );
+}
+
+/** Pushes through the page (the Push button) and measures the main thread meanwhile. */
+async function pagePush(ui, repository, { inPage = false } = {}) {
+  await ui.airlock.setRepository(repository);
+  await ui.page.evaluate((v) => {
+    globalThis.airlockApp.controller.pushInPage = v;
+    globalThis.__long = [];
+    globalThis.__obs = new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) globalThis.__long.push(e.duration);
+    });
+    globalThis.__obs.observe({ type: 'longtask' });
+  }, inPage);
+  const cdp = await ui.context.newCDPSession(ui.page);
+  await cdp.send('Performance.enable');
+  const task = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration').value;
+  const busy0 = await task();
+  const { s, r } = await secs(() => ui.airlock.push(1800000));
+  const busy1 = await task();
+  const info = await ui.page.evaluate(() => {
+    globalThis.__obs.disconnect();
+    const l = globalThis.__long;
+    return { summary: globalThis.airlockApp.controller.lastPush, long: l.length, longMax: l.length ? Math.max(...l) : 0, longSum: l.reduce((a, b) => a + b, 0), items: globalThis.airlockApp.model.previewRows.length };
+  });
+  await cdp.detach();
+  if (r.result !== 'pushed') throw new Error(`page push failed: ${r.text}`);
+  return { s, busy: (busy1 - busy0) / s, ...info };
+}
+
+const stack = new Stack();
+try {
+  const env = await sameOrigin(stack);
+  const ui = await browserPage(stack);
+  await ui.airlock.goto(env.origin);
+  await ui.page.evaluate(() => globalThis.airlockApp.model.warmed);
+
+  // --- open -------------------------------------------------------------------
+  const opens = [];
+  for (let i = 0; i < 3; i += 1) {
+    await ui.airlock.open(tar);
+    opens.push(await ui.page.evaluate(() => globalThis.airlockApp.controller.lastOpen));
+  }
+  const inspects = [];
+  for (let i = 0; i < 3; i += 1) inspects.push((await secs(() => execFileP(airlock, ['inspect', tar], { maxBuffer: 64 << 20 }))).s * 1000);
+  const o = opens.map((x) => x.totalMs);
+  row('1,000-image repo: open → tree (median of 3)', `${med(o).toFixed(0)} ms (wasm ${med(opens.map((x) => x.wasmMs)).toFixed(0)}, DOM ${med(opens.map((x) => x.domMs)).toFixed(0)})`, `${med(inspects).toFixed(0)} ms (airlock inspect, process)`, '', 'target ≤ 200 ms in the page');
+
+  // --- bare request rate, same run ---------------------------------------------
+  const rate1 = await bareRate(ui, `${env.origin}/v2/`);
+  row('bare HEAD rate from the page, HTTP/1.1 same-origin nginx (6 in flight)', `${rate1.toFixed(0)} req/s`, '', '', 'the browser’s cost per request');
+
+  // --- push: page (worker), page (main thread), CLI, skopeo ---------------------
+  await ui.airlock.verify();
+  const w = await pagePush(ui, `${env.host}/bench/page-worker`);
+  const reqW = w.summary.requests;
+  const limitW = reqW / rate1;
+  row('push, page (copy session in a Worker)', `${w.s.toFixed(1)} s, ${reqW} requests, ${(reqW / w.items).toFixed(1)} per item`, '', '', `physical limit ${reqW} ÷ ${rate1.toFixed(0)}/s = ${limitW.toFixed(1)} s → page at ${((w.s / limitW - 1) * 100).toFixed(0)}% above it (target ≤ 25%)`);
+  row('main thread during the Worker push', `busy ${(w.busy * 100).toFixed(0)}%, ${w.long} long tasks (max ${w.longMax.toFixed(0)} ms)`, '', '', 'target: every task < 50 ms');
+  const m = await pagePush(ui, `${env.host}/bench/page-main`, { inPage: true });
+  row('push, page (copy session on the main thread, before)', `${m.s.toFixed(1)} s, ${m.summary.requests} requests`, '', '', `main thread busy ${(m.busy * 100).toFixed(0)}%, ${m.long} long tasks (max ${m.longMax.toFixed(0)} ms)`);
+  const again = await pagePush(ui, `${env.host}/bench/page-worker`);
+  row('re-push, page (everything present)', `${again.s.toFixed(1)} s, ${again.summary.requests} requests`, '', '', `${again.summary.blobsUploaded} blobs, ${again.summary.manifestsPut} manifests sent`);
+
+  const c = await secs(() => execFileP(airlock, ['copy', '--tar', tar, '--to-repo', `${env.registry.host}/bench/cli`], { maxBuffer: 64 << 20 }));
+  const cliReq = Number(/(\d+) requests/.exec(c.r.stderr)?.[1] || NaN);
+  const cliItems = Number(/(\d+) items pushed/.exec(c.r.stderr)?.[1] || NaN);
+  row('push, CLI (airlock copy --tar, straight to the registry)', '', `${c.s.toFixed(1)} s, ${cliReq} requests, ${(cliReq / cliItems).toFixed(1)} per item`);
+
+  let sko = 'skopeo not installed';
+  if (existsSync('/usr/bin/skopeo')) {
+    const oci = path.join(OUT, 'oci-repo-1000');
+    rmSync(oci, { recursive: true, force: true });
+    const layouts = (await execFileP('python3', [path.join(ROOT, 'bench/tar_to_oci.py'), tar, oci], { maxBuffer: 64 << 20 })).stdout.trim().split('\n');
+    const queue = layouts.map((l, i) => [l, i]);
+    const one = async () => {
+      for (let x = queue.shift(); x; x = queue.shift()) {
+        await execFileP('skopeo', ['copy', '-q', '--preserve-digests', '--dest-tls-verify=false', `oci:${x[0]}:bench`, `docker://${env.registry.host}/bench/skopeo:img${x[1]}`]);
+      }
+    };
+    const k = await secs(() => Promise.all(Array.from({ length: 5 }, one)));
+    sko = `${k.s.toFixed(1)} s (${layouts.length} images, 5 at a time)`;
+    rmSync(oci, { recursive: true, force: true });
+  }
+  row('push, skopeo copy of the same images', '', '', sko);
+
+  // --- HTTP/2 through the same-origin nginx (HTTPS) ----------------------------
+  const h2 = stack.add(await startNginx({ registry: env.registry.host, tls: true }));
+  const ui2 = await browserPage(stack, { ignoreHTTPSErrors: true });
+  await ui2.airlock.goto(h2.origin);
+  const proto = await ui2.page.evaluate(() => performance.getEntriesByType('navigation')[0].nextHopProtocol);
+  const rate2 = await bareRate(ui2, `${h2.origin}/v2/`);
+  const rate2x = await bareRate(ui2, `${h2.origin}/v2/`, 4000, 24);
+  row(`bare HEAD rate, HTTPS nginx (${proto})`, `${rate2.toFixed(0)} req/s (6 in flight), ${rate2x.toFixed(0)} req/s (24 in flight)`, '', '', `HTTP/1.1 above: ${rate1.toFixed(0)} req/s`);
+  await ui2.page.evaluate(() => globalThis.airlockApp.model.warmed);
+  await ui2.airlock.open(tar);
+  await ui2.airlock.verify();
+  const p2 = await pagePush(ui2, `${h2.host}/bench/page-h2`);
+  row(`push, page (Worker) over ${proto}`, `${p2.s.toFixed(1)} s, ${p2.summary.requests} requests`, '', '', `HTTP/1.1: ${w.s.toFixed(1)} s`);
+
+  // --- 5,000 images: open, filter ---------------------------------------------
+  const big = await repoTar(500);
+  await ui.airlock.open(big);
+  const o5 = await ui.page.evaluate(() => globalThis.airlockApp.controller.lastOpen);
+  await ui.airlock.setRepository(`${env.host}/bench/five`);
+  const filter = await ui.page.evaluate(async () => {
+    const input = document.getElementById('preview-filter');
+    const times = [];
+    for (const q of ['pkg0042', 'app7', 'locations', 'zzz-none', '']) {
+      input.value = q;
+      const t0 = performance.now();
+      input.dispatchEvent(new Event('input'));
+      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      times.push(performance.now() - t0);
+    }
+    return { times, rows: globalThis.airlockApp.model.previewRows.length };
+  });
+  row('5,000-image repo: open → tree', `${o5.totalMs.toFixed(0)} ms (wasm ${o5.wasmMs.toFixed(0)}, DOM ${o5.domMs.toFixed(0)})`, '', '', 'target ≤ 1 s (coalesced reads: branch scale)');
+  row(`5,000-image repo: preview filter, ${filter.rows} rows (incl. the next frame)`, `max ${Math.max(...filter.times).toFixed(0)} ms (${filter.times.map((t) => t.toFixed(0)).join(', ')})`, '', '', 'target ≤ 50 ms');
+} finally {
+  // The table first: it must not depend on every process stopping cleanly.
+  const head = ['what', 'page', 'CLI', 'skopeo', 'notes'];
+  console.log(`\n| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  console.log(`\n(${os.cpus().length} cores, ${new Date().toISOString().slice(0, 10)}, one run; load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
+  await stack.stop();
+}

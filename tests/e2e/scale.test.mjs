@@ -1,0 +1,99 @@
+// A kapp-controller package repository at scale: 100 package bundles × 10
+// images (gen large-package-repo, 1,102 tar entries). Opening shows the
+// counts; the tree and the preview render in pages and stay complete
+// ("Show more", "Copy table"); a push through the page leaves the registry
+// as a CLI push of the same tar does (tags, digests, media types), and a
+// second push sends nothing.
+
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { cargoBin, run } from './harness/cargo-bin.mjs';
+import { browserPage, sameOrigin, Stack } from './harness/env.mjs';
+import { removeDir, tempDir } from './harness/procs.mjs';
+import { tagLines } from './harness/registry-client.mjs';
+
+const PACKAGES = 100;
+const IMAGES = 10;
+
+describe('a 1,000-image package repository', () => {
+  const stack = new Stack();
+  let env;
+  let ui;
+  let tar;
+  let airlock;
+  before(async () => {
+    const dir = tempDir('scale');
+    stack.add({ stop: () => removeDir(dir) });
+    tar = path.join(dir, 'repo-1000.tar');
+    const gen = await cargoBin('airlock-testkit', 'gen');
+    airlock = await cargoBin('airlock-cli', 'airlock');
+    await run(gen, ['large-package-repo', '--packages', String(PACKAGES), '--images-per-package', String(IMAGES), '-o', tar]);
+    env = await sameOrigin(stack);
+    ui = await browserPage(stack);
+    await ui.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.origin });
+    await ui.airlock.goto(env.origin);
+  });
+  after(() => stack.stop());
+
+  test('open: counts, a paged lazy tree, a paged preview that copies every row', async () => {
+    assert.ok(await ui.airlock.open(tar), await ui.airlock.openError());
+    const contents = await ui.page.textContent('#file-summary');
+    assert.match(contents, new RegExp(`${PACKAGES + 1} bundles · ${PACKAGES * IMAGES} images`));
+    // The root bundle, open, lists its 100 package bundles, closed and not yet built.
+    assert.equal(await ui.page.getAttribute('#tree', 'data-lazy'), 'true');
+    assert.equal(await ui.page.$$eval('#tree > details', (d) => d.length), 1);
+    assert.equal(await ui.page.getAttribute('#tree > details', 'data-children'), String(PACKAGES));
+    const level1 = await ui.page.$$eval('#tree > details > details', (ds) => ds.map((d) => ({ kind: d.dataset.kind, children: d.dataset.children, open: d.open, built: d.querySelectorAll('details, .leaf').length })));
+    assert.equal(level1.length, PACKAGES);
+    assert.ok(level1.every((n) => n.kind === 'bundle' && n.children === String(IMAGES) && !n.open && n.built === 0), JSON.stringify(level1.slice(0, 3)));
+    // Opening one builds its ten images.
+    await ui.page.click('#tree > details > details:nth-of-type(3) > summary');
+    assert.equal(await ui.page.$$eval('#tree > details > details:nth-of-type(3) > details[data-kind="image"]', (d) => d.length), IMAGES);
+
+    await ui.airlock.setRepository(`${env.host}/scale/page`);
+    const total = await ui.page.evaluate(() => globalThis.airlockApp.model.previewRows.length);
+    assert.ok(total >= PACKAGES * IMAGES + PACKAGES + 1, `${total} rows`);
+    assert.equal(await ui.page.textContent('#preview-count'), `${total.toLocaleString('en-US')} rows`);
+    assert.equal((await ui.airlock.previewRows()).length, 200, 'the first page');
+    assert.match(await ui.page.textContent('#preview-shown'), new RegExp(`Showing 200 of ${total.toLocaleString('en-US')} rows`));
+    await ui.page.click('#preview-more');
+    assert.equal((await ui.airlock.previewRows()).length, 400);
+    await ui.page.click('#preview-all');
+    const rows = await ui.airlock.previewRows();
+    assert.equal(rows.length, total);
+    assert.ok(await ui.page.isHidden('#preview-more-bar'));
+    const kinds = {};
+    for (const r of rows) kinds[r.kind] = (kinds[r.kind] || 0) + 1;
+    assert.equal(kinds.image, PACKAGES * IMAGES, JSON.stringify(kinds));
+    assert.equal(kinds.bundle, PACKAGES + 1, JSON.stringify(kinds));
+    // A filter finds one package's rows; "Copy table" copies all of them, then all rows.
+    const one = await ui.airlock.filterPreview('pkg0042');
+    assert.ok(one.length >= IMAGES + 1 && one.every((r) => [r.source, r.destination, ...r.tags].some((s) => s.includes('pkg0042'))), JSON.stringify(one.slice(0, 2)));
+    await ui.airlock.filterPreview('');
+    assert.equal((await ui.airlock.previewRows()).length, 200);
+    await ui.page.click('#preview-copy');
+    const copied = await ui.page.evaluate(() => navigator.clipboard.readText());
+    const lines = copied.trimEnd().split('\n');
+    assert.equal(lines.length, total + 1, 'header + every row, shown or not');
+    assert.deepEqual(lines[0].split('\t'), ['kind', 'source', 'destination', 'tags']);
+  });
+
+  test('push through the page = a CLI push of the same tar; a second push sends nothing', async () => {
+    assert.equal((await ui.airlock.verify()).result, 'ok');
+    const r = await ui.airlock.push(900000);
+    assert.equal(r.result, 'pushed', r.text);
+    await run(airlock, ['copy', '--tar', tar, '--to-repo', `${env.registry.host}/scale/cli`]);
+    const page = await tagLines(env.registry.base, 'scale/page');
+    const cli = await tagLines(env.registry.base, 'scale/cli');
+    assert.ok(page.length > PACKAGES * IMAGES, `${page.length} tags`);
+    assert.deepEqual(page, cli);
+    const again = await ui.airlock.push(900000);
+    assert.equal(again.result, 'pushed', again.text);
+    const m = await ui.page.$$eval('#push-result .metric', (ms) => Object.fromEntries(ms.map((x) => [x.querySelector('.label').textContent, x.querySelector('.value').textContent])));
+    assert.equal(m['blobs uploaded'], '0', JSON.stringify(m));
+    assert.equal(m['manifests written'], '0', JSON.stringify(m));
+    assert.equal(m['tags written'], '0', JSON.stringify(m));
+    assert.deepEqual(await tagLines(env.registry.base, 'scale/page'), cli);
+  });
+});
