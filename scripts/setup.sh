@@ -44,7 +44,11 @@ fi
 
 # --- npm packages (playwright-core drives Debian's chromium) -----------------
 if [ -f tests/e2e/package.json ]; then
-  if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+  # npm ci when any package of the lock file is missing (playwright-core,
+  # typescript, axe-core, …), so a changed package.json installs itself.
+  missing=$(node -e 'const l=require("./tests/e2e/package-lock.json");const fs=require("fs");
+    console.log(Object.keys(l.packages).filter(k=>k&&!fs.existsSync("tests/e2e/"+k)).join(" "))')
+  if [ -n "$missing" ]; then
     log "npm ci (tests/e2e)"
     (cd tests/e2e && npm ci --silent --no-audit --no-fund)
   fi
