@@ -25,6 +25,7 @@ pub mod lock;
 pub mod manifest;
 pub mod plan;
 pub mod planner;
+pub mod receipt;
 pub mod reference;
 pub mod registry;
 pub mod source;

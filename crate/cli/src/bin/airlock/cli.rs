@@ -58,6 +58,8 @@ enum Command {
     Copy(Box<crate::copy::CopyArgs>),
     /// Download a bundle or image into a directory (imgpkg's flags)
     Pull(Box<crate::pull::PullArgs>),
+    /// Record what destination repositories hold, for a thin export (`copy --skip-blobs`)
+    Receipt(Box<crate::receipt::ReceiptArgs>),
     /// ImagesLock / BundleLock files
     Lock {
         #[command(subcommand)]
@@ -101,7 +103,7 @@ impl<E: std::fmt::Display> From<E> for Failure {
 
 /// Writes a command's output to stdout. A closed pipe (`airlock inspect X |
 /// head`) is not an error.
-fn emit(text: &str) -> Result<i32, Failure> {
+pub fn emit(text: &str) -> Result<i32, Failure> {
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();
     match stdout
@@ -127,6 +129,7 @@ pub fn run() -> i32 {
         Command::Plan(args) => plan_cmd(&args),
         Command::Copy(args) => crate::copy::run(&args),
         Command::Pull(args) => crate::pull::run(&args),
+        Command::Receipt(args) => crate::receipt::run(&args),
         Command::Lock {
             command: LockCommand::Validate { file },
         } => lock_validate(&file),

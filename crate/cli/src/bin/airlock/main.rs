@@ -8,6 +8,7 @@ mod copy;
 mod copy_registry;
 mod progress;
 mod pull;
+mod receipt;
 
 fn main() {
     std::process::exit(cli::run());
