@@ -30,5 +30,6 @@ pub mod reference;
 pub mod registry;
 pub mod source;
 pub mod tar;
+pub mod thin;
 pub mod verify;
 pub mod yaml;

@@ -130,6 +130,8 @@ pub struct Snapshot {
     pub tags: BTreeMap<String, Vec<u8>>,
     pub manifests: BTreeSet<String>,
     pub blob_links: BTreeSet<String>,
+    /// Upload sessions started in the repository (`_uploads/<uuid>`).
+    pub uploads: BTreeSet<String>,
 }
 
 pub fn snapshot(reg: &TestRegistry, repo: &str) -> Snapshot {
@@ -145,5 +147,26 @@ pub fn snapshot(reg: &TestRegistry, repo: &str) -> Snapshot {
         tags,
         manifests: manifest_links(reg, repo),
         blob_links: all_blob_links(reg),
+        uploads: std::fs::read_dir(repo_dir(reg, repo).join("_uploads"))
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
+}
+
+/// `DELETE /v2/<repo>/blobs/<digest>` (the registry has deletes enabled):
+/// unlinks the blob from the repository; returns the status.
+pub fn delete_blob(reg: &TestRegistry, repo: &str, digest: &str) -> u16 {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut req = agent.delete(&format!("http://{}/v2/{repo}/blobs/{digest}", reg.host()));
+    if let Some(a) = reg.admin_auth(&format!("repository:{repo}:*")) {
+        req = req.header("Authorization", &a);
+    }
+    req.call().unwrap().status().as_u16()
 }

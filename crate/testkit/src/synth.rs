@@ -28,6 +28,8 @@
 //! Pure: no IO except [`SynthTar::write_to`] (native only). Deterministic:
 //! the same options give the same bytes.
 
+pub mod versions;
+
 use std::collections::{BTreeMap, HashSet};
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex};

@@ -191,13 +191,18 @@ fn print_stats(src: &Source, archive: &Archive, elapsed: std::time::Duration, ex
 fn inspect_cmd(path: &Path, json: bool, stats: bool) -> Result<i32, Failure> {
     let start = std::time::Instant::now();
     let (src, archive) = open(path)?;
+    let omitted = crate::thin::omitted_of(&src, &archive, path)?;
     let tree = inspect::tree(&archive.set);
     if stats {
         print_stats(&src, &archive, start.elapsed(), "");
     }
     let mut out = String::new();
     if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&tree)?)?;
+        let mut v = serde_json::to_value(&tree)?;
+        if let (Some(o), Some(map)) = (&omitted, v.as_object_mut()) {
+            map.insert("omitted".into(), serde_json::to_value(o)?);
+        }
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
     } else {
         writeln!(
             out,
@@ -209,6 +214,9 @@ fn inspect_cmd(path: &Path, json: bool, stats: bool) -> Result<i32, Failure> {
             inspect::human_size(tree.blob_bytes)
         )?;
         write!(out, "{}", tree.render_text())?;
+        if let Some(o) = &omitted {
+            write!(out, "{}", crate::thin::inspect_text(o))?;
+        }
         for p in &tree.problems {
             writeln!(out, "problem: {p}")?;
         }
@@ -224,8 +232,12 @@ fn verify_cmd(
 ) -> Result<i32, Failure> {
     let start = std::time::Instant::now();
     let (src, archive) = open(path)?;
+    let omitted = crate::thin::omitted_of(&src, &archive, path)?;
     let opened = (src.bytes_read(), src.calls());
     let mut problems: Vec<Problem> = verify::structural(&archive);
+    if let Some(o) = &omitted {
+        problems = airlock_core::thin::filter_problems(&archive, o, problems);
+    }
     let checks = verify::blob_checks(&archive);
     let threads = threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
@@ -286,6 +298,14 @@ fn verify_cmd(
             inspect::human_size(hashed.load(Ordering::Relaxed)),
             archive.set.nodes.len()
         );
+        if let Some(o) = &omitted {
+            println!(
+                "{}: thin tar: {} layer(s) ({}) omitted, expected in the destination (checked by `airlock copy --tar` before it writes)",
+                path.display(),
+                o.blobs.len(),
+                inspect::human_size(o.bytes())
+            );
+        }
         Ok(0)
     } else {
         for p in &problems {
@@ -302,7 +322,10 @@ fn verify_cmd(
 
 fn plan_cmd(a: &PlanArgs) -> Result<i32, Failure> {
     let repo = Repository::parse(&a.to_repo)?;
-    let (_src, archive) = open(&a.tar)?;
+    let (src, mut archive) = open(&a.tar)?;
+    if let Some(o) = crate::thin::omitted_of(&src, &archive, &a.tar)? {
+        crate::thin::resolve_all(&mut archive.set, &o, &repo);
+    }
     let out = planner::plan(
         &archive.set,
         &repo,

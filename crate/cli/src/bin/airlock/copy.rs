@@ -145,6 +145,9 @@ pub struct CopyArgs {
     /// Keep layers already present and valid in the --to-tar file
     #[arg(long = "resume")]
     pub resume: bool,
+    /// Thin export: leave out the layers this receipt or earlier tar says the destination has (repeatable)
+    #[arg(long = "skip-blobs", value_name = "FILE")]
+    pub skip_blobs: Vec<PathBuf>,
     #[command(flatten)]
     pub registry: RegistryFlags,
 }
@@ -179,6 +182,11 @@ impl CopyArgs {
         if self.resume && self.to_tar.is_none() {
             return Err(Failure(
                 "Flag --resume can only be used when copying to tar".into(),
+            ));
+        }
+        if !self.skip_blobs.is_empty() && self.to_tar.is_none() {
+            return Err(Failure(
+                "Flag --skip-blobs can only be used when copying to tar".into(),
             ));
         }
         if self.concurrency == 0 {
@@ -289,10 +297,18 @@ fn tar_to_repo(args: &CopyArgs, tar: &Path, repo: &str) -> Result<i32, Failure> 
     let repo = Repository::parse(repo)?;
     let src =
         FileSource::open(tar).map_err(|e| Failure(format!("opening {}: {e}", tar.display())))?;
-    let archive = block_on(Archive::open(&src))
+    let mut archive = block_on(Archive::open(&src))
         .map_err(|e| Failure(format!("reading {}: {e}", tar.display())))?;
+    let omitted = block_on(airlock_core::thin::read_omitted(
+        &src,
+        &archive,
+        &tar.display().to_string(),
+    ))?;
     // Validation before any request: a tar that fails it pushes nothing.
-    let problems = verify::structural(&archive);
+    let mut problems = verify::structural(&archive);
+    if let Some(o) = &omitted {
+        problems = airlock_core::thin::filter_problems(&archive, o, problems);
+    }
     if !problems.is_empty() {
         let list: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
         return Err(Failure(format!(
@@ -302,11 +318,16 @@ fn tar_to_repo(args: &CopyArgs, tar: &Path, repo: &str) -> Result<i32, Failure> 
             list.join("\n")
         )));
     }
-    let out = planner::plan(&archive.set, &repo, args.plan_options())?;
     let transport = args
         .registry
         .transport(args.concurrency + 2)?
         .with_tar_path(tar)?;
+    if let Some(o) = &omitted {
+        // A thin tar: every omitted layer must already be in the registry.
+        let found = crate::thin::check_import(&args.registry, &transport, tar, o, &repo)?;
+        airlock_core::thin::resolve(&mut archive.set, &found);
+    }
+    let out = planner::plan(&archive.set, &repo, args.plan_options())?;
     push_plan(args, &out, &transport)?;
     eprintln!("Succeeded");
     Ok(0)

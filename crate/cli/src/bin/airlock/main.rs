@@ -9,6 +9,7 @@ mod copy_registry;
 mod progress;
 mod pull;
 mod receipt;
+mod thin;
 
 fn main() {
     std::process::exit(cli::run());
