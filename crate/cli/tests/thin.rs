@@ -426,7 +426,13 @@ fn thin_import_missing_a_promised_blob_writes_nothing() {
     assert_eq!(snapshot(&reg, DST), before);
     assert!(!reg.tags(DST).contains(&"v2.0.0".to_string()));
     // Into another registry than the receipt's: refused before any request.
-    let err = fails(&["copy", "--tar", p(&thin_tar), "--to-repo", "127.0.0.1:1/elsewhere"]);
+    let err = fails(&[
+        "copy",
+        "--tar",
+        p(&thin_tar),
+        "--to-repo",
+        "127.0.0.1:1/elsewhere",
+    ]);
     assert!(
         err.contains(&format!(
             "{}: registry: the receipt was made for '{}', but the destination is '127.0.0.1:1'; nothing was pushed",

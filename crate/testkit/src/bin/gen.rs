@@ -352,9 +352,16 @@ fn run() -> Result<(), String> {
             };
             eprintln!(
                 "gen: release {release} changes {} layer bytes over release 1",
-                if release >= 2 { synth::versions::changed_layer_bytes(&o) } else { 0 }
+                if release >= 2 {
+                    synth::versions::changed_layer_bytes(&o)
+                } else {
+                    0
+                }
             );
-            write(&synth::versions::package_repository_release(&o), &out.output)
+            write(
+                &synth::versions::package_repository_release(&o),
+                &out.output,
+            )
         }
         Cmd::SimpleBundle {
             tag,

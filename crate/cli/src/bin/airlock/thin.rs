@@ -83,9 +83,9 @@ pub fn load_skip_set(files: &[PathBuf]) -> Result<SkipSet, Failure> {
     Ok(skip)
 }
 
-/// One blob that the destination lacks.
-fn missing_line(omitted: &Omitted, b: &thin::OmittedBlob) -> String {
-    let images = if b.images.len() > 3 {
+/// The images that need a blob, at most three named.
+fn images_of(b: &thin::OmittedBlob) -> String {
+    if b.images.len() > 3 {
         format!(
             "{} and {} more",
             b.images[..3].join(", "),
@@ -93,7 +93,12 @@ fn missing_line(omitted: &Omitted, b: &thin::OmittedBlob) -> String {
         )
     } else {
         b.images.join(", ")
-    };
+    }
+}
+
+/// One blob that the destination lacks.
+fn missing_line(omitted: &Omitted, b: &thin::OmittedBlob) -> String {
+    let images = images_of(b);
     format!(
         "  {} ({} bytes), needed by {images}; promised by {}",
         b.digest,
@@ -239,7 +244,7 @@ pub fn inspect_text(omitted: &Omitted) -> String {
             "  omitted {} ({}), needed by {}; promised by {}\n",
             b.digest,
             airlock_core::inspect::human_size(b.size),
-            b.images.join(", "),
+            images_of(b),
             omitted.promised_by(b)
         ));
     }
