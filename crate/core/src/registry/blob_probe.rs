@@ -66,9 +66,10 @@ impl BlobProbe {
                 match result {
                     Ok(OpOutput::BlobSize(s)) => self.found[i] = Some(s),
                     Ok(other) => {
-                        self.error.get_or_insert(RegistryError::Protocol(format!(
-                            "unexpected operation output {other:?} probing a blob"
-                        )));
+                        self.error.get_or_insert(RegistryError::UnexpectedOutput {
+                            output: format!("{other:?}"),
+                            context: "probing a blob".into(),
+                        });
                     }
                     Err(e) => {
                         self.error.get_or_insert(e);

@@ -4,12 +4,13 @@
 use std::path::PathBuf;
 
 use airlock_cli::source::block_on;
-use airlock_cli::transport::{run_read, NativeTransport};
+use airlock_cli::transport::{keychain_from_environment, run_read, NativeTransport};
 use airlock_core::receipt::{self, ReceiptReader};
 use airlock_core::reference::{Reference, Repository};
+use airlock_core::registry::credentials::{CredentialChain, GlobalCredentials};
 use airlock_core::registry::op::FetchedManifest;
 use airlock_core::registry::read::{Read, ReadOutput};
-use airlock_core::registry::{Client, RegistryError};
+use airlock_core::registry::{Client, ClientConfig, RegistryError, RetryPolicy};
 use clap::Args;
 
 use crate::cli::Failure;
@@ -35,12 +36,31 @@ pub struct ReceiptArgs {
 struct Reader<'t> {
     transport: &'t NativeTransport,
     flags: &'t RegistryFlags,
+    keychain: &'t CredentialChain,
     workers: usize,
     client: Option<Client>,
 }
 
 fn unexpected(o: ReadOutput) -> RegistryError {
-    RegistryError::Protocol(format!("unexpected read output {o:?}"))
+    RegistryError::UnexpectedOutput {
+        output: format!("{o:?}"),
+        context: "reading for a receipt".into(),
+    }
+}
+
+/// A client like `RegistryFlags::client`, from credentials read once.
+fn make_client(flags: &RegistryFlags, keychain: &CredentialChain) -> Client {
+    Client::new(
+        ClientConfig {
+            retry: RetryPolicy {
+                max_tries: flags.retry_count.max(1),
+                ..RetryPolicy::default()
+            },
+            insecure: flags.insecure,
+            ..ClientConfig::default()
+        },
+        Box::new(keychain.clone()),
+    )
 }
 
 impl Reader<'_> {
@@ -74,21 +94,14 @@ impl ReceiptReader for Reader<'_> {
         let chunk = references.len().div_ceil(workers).max(1);
         let transport = self.transport;
         let flags = self.flags;
+        let keychain = self.keychain;
         let mut out = Vec::with_capacity(references.len());
         std::thread::scope(|s| {
             let handles: Vec<_> = references
                 .chunks(chunk)
                 .map(|refs| {
                     s.spawn(move || {
-                        let mut slot = match flags.client() {
-                            Ok(c) => Some(c),
-                            Err(Failure(e)) => {
-                                return refs
-                                    .iter()
-                                    .map(|_| Err(RegistryError::Protocol(e.clone())))
-                                    .collect::<Vec<_>>()
-                            }
-                        };
+                        let mut slot = Some(make_client(flags, keychain));
                         refs.iter()
                             .map(|r| {
                                 match Reader::run(transport, &mut slot, |c| {
@@ -154,11 +167,18 @@ pub fn run(args: &ReceiptArgs) -> Result<i32, Failure> {
         .collect::<Result<Vec<_>, _>>()?;
     let workers = args.concurrency.max(1);
     let transport = args.registry.transport(workers + 2)?;
+    let keychain = keychain_from_environment(GlobalCredentials {
+        username: args.registry.username.clone(),
+        password: args.registry.password.clone(),
+        token: args.registry.token.clone(),
+        anon: args.registry.anon,
+    })?;
     let mut reader = Reader {
         transport: &transport,
         flags: &args.registry,
+        keychain: &keychain,
         workers,
-        client: Some(args.registry.client()?),
+        client: Some(make_client(&args.registry, &keychain)),
     };
     let r = block_on(receipt::walk(&mut reader, &repos, &created_at()))?;
     let json = r.to_json();

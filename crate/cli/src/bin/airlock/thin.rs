@@ -137,11 +137,9 @@ pub fn check_import(
             .map_err(|e| Failure(format!("checking the omitted layers in {repo}: {e}")))?;
         let sizes = probe
             .result()
-            .unwrap_or_else(|| {
-                Err(airlock_core::registry::RegistryError::Protocol(
-                    "probe ended early".into(),
-                ))
-            })
+            .unwrap_or(Err(airlock_core::registry::RegistryError::NoResult {
+                what: "the omitted-layer check",
+            }))
             .map_err(|e| Failure(format!("checking the omitted layers in {repo}: {e}")))?;
         for ((r, d), s) in round.iter().zip(sizes) {
             if s.is_some() && !found.contains_key(d) {
