@@ -3,5 +3,6 @@
 //! and credential loading from the environment and the Docker config.
 //! The `airlock` binary (`src/bin/airlock/`) is the front end built on it.
 
+pub mod credentials;
 pub mod source;
 pub mod transport;

@@ -1,4 +1,4 @@
-//! Native edge of [`super::ByteSource`]: files read with positional reads, and
+//! Native edge of [`ByteSource`]: files read with positional reads, and
 //! a minimal executor for the (immediately ready) futures they return.
 
 use std::fs::File;

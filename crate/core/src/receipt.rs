@@ -91,7 +91,7 @@ pub enum ReceiptError {
     #[error("receipt of {repository}: {source}")]
     Registry {
         repository: String,
-        source: RegistryError,
+        source: Box<RegistryError>,
     },
     #[error("receipt of {repository}: {reference}: {message}")]
     Manifest {
@@ -158,7 +158,7 @@ async fn walk_one<R: ReceiptReader>(
 ) -> Result<RepositoryRecord, ReceiptError> {
     let registry_err = |source| ReceiptError::Registry {
         repository: repo.name(),
-        source,
+        source: Box::new(source),
     };
     let mut tags = reader.list_tags(repo).await.map_err(registry_err)?;
     tags.sort();

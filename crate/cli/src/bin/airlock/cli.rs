@@ -1,18 +1,23 @@
-//! Argument parsing and the offline commands (inspect, verify, plan, lock).
+//! Argument parsing, dispatch, and the offline commands inspect, verify
+//! and lock. The top of the binary: the other modules never import it.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use airlock_cli::source::{block_on, FileSource};
+use airlock_cli::source::block_on;
 use airlock_core::archive::Archive;
 use airlock_core::imageset::Problem;
 use airlock_core::inspect;
-use airlock_core::planner::{self, PlanOptions};
-use airlock_core::reference::Repository;
-use airlock_core::source::CountingSource;
 use airlock_core::verify;
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
+
+use crate::copy_args::CopyArgs;
+use crate::error::CliError;
+use crate::output::emit;
+use crate::plan::PlanArgs;
+use crate::pull::PullArgs;
+use crate::tarball::{open, Source};
 
 #[derive(Parser)]
 #[command(
@@ -55,9 +60,9 @@ enum Command {
     /// Preview where every image of a tarball lands in a repository
     Plan(PlanArgs),
     /// Copy a bundle, image, lock file or tarball into a repository or a tarball (imgpkg's flags)
-    Copy(Box<crate::copy::CopyArgs>),
+    Copy(Box<CopyArgs>),
     /// Download a bundle or image into a directory (imgpkg's flags)
-    Pull(Box<crate::pull::PullArgs>),
+    Pull(Box<PullArgs>),
     /// Record what destination repositories hold, for a thin export (`copy --skip-blobs`)
     Receipt(Box<crate::receipt::ReceiptArgs>),
     /// ImagesLock / BundleLock files
@@ -67,53 +72,10 @@ enum Command {
     },
 }
 
-#[derive(Args)]
-struct PlanArgs {
-    /// Tarball to plan from
-    #[arg(long = "tar")]
-    tar: PathBuf,
-    /// Destination repository, e.g. registry.corp/apps/name
-    #[arg(long = "to-repo")]
-    to_repo: String,
-    /// Upload tags derived from the source repository path
-    #[arg(long = "repo-based-tags")]
-    repo_based_tags: bool,
-    /// Also copy non-distributable (foreign) layers
-    #[arg(long = "include-non-distributable-layers")]
-    include_non_distributable_layers: bool,
-    /// Print the plan as JSON
-    #[arg(long)]
-    json: bool,
-}
-
 #[derive(Subcommand)]
 enum LockCommand {
     /// Validate an ImagesLock or BundleLock file as imgpkg does
     Validate { file: PathBuf },
-}
-
-/// A command failure: the message printed after `airlock: Error: `.
-pub struct Failure(pub String);
-
-impl<E: std::fmt::Display> From<E> for Failure {
-    fn from(e: E) -> Self {
-        Failure(e.to_string())
-    }
-}
-
-/// Writes a command's output to stdout. A closed pipe (`airlock inspect X |
-/// head`) is not an error.
-pub fn emit(text: &str) -> Result<i32, Failure> {
-    use std::io::Write as _;
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Ok(()) => Ok(0),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
-        Err(e) => Err(Failure(format!("writing to stdout: {e}"))),
-    }
 }
 
 pub fn run() -> i32 {
@@ -126,7 +88,7 @@ pub fn run() -> i32 {
             stats,
             chunk_size,
         } => verify_cmd(&tar, threads, stats, chunk_size),
-        Command::Plan(args) => plan_cmd(&args),
+        Command::Plan(args) => crate::plan::run(&args),
         Command::Copy(args) => crate::copy::run(&args),
         Command::Pull(args) => crate::pull::run(&args),
         Command::Receipt(args) => crate::receipt::run(&args),
@@ -136,27 +98,13 @@ pub fn run() -> i32 {
     };
     match result {
         Ok(code) => code,
-        Err(Failure(msg)) => {
-            eprintln!("airlock: Error: {msg}");
-            1
-        }
+        Err(e) => crate::error::report(&e),
     }
 }
 
 /// Hashing reads: small enough to stay in the CPU cache between the copy
 /// from the page cache and the hash.
 const VERIFY_CHUNK: usize = 256 << 10;
-
-type Source = CountingSource<FileSource>;
-
-fn open(path: &Path) -> Result<(Source, Archive), Failure> {
-    let src =
-        FileSource::open(path).map_err(|e| Failure(format!("opening {}: {e}", path.display())))?;
-    let src = CountingSource::new(src);
-    let archive = block_on(Archive::open(&src))
-        .map_err(|e| Failure(format!("reading {}: {e}", path.display())))?;
-    Ok((src, archive))
-}
 
 /// What opening a tar may read: `manifest.json`, a 512-byte header per
 /// entry and the two end-of-archive blocks, and the bundle layers.
@@ -188,7 +136,7 @@ fn print_stats(src: &Source, archive: &Archive, elapsed: std::time::Duration, ex
     );
 }
 
-fn inspect_cmd(path: &Path, json: bool, stats: bool) -> Result<i32, Failure> {
+fn inspect_cmd(path: &Path, json: bool, stats: bool) -> Result<i32, CliError> {
     let start = std::time::Instant::now();
     let (src, archive) = open(path)?;
     let omitted = crate::thin::omitted_of(&src, &archive, path)?;
@@ -229,7 +177,7 @@ fn verify_cmd(
     threads: Option<usize>,
     stats: bool,
     chunk: usize,
-) -> Result<i32, Failure> {
+) -> Result<i32, CliError> {
     let start = std::time::Instant::now();
     let (src, archive) = open(path)?;
     let omitted = crate::thin::omitted_of(&src, &archive, path)?;
@@ -320,81 +268,11 @@ fn verify_cmd(
     }
 }
 
-fn plan_cmd(a: &PlanArgs) -> Result<i32, Failure> {
-    let repo = Repository::parse(&a.to_repo)?;
-    let (src, mut archive) = open(&a.tar)?;
-    if let Some(o) = crate::thin::omitted_of(&src, &archive, &a.tar)? {
-        crate::thin::resolve_all(&mut archive.set, &o, &repo);
-    }
-    let out = planner::plan(
-        &archive.set,
-        &repo,
-        PlanOptions {
-            repo_based_tags: a.repo_based_tags,
-            include_non_distributable_layers: a.include_non_distributable_layers,
-        },
-    )?;
-    let rows = out.rows();
-    if a.json {
-        let lock = out.lock_output.as_ref().ok().cloned();
-        let v = serde_json::json!({
-            "images": rows.iter().map(|r| serde_json::json!({
-                "kind": r.kind.as_str(),
-                "source": r.source,
-                "destination": r.destination,
-                "tags": r.tags,
-            })).collect::<Vec<_>>(),
-            "lock": lock,
-            "bundles": out.bundles,
-            "warnings": out.warnings,
-        });
-        let mut text = String::new();
-        writeln!(text, "{}", serde_json::to_string_pretty(&v)?)?;
-        return emit(&text);
-    }
-    let mut text = String::new();
-    let w_kind = rows
-        .iter()
-        .map(|r| r.kind.as_str().len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    let w_src = rows
-        .iter()
-        .map(|r| r.source.len())
-        .max()
-        .unwrap_or(6)
-        .max(6);
-    writeln!(
-        text,
-        "{:w_kind$}  {:w_src$}  DESTINATION / TAGS",
-        "KIND", "SOURCE"
-    )?;
-    for r in &rows {
-        writeln!(
-            text,
-            "{:w_kind$}  {:w_src$}  {}",
-            r.kind.as_str(),
-            r.source,
-            r.destination
-        )?;
-        for t in &r.tags {
-            writeln!(text, "{:w_kind$}  {:w_src$}    tag {}", "", "", t)?;
-        }
-    }
-    for w in &out.warnings {
-        eprintln!("copy | {}", w.replace('\n', "\n       "));
-    }
-    match &out.lock_output {
-        Ok(lock) => writeln!(text, "\n--lock-output would write:\n{lock}")?,
-        Err(e) => writeln!(text, "\n--lock-output would fail: {e}")?,
-    }
-    emit(&text)
-}
-
-fn lock_validate(path: &Path) -> Result<i32, Failure> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Failure(format!("Reading path {}: {e}", path.display())))?;
+fn lock_validate(path: &Path) -> Result<i32, CliError> {
+    let bytes = std::fs::read(path).map_err(|source| CliError::ReadPath {
+        path: path.display().to_string(),
+        source,
+    })?;
     let name = path.display().to_string();
     match airlock_core::lock::parse_lock_file(&bytes, &name)? {
         airlock_core::lock::LockFile::Bundle(b) => {

@@ -19,10 +19,11 @@ use airlock_core::reference::{Reference, Repository};
 use airlock_core::registry::download::{DownloadJob, Downloads};
 use airlock_core::registry::http::BlobSink;
 
-use crate::cli::Failure;
-use crate::copy::{push_plan, CopyArgs};
+use crate::copy_args::CopyArgs;
+use crate::error::CliError;
+use crate::push::push_plan;
 
-pub fn run(args: &CopyArgs) -> Result<i32, Failure> {
+pub fn run(args: &CopyArgs) -> Result<i32, CliError> {
     let (source, images_lock) = source_of(args)?;
     // --skip-blobs files are read (and refused) before any request.
     let skip = crate::thin::load_skip_set(&args.skip_blobs)?;
@@ -44,7 +45,9 @@ pub fn run(args: &CopyArgs) -> Result<i32, Failure> {
             // imgpkg writes the input ImagesLock back, each image relocated.
             out.lock_output = Ok(l.relocated_to(&repo).to_yaml());
         }
+        let documents = args.derived.prepare(&set, &out, &source_name(args))?;
         push_plan(args, &out, &transport)?;
+        documents.write()?;
     } else if let Some(path) = &args.to_tar {
         to_tar(args, &set, path, &transport, &skip)?;
     }
@@ -52,8 +55,18 @@ pub fn run(args: &CopyArgs) -> Result<i32, Failure> {
     Ok(0)
 }
 
+/// The source as the flags name it, for messages.
+fn source_name(args: &CopyArgs) -> String {
+    match (&args.bundle, &args.image, &args.lock) {
+        (Some(b), _, _) => b.clone(),
+        (_, Some(i), _) => i.clone(),
+        (_, _, Some(l)) => l.display().to_string(),
+        _ => String::new(),
+    }
+}
+
 /// The registry source named by the flags.
-fn source_of(args: &CopyArgs) -> Result<(Source, Option<lock::ImagesLock>), Failure> {
+fn source_of(args: &CopyArgs) -> Result<(Source, Option<lock::ImagesLock>), CliError> {
     if let Some(b) = &args.bundle {
         return Ok((Source::Bundle(Reference::parse(b)?), None));
     }
@@ -61,12 +74,14 @@ fn source_of(args: &CopyArgs) -> Result<(Source, Option<lock::ImagesLock>), Fail
         return Ok((Source::Image(Reference::parse(i)?), None));
     }
     let Some(path) = &args.lock else {
-        return Err(Failure(
-            "Expected either --lock, --bundle (-b), --image (-i), or --tar as a source".into(),
+        return Err(CliError::Usage(
+            "Expected either --lock, --bundle (-b), --image (-i), or --tar as a source",
         ));
     };
-    let bytes = std::fs::read(path)
-        .map_err(|e| Failure(format!("Reading path {}: {e}", path.display())))?;
+    let bytes = std::fs::read(path).map_err(|source| CliError::ReadPath {
+        path: path.display().to_string(),
+        source,
+    })?;
     match lock::parse_lock_file(&bytes, &path.display().to_string())? {
         LockFile::Bundle(b) => Ok((Source::BundleLock(b), None)),
         LockFile::Images(l) => Ok((Source::ImagesLock(l.clone()), Some(l))),
@@ -192,7 +207,7 @@ fn copy_range(
     size: u64,
     to: &File,
     to_off: u64,
-) -> Result<(), Failure> {
+) -> Result<(), CliError> {
     use std::io::{Seek, SeekFrom};
     let mut f = from.try_clone()?;
     f.seek(SeekFrom::Start(from_off))?;
@@ -216,7 +231,7 @@ fn to_tar(
     path: &Path,
     transport: &NativeTransport,
     skip: &airlock_core::thin::SkipSet,
-) -> Result<(), Failure> {
+) -> Result<(), CliError> {
     let layout = export::layout(set, args.include_non_distributable_layers)?;
     let layout = crate::thin::thin_export(skip, set, layout);
     let count = layout.descriptors.len();
@@ -246,15 +261,15 @@ fn to_tar(
         let _ = std::fs::remove_file(&tmp);
         return result;
     }
-    std::fs::rename(&tmp, path).map_err(|e| {
+    std::fs::rename(&tmp, path).map_err(|source| {
         let _ = std::fs::remove_file(&tmp);
-        Failure(format!(
-            "renaming {} to {}: {e}",
-            tmp.display(),
-            path.display()
-        ))
+        CliError::Rename {
+            from: tmp.display().to_string(),
+            to: path.display().to_string(),
+            source,
+        }
     })?;
-    crate::copy::print_warnings_list(&layout.warnings);
+    crate::output::print_warnings_list(&layout.warnings);
     Ok(())
 }
 
@@ -265,14 +280,17 @@ fn write_tar(
     tmp: &Path,
     reuse: &[(Digest, u64, u64)],
     transport: &NativeTransport,
-) -> Result<(), Failure> {
+) -> Result<(), CliError> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(true)
         .open(tmp)
-        .map_err(|e| Failure(format!("creating {}: {e}", tmp.display())))?;
+        .map_err(|source| CliError::Create {
+            path: tmp.display().to_string(),
+            source,
+        })?;
     file.set_len(layout.total_size)?;
     eprintln!("copy | writing layers...");
     let started = Instant::now();
@@ -305,10 +323,7 @@ fn write_tar(
             continue;
         }
         let BlobSource::Registry { repository } = &slot.source else {
-            return Err(Failure(format!(
-                "layer {} has no registry source",
-                slot.digest
-            )));
+            return Err(CliError::NoRegistrySource(slot.digest));
         };
         jobs.push(DownloadJob {
             repository: repository.clone(),
@@ -329,8 +344,7 @@ fn write_tar(
                 d.digest.tar_entry_name(),
                 go_duration(t.elapsed())
             );
-        })
-        .map_err(|e| Failure(e.to_string()))?;
+        })?;
     }
     file.sync_all()?;
     Ok(())

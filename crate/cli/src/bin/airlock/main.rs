@@ -2,13 +2,28 @@
 //!
 //! Errors print `airlock: Error: <message>` on stderr and exit 1, like
 //! imgpkg's `imgpkg: Error:`.
+//!
+//! Imports point one way: `cli` (parsing, dispatch, inspect/verify/lock)
+//! uses the commands (`plan`, `copy` → `copy_registry` → `push`, `pull`),
+//! which use the shared pieces (`copy_args`, `flags`, `tarball`, `output`,
+//! `progress`, `error`, `thin`); no module imports `cli`. `receipt` is a
+//! command of its own.
 
 mod cli;
 mod copy;
+mod copy_args;
 mod copy_registry;
+mod derived;
+mod error;
+mod flags;
+mod output;
+mod plan;
 mod progress;
 mod pull;
+mod pull_files;
+mod push;
 mod receipt;
+mod tarball;
 mod thin;
 
 fn main() {

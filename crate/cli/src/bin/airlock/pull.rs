@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::Read;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use airlock_cli::source::{block_on, FileSource};
 use airlock_cli::transport::{run_downloads, NativeReader, NativeTransport};
@@ -20,8 +20,11 @@ use airlock_core::registry::read::FetchedImage;
 use airlock_core::tar::EntryKind;
 use clap::Args;
 
-use crate::cli::Failure;
-use crate::copy::RegistryFlags;
+use crate::error::CliError;
+
+const NOT_AN_IMAGE: &str = "Unable to pull non-images, such as image indexes. (hint: provide a specific digest to the image instead)";
+use crate::flags::RegistryFlags;
+use crate::pull_files::{make_dirs, rewrite_in_place, safe_path, write_entry};
 
 #[derive(Args, Debug)]
 pub struct PullArgs {
@@ -54,29 +57,27 @@ struct Puller<'t> {
     temp: PathBuf,
 }
 
-pub fn run(args: &PullArgs) -> Result<i32, Failure> {
+pub fn run(args: &PullArgs) -> Result<i32, CliError> {
     let sources = [
         args.bundle.is_some(),
         args.image.is_some(),
         args.lock.is_some(),
     ];
     if sources.iter().filter(|s| **s).count() != 1 {
-        return Err(Failure(
-            "Expected either --lock, --bundle (-b), or --image (-i)".into(),
+        return Err(CliError::Usage(
+            "Expected either --lock, --bundle (-b), or --image (-i)",
         ));
     }
     let Some(output) = &args.output else {
-        return Err(Failure("Expected --output (-o) to be set".into()));
+        return Err(CliError::Usage("Expected --output (-o) to be set"));
     };
     let o = output.to_string_lossy();
     if o == "/" || o == "." || o == ".." || o.is_empty() {
-        return Err(Failure(format!(
-            "Output directory path cannot be '{o}' (it would be removed first)"
-        )));
+        return Err(CliError::OutputDirectory(o.into_owned()));
     }
     if args.recursive && args.image.is_some() {
-        return Err(Failure(
-            "Cannot use --recursive (-r) flag when pulling a bundle".into(),
+        return Err(CliError::Usage(
+            "Cannot use --recursive (-r) flag when pulling a bundle",
         ));
     }
     let (reference, want_bundle) = if let Some(b) = &args.bundle {
@@ -85,8 +86,10 @@ pub fn run(args: &PullArgs) -> Result<i32, Failure> {
         (Reference::parse(i)?, false)
     } else {
         let path = args.lock.as_ref().expect("one source");
-        let bytes = std::fs::read(path)
-            .map_err(|e| Failure(format!("Reading path {}: {e}", path.display())))?;
+        let bytes = std::fs::read(path).map_err(|source| CliError::ReadPath {
+            path: path.display().to_string(),
+            source,
+        })?;
         let l = lock::BundleLock::parse(&bytes, &path.display().to_string())?;
         (l.reference()?, true)
     };
@@ -115,11 +118,14 @@ fn is_bundle(f: &FetchedImage) -> bool {
 }
 
 impl Puller<'_> {
-    fn fetch(&mut self, r: &Reference) -> Result<FetchedImage, Failure> {
+    fn fetch(&mut self, r: &Reference) -> Result<FetchedImage, CliError> {
         match block_on(self.reader.fetch_image(r, true)) {
             Ok(Some(f)) => Ok(f),
-            Ok(None) => Err(Failure(manifest_unknown(&r.name()))),
-            Err(e) => Err(Failure(format!("Working with {}: {e}", r.name()))),
+            Ok(None) => Err(CliError::ManifestUnknown(manifest_unknown(&r.name()))),
+            Err(source) => Err(CliError::Fetch {
+                reference: r.name(),
+                source,
+            }),
         }
     }
 
@@ -129,15 +135,15 @@ impl Puller<'_> {
         r: &Reference,
         want_bundle: bool,
         output: &Path,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), CliError> {
         let f = self.fetch(r)?;
         let repo = r.repository().clone();
         if !want_bundle {
             if media_type::is_index(&f.manifest.media_type) {
-                return Err(Failure("Unable to pull non-images, such as image indexes. (hint: provide a specific digest to the image instead)".into()));
+                return Err(CliError::Usage(NOT_AN_IMAGE));
             }
             if args.image_is_bundle_check && is_bundle(&f) {
-                return Err(Failure("Expected bundle flag when pulling a bundle (hint: Use -b instead of -i for bundles)".into()));
+                return Err(CliError::Usage("Expected bundle flag when pulling a bundle (hint: Use -b instead of -i for bundles)"));
             }
             println!("Pulling image '{}'", repo.at(&f.manifest.digest).name());
             reset_dir(output)?;
@@ -145,7 +151,7 @@ impl Puller<'_> {
             return Ok(());
         }
         if !is_bundle(&f) {
-            return Err(Failure(NOT_A_BUNDLE.into()));
+            return Err(CliError::Usage(NOT_A_BUNDLE));
         }
         reset_dir(output)?;
         let mut processed = HashMap::new();
@@ -180,7 +186,7 @@ impl Puller<'_> {
         recursive: bool,
         processed: &mut HashMap<String, bool>,
         nested: &mut usize,
-    ) -> Result<bool, Failure> {
+    ) -> Result<bool, CliError> {
         let digest = f.manifest.digest;
         let root = bundle_path.as_os_str().is_empty();
         if root {
@@ -193,10 +199,12 @@ impl Puller<'_> {
         }
         let dir = base.join(bundle_path);
         self.extract(repo, &f, &dir, &format!("{indent}  "))
-            .map_err(|e| Failure(format!("Extracting bundle into directory: {}", e.0)))?;
+            .map_err(|e| CliError::Extract(Box::new(e)))?;
         let images_yml = dir.join(".imgpkg/images.yml");
-        let bytes = std::fs::read(&images_yml)
-            .map_err(|e| Failure(format!("Reading path {}: {e}", images_yml.display())))?;
+        let bytes = std::fs::read(&images_yml).map_err(|source| CliError::ReadPath {
+            path: images_yml.display().to_string(),
+            source,
+        })?;
         let lock = ImagesLock::parse(&bytes, &images_yml.display().to_string())?;
         let (relocated, hints) = self.relocated(repo, &digest, &lock)?;
         if recursive {
@@ -247,11 +255,11 @@ impl Puller<'_> {
             }
         }
         if relocated {
-            write_0600(
+            rewrite_in_place(
                 &images_yml,
                 lock::relocated_images_yml(&lock, repo).as_bytes(),
             )
-            .map_err(|e| Failure(format!("Rewriting image lock file: {e}")))?;
+            .map_err(CliError::RewriteImagesYml)?;
         }
         Ok(relocated)
     }
@@ -263,12 +271,11 @@ impl Puller<'_> {
         repo: &Repository,
         bundle: &Digest,
         lock: &ImagesLock,
-    ) -> Result<(bool, HashMap<Digest, bool>), Failure> {
+    ) -> Result<(bool, HashMap<Digest, bool>), CliError> {
         let mut hints = HashMap::new();
         match block_on(self.reader.fetch_locations(repo, bundle)) {
             Ok(Some(img)) => {
-                let locs = block_on(read_locations(&img))
-                    .map_err(|e| Failure(format!("Fetching location image: {e}")))?;
+                let locs = block_on(read_locations(&img)).map_err(CliError::Locations)?;
                 for l in locs.images {
                     if let Some(d) = l
                         .image
@@ -281,7 +288,7 @@ impl Puller<'_> {
                 return Ok((true, hints));
             }
             Ok(None) => {}
-            Err(e) => return Err(Failure(e.to_string())),
+            Err(e) => return Err(e.into()),
         }
         for img in &lock.images {
             let Some(d) = img.digest() else { continue };
@@ -289,7 +296,7 @@ impl Puller<'_> {
                 Ok(true) => {}
                 Ok(false) => return Ok((false, hints)),
                 Err(e) if matches!(e.status(), Some(401 | 403)) => return Ok((false, hints)),
-                Err(e) => return Err(Failure(e.to_string())),
+                Err(e) => return Err(e.into()),
             }
         }
         Ok((true, hints))
@@ -303,13 +310,13 @@ impl Puller<'_> {
         f: &FetchedImage,
         dir: &Path,
         indent: &str,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), CliError> {
         let Ok(Manifest::Image(m)) =
             Manifest::parse(f.manifest.raw.clone(), Some(&f.manifest.media_type))
         else {
-            return Err(Failure("Unable to pull non-images, such as image indexes. (hint: provide a specific digest to the image instead)".into()));
+            return Err(CliError::Usage(NOT_AN_IMAGE));
         };
-        std::fs::create_dir_all(dir)?;
+        make_dirs(dir)?;
         let mut written: HashSet<PathBuf> = HashSet::new();
         let mut deleted: HashSet<PathBuf> = HashSet::new();
         let n = m.layers.len();
@@ -321,7 +328,7 @@ impl Puller<'_> {
         Ok(())
     }
 
-    fn download(&mut self, repo: &Repository, digest: &Digest, size: u64) -> Result<(), Failure> {
+    fn download(&mut self, repo: &Repository, digest: &Digest, size: u64) -> Result<(), CliError> {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -342,7 +349,7 @@ impl Puller<'_> {
             }],
             1,
         );
-        run_downloads(&t, &mut d, &mut |_| {}).map_err(|e| Failure(e.to_string()))?;
+        run_downloads(&t, &mut d, &mut |_| {})?;
         Ok(())
     }
 
@@ -351,7 +358,7 @@ impl Puller<'_> {
         dir: &Path,
         written: &mut HashSet<PathBuf>,
         deleted: &mut HashSet<PathBuf>,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), CliError> {
         // Uncompress to a second temp file, then read it as a tar.
         let tar_path = self.temp.with_extension("tar");
         {
@@ -362,7 +369,7 @@ impl Puller<'_> {
             let mut out = File::create(&tar_path)?;
             if gz {
                 std::io::copy(&mut flate2::read::GzDecoder::new(src), &mut out)
-                    .map_err(|e| Failure(format!("decompressing layer: {e}")))?;
+                    .map_err(CliError::Decompress)?;
             } else {
                 std::io::copy(&mut { src }, &mut out)?;
             }
@@ -372,10 +379,7 @@ impl Puller<'_> {
         let mut layer_written = Vec::new();
         for e in index.iter() {
             let Some(rel) = safe_path(&e.name) else {
-                return Err(Failure(format!(
-                    "layer entry '{}' points outside the output directory",
-                    e.name
-                )));
+                return Err(CliError::UnsafeEntry(e.name.clone()));
             };
             if rel.as_os_str().is_empty() {
                 continue;
@@ -390,19 +394,15 @@ impl Puller<'_> {
             }
             let target = dir.join(&rel);
             match e.kind {
+                // imgpkg makes only the parent of a directory entry.
                 EntryKind::Directory => {
-                    std::fs::create_dir_all(&target)?;
-                    set_mode(&target, dir_mode(e.mode))?;
+                    if let Some(parent) = target.parent() {
+                        make_dirs(parent)?;
+                    }
                 }
                 EntryKind::Regular | EntryKind::Contiguous => {
-                    if let Some(parent) = target.parent() {
-                        std::fs::create_dir_all(parent)?;
-                    }
-                    let data = block_on(airlock_core::tar::read_entry(&src, e, u64::MAX))
-                        .map_err(|e| Failure(e.to_string()))?;
-                    let _ = std::fs::remove_file(&target);
-                    std::fs::write(&target, data)?;
-                    set_mode(&target, file_mode(e.mode))?;
+                    let data = block_on(airlock_core::tar::read_entry(&src, e, u64::MAX))?;
+                    write_entry(&target, e.mode, &data)?;
                     layer_written.push(rel);
                 }
                 // Symlinks, hard links, devices, FIFOs: skipped, as imgpkg does.
@@ -414,71 +414,18 @@ impl Puller<'_> {
     }
 }
 
-/// A tar entry name as a relative path inside the output directory, or
-/// `None` when it would leave it (absolute, or `..` past the top).
-fn safe_path(name: &str) -> Option<PathBuf> {
-    let mut out = PathBuf::new();
-    for c in Path::new(name).components() {
-        match c {
-            Component::Normal(p) => out.push(p),
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    return None;
-                }
-            }
-            Component::RootDir | Component::Prefix(_) => return None,
-        }
-    }
-    Some(out)
-}
-
-/// Group and other bits copied from the user bits unless already set.
-fn file_mode(mode: u32) -> u32 {
-    let m = mode & 0o777;
-    if m & 0o077 != 0 {
-        m
-    } else {
-        let u = (m & 0o700) >> 6;
-        m | (u << 3) | u
-    }
-}
-
-fn dir_mode(mode: u32) -> u32 {
-    file_mode(mode) | 0o700
-}
-
-#[cfg(unix)]
-fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-}
-
-#[cfg(not(unix))]
-fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
-    Ok(())
-}
-
-fn write_0600(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let _ = std::fs::remove_file(path);
-    let mut opts = OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path)?.write_all(bytes)
-}
-
 /// imgpkg removes the output directory before pulling into it.
-fn reset_dir(dir: &Path) -> Result<(), Failure> {
+fn reset_dir(dir: &Path) -> Result<(), CliError> {
     match std::fs::remove_dir_all(dir) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Failure(format!("Removing {}: {e}", dir.display()))),
+        Err(source) => {
+            return Err(CliError::Remove {
+                path: dir.display().to_string(),
+                source,
+            })
+        }
     }
-    std::fs::create_dir_all(dir)?;
+    make_dirs(dir)?;
     Ok(())
 }

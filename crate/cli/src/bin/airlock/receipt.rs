@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 
+use airlock_cli::credentials::keychain_from_environment;
 use airlock_cli::source::block_on;
-use airlock_cli::transport::{keychain_from_environment, run_read, NativeTransport};
+use airlock_cli::transport::{run_read, NativeTransport};
 use airlock_core::receipt::{self, ReceiptReader};
 use airlock_core::reference::{Reference, Repository};
 use airlock_core::registry::credentials::{CredentialChain, GlobalCredentials};
@@ -13,8 +14,8 @@ use airlock_core::registry::read::{Read, ReadOutput};
 use airlock_core::registry::{Client, ClientConfig, RegistryError, RetryPolicy};
 use clap::Args;
 
-use crate::cli::Failure;
-use crate::copy::RegistryFlags;
+use crate::error::CliError;
+use crate::flags::RegistryFlags;
 
 #[derive(Args, Debug)]
 pub struct ReceiptArgs {
@@ -159,7 +160,7 @@ fn rfc3339(secs: u64) -> String {
     )
 }
 
-pub fn run(args: &ReceiptArgs) -> Result<i32, Failure> {
+pub fn run(args: &ReceiptArgs) -> Result<i32, CliError> {
     let repos = args
         .repositories
         .iter()
@@ -180,13 +181,16 @@ pub fn run(args: &ReceiptArgs) -> Result<i32, Failure> {
         workers,
         client: Some(make_client(&args.registry, &keychain)),
     };
-    let r = block_on(receipt::walk(&mut reader, &repos, &created_at()))?;
+    let r = block_on(receipt::walk(&mut reader, &repos, &created_at()))
+        .map_err(crate::thin::ThinCliError::from)?;
     let json = r.to_json();
     if args.output.as_os_str() == "-" {
-        return crate::cli::emit(&json);
+        return crate::output::emit(&json);
     }
-    std::fs::write(&args.output, &json)
-        .map_err(|e| Failure(format!("writing {}: {e}", args.output.display())))?;
+    std::fs::write(&args.output, &json).map_err(|source| CliError::Create {
+        path: args.output.display().to_string(),
+        source,
+    })?;
     let c = r.counts();
     eprintln!(
         "receipt | {}: {} repositories, {} tags, {} manifests, {} blobs ({}), {} bytes",

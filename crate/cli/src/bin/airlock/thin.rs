@@ -13,16 +13,68 @@ use airlock_core::reference::Repository;
 use airlock_core::registry::blob_probe::BlobProbe;
 use airlock_core::thin::{self, Omitted, SkipSet};
 
-use crate::cli::Failure;
-use crate::copy::RegistryFlags;
+use crate::flags::RegistryFlags;
+
+/// Why a thin export or import stops.
+#[derive(Debug, thiserror::Error)]
+pub enum ThinCliError {
+    #[error("--skip-blobs {path}: {source}")]
+    Open {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("--skip-blobs {path}: neither a receipt (JSON) nor an imgpkg tarball: {source}")]
+    NotReceiptNorTar {
+        path: String,
+        #[source]
+        source: airlock_core::archive::ArchiveError,
+    },
+    #[error("--skip-blobs: {first_file} was made on registry '{first}', {other_file} on '{other}'; thin tars are imported into one registry")]
+    MixedRegistries {
+        first_file: String,
+        first: String,
+        other_file: String,
+        other: String,
+    },
+    #[error(transparent)]
+    Receipt(#[from] receipt::ReceiptError),
+    #[error(transparent)]
+    Format(#[from] thin::ThinError),
+    #[error("{tar}: {source}; nothing was pushed")]
+    OtherRegistry {
+        tar: String,
+        #[source]
+        source: receipt::ReceiptError,
+    },
+    #[error("checking the omitted layers in {repo}: {source}")]
+    Check {
+        repo: String,
+        #[source]
+        source: Box<airlock_core::registry::RegistryError>,
+    },
+    #[error("{tar} is a thin tar, and {} of its {total} omitted layer(s) are not in {repo} (nor in the repositories its receipts name); nothing was pushed:\n{}\nImport the tar those layers came with first, or export again against a fresh receipt", .missing.len(), .missing.join("\n"))]
+    Missing {
+        tar: String,
+        total: usize,
+        repo: String,
+        /// One line per missing layer.
+        missing: Vec<String>,
+    },
+    #[error(transparent)]
+    Flags(#[from] Box<crate::error::CliError>),
+}
 
 /// Whether a file starts like JSON (a receipt) rather than a tar.
-fn looks_like_json(path: &Path) -> Result<bool, Failure> {
+fn looks_like_json(path: &Path) -> Result<bool, ThinCliError> {
     use std::io::Read;
-    let mut f = std::fs::File::open(path)
-        .map_err(|e| Failure(format!("--skip-blobs {}: {e}", path.display())))?;
+    let open = |source| ThinCliError::Open {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut f = std::fs::File::open(path).map_err(open)?;
     let mut head = [0u8; 64];
-    let n = f.read(&mut head)?;
+    let n = f.read(&mut head).map_err(open)?;
     Ok(head[..n]
         .iter()
         .find(|b| !b.is_ascii_whitespace())
@@ -30,28 +82,28 @@ fn looks_like_json(path: &Path) -> Result<bool, Failure> {
 }
 
 /// Reads a receipt file, refusing one too large before reading it.
-pub fn read_receipt(path: &Path) -> Result<Receipt, Failure> {
+pub fn read_receipt(path: &Path) -> Result<Receipt, ThinCliError> {
     let name = path.display().to_string();
-    let size = std::fs::metadata(path)
-        .map_err(|e| Failure(format!("{name}: {e}")))?
-        .len();
+    let open = |source| ThinCliError::Open {
+        path: name.clone(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(open)?.len();
     if size > MAX_RECEIPT_BYTES {
-        return Err(Failure(
-            receipt::ReceiptError::TooLarge {
-                file: name,
-                size,
-                limit: MAX_RECEIPT_BYTES,
-            }
-            .to_string(),
-        ));
+        return Err(receipt::ReceiptError::TooLarge {
+            file: name,
+            size,
+            limit: MAX_RECEIPT_BYTES,
+        }
+        .into());
     }
-    let bytes = std::fs::read(path).map_err(|e| Failure(format!("{name}: {e}")))?;
+    let bytes = std::fs::read(path).map_err(open)?;
     Ok(Receipt::parse(&bytes, &name)?)
 }
 
 /// The blobs the `--skip-blobs` files say the destination has. Receipts
 /// must all come from one registry.
-pub fn load_skip_set(files: &[PathBuf]) -> Result<SkipSet, Failure> {
+pub fn load_skip_set(files: &[PathBuf]) -> Result<SkipSet, ThinCliError> {
     let mut skip = SkipSet::new();
     let mut registry: Option<(String, String)> = None;
     for path in files {
@@ -60,22 +112,27 @@ pub fn load_skip_set(files: &[PathBuf]) -> Result<SkipSet, Failure> {
             let r = read_receipt(path)?;
             if let Some((first_file, first)) = &registry {
                 if *first != r.registry {
-                    return Err(Failure(format!(
-                        "--skip-blobs: {first_file} was made on registry '{first}', {name} on '{}'; thin tars are imported into one registry",
-                        r.registry
-                    )));
+                    return Err(ThinCliError::MixedRegistries {
+                        first_file: first_file.clone(),
+                        first: first.clone(),
+                        other_file: name,
+                        other: r.registry,
+                    });
                 }
             } else {
                 registry = Some((name.clone(), r.registry.clone()));
             }
             skip.add_receipt(&r, &name)?;
         } else {
-            let src = FileSource::open(path).map_err(|e| Failure(format!("{name}: {e}")))?;
-            let archive = block_on(Archive::open(&src)).map_err(|e| {
-                Failure(format!(
-                    "--skip-blobs {name}: neither a receipt (JSON) nor an imgpkg tarball: {e}"
-                ))
+            let src = FileSource::open(path).map_err(|source| ThinCliError::Open {
+                path: name.clone(),
+                source,
             })?;
+            let archive =
+                block_on(Archive::open(&src)).map_err(|source| ThinCliError::NotReceiptNorTar {
+                    path: name.clone(),
+                    source,
+                })?;
             let omitted = block_on(thin::read_omitted(&src, &archive, &name))?;
             skip.add_tar(&archive, omitted.as_ref(), &name)?;
         }
@@ -116,13 +173,21 @@ pub fn check_import(
     tar: &Path,
     omitted: &Omitted,
     repo: &Repository,
-) -> Result<BTreeMap<Digest, Repository>, Failure> {
+) -> Result<BTreeMap<Digest, Repository>, ThinCliError> {
     for p in &omitted.promises {
         if let Some(r) = &p.registry {
-            receipt::check_registry(&p.file, r, repo.registry())
-                .map_err(|e| Failure(format!("{}: {e}; nothing was pushed", tar.display())))?;
+            receipt::check_registry(&p.file, r, repo.registry()).map_err(|source| {
+                ThinCliError::OtherRegistry {
+                    tar: tar.display().to_string(),
+                    source,
+                }
+            })?;
         }
     }
+    let check = |source| ThinCliError::Check {
+        repo: repo.to_string(),
+        source: Box::new(source),
+    };
     let blobs = omitted.by_digest();
     let mut found: BTreeMap<Digest, Repository> = BTreeMap::new();
     // Round 1: the destination itself; round 2: the receipt's other repositories.
@@ -131,16 +196,17 @@ pub fn check_import(
         if round.is_empty() {
             break;
         }
-        let mut probe = BlobProbe::new(flags.client()?, &round);
+        let client = flags.client().map_err(Box::new)?;
+        let mut probe = BlobProbe::new(client, &round);
         transport
             .drive(&mut probe, &mut |_| {})
-            .map_err(|e| Failure(format!("checking the omitted layers in {repo}: {e}")))?;
+            .map_err(|e| check(e.into()))?;
         let sizes = probe
             .result()
             .unwrap_or(Err(airlock_core::registry::RegistryError::NoResult {
                 what: "the omitted-layer check",
             }))
-            .map_err(|e| Failure(format!("checking the omitted layers in {repo}: {e}")))?;
+            .map_err(check)?;
         for ((r, d), s) in round.iter().zip(sizes) {
             if s.is_some() && !found.contains_key(d) {
                 found.insert(*d, r.clone());
@@ -170,13 +236,12 @@ pub fn check_import(
         .map(|(_, b)| missing_line(omitted, b))
         .collect();
     if !missing.is_empty() {
-        return Err(Failure(format!(
-            "{} is a thin tar, and {} of its {} omitted layer(s) are not in {repo} (nor in the repositories its receipts name); nothing was pushed:\n{}\nImport the tar those layers came with first, or export again against a fresh receipt",
-            tar.display(),
-            missing.len(),
-            blobs.len(),
-            missing.join("\n")
-        )));
+        return Err(ThinCliError::Missing {
+            tar: tar.display().to_string(),
+            total: blobs.len(),
+            repo: repo.to_string(),
+            missing,
+        });
     }
     let mounted = found.values().filter(|r| *r != repo).count();
     eprintln!(
@@ -221,7 +286,7 @@ pub fn omitted_of<S: airlock_core::source::ByteSource>(
     src: &S,
     archive: &Archive,
     path: &Path,
-) -> Result<Option<Omitted>, Failure> {
+) -> Result<Option<Omitted>, ThinCliError> {
     Ok(block_on(thin::read_omitted(
         src,
         archive,

@@ -1,0 +1,109 @@
+//! `airlock copy`'s flags and imgpkg's rules for combining them.
+
+use std::path::PathBuf;
+
+use airlock_core::planner::PlanOptions;
+use clap::Args;
+
+use crate::derived::DerivedFlags;
+use crate::error::CliError;
+use crate::flags::RegistryFlags;
+
+#[derive(Args, Debug)]
+pub struct CopyArgs {
+    /// Bundle reference to copy, with every image it references (recursively)
+    #[arg(short = 'b', long = "bundle")]
+    pub bundle: Option<String>,
+    /// Image (or index) reference to copy
+    #[arg(short = 'i', long = "image")]
+    pub image: Option<String>,
+    /// BundleLock or ImagesLock file to copy from
+    #[arg(long = "lock")]
+    pub lock: Option<PathBuf>,
+    /// Tarball to copy from (made by `imgpkg copy … --to-tar` or `airlock copy … --to-tar`)
+    #[arg(long = "tar")]
+    pub tar: Option<PathBuf>,
+    /// Destination repository, e.g. registry.corp/apps/name
+    #[arg(long = "to-repo")]
+    pub to_repo: Option<String>,
+    /// Destination tarball
+    #[arg(long = "to-tar")]
+    pub to_tar: Option<PathBuf>,
+    /// Write a BundleLock or ImagesLock for the destination
+    #[arg(long = "lock-output")]
+    pub lock_output: Option<PathBuf>,
+    #[command(flatten)]
+    pub derived: DerivedFlags,
+    /// Operations in flight at once
+    #[arg(long = "concurrency", default_value_t = 5)]
+    pub concurrency: usize,
+    /// Also copy non-distributable (foreign) layers
+    #[arg(long = "include-non-distributable-layers")]
+    pub include_non_distributable_layers: bool,
+    /// Upload tags derived from the source repository path
+    #[arg(long = "repo-based-tags")]
+    pub repo_based_tags: bool,
+    /// Also copy cosign signatures (`sha256-<hex>.sig` tags)
+    #[arg(long = "cosign-signatures")]
+    pub cosign_signatures: bool,
+    /// Keep layers already present and valid in the --to-tar file
+    #[arg(long = "resume")]
+    pub resume: bool,
+    /// Thin export: leave out the layers this receipt or earlier tar says the destination has (repeatable)
+    #[arg(long = "skip-blobs", value_name = "FILE")]
+    pub skip_blobs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryFlags,
+}
+
+impl CopyArgs {
+    /// imgpkg's source and destination rules, with its messages.
+    pub fn validate(&self) -> Result<(), CliError> {
+        let sources = [
+            self.bundle.is_some(),
+            self.image.is_some(),
+            self.lock.is_some(),
+            self.tar.is_some(),
+        ];
+        if sources.iter().filter(|s| **s).count() != 1 {
+            return Err(CliError::Usage(
+                "Expected either --lock, --bundle (-b), --image (-i), or --tar as a source",
+            ));
+        }
+        if self.to_repo.is_some() == self.to_tar.is_some() {
+            return Err(CliError::Usage("Expected either --to-tar or --to-repo"));
+        }
+        if self.tar.is_some() && self.to_tar.is_some() {
+            return Err(CliError::Usage(
+                "Cannot use tar source (--tar) with tar destination (--to-tar)",
+            ));
+        }
+        if self.to_tar.is_some() && self.lock_output.is_some() {
+            return Err(CliError::Usage(
+                "Cannot output lock file with tar destination",
+            ));
+        }
+        self.derived.check_destination(self.to_tar.is_some())?;
+        if self.resume && self.to_tar.is_none() {
+            return Err(CliError::Usage(
+                "Flag --resume can only be used when copying to tar",
+            ));
+        }
+        if !self.skip_blobs.is_empty() && self.to_tar.is_none() {
+            return Err(CliError::Usage(
+                "Flag --skip-blobs can only be used when copying to tar",
+            ));
+        }
+        if self.concurrency == 0 {
+            return Err(CliError::Usage("--concurrency must be at least 1"));
+        }
+        Ok(())
+    }
+
+    pub fn plan_options(&self) -> PlanOptions {
+        PlanOptions {
+            repo_based_tags: self.repo_based_tags,
+            include_non_distributable_layers: self.include_non_distributable_layers,
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! Pushing a plan to a repository with progress, then writing what
+//! `--lock-output` asks for.
+
+use std::io::IsTerminal;
+use std::time::Instant;
+
+use airlock_cli::transport::{run_copy, NativeTransport};
+use airlock_core::planner::PlanOutput;
+use airlock_core::registry::{CopyOptions, CopySession};
+
+use crate::copy_args::CopyArgs;
+use crate::error::CliError;
+use crate::output::{print_warnings, write_lock};
+use crate::progress::Progress;
+
+/// Pushes a plan with progress, then writes the lock output.
+pub fn push_plan(
+    args: &CopyArgs,
+    out: &PlanOutput,
+    transport: &NativeTransport,
+) -> Result<(), CliError> {
+    let started = Instant::now();
+    // Refuse before pushing anything when the asked-for lock cannot be written.
+    if let (Some(_), Err(e)) = (&args.lock_output, &out.lock_output) {
+        return Err(CliError::LockOutput(e.clone()));
+    }
+    let client = args.registry.client()?;
+    let mut session = CopySession::new(
+        client,
+        out.plan.clone(),
+        CopyOptions {
+            concurrency: args.concurrency,
+            ..CopyOptions::default()
+        },
+    );
+    let total_bytes: u64 = out
+        .plan
+        .unique_blobs()
+        .iter()
+        .filter(|b| !matches!(b.source, airlock_core::plan::BlobSource::Skip))
+        .map(|b| b.size)
+        .sum();
+    let items = out.plan.items.len();
+    eprintln!("copy | importing {items} images...");
+    let mut progress = Progress::new(std::io::stderr().is_terminal(), total_bytes);
+    let result = run_copy(transport, &mut session, &mut |e| progress.event(&e));
+    progress.finish();
+    let summary = result?;
+    eprintln!("copy | done uploading images");
+    print_warnings(out);
+    if let (Some(path), Ok(lock)) = (&args.lock_output, &out.lock_output) {
+        write_lock(path, lock)?;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "copy | {} items pushed, {} already there; blobs: {} sent, {} present, {} mounted; {} in {:.1}s ({}/s); {} requests",
+        summary.items_pushed,
+        summary.items_skipped,
+        summary.blobs_uploaded,
+        summary.blobs_present,
+        summary.blobs_mounted,
+        airlock_core::inspect::human_size(summary.bytes_uploaded),
+        secs,
+        airlock_core::inspect::human_size((summary.bytes_uploaded as f64 / secs.max(1e-3)) as u64),
+        summary.requests
+    );
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! Native transport: drives any [`Machine`](airlock_core::registry::Machine) with `ureq` (rustls) on a small
+//! pool of std threads. No async runtime.
+//!
+//! ```text
+//!   driver thread                         worker threads (N)
+//!   machine.poll_transmit(now) ──jobs──>  perform HttpRequest
+//!                                           (stream blob bodies from the tar
+//!                                            file / memory / source registry)
+//!   machine.handle_response  <──results── response or TransportError
+//!   machine.handle_progress  <──progress─ bytes sent
+//!   sleep until poll_timeout() when nothing is in flight
+//! ```
+//!
+//! Redirects are not followed here (the core does it, dropping credentials
+//! when the origin changes), except for the source `GET` piped into a blob
+//! upload, which this module follows itself under the same rule.
+//!
+//! The parts: `config` (settings, CA certificates, the agent), `execute`
+//! (one request), `drive` (the pool and the driver loop), `io` (positional
+//! reads and writes, checking readers), `reader` (registry reads and
+//! downloads). Credentials are in [`crate::credentials`].
+
+mod config;
+mod drive;
+mod execute;
+mod io;
+mod reader;
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use ureq::Agent;
+
+pub use config::{NativeConfig, NativeSetupError};
+pub use drive::run_copy;
+pub use io::write_all_at;
+pub use reader::{run_downloads, run_read, NativeReader};
+
+/// Driving a machine stopped without it finishing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DriveError {
+    #[error("internal error: the registry session stalled (nothing in flight, nothing scheduled)")]
+    Stalled,
+}
+
+impl From<DriveError> for airlock_core::registry::RegistryError {
+    fn from(e: DriveError) -> airlock_core::registry::RegistryError {
+        match e {
+            DriveError::Stalled => airlock_core::registry::RegistryError::Stalled,
+        }
+    }
+}
+
+/// The native transport (cheap to clone).
+#[derive(Clone)]
+pub struct NativeTransport {
+    agent: Agent,
+    tar: Option<Arc<File>>,
+    output: Option<Arc<File>>,
+    workers: usize,
+}
+
+impl std::fmt::Debug for NativeTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativeTransport")
+            .field("tar", &self.tar.is_some())
+            .field("workers", &self.workers)
+            .finish()
+    }
+}
+
+impl NativeTransport {
+    pub fn new(config: &NativeConfig) -> Result<NativeTransport, NativeSetupError> {
+        Ok(NativeTransport {
+            agent: config::agent(config)?,
+            tar: None,
+            output: None,
+            workers: config.workers.max(1),
+        })
+    }
+
+    /// The tar file that [`BlobSource::TarEntry`](airlock_core::plan::BlobSource::TarEntry) offsets refer to.
+    pub fn with_tar_file(mut self, file: File) -> NativeTransport {
+        self.tar = Some(Arc::new(file));
+        self
+    }
+
+    /// The file that blob downloads ([`BlobSink`](airlock_core::registry::http::BlobSink)) are written into.
+    pub fn with_output_file(mut self, file: File) -> NativeTransport {
+        self.output = Some(Arc::new(file));
+        self
+    }
+
+    pub fn with_tar_path(self, path: &Path) -> Result<NativeTransport, NativeSetupError> {
+        let f = File::open(path).map_err(|source| NativeSetupError::OpenTar {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(self.with_tar_file(f))
+    }
+}
