@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Thin tar layout and its omitted-blobs entry, without a registry: release
 //! 2 of a synthetic package repository laid out against release 1's tar.
 
