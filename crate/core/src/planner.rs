@@ -43,6 +43,10 @@ pub enum PlanError {
     MissingBundleImage { bundle: String, image: String },
     #[error("{subject}: {message}")]
     Invalid { subject: String, message: String },
+    /// `--lock-output` needs a root bundle, and the source has bundles but
+    /// none marked as root (imgpkg's wording).
+    #[error("Unable to determine correct root bundle to use for lock-output. hint: if copying from a tarball, try re-generating the tarball")]
+    NoRootBundle,
 }
 
 /// What happens to one bundle.
@@ -74,7 +78,7 @@ pub struct PlanOutput {
     pub plan: RelocationPlan,
     pub bundles: Vec<BundlePlan>,
     /// The `--lock-output` document, or why there can be none.
-    pub lock_output: Result<String, String>,
+    pub lock_output: Result<String, PlanError>,
     /// Warnings imgpkg would print (non-distributable layers).
     pub warnings: Vec<String>,
 }
@@ -344,7 +348,11 @@ pub fn plan(set: &ImageSet, repo: &Repository, opts: PlanOptions) -> Result<Plan
     })
 }
 
-fn lock_output(set: &ImageSet, repo: &Repository, items: &[PlannedItem]) -> Result<String, String> {
+fn lock_output(
+    set: &ImageSet,
+    repo: &Repository,
+    items: &[PlannedItem],
+) -> Result<String, PlanError> {
     if let Some(root) = set.root_bundle() {
         let node = &set.nodes[root];
         return Ok(BundleLock {
@@ -354,7 +362,7 @@ fn lock_output(set: &ImageSet, repo: &Repository, items: &[PlannedItem]) -> Resu
         .to_yaml());
     }
     if set.has_bundles() {
-        return Err("Unable to determine correct root bundle to use for lock-output. hint: if copying from a tarball, try re-generating the tarball".into());
+        return Err(PlanError::NoRootBundle);
     }
     let mut sources: Vec<(&str, &Digest)> = items
         .iter()

@@ -643,7 +643,7 @@ fn pre_v0_13_tar_has_no_locations_and_no_lock_output() {
     assert!(out.plan.locations.is_empty());
     assert!(out.bundles.is_empty());
     assert_eq!(
-        out.lock_output,
+        out.lock_output.map_err(|e| e.to_string()),
         Err("Unable to determine correct root bundle to use for lock-output. hint: if copying from a tarball, try re-generating the tarball".to_string())
     );
     // Everything is still copied, with the root's tag.

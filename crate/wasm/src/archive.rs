@@ -187,7 +187,7 @@ impl Archive {
         let out = self.plan_output(&args)?;
         let (lock, lock_error) = match &out.lock_output {
             Ok(l) => (Some(l.clone()), None),
-            Err(e) => (None, Some(e.clone())),
+            Err(e) => (None, Some(e.to_string())),
         };
         let repo = &out.plan.repository;
         let mut warnings = out.warnings.clone();

@@ -13,6 +13,7 @@
 //! its name needs one.
 
 mod header;
+mod pax;
 mod reader;
 mod writer;
 

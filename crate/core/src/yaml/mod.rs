@@ -10,7 +10,10 @@
 
 pub mod decode;
 pub mod emit;
+mod error;
+mod gofmt;
 pub mod resolve;
+mod text;
 
 pub use decode::{decode_first_document, Data, Limits, Spanned, YamlError};
 pub use emit::{key_less, key_order, to_string, Value};

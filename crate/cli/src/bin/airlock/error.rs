@@ -118,8 +118,9 @@ pub enum CliError {
     Setup(#[from] NativeSetupError),
     #[error(transparent)]
     Credentials(#[from] CredentialError),
+    /// Boxed: a discovery error is large.
     #[error(transparent)]
-    Discover(#[from] DiscoverError),
+    Discover(Box<DiscoverError>),
     #[error(transparent)]
     Export(#[from] TarWriteError),
     #[error(transparent)]
@@ -128,6 +129,12 @@ pub enum CliError {
     Copy(#[from] CopyError),
     #[error(transparent)]
     Registry(#[from] RegistryError),
+}
+
+impl From<DiscoverError> for CliError {
+    fn from(e: DiscoverError) -> CliError {
+        CliError::Discover(Box::new(e))
+    }
 }
 
 fn problem_list(problems: &[Problem]) -> String {

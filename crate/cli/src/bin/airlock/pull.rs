@@ -275,7 +275,8 @@ impl Puller<'_> {
         let mut hints = HashMap::new();
         match block_on(self.reader.fetch_locations(repo, bundle)) {
             Ok(Some(img)) => {
-                let locs = block_on(read_locations(&img)).map_err(CliError::Locations)?;
+                let locs = block_on(read_locations(&img))
+                    .map_err(|e| CliError::Locations(e.to_string()))?;
                 for l in locs.images {
                     if let Some(d) = l
                         .image

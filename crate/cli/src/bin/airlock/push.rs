@@ -22,7 +22,7 @@ pub fn push_plan(
     let started = Instant::now();
     // Refuse before pushing anything when the asked-for lock cannot be written.
     if let (Some(_), Err(e)) = (&args.lock_output, &out.lock_output) {
-        return Err(CliError::LockOutput(e.clone()));
+        return Err(CliError::LockOutput(e.to_string()));
     }
     let client = args.registry.client()?;
     let mut session = CopySession::new(
