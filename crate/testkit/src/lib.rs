@@ -6,9 +6,12 @@
 //! - [`synth`]: deterministic synthetic imgpkg tarballs, bad archives, plan builders
 //! - [`scenario`]: scripted exchanges and an in-memory fake registry on a fake clock
 //! - [`support`]: real Distribution registries, a token issuer and a fault proxy on 127.0.0.1
+//! - [`registry_state`]: independent views of a test registry (raw walk, storage links, snapshots)
 
 pub mod go_inputs;
 pub mod random;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod registry_state;
 pub mod scenario;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod support;

@@ -20,6 +20,7 @@
 pub mod auth;
 pub mod blob_get;
 pub mod blob_head;
+pub mod blob_probe;
 pub mod blob_upload;
 pub mod client;
 pub mod copy;

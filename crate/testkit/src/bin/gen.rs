@@ -5,6 +5,7 @@
 //! cargo run --release -p airlock-testkit --bin gen -- big --images 8 --layers 4 --layer-size 16MiB -o big.tar
 //! cargo run --release -p airlock-testkit --bin gen -- sparse --size 5GiB -o sparse.tar
 //! cargo run --release -p airlock-testkit --bin gen -- package-repo -o repo.tar
+//! cargo run --release -p airlock-testkit --bin gen -- package-repo-release --release 2 -o v2.tar
 //! cargo run --release -p airlock-testkit --bin gen -- bad --all -o bad-tars/
 //! ```
 //!
@@ -109,6 +110,21 @@ enum Cmd {
         images_per_package: usize,
         #[arg(long, default_value = "v1.0.0")]
         tag: String,
+        #[command(flatten)]
+        out: Out,
+    },
+    /// Release 1 or 2 of a package repository (release 2 changes the first --changed packages)
+    PackageRepoRelease {
+        #[arg(long, default_value_t = 100)]
+        packages: usize,
+        #[arg(long = "images-per-package", default_value_t = 1)]
+        images_per_package: usize,
+        #[arg(long = "layer-size", default_value = "2MiB", value_parser = parse_size)]
+        layer_size: u64,
+        #[arg(long, default_value_t = 10)]
+        changed: usize,
+        #[arg(long, default_value_t = 1)]
+        release: u32,
         #[command(flatten)]
         out: Out,
     },
@@ -318,6 +334,35 @@ fn run() -> Result<(), String> {
             &synth::large_package_repository(packages, images_per_package, &tag),
             &out.output,
         ),
+        Cmd::PackageRepoRelease {
+            packages,
+            images_per_package,
+            layer_size,
+            changed,
+            release,
+            out,
+        } => {
+            let o = synth::versions::ReleaseOptions {
+                packages,
+                images_per_package,
+                layer_size,
+                changed,
+                release,
+                tag: format!("v{release}.0.0"),
+            };
+            eprintln!(
+                "gen: release {release} changes {} layer bytes over release 1",
+                if release >= 2 {
+                    synth::versions::changed_layer_bytes(&o)
+                } else {
+                    0
+                }
+            );
+            write(
+                &synth::versions::package_repository_release(&o),
+                &out.output,
+            )
+        }
         Cmd::SimpleBundle {
             tag,
             seed,

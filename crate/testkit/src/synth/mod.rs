@@ -47,6 +47,7 @@ pub mod plans;
 mod registry;
 mod scenarios;
 mod tar_writer;
+pub mod versions;
 
 pub use bad::{alias_bomb_yml, bad_archive, BAD_ARCHIVES};
 pub use blob::{zeros_digest, BlobData};

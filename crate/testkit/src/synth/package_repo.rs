@@ -73,13 +73,13 @@ pub struct PackageRepo {
     pub tar: SynthTar,
 }
 
-fn package_cr(ref_name: &str, version: &str, image: &str) -> String {
+pub(super) fn package_cr(ref_name: &str, version: &str, image: &str) -> String {
     format!(
         "---\napiVersion: data.packaging.carvel.dev/v1alpha1\nkind: Package\nmetadata:\n  name: {ref_name}.{version}\nspec:\n  refName: {ref_name}\n  version: {version}\n  releasedAt: \"2024-01-01T00:00:00Z\"\n  template:\n    spec:\n      fetch:\n      - imgpkgBundle:\n          image: {image}\n      template:\n      - ytt:\n          paths:\n          - config/\n      - kbld:\n          paths:\n          - '-'\n          - .imgpkg/images.yml\n      deploy:\n      - kapp: {{}}\n"
     )
 }
 
-fn package_metadata(ref_name: &str) -> String {
+pub(super) fn package_metadata(ref_name: &str) -> String {
     let short = ref_name.split('.').next().unwrap_or(ref_name);
     format!(
         "---\napiVersion: data.packaging.carvel.dev/v1alpha1\nkind: PackageMetadata\nmetadata:\n  name: {ref_name}\nspec:\n  displayName: {short}\n  shortDescription: Synthetic package {short}\n  providerName: Airlock tests\n"

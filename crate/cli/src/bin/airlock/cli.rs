@@ -63,6 +63,8 @@ enum Command {
     Copy(Box<CopyArgs>),
     /// Download a bundle or image into a directory (imgpkg's flags)
     Pull(Box<PullArgs>),
+    /// Record what destination repositories hold, for a thin export (`copy --skip-blobs`)
+    Receipt(Box<crate::receipt::ReceiptArgs>),
     /// ImagesLock / BundleLock files
     Lock {
         #[command(subcommand)]
@@ -89,6 +91,7 @@ pub fn run() -> i32 {
         Command::Plan(args) => crate::plan::run(&args),
         Command::Copy(args) => crate::copy::run(&args),
         Command::Pull(args) => crate::pull::run(&args),
+        Command::Receipt(args) => crate::receipt::run(&args),
         Command::Lock {
             command: LockCommand::Validate { file },
         } => lock_validate(&file),
@@ -136,13 +139,18 @@ fn print_stats(src: &Source, archive: &Archive, elapsed: std::time::Duration, ex
 fn inspect_cmd(path: &Path, json: bool, stats: bool) -> Result<i32, CliError> {
     let start = std::time::Instant::now();
     let (src, archive) = open(path)?;
+    let omitted = crate::thin::omitted_of(&src, &archive, path)?;
     let tree = inspect::tree(&archive.set);
     if stats {
         print_stats(&src, &archive, start.elapsed(), "");
     }
     let mut out = String::new();
     if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&tree)?)?;
+        let mut v = serde_json::to_value(&tree)?;
+        if let (Some(o), Some(map)) = (&omitted, v.as_object_mut()) {
+            map.insert("omitted".into(), serde_json::to_value(o)?);
+        }
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
     } else {
         writeln!(
             out,
@@ -154,6 +162,9 @@ fn inspect_cmd(path: &Path, json: bool, stats: bool) -> Result<i32, CliError> {
             inspect::human_size(tree.blob_bytes)
         )?;
         write!(out, "{}", tree.render_text())?;
+        if let Some(o) = &omitted {
+            write!(out, "{}", crate::thin::inspect_text(o))?;
+        }
         for p in &tree.problems {
             writeln!(out, "problem: {p}")?;
         }
@@ -169,8 +180,12 @@ fn verify_cmd(
 ) -> Result<i32, CliError> {
     let start = std::time::Instant::now();
     let (src, archive) = open(path)?;
+    let omitted = crate::thin::omitted_of(&src, &archive, path)?;
     let opened = (src.bytes_read(), src.calls());
     let mut problems: Vec<Problem> = verify::structural(&archive);
+    if let Some(o) = &omitted {
+        problems = airlock_core::thin::filter_problems(&archive, o, problems);
+    }
     let checks = verify::blob_checks(&archive);
     let threads = threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
@@ -231,6 +246,14 @@ fn verify_cmd(
             inspect::human_size(hashed.load(Ordering::Relaxed)),
             archive.set.nodes.len()
         );
+        if let Some(o) = &omitted {
+            println!(
+                "{}: thin tar: {} layer(s) ({}) omitted, expected in the destination (checked by `airlock copy --tar` before it writes)",
+                path.display(),
+                o.blobs.len(),
+                inspect::human_size(o.bytes())
+            );
+        }
         Ok(0)
     } else {
         for p in &problems {

@@ -22,20 +22,29 @@ pub fn run(args: &CopyArgs) -> Result<i32, CliError> {
 
 fn tar_to_repo(args: &CopyArgs, tar: &Path, repo: &str) -> Result<i32, CliError> {
     let repo = Repository::parse(repo)?;
-    let (_src, archive) = tarball::open(tar)?;
+    let (src, mut archive) = tarball::open(tar)?;
+    let omitted = crate::thin::omitted_of(&src, &archive, tar)?;
     // Validation before any request: a tar that fails it pushes nothing.
-    let problems = verify::structural(&archive);
+    let mut problems = verify::structural(&archive);
+    if let Some(o) = &omitted {
+        problems = airlock_core::thin::filter_problems(&archive, o, problems);
+    }
     if !problems.is_empty() {
         return Err(CliError::UnsoundTar {
             tar: tar.display().to_string(),
             problems,
         });
     }
-    let out = planner::plan(&archive.set, &repo, args.plan_options())?;
     let transport = args
         .registry
         .transport(args.concurrency + 2)?
         .with_tar_path(tar)?;
+    if let Some(o) = &omitted {
+        // A thin tar: every omitted layer must already be in the registry.
+        let found = crate::thin::check_import(&args.registry, &transport, tar, o, &repo)?;
+        airlock_core::thin::resolve(&mut archive.set, &found);
+    }
+    let out = planner::plan(&archive.set, &repo, args.plan_options())?;
     let documents = args
         .derived
         .prepare(&archive.set, &out, &tar.display().to_string())?;

@@ -49,6 +49,9 @@ pub struct CopyArgs {
     /// Keep layers already present and valid in the --to-tar file
     #[arg(long = "resume")]
     pub resume: bool,
+    /// Thin export: leave out the layers this receipt or earlier tar says the destination has (repeatable)
+    #[arg(long = "skip-blobs", value_name = "FILE")]
+    pub skip_blobs: Vec<PathBuf>,
     #[command(flatten)]
     pub registry: RegistryFlags,
 }
@@ -84,6 +87,11 @@ impl CopyArgs {
         if self.resume && self.to_tar.is_none() {
             return Err(CliError::Usage(
                 "Flag --resume can only be used when copying to tar",
+            ));
+        }
+        if !self.skip_blobs.is_empty() && self.to_tar.is_none() {
+            return Err(CliError::Usage(
+                "Flag --skip-blobs can only be used when copying to tar",
             ));
         }
         if self.concurrency == 0 {

@@ -25,6 +25,8 @@ use crate::push::push_plan;
 
 pub fn run(args: &CopyArgs) -> Result<i32, CliError> {
     let (source, images_lock) = source_of(args)?;
+    // --skip-blobs files are read (and refused) before any request.
+    let skip = crate::thin::load_skip_set(&args.skip_blobs)?;
     let transport = args.registry.transport(args.concurrency + 2)?;
     let client = args.registry.client()?;
     let mut reader = NativeReader::new(&transport, client);
@@ -47,7 +49,7 @@ pub fn run(args: &CopyArgs) -> Result<i32, CliError> {
         push_plan(args, &out, &transport)?;
         documents.write()?;
     } else if let Some(path) = &args.to_tar {
-        to_tar(args, &set, path, &transport)?;
+        to_tar(args, &set, path, &transport, &skip)?;
     }
     eprintln!("Succeeded");
     Ok(0)
@@ -228,8 +230,10 @@ fn to_tar(
     set: &ImageSet,
     path: &Path,
     transport: &NativeTransport,
+    skip: &airlock_core::thin::SkipSet,
 ) -> Result<(), CliError> {
     let layout = export::layout(set, args.include_non_distributable_layers)?;
+    let layout = crate::thin::thin_export(skip, set, layout);
     let count = layout.descriptors.len();
     eprintln!("copy | exporting {count} images...");
     for d in &layout.descriptors {

@@ -101,6 +101,8 @@ pub enum CliError {
     #[error(transparent)]
     Derived(#[from] DerivedError),
     #[error(transparent)]
+    Thin(#[from] crate::thin::ThinCliError),
+    #[error(transparent)]
     Io(#[from] io::Error),
     #[error(transparent)]
     Fmt(#[from] std::fmt::Error),
@@ -116,6 +118,7 @@ pub enum CliError {
     Setup(#[from] NativeSetupError),
     #[error(transparent)]
     Credentials(#[from] CredentialError),
+    /// Boxed: a discovery error is large.
     #[error(transparent)]
     Discover(Box<DiscoverError>),
     #[error(transparent)]
@@ -126,6 +129,12 @@ pub enum CliError {
     Copy(#[from] CopyError),
     #[error(transparent)]
     Registry(#[from] RegistryError),
+}
+
+impl From<DiscoverError> for CliError {
+    fn from(e: DiscoverError) -> CliError {
+        CliError::Discover(Box::new(e))
+    }
 }
 
 fn problem_list(problems: &[Problem]) -> String {
@@ -140,10 +149,4 @@ fn problem_list(problems: &[Problem]) -> String {
 pub fn report(e: &CliError) -> i32 {
     eprintln!("airlock: Error: {e}");
     1
-}
-
-impl From<DiscoverError> for CliError {
-    fn from(e: DiscoverError) -> CliError {
-        CliError::Discover(Box::new(e))
-    }
 }

@@ -6,7 +6,8 @@
 //! Imports point one way: `cli` (parsing, dispatch, inspect/verify/lock)
 //! uses the commands (`plan`, `copy` → `copy_registry` → `push`, `pull`),
 //! which use the shared pieces (`copy_args`, `flags`, `tarball`, `output`,
-//! `progress`, `error`); no module imports `cli`.
+//! `progress`, `error`, `thin`); no module imports `cli`. `receipt` is a
+//! command of its own.
 
 mod cli;
 mod copy;
@@ -21,7 +22,9 @@ mod progress;
 mod pull;
 mod pull_files;
 mod push;
+mod receipt;
 mod tarball;
+mod thin;
 
 fn main() {
     std::process::exit(cli::run());

@@ -1,0 +1,548 @@
+//! Receipts: what destination repositories hold, written on the air-gapped
+//! side (`airlock receipt REPO… -o receipt.json`) and read on the connected
+//! side to leave those layers out of a thin tar (`--skip-blobs`).
+//!
+//! ```text
+//!  for each repository:  GET tags/list (Link pagination)
+//!     level 0:            GET every tagged manifest
+//!     level n+1:          GET every index child not seen yet
+//!  -> manifests (digest, size, media type) and the blobs they reference
+//!     (configs and layers: digest, size, media type), sorted by digest
+//! ```
+//!
+//! The file is deterministic: keys in a fixed order, every list sorted, one
+//! entry per line. It names registries, repositories, tags and digests;
+//! never a credential.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde::Deserialize;
+
+use crate::digest::Digest;
+use crate::manifest::Manifest;
+use crate::reference::{Reference, Registry, Repository};
+use crate::registry::op::FetchedManifest;
+use crate::registry::RegistryError;
+
+/// `kind` of a receipt.
+pub const KIND: &str = "AirlockReceipt";
+/// The only format version written and read.
+pub const VERSION: u32 = 1;
+/// Receipts larger than this are refused (a 1,000-image repository's is
+/// well under 1 MiB).
+pub const MAX_RECEIPT_BYTES: u64 = 64 << 20;
+
+/// A manifest or blob a repository holds.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Entry {
+    pub digest: Digest,
+    pub size: u64,
+    pub media_type: String,
+}
+
+/// One repository of a receipt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepositoryRecord {
+    /// The path inside the registry (`apps/name`).
+    pub name: String,
+    /// Every tag and the digest it points at.
+    pub tags: BTreeMap<String, Digest>,
+    /// Every manifest reached from a tag (index children included), by digest.
+    pub manifests: Vec<Entry>,
+    /// Every config and layer those manifests reference, by digest.
+    pub blobs: Vec<Entry>,
+}
+
+/// A receipt (see the module doc).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// `host[:port]` of the registry.
+    pub registry: String,
+    /// RFC 3339 UTC time it was made (given by the caller: the core has no clock).
+    pub created_at: String,
+    /// Sorted by name.
+    pub repositories: Vec<RepositoryRecord>,
+}
+
+/// Why a receipt cannot be made or read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReceiptError {
+    #[error("{file}: {size} bytes is more than the {limit} bytes a receipt may have")]
+    TooLarge { file: String, size: u64, limit: u64 },
+    #[error("{file}: not a valid receipt (JSON): {message}")]
+    Json { file: String, message: String },
+    #[error("{file}: {field}: {message}")]
+    Field {
+        file: String,
+        field: String,
+        message: String,
+    },
+    #[error("{file}: registry: the receipt was made for '{receipt}', but the destination is '{destination}'")]
+    RegistryMismatch {
+        file: String,
+        receipt: String,
+        destination: String,
+    },
+    #[error("receipt: the repositories {first} and {other} are on different registries; make one receipt per registry")]
+    MixedRegistries { first: String, other: String },
+    #[error("receipt: no repository given")]
+    NoRepository,
+    #[error("receipt of {repository}: {source}")]
+    Registry {
+        repository: String,
+        source: Box<RegistryError>,
+    },
+    #[error("receipt of {repository}: {reference}: {message}")]
+    Manifest {
+        repository: String,
+        reference: String,
+        message: String,
+    },
+}
+
+/// What the walk needs from a registry. `fetch_manifests` takes a batch so
+/// a native driver may fetch in parallel; results come back in order.
+#[allow(async_fn_in_trait)] // implemented at the edges; no Send bound wanted
+pub trait ReceiptReader {
+    async fn list_tags(&mut self, repository: &Repository) -> Result<Vec<String>, RegistryError>;
+    async fn fetch_manifests(
+        &mut self,
+        references: &[Reference],
+    ) -> Vec<Result<Option<FetchedManifest>, RegistryError>>;
+}
+
+fn field(file: &str, field: impl Into<String>, message: impl Into<String>) -> ReceiptError {
+    ReceiptError::Field {
+        file: file.to_string(),
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// Walks `repositories` (all on one registry) and records what they hold.
+pub async fn walk<R: ReceiptReader>(
+    reader: &mut R,
+    repositories: &[Repository],
+    created_at: &str,
+) -> Result<Receipt, ReceiptError> {
+    let Some(first) = repositories.first() else {
+        return Err(ReceiptError::NoRepository);
+    };
+    for r in repositories {
+        if r.registry() != first.registry() {
+            return Err(ReceiptError::MixedRegistries {
+                first: first.name(),
+                other: r.name(),
+            });
+        }
+    }
+    let mut records = BTreeMap::new();
+    for repo in repositories {
+        if records.contains_key(&repo.path()) {
+            continue;
+        }
+        let rec = walk_one(reader, repo).await?;
+        records.insert(repo.path(), rec);
+    }
+    Ok(Receipt {
+        registry: first.registry().as_str().to_string(),
+        created_at: created_at.to_string(),
+        repositories: records.into_values().collect(),
+    })
+}
+
+async fn walk_one<R: ReceiptReader>(
+    reader: &mut R,
+    repo: &Repository,
+) -> Result<RepositoryRecord, ReceiptError> {
+    let registry_err = |source| ReceiptError::Registry {
+        repository: repo.name(),
+        source: Box::new(source),
+    };
+    let mut tags = reader.list_tags(repo).await.map_err(registry_err)?;
+    tags.sort();
+    tags.dedup();
+    let mut tag_digests = BTreeMap::new();
+    let mut manifests: BTreeMap<Digest, Entry> = BTreeMap::new();
+    let mut blobs: BTreeMap<Digest, Entry> = BTreeMap::new();
+    // Level 0: the tags; then the children not seen yet, level by level.
+    let mut batch: Vec<(Option<String>, Reference)> = tags
+        .iter()
+        .map(|t| (Some(t.clone()), repo.tagged(t)))
+        .collect();
+    while !batch.is_empty() {
+        let refs: Vec<Reference> = batch.iter().map(|(_, r)| r.clone()).collect();
+        let results = reader.fetch_manifests(&refs).await;
+        let mut next = Vec::new();
+        let mut queued = BTreeSet::new();
+        for ((tag, reference), result) in batch.iter().zip(results) {
+            let what = match tag {
+                Some(t) => format!("tag {t}"),
+                None => reference.identifier(),
+            };
+            let fetched = match result.map_err(registry_err)? {
+                Some(m) => m,
+                // A tag deleted while listing: it holds nothing any more.
+                None if tag.is_some() => continue,
+                None => {
+                    return Err(ReceiptError::Manifest {
+                        repository: repo.name(),
+                        reference: what,
+                        message: "listed by an index but not in the repository".into(),
+                    })
+                }
+            };
+            if let Some(t) = tag {
+                tag_digests.insert(t.clone(), fetched.digest);
+            }
+            if manifests.contains_key(&fetched.digest) {
+                continue;
+            }
+            let parsed =
+                Manifest::parse(fetched.raw.clone(), Some(&fetched.media_type)).map_err(|e| {
+                    ReceiptError::Manifest {
+                        repository: repo.name(),
+                        reference: what.clone(),
+                        message: e.to_string(),
+                    }
+                })?;
+            manifests.insert(
+                fetched.digest,
+                Entry {
+                    digest: fetched.digest,
+                    size: fetched.raw.len() as u64,
+                    media_type: fetched.media_type.clone(),
+                },
+            );
+            match parsed {
+                Manifest::Image(img) => {
+                    for d in std::iter::once(&img.config).chain(&img.layers) {
+                        blobs.entry(d.digest).or_insert_with(|| Entry {
+                            digest: d.digest,
+                            size: d.size,
+                            media_type: d.media_type.clone(),
+                        });
+                    }
+                }
+                Manifest::Index(ix) => {
+                    for c in &ix.manifests {
+                        if !manifests.contains_key(&c.digest) && queued.insert(c.digest) {
+                            next.push((None, repo.at(&c.digest)));
+                        }
+                    }
+                }
+            }
+        }
+        batch = next;
+    }
+    Ok(RepositoryRecord {
+        name: repo.path(),
+        tags: tag_digests,
+        manifests: manifests.into_values().collect(),
+        blobs: blobs.into_values().collect(),
+    })
+}
+
+/// Counts written in (and checked against) the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    pub repositories: u64,
+    pub tags: u64,
+    pub manifests: u64,
+    pub blobs: u64,
+    pub blob_bytes: u64,
+}
+
+impl Receipt {
+    /// Totals over repositories (a blob held by two repositories counts
+    /// once in `blobs` and `blob_bytes`).
+    pub fn counts(&self) -> Counts {
+        let mut blobs = BTreeMap::new();
+        for r in &self.repositories {
+            for b in &r.blobs {
+                blobs.insert(b.digest, b.size);
+            }
+        }
+        Counts {
+            repositories: self.repositories.len() as u64,
+            tags: self.repositories.iter().map(|r| r.tags.len() as u64).sum(),
+            manifests: self
+                .repositories
+                .iter()
+                .map(|r| r.manifests.len() as u64)
+                .sum(),
+            blobs: blobs.len() as u64,
+            blob_bytes: blobs.values().sum(),
+        }
+    }
+
+    /// Every blob and the repositories (paths) that hold it.
+    pub fn blob_holders(&self) -> BTreeMap<Digest, (u64, Vec<String>)> {
+        let mut out: BTreeMap<Digest, (u64, Vec<String>)> = BTreeMap::new();
+        for r in &self.repositories {
+            for b in &r.blobs {
+                out.entry(b.digest)
+                    .or_insert_with(|| (b.size, Vec::new()))
+                    .1
+                    .push(r.name.clone());
+            }
+        }
+        out
+    }
+
+    /// The deterministic JSON form (ends with a newline).
+    pub fn to_json(&self) -> String {
+        let c = self.counts();
+        let q = |s: &str| serde_json::to_string(s).expect("strings serialize");
+        let entry = |e: &Entry| {
+            format!(
+                "{{\"digest\":\"{}\",\"size\":{},\"mediaType\":{}}}",
+                e.digest,
+                e.size,
+                q(&e.media_type)
+            )
+        };
+        let list = |out: &mut String, items: Vec<String>| {
+            if items.is_empty() {
+                out.push_str("[]");
+                return;
+            }
+            out.push_str("[\n");
+            let n = items.len();
+            for (i, s) in items.into_iter().enumerate() {
+                out.push_str("        ");
+                out.push_str(&s);
+                out.push_str(if i + 1 < n { ",\n" } else { "\n" });
+            }
+            out.push_str("      ]");
+        };
+        let mut out = String::new();
+        let _ = write!(
+            out,
+            "{{\n  \"kind\": \"{KIND}\",\n  \"version\": {VERSION},\n  \"registry\": {},\n  \"createdAt\": {},\n  \"counts\": {{\"repositories\":{},\"tags\":{},\"manifests\":{},\"blobs\":{},\"blobBytes\":{}}},\n  \"repositories\": [",
+            q(&self.registry),
+            q(&self.created_at),
+            c.repositories,
+            c.tags,
+            c.manifests,
+            c.blobs,
+            c.blob_bytes
+        );
+        let n = self.repositories.len();
+        for (i, r) in self.repositories.iter().enumerate() {
+            let _ = write!(
+                out,
+                "\n    {{\n      \"name\": {},\n      \"tags\": ",
+                q(&r.name)
+            );
+            list(
+                &mut out,
+                r.tags
+                    .iter()
+                    .map(|(t, d)| format!("{{\"tag\":{},\"digest\":\"{d}\"}}", q(t)))
+                    .collect(),
+            );
+            out.push_str(",\n      \"manifests\": ");
+            list(&mut out, r.manifests.iter().map(entry).collect());
+            out.push_str(",\n      \"blobs\": ");
+            list(&mut out, r.blobs.iter().map(entry).collect());
+            out.push_str(if i + 1 < n { "\n    }," } else { "\n    }\n  " });
+        }
+        out.push_str("]\n}\n");
+        out
+    }
+
+    /// Parses and validates a receipt; `file` names it in errors.
+    pub fn parse(bytes: &[u8], file: &str) -> Result<Receipt, ReceiptError> {
+        if bytes.len() as u64 > MAX_RECEIPT_BYTES {
+            return Err(ReceiptError::TooLarge {
+                file: file.to_string(),
+                size: bytes.len() as u64,
+                limit: MAX_RECEIPT_BYTES,
+            });
+        }
+        let raw: RawReceipt = serde_json::from_slice(bytes).map_err(|e| ReceiptError::Json {
+            file: file.to_string(),
+            message: e.to_string(),
+        })?;
+        if raw.kind != KIND {
+            return Err(field(
+                file,
+                "kind",
+                format!("'{}' is not '{KIND}'", raw.kind),
+            ));
+        }
+        if raw.version != VERSION {
+            return Err(field(
+                file,
+                "version",
+                format!(
+                    "{} is not a version this Airlock reads (expected {VERSION})",
+                    raw.version
+                ),
+            ));
+        }
+        if raw.registry.is_empty() {
+            return Err(field(file, "registry", "is empty"));
+        }
+        Registry::parse(&raw.registry)
+            .map_err(|e| field(file, "registry", format!("'{}': {e}", raw.registry)))?;
+        let mut repositories = Vec::new();
+        let mut names = BTreeSet::new();
+        for (i, r) in raw.repositories.into_iter().enumerate() {
+            let at = format!("repositories[{i}]");
+            Repository::parse(&format!("{}/{}", raw.registry, r.name))
+                .map_err(|e| field(file, format!("{at}.name"), format!("'{}': {e}", r.name)))?;
+            if !names.insert(r.name.clone()) {
+                return Err(field(
+                    file,
+                    format!("{at}.name"),
+                    format!("'{}' is listed twice", r.name),
+                ));
+            }
+            let mut tags = BTreeMap::new();
+            for (j, t) in r.tags.into_iter().enumerate() {
+                let d = parse_digest(file, &format!("{at}.tags[{j}].digest"), &t.digest)?;
+                if tags.insert(t.tag.clone(), d).is_some() {
+                    return Err(field(
+                        file,
+                        format!("{at}.tags[{j}].tag"),
+                        format!("'{}' is listed twice", t.tag),
+                    ));
+                }
+            }
+            let manifests = entries(file, &format!("{at}.manifests"), r.manifests)?;
+            let blobs = entries(file, &format!("{at}.blobs"), r.blobs)?;
+            repositories.push(RepositoryRecord {
+                name: r.name,
+                tags,
+                manifests,
+                blobs,
+            });
+        }
+        repositories.sort_by(|a, b| a.name.cmp(&b.name));
+        let receipt = Receipt {
+            registry: raw.registry,
+            created_at: raw.created_at,
+            repositories,
+        };
+        let c = receipt.counts();
+        let rc = raw.counts;
+        for (name, have, want) in [
+            ("repositories", rc.repositories, c.repositories),
+            ("tags", rc.tags, c.tags),
+            ("manifests", rc.manifests, c.manifests),
+            ("blobs", rc.blobs, c.blobs),
+            ("blobBytes", rc.blob_bytes, c.blob_bytes),
+        ] {
+            if have != want {
+                return Err(field(
+                    file,
+                    format!("counts.{name}"),
+                    format!("says {have}, but the file lists {want} (truncated or edited?)"),
+                ));
+            }
+        }
+        Ok(receipt)
+    }
+
+    /// Refuses a receipt made for another registry than `destination`.
+    pub fn check_registry(&self, file: &str, destination: &Registry) -> Result<(), ReceiptError> {
+        check_registry(file, &self.registry, destination)
+    }
+}
+
+/// Refuses `receipt_registry` (from a receipt named `file`) for `destination`.
+pub fn check_registry(
+    file: &str,
+    receipt_registry: &str,
+    destination: &Registry,
+) -> Result<(), ReceiptError> {
+    if receipt_registry == destination.as_str() {
+        Ok(())
+    } else {
+        Err(ReceiptError::RegistryMismatch {
+            file: file.to_string(),
+            receipt: receipt_registry.to_string(),
+            destination: destination.as_str().to_string(),
+        })
+    }
+}
+
+fn parse_digest(file: &str, at: &str, s: &str) -> Result<Digest, ReceiptError> {
+    Digest::parse(s).map_err(|e| field(file, at, format!("{e} (expected sha256:<64 hex>)")))
+}
+
+fn entries(file: &str, at: &str, raw: Vec<RawEntry>) -> Result<Vec<Entry>, ReceiptError> {
+    let mut out: BTreeMap<Digest, Entry> = BTreeMap::new();
+    for (i, e) in raw.into_iter().enumerate() {
+        let digest = parse_digest(file, &format!("{at}[{i}].digest"), &e.digest)?;
+        if out
+            .insert(
+                digest,
+                Entry {
+                    digest,
+                    size: e.size,
+                    media_type: e.media_type,
+                },
+            )
+            .is_some()
+        {
+            return Err(field(
+                file,
+                format!("{at}[{i}].digest"),
+                format!("{digest} is listed twice"),
+            ));
+        }
+    }
+    Ok(out.into_values().collect())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReceipt {
+    kind: String,
+    version: u32,
+    registry: String,
+    #[serde(rename = "createdAt")]
+    created_at: String,
+    counts: RawCounts,
+    repositories: Vec<RawRepository>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCounts {
+    repositories: u64,
+    tags: u64,
+    manifests: u64,
+    blobs: u64,
+    #[serde(rename = "blobBytes")]
+    blob_bytes: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRepository {
+    name: String,
+    tags: Vec<RawTag>,
+    manifests: Vec<RawEntry>,
+    blobs: Vec<RawEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTag {
+    tag: String,
+    digest: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    digest: String,
+    size: u64,
+    #[serde(rename = "mediaType")]
+    media_type: String,
+}
