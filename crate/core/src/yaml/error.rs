@@ -4,7 +4,7 @@
 /// (`yaml: line 3: …`), `line()` where it was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum YamlError {
-    /// The input exceeds [`Limits::max_input_bytes`].
+    /// The input exceeds [`Limits::max_input_bytes`](crate::yaml::Limits::max_input_bytes).
     TooLarge { size: usize, limit: usize },
     /// Bad UTF-8/UTF-16 or a character YAML does not allow.
     Encoding { message: String, line: usize },
