@@ -96,6 +96,14 @@ pub enum DriveError {
     Stalled,
 }
 
+impl From<DriveError> for RegistryError {
+    fn from(e: DriveError) -> RegistryError {
+        match e {
+            DriveError::Stalled => RegistryError::Stalled,
+        }
+    }
+}
+
 /// Where system CA bundles usually are.
 const SYSTEM_CA_FILES: &[&str] = &[
     "/etc/ssl/certs/ca-certificates.crt",
@@ -593,7 +601,7 @@ pub fn run_copy(
     if let Err(e) = drive {
         return Err(CopyError::Registry {
             action: "copying".into(),
-            source: RegistryError::Protocol(e.to_string()),
+            source: e.into(),
         });
     }
     session.result().unwrap_or(Err(CopyError::Cancelled))
@@ -606,12 +614,9 @@ pub fn run_read(
 ) -> Result<ReadOutput, RegistryError> {
     transport
         .drive(read, &mut |_| {})
-        .map_err(|e| RegistryError::Protocol(e.to_string()))?;
-    read.take_result().unwrap_or_else(|| {
-        Err(RegistryError::Protocol(
-            "read ended without a result".into(),
-        ))
-    })
+        .map_err(RegistryError::from)?;
+    read.take_result()
+        .unwrap_or_else(|| Err(RegistryError::NoResult { what: "read" }))
 }
 
 /// [`RegistryReader`] over this transport: each read runs to the end with
@@ -647,7 +652,10 @@ impl<'t> NativeReader<'t> {
 }
 
 fn unexpected(o: ReadOutput) -> RegistryError {
-    RegistryError::Protocol(format!("unexpected read output {o:?}"))
+    RegistryError::UnexpectedOutput {
+        output: format!("{o:?}"),
+        context: "of a read".into(),
+    }
 }
 
 impl RegistryReader for NativeReader<'_> {
@@ -712,10 +720,10 @@ pub fn run_downloads(
     while let Some(x) = downloads.poll_done() {
         on_done(x);
     }
-    drive.map_err(|e| RegistryError::Protocol(e.to_string()))?;
+    drive.map_err(RegistryError::from)?;
     downloads
         .result()
-        .unwrap_or_else(|| Err(RegistryError::Protocol("downloads ended early".into())))
+        .unwrap_or_else(|| Err(RegistryError::NoResult { what: "downloads" }))
 }
 
 fn map_error(e: ureq::Error) -> TransportError {

@@ -8,13 +8,11 @@
 //! layers are read together where they lie close ([`source::read_ranges`]).
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::sync::Arc;
 
+pub use crate::bundle_layer::{clean_path, read_bundle_layer, IMAGES_YML, MAX_BUNDLE_LAYER};
 use crate::digest::Digest;
-use crate::imageset::{
-    Bundle, BundleFile, BundleImage, ImageSet, Layer, Node, NodeId, NodeKind, Problem,
-};
+use crate::imageset::{Bundle, BundleImage, ImageSet, Layer, Node, NodeId, NodeKind, Problem};
 use crate::imgpkg_tar::manifest_json::{self, ImageDescriptor, ImageOrIndex, IndexDescriptor};
 use crate::lock::ImagesLock;
 use crate::manifest::{media_type, ConfigFile, Manifest};
@@ -27,8 +25,6 @@ pub const MANIFEST_JSON: &str = "manifest.json";
 
 /// The largest `manifest.json` accepted (it is read into memory).
 pub const MAX_MANIFEST_JSON: u64 = 512 << 20;
-/// The largest bundle layer read (compressed), and its uncompressed limit.
-pub const MAX_BUNDLE_LAYER: u64 = 256 << 20;
 
 /// The most bytes of the windows read while indexing kept in memory for the
 /// bundle layers they cover (the rest is read again, coalesced).
@@ -330,62 +326,6 @@ impl Builder<'_> {
     }
 }
 
-/// Reads a bundle image's ImagesLock from its single layer, with imgpkg's
-/// rules and error texts (spec §2.2).
-pub async fn read_bundle_layer(layer_gz: &[u8]) -> Result<Vec<BundleFile>, String> {
-    let mut out = Vec::new();
-    // Go's gzip reader (ggcr's layer reader) is multistream: concatenated
-    // members read as one stream.
-    let mut dec = flate2::read::MultiGzDecoder::new(layer_gz).take(MAX_BUNDLE_LAYER + 1);
-    let mut tar_bytes = Vec::new();
-    dec.read_to_end(&mut tar_bytes)
-        .map_err(|e| format!("decompressing the bundle layer: {e}"))?;
-    if tar_bytes.len() as u64 > MAX_BUNDLE_LAYER {
-        return Err(format!(
-            "the bundle layer uncompresses to more than {MAX_BUNDLE_LAYER} bytes"
-        ));
-    }
-    let index = tar::index(tar_bytes.as_slice())
-        .await
-        .map_err(|e| format!("reading the bundle layer's tar: {e}"))?;
-    for e in index.iter() {
-        if e.kind != EntryKind::Regular && e.kind != EntryKind::Contiguous {
-            continue;
-        }
-        let start = e.data_offset as usize;
-        let end = start + e.size as usize;
-        let path = clean_path(&e.name);
-        out.push(BundleFile {
-            path,
-            mode: e.mode,
-            contents: Arc::new(tar_bytes[start..end].to_vec()),
-        });
-    }
-    Ok(out)
-}
-
-/// Go's `path.Clean` for the relative names found in bundle layers.
-pub fn clean_path(name: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for p in name.split('/') {
-        match p {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    if parts.is_empty() {
-        ".".to_string()
-    } else {
-        parts.join("/")
-    }
-}
-
-/// The path of the ImagesLock inside a bundle.
-pub const IMAGES_YML: &str = ".imgpkg/images.yml";
-
 /// The single-layer entries of the bundles, read together in coalesced
 /// windows (at most [`Windows::DEFAULT`]`.max` bytes a read) so that a
 /// repository of a hundred bundles does not cost a hundred reads. Layers
@@ -491,7 +431,7 @@ async fn read_bundles<S: ByteSource + ?Sized>(
         let files = match read_bundle_layer(&bytes).await {
             Ok(f) => f,
             Err(e) => {
-                set.problems.push(Problem::new(&subject, e));
+                set.problems.push(Problem::new(&subject, e.to_string()));
                 continue;
             }
         };

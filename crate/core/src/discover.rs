@@ -24,14 +24,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::archive::{read_bundle_layer, IMAGES_YML, MAX_BUNDLE_LAYER};
+use crate::bundle_layer::BundleLayerError;
 use crate::digest::Digest;
 use crate::imageset::{
     Bundle, BundleImage, ImageSet, Layer, Node, NodeId, NodeKind, ROOT_BUNDLE_LABEL,
 };
-use crate::lock::{BundleLock, ImageLocations, ImagesLock};
-use crate::manifest::{media_type, ConfigFile, Manifest, Platform};
+use crate::lock::{BundleLock, ImageLocations, ImagesLock, LockError};
+use crate::manifest::{media_type, ConfigFile, Manifest, ManifestError, Platform};
 use crate::plan::BlobSource;
-use crate::reference::{Reference, Repository};
+use crate::reference::{Reference, ReferenceError, Repository};
 use crate::registry::read::{FetchedImage, LocationsImage};
 use crate::registry::RegistryError;
 
@@ -88,9 +89,78 @@ pub struct DiscoverOptions {
 }
 
 /// Why a source cannot be read; the message is imgpkg's where it has one.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct DiscoverError(pub String);
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DiscoverError {
+    #[error("{}", NOT_A_BUNDLE)]
+    NotABundle,
+    #[error("{}", BUNDLE_WITH_IMAGE_FLAG)]
+    BundleWithImageFlag,
+    #[error("{}", BUNDLE_IN_IMAGES_LOCK)]
+    BundleInImagesLock,
+    /// The registry does not have the manifest.
+    #[error("{}", manifest_unknown(reference))]
+    ManifestUnknown { reference: String },
+    /// Fetching `reference` failed.
+    #[error("Working with {reference}: {source}")]
+    Fetch {
+        reference: String,
+        #[source]
+        source: RegistryError,
+    },
+    /// The manifest of `reference` does not parse.
+    #[error("Working with {reference}: {source}")]
+    InvalidManifest {
+        reference: String,
+        #[source]
+        source: ManifestError,
+    },
+    #[error("Validating bundle lock: {0}")]
+    BundleLockReference(#[source] ReferenceError),
+    #[error("Validating images lock: {0}")]
+    ImagesLockReference(#[source] ReferenceError),
+    #[error("Reading Images from Bundle: Reading ImagesLock file: Expected bundle to only have a single layer, got {0}")]
+    BundleLayerCount(usize),
+    #[error("Reading Images from Bundle: Reading ImagesLock file: Expected layer to have docker layer media type, was {0}")]
+    BundleLayerMediaType(String),
+    #[error("Reading Images from Bundle: Reading ImagesLock file: {0}")]
+    BundleLayer(#[source] BundleLayerError),
+    #[error("Reading Images from Bundle: Reading ImagesLock file: Expected to find .imgpkg/images.yml in bundle image")]
+    NoImagesYml,
+    #[error("Reading Images from Bundle: Reading ImagesLock file: Unmarshalling ImagesLock from image with Digest '{digest}': {source}")]
+    ImagesYml {
+        digest: Digest,
+        #[source]
+        source: LockError,
+    },
+    /// The locations image's layer cannot be read.
+    #[error("{0}")]
+    LocationsLayer(#[source] BundleLayerError),
+    #[error("Expected to find image-locations.yml in location image")]
+    NoLocationsFile,
+    #[error("{0}")]
+    LocationsFile(#[source] LockError),
+    /// Reading an existing locations image failed.
+    #[error("Fetching location image: {0}")]
+    Locations(#[source] Box<DiscoverError>),
+    /// Looking for the locations image failed.
+    #[error("{0}")]
+    LocationsFetch(#[source] RegistryError),
+    /// No candidate repository has the image; `reference` is the last tried.
+    #[error("Checking image existence: {reference}: MANIFEST_UNKNOWN: manifest unknown")]
+    ImageMissing { reference: String },
+    /// Checking the last candidate repository failed.
+    #[error("Checking image existence: {0}")]
+    ImageExistence(#[source] RegistryError),
+    /// An item's repository is not valid for its signature tag.
+    #[error("{0}")]
+    SignatureRepository(#[source] ReferenceError),
+    #[error("Fetching signature for image '{image}': {source}")]
+    Signature {
+        image: String,
+        #[source]
+        source: RegistryError,
+    },
+}
 
 pub const NOT_A_BUNDLE: &str =
     "Expected bundle image but found plain image (hint: Did you use -i instead of -b?)";
@@ -106,19 +176,17 @@ pub fn manifest_unknown(reference: &str) -> String {
     )
 }
 
-fn working_with(reference: &str, e: impl std::fmt::Display) -> DiscoverError {
-    DiscoverError(format!("Working with {reference}: {e}"))
-}
-
 /// Reads a locations image's `image-locations.yml`.
-pub async fn read_locations(image: &LocationsImage) -> Result<ImageLocations, String> {
-    let files = read_bundle_layer(&image.layer).await?;
+pub async fn read_locations(image: &LocationsImage) -> Result<ImageLocations, DiscoverError> {
+    let files = read_bundle_layer(&image.layer)
+        .await
+        .map_err(DiscoverError::LocationsLayer)?;
     let file = files
         .iter()
         .find(|f| f.path.rsplit('/').next() == Some(crate::imagebuild::LOCATIONS_FILE))
-        .ok_or("Expected to find image-locations.yml in location image")?;
+        .ok_or(DiscoverError::NoLocationsFile)?;
     ImageLocations::parse(&file.contents, crate::imagebuild::LOCATIONS_FILE)
-        .map_err(|e| e.to_string())
+        .map_err(DiscoverError::LocationsFile)
 }
 
 struct Walker<'a, R: RegistryReader> {
@@ -142,7 +210,7 @@ pub async fn discover<R: RegistryReader>(
         Source::Image(r) => {
             let f = w.fetch_required(r).await?;
             if is_bundle_image(&f) {
-                return Err(DiscoverError(BUNDLE_WITH_IMAGE_FLAG.into()));
+                return Err(DiscoverError::BundleWithImageFlag);
             }
             let tag = r.tag().unwrap_or_default().to_string();
             w.add_top(r.repository(), f, tag, String::new(), BTreeMap::new())
@@ -154,9 +222,7 @@ pub async fn discover<R: RegistryReader>(
                 .await?;
         }
         Source::BundleLock(l) => {
-            let r = l
-                .reference()
-                .map_err(|e| DiscoverError(format!("Validating bundle lock: {e}")))?;
+            let r = l.reference().map_err(DiscoverError::BundleLockReference)?;
             w.root_bundle(&r, l.tag.clone().unwrap_or_default(), None)
                 .await?;
         }
@@ -164,10 +230,10 @@ pub async fn discover<R: RegistryReader>(
             for img in &l.images {
                 let r = img
                     .reference()
-                    .map_err(|e| DiscoverError(format!("Validating images lock: {e}")))?;
+                    .map_err(DiscoverError::ImagesLockReference)?;
                 let f = w.fetch_required(&r).await?;
                 if is_bundle_image(&f) {
-                    return Err(DiscoverError(BUNDLE_IN_IMAGES_LOCK.into()));
+                    return Err(DiscoverError::BundleInImagesLock);
                 }
                 w.add_top(
                     r.repository(),
@@ -198,8 +264,13 @@ impl<R: RegistryReader> Walker<'_, R> {
     async fn fetch_required(&mut self, r: &Reference) -> Result<FetchedImage, DiscoverError> {
         match self.reader.fetch_image(r, true).await {
             Ok(Some(f)) => Ok(f),
-            Ok(None) => Err(DiscoverError(manifest_unknown(&r.name()))),
-            Err(e) => Err(working_with(&r.name(), e)),
+            Ok(None) => Err(DiscoverError::ManifestUnknown {
+                reference: r.name(),
+            }),
+            Err(e) => Err(DiscoverError::Fetch {
+                reference: r.name(),
+                source: e,
+            }),
         }
     }
 
@@ -211,7 +282,7 @@ impl<R: RegistryReader> Walker<'_, R> {
     ) -> Result<(), DiscoverError> {
         let f = self.fetch_required(r).await?;
         if !is_bundle_image(&f) {
-            return Err(DiscoverError(NOT_A_BUNDLE.into()));
+            return Err(DiscoverError::NotABundle);
         }
         let orig = orig_ref.map(|o| o(&f.manifest.digest)).unwrap_or_default();
         let mut labels = BTreeMap::new();
@@ -242,51 +313,42 @@ impl<R: RegistryReader> Walker<'_, R> {
         let digest = node.digest;
         let bundle_ref = repo.at(&digest).name();
         let NodeKind::Image { layers, .. } = &node.kind else {
-            return Err(DiscoverError(NOT_A_BUNDLE.into()));
-        };
-        let wrap = |m: String| {
-            DiscoverError(format!(
-                "Reading Images from Bundle: Reading ImagesLock file: {m}"
-            ))
+            return Err(DiscoverError::NotABundle);
         };
         if layers.len() != 1 {
-            return Err(wrap(format!(
-                "Expected bundle to only have a single layer, got {}",
-                layers.len()
-            )));
+            return Err(DiscoverError::BundleLayerCount(layers.len()));
         }
         if layers[0].media_type != media_type::DOCKER_LAYER {
-            return Err(wrap(format!(
-                "Expected layer to have docker layer media type, was {}",
-                layers[0].media_type
-            )));
+            return Err(DiscoverError::BundleLayerMediaType(
+                layers[0].media_type.clone(),
+            ));
         }
         let layer_digest = layers[0].digest;
         let bytes = self
             .reader
             .fetch_blob(repo, &layer_digest, MAX_BUNDLE_LAYER)
             .await
-            .map_err(|e| working_with(&bundle_ref, e))?;
-        let files = read_bundle_layer(&bytes).await.map_err(wrap)?;
+            .map_err(|e| DiscoverError::Fetch {
+                reference: bundle_ref,
+                source: e,
+            })?;
+        let files = read_bundle_layer(&bytes)
+            .await
+            .map_err(DiscoverError::BundleLayer)?;
         let Some(images_yml) = files.iter().find(|f| f.path == IMAGES_YML) else {
-            return Err(wrap(
-                "Expected to find .imgpkg/images.yml in bundle image".into(),
-            ));
+            return Err(DiscoverError::NoImagesYml);
         };
         let images_yml = images_yml.contents.clone();
-        let lock = ImagesLock::parse(&images_yml, IMAGES_YML).map_err(|e| {
-            wrap(format!(
-                "Unmarshalling ImagesLock from image with Digest '{digest}': {e}"
-            ))
-        })?;
+        let lock = ImagesLock::parse(&images_yml, IMAGES_YML)
+            .map_err(|source| DiscoverError::ImagesYml { digest, source })?;
         let locations = match self.reader.fetch_locations(repo, &digest).await {
             Ok(Some(img)) => Some(
                 read_locations(&img)
                     .await
-                    .map_err(|e| DiscoverError(format!("Fetching location image: {e}")))?,
+                    .map_err(|e| DiscoverError::Locations(Box::new(e)))?,
             ),
             Ok(None) => None,
-            Err(e) => return Err(DiscoverError(e.to_string())),
+            Err(e) => return Err(DiscoverError::LocationsFetch(e)),
         };
         let mut images = Vec::new();
         let mut nested = Vec::new();
@@ -298,9 +360,7 @@ impl<R: RegistryReader> Walker<'_, R> {
                     .find(|x| x.image.rsplit_once('@').map(|p| p.1) == Some(&d.to_string()))
                     .map(|x| x.is_bundle)
             });
-            let orig = li
-                .reference()
-                .map_err(|e| DiscoverError(format!("Validating images lock: {e}")))?;
+            let orig = li.reference().map_err(DiscoverError::ImagesLockReference)?;
             let candidates = [repo.clone(), orig.repository().clone()];
             let found = if hint == Some(false) {
                 candidates[0].clone()
@@ -346,20 +406,21 @@ impl<R: RegistryReader> Walker<'_, R> {
         candidates: &[Repository],
         digest: &Digest,
     ) -> Result<Repository, DiscoverError> {
-        let mut last = String::new();
+        let mut last = DiscoverError::ImageMissing {
+            reference: String::new(),
+        };
         for c in candidates {
             match self.reader.exists(c, digest).await {
                 Ok(true) => return Ok(c.clone()),
                 Ok(false) => {
-                    last = format!(
-                        "{}: MANIFEST_UNKNOWN: manifest unknown",
-                        c.at(digest).name()
-                    )
+                    last = DiscoverError::ImageMissing {
+                        reference: c.at(digest).name(),
+                    }
                 }
-                Err(e) => last = e.to_string(),
+                Err(e) => last = DiscoverError::ImageExistence(e),
             }
         }
-        Err(DiscoverError(format!("Checking image existence: {last}")))
+        Err(last)
     }
 
     /// Adds a top-level item (deduplicated by digest).
@@ -397,7 +458,10 @@ impl<R: RegistryReader> Walker<'_, R> {
         let source = repo.at(&digest).name();
         let raw = Arc::new(f.manifest.raw.clone());
         let manifest = Manifest::parse(f.manifest.raw.clone(), Some(&f.manifest.media_type))
-            .map_err(|e| working_with(&source, e))?;
+            .map_err(|e| DiscoverError::InvalidManifest {
+                reference: source.clone(),
+                source: e,
+            })?;
         let node = |kind| Node {
             source: source.clone(),
             digest,
@@ -479,7 +543,7 @@ impl<R: RegistryReader> Walker<'_, R> {
             let Some((repo, _)) = node.source.rsplit_once('@') else {
                 continue;
             };
-            let repo = Repository::parse(repo).map_err(|e| DiscoverError(e.to_string()))?;
+            let repo = Repository::parse(repo).map_err(DiscoverError::SignatureRepository)?;
             let sig_tag = format!("{}.sig", node.digest.tag_form());
             let r = repo.tagged(&sig_tag);
             let f = match self.reader.fetch_image(&r, true).await {
@@ -487,10 +551,10 @@ impl<R: RegistryReader> Walker<'_, R> {
                 Ok(None) => continue,
                 Err(e) if e.status() == Some(403) => continue,
                 Err(e) => {
-                    return Err(DiscoverError(format!(
-                        "Fetching signature for image '{}': {e}",
-                        node.source
-                    )))
+                    return Err(DiscoverError::Signature {
+                        image: node.source.clone(),
+                        source: e,
+                    })
                 }
             };
             self.add_top(&repo, f, sig_tag, String::new(), BTreeMap::new())

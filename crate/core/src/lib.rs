@@ -13,6 +13,7 @@
 //! Nothing in the format, plan or protocol layers performs IO or reads a clock.
 
 pub mod archive;
+pub mod bundle_layer;
 pub mod digest;
 pub mod discover;
 pub mod export;

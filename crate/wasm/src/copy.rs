@@ -319,7 +319,7 @@ async fn classify(e: CopyError, base: &str, send_failed: bool) -> WasmError {
         // A request that got no HTTP answer (possibly wrapped by the ping's
         // scheme fallback) while the browser refused to send something.
         CopyError::Registry {
-            source: RegistryError::Transport { .. } | RegistryError::Protocol(_),
+            source: RegistryError::Transport { .. } | RegistryError::PingFailed { .. },
             ..
         } if send_failed => {
             if probe_answers(base).await {

@@ -85,13 +85,34 @@ pub fn basic_header(username: &str, password: &str) -> String {
     )
 }
 
+/// Why credentials or a token could not be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// The Docker config names a credential helper for the registry.
+    #[error("{host} needs docker-credential-{helper} ({how} in {path}); Airlock does not run Docker credential helpers: give credentials with --registry-username/--registry-password or IMGPKG_REGISTRY_HOSTNAME/_USERNAME/_PASSWORD")]
+    CredentialHelper {
+        host: String,
+        helper: String,
+        /// `credHelpers` or `credsStore`.
+        how: &'static str,
+        /// The Docker config file.
+        path: String,
+    },
+    /// A token endpoint's body is not JSON.
+    #[error("token response is not valid JSON: {0}")]
+    TokenJson(String),
+    /// A token endpoint's JSON has no token.
+    #[error("token response has neither \"token\" nor \"access_token\"")]
+    NoToken,
+}
+
 /// Where credentials come from. Resolution happens once per repository and
 /// is cached by the client.
 pub trait Keychain {
     /// The credentials to use for `repository`'s registry. An error (for
     /// example an unsupported credential helper) fails the requests that
     /// needed them.
-    fn resolve(&self, repository: &Repository) -> Result<Credentials, String>;
+    fn resolve(&self, repository: &Repository) -> Result<Credentials, AuthError>;
 }
 
 /// Always anonymous.
@@ -99,7 +120,7 @@ pub trait Keychain {
 pub struct AnonymousKeychain;
 
 impl Keychain for AnonymousKeychain {
-    fn resolve(&self, _: &Repository) -> Result<Credentials, String> {
+    fn resolve(&self, _: &Repository) -> Result<Credentials, AuthError> {
         Ok(Credentials::Anonymous)
     }
 }
@@ -122,7 +143,7 @@ impl StaticKeychain {
 }
 
 impl Keychain for StaticKeychain {
-    fn resolve(&self, repository: &Repository) -> Result<Credentials, String> {
+    fn resolve(&self, repository: &Repository) -> Result<Credentials, AuthError> {
         Ok(self
             .entries
             .iter()
@@ -261,7 +282,7 @@ pub struct TokenResponse {
 }
 
 /// Parses a token endpoint's JSON body (`token` or `access_token`).
-pub fn parse_token_response(body: &[u8]) -> Result<TokenResponse, String> {
+pub fn parse_token_response(body: &[u8]) -> Result<TokenResponse, AuthError> {
     #[derive(serde::Deserialize)]
     struct Raw {
         #[serde(default)]
@@ -271,13 +292,12 @@ pub fn parse_token_response(body: &[u8]) -> Result<TokenResponse, String> {
         #[serde(default)]
         expires_in: Option<u64>,
     }
-    let raw: Raw = serde_json::from_slice(body)
-        .map_err(|e| format!("token response is not valid JSON: {e}"))?;
+    let raw: Raw = serde_json::from_slice(body).map_err(|e| AuthError::TokenJson(e.to_string()))?;
     let token = raw
         .token
         .filter(|t| !t.is_empty())
         .or(raw.access_token.filter(|t| !t.is_empty()))
-        .ok_or_else(|| "token response has neither \"token\" nor \"access_token\"".to_string())?;
+        .ok_or(AuthError::NoToken)?;
     Ok(TokenResponse {
         token,
         expires_in: raw.expires_in.filter(|&e| e > 0).unwrap_or(60),

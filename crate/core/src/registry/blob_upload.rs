@@ -113,10 +113,10 @@ impl UploadBlob {
 
     fn after_location(&mut self, url: &str, resp: &HttpResponse, offset: u64) {
         let Some(loc) = resp.header("location") else {
-            return self.finish(Err(RegistryError::Protocol(format!(
-                "{url}: upload response {} has no Location header",
-                resp.status
-            ))));
+            return self.finish(Err(RegistryError::MissingLocation {
+                url: url.to_string(),
+                status: resp.status,
+            }));
         };
         let location = resolve_location(url, loc);
         let chunked = matches!(self.options.chunk_size, Some(c) if c > 0 && self.size > c);

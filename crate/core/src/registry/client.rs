@@ -28,15 +28,17 @@ use crate::plan::BlobSource;
 use crate::reference::{Registry, Repository};
 
 use super::auth::{
-    parse_www_authenticate, repository_scope, Challenge, Credentials, Keychain, PULL_ACTIONS,
+    parse_www_authenticate, repository_scope, AuthError, Challenge, Credentials, Keychain,
+    PULL_ACTIONS,
 };
 use super::error::RegistryError;
+use super::http::is_retryable_status;
 use super::http::{
     resolve_location, url_origin, HttpRequest, HttpResponse, Method, RequestBody, TransportError,
 };
 use super::op::{blob_path, OpOutput, OpRequest, Operation, RetryMode, Target};
 use super::ping::{Ping, PingResult, PingStep};
-use super::retry::{is_retryable_status, RetryPolicy};
+use super::retry::RetryPolicy;
 use super::token::{TokenFetch, TokenStep};
 
 /// Identifies a started operation.
@@ -158,7 +160,7 @@ const MAX_REDIRECTS: u32 = 10;
 pub struct Client {
     config: ClientConfig,
     keychain: Box<dyn Keychain>,
-    credentials: HashMap<Repository, Result<Credentials, String>>,
+    credentials: HashMap<Repository, Result<Credentials, AuthError>>,
     registries: HashMap<Registry, RegistryEntry>,
     tokens: HashMap<TokenKey, TokenEntry>,
     calls: BTreeMap<CallId, Call>,
@@ -460,9 +462,9 @@ impl Client {
         }
         match &self.credentials[repository] {
             Ok(c) => Ok(c.clone()),
-            Err(e) => Err(RegistryError::Auth {
+            Err(e) => Err(RegistryError::Credentials {
                 registry: repository.registry().to_string(),
-                detail: e.clone(),
+                source: Box::new(e.clone()),
             }),
         }
     }
@@ -564,11 +566,10 @@ impl Client {
             match call.op.poll_transmit() {
                 Some(r) => self.set_request(&mut call, r),
                 None => {
-                    let out = call.op.poll_output().unwrap_or_else(|| {
-                        Err(RegistryError::Protocol(
-                            "operation ended without a result".into(),
-                        ))
-                    });
+                    let out = call
+                        .op
+                        .poll_output()
+                        .unwrap_or_else(|| Err(RegistryError::NoResult { what: "operation" }));
                     self.complete(id, out);
                     return None;
                 }
@@ -769,11 +770,10 @@ impl Client {
                 Some(call)
             }
             None => {
-                let out = call.op.poll_output().unwrap_or_else(|| {
-                    Err(RegistryError::Protocol(
-                        "operation ended without a result".into(),
-                    ))
-                });
+                let out = call
+                    .op
+                    .poll_output()
+                    .unwrap_or_else(|| Err(RegistryError::NoResult { what: "operation" }));
                 self.complete(id, out);
                 None
             }

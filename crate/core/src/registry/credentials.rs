@@ -21,7 +21,7 @@ use base64::Engine as _;
 
 use crate::reference::Repository;
 
-use super::auth::{Credentials, Keychain};
+use super::auth::{AuthError, Credentials, Keychain};
 
 /// Why the credential sources are unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -391,13 +391,13 @@ impl DockerConfig {
         })
     }
 
-    pub fn resolve(&self, repository: &Repository) -> Result<Credentials, String> {
+    pub fn resolve(&self, repository: &Repository) -> Result<Credentials, AuthError> {
         let host = repository.registry().as_str().to_ascii_lowercase();
-        let helper_error = |helper: &str, how: &str| {
-            format!(
-                "{host} needs docker-credential-{helper} ({how} in {}); Airlock does not run Docker credential helpers: give credentials with --registry-username/--registry-password or IMGPKG_REGISTRY_HOSTNAME/_USERNAME/_PASSWORD",
-                self.path
-            )
+        let helper_error = |helper: &str, how: &'static str| AuthError::CredentialHelper {
+            host: host.clone(),
+            helper: helper.to_string(),
+            how,
+            path: self.path.clone(),
         };
         if let Some(helper) = self.cred_helpers.get(&host) {
             return Err(helper_error(helper, "credHelpers"));
@@ -435,7 +435,7 @@ impl CredentialChain {
 }
 
 impl Keychain for CredentialChain {
-    fn resolve(&self, repository: &Repository) -> Result<Credentials, String> {
+    fn resolve(&self, repository: &Repository) -> Result<Credentials, AuthError> {
         let from_env = self.env.resolve(repository);
         if !from_env.is_anonymous() {
             return Ok(from_env);
@@ -578,12 +578,15 @@ mod tests {
             d.resolve(&repo("127.0.0.1:5000/xx")).unwrap(),
             Credentials::basic("local", "lp")
         );
-        let e = d.resolve(&repo("gcr.io/p/xx")).unwrap_err();
+        let e = d.resolve(&repo("gcr.io/p/xx")).unwrap_err().to_string();
         assert!(
             e.contains("docker-credential-gcloud") && e.contains("credHelpers"),
             "{e}"
         );
-        let e = d.resolve(&repo("desktop.example/xx")).unwrap_err();
+        let e = d
+            .resolve(&repo("desktop.example/xx"))
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("docker-credential-desktop") && e.contains("/home/u/.docker/config.json"),
             "{e}"

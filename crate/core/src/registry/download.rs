@@ -93,10 +93,10 @@ impl Downloads {
                     size,
                 }),
                 Ok(other) => {
-                    self.error = Some(RegistryError::Protocol(format!(
-                        "unexpected output {other:?} downloading {}",
-                        job.sink.digest
-                    )))
+                    self.error = Some(RegistryError::UnexpectedOutput {
+                        output: format!("{other:?}"),
+                        context: format!("downloading {}", job.sink.digest),
+                    })
                 }
                 Err(e) => {
                     if self.error.is_none() {

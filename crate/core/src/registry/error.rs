@@ -4,7 +4,9 @@
 use std::fmt;
 
 use crate::digest::Digest;
+use crate::manifest::ManifestError;
 
+use super::auth::AuthError;
 use super::http::{status_text, HttpResponse, Method, TransportError};
 
 /// How much of a non-JSON error body is kept for the message.
@@ -106,9 +108,38 @@ pub enum RegistryError {
         #[source]
         source: TransportError,
     },
-    /// Fetching a bearer token, or using credentials, failed.
-    #[error("authenticating to {registry}: {detail}")]
-    Auth { registry: String, detail: String },
+    /// The keychain could not give credentials for the registry.
+    #[error("authenticating to {registry}: {source}")]
+    Credentials {
+        registry: String,
+        #[source]
+        source: Box<AuthError>,
+    },
+    /// The token endpoint gave no HTTP answer.
+    #[error("authenticating to {registry}: fetching token from {realm}: {source}")]
+    TokenTransport {
+        registry: String,
+        realm: String,
+        #[source]
+        source: TransportError,
+    },
+    /// The token endpoint answered 200 with an unusable body.
+    #[error("authenticating to {registry}: token from {realm}: {source}")]
+    TokenResponse {
+        registry: String,
+        realm: String,
+        #[source]
+        source: Box<AuthError>,
+    },
+    /// The token endpoint refused (`source` is its answer); `hint` says
+    /// what that usually means (empty when it means nothing special).
+    #[error("authenticating to {registry}: {hint}{source}")]
+    TokenRefused {
+        registry: String,
+        hint: &'static str,
+        #[source]
+        source: Box<RegistryError>,
+    },
     /// Content fetched by digest (or announced by `Docker-Content-Digest`)
     /// does not hash to the expected digest.
     #[error("manifest digest mismatch for {reference}: expected {expected}, got content with digest {actual}")]
@@ -124,9 +155,45 @@ pub enum RegistryError {
         expected: Digest,
         actual: String,
     },
-    /// The registry broke the protocol (missing `Location`, bad JSON, ...).
-    #[error("{0}")]
-    Protocol(String),
+    /// An upload answer without the `Location` to continue at.
+    #[error("{url}: upload response {status} has no Location header")]
+    MissingLocation { url: String, status: u16 },
+    /// `tags/list` answered 200 with a body that is not a tag list.
+    #[error("GET {url}: tag list is not valid JSON: {detail}")]
+    InvalidTagList { url: String, detail: String },
+    /// A fetched manifest does not parse.
+    #[error(transparent)]
+    InvalidManifest(#[from] ManifestError),
+    /// Reading an existing locations image failed (imgpkg's wording).
+    #[error("Fetching location image: {0}")]
+    LocationsFetch(#[source] Box<RegistryError>),
+    /// The locations image is an index (imgpkg's wording).
+    #[error("Expected locations OCI Image to only have a single layer, got an index")]
+    LocationsIsIndex,
+    /// The locations image has not exactly one layer (imgpkg's wording).
+    #[error("Expected locations OCI Image to only have a single layer, got {0}")]
+    LocationsLayerCount(usize),
+    /// The locations image's layer is not a Docker layer (imgpkg's wording).
+    #[error("Expected layer to have docker layer media type, was {0}")]
+    LocationsLayerMediaType(String),
+    /// Every scheme of a ping failed: the last error, and the one before.
+    #[error("{last} (and before that: {earlier})")]
+    PingFailed {
+        last: Box<RegistryError>,
+        #[source]
+        earlier: Box<RegistryError>,
+    },
+    /// An operation finished with an output its caller did not ask for
+    /// (a bug); `context` says what was being done.
+    #[error("unexpected operation output {output} {context}")]
+    UnexpectedOutput { output: String, context: String },
+    /// A state machine stopped without a result (a bug); `what` names it.
+    #[error("{what} ended without a result")]
+    NoResult { what: &'static str },
+    /// The driver stopped a machine that had nothing in flight and
+    /// nothing scheduled (a bug).
+    #[error("internal error: the registry session stalled (nothing in flight, nothing scheduled)")]
+    Stalled,
     /// The operation was cancelled.
     #[error("cancelled")]
     Cancelled,
@@ -192,10 +259,56 @@ impl RegistryError {
         self.codes().contains(&code)
     }
 
-    /// 401 or 403: the credentials were refused or lack permission.
-    pub fn is_denied(&self) -> bool {
-        matches!(self.status(), Some(401 | 403)) || matches!(self, RegistryError::Auth { .. })
+    /// The envelope's entries (code, message, detail), when the registry
+    /// sent one.
+    pub fn api_errors(&self) -> &[ApiError] {
+        match self {
+            RegistryError::Api { errors, .. } => errors,
+            _ => &[],
+        }
     }
+
+    /// 401 or 403, or authentication failed: the credentials were refused
+    /// or lack permission.
+    pub fn is_denied(&self) -> bool {
+        matches!(self.status(), Some(401 | 403))
+            || matches!(
+                self,
+                RegistryError::Credentials { .. }
+                    | RegistryError::TokenTransport { .. }
+                    | RegistryError::TokenResponse { .. }
+                    | RegistryError::TokenRefused { .. }
+            )
+    }
+
+    /// A manifest `PUT` refused because the tag is immutable (imgpkg then
+    /// accepts an existing locations image). Decided from the answer:
+    ///
+    /// - an envelope code that registries use for it: `TAG_INVALID` (ECR,
+    ///   Distribution-based registries, HTTP 400) or `PRECONDITION` with
+    ///   HTTP 412 (Harbor's tag immutability rules);
+    /// - last resort, for registries whose answer carries no such code (a
+    ///   generic code like `DENIED`, or no envelope at all): the envelope's
+    ///   messages and details, or the body text, mention "immutable" (what
+    ///   imgpkg matches in the whole error text).
+    pub fn is_immutable_tag(&self) -> bool {
+        match self {
+            RegistryError::Api { status, errors, .. } => errors.iter().any(|e| {
+                e.code == "TAG_INVALID"
+                    || (e.code == "PRECONDITION" && *status == 412)
+                    || mentions_immutable(&e.message)
+                    || e.detail
+                        .as_ref()
+                        .is_some_and(|d| mentions_immutable(&d.to_string()))
+            }),
+            RegistryError::Status { body, .. } => mentions_immutable(body),
+            _ => false,
+        }
+    }
+}
+
+fn mentions_immutable(text: &str) -> bool {
+    text.to_ascii_lowercase().contains("immutable")
 }
 
 /// Removes query values that may carry secrets (`_state` is opaque but
@@ -272,5 +385,40 @@ mod tests {
             err.to_string(),
             "PUT http://r/u?_state=REDACTED&digest=d: multiple errors returned: A: one; B: two"
         );
+    }
+
+    fn put_error(status: u16, body: &[u8]) -> RegistryError {
+        let resp = HttpResponse::new(status, vec![], body.to_vec());
+        RegistryError::from_response(Method::Put, "http://r/v2/immutable/manifests/t", &resp)
+    }
+
+    #[test]
+    fn immutable_tag_refusals_are_recognised_by_code_then_text() {
+        // ECR and Distribution-based registries.
+        let ecr = put_error(
+            400,
+            br#"{"errors":[{"code":"TAG_INVALID","message":"The image tag 't' already exists"}]}"#,
+        );
+        assert!(ecr.is_immutable_tag());
+        assert_eq!(ecr.api_errors()[0].code, "TAG_INVALID");
+        // Harbor's tag immutability rules.
+        let harbor = put_error(412, br#"{"errors":[{"code":"PRECONDITION","message":"Failed to process request due to 't' configured as immutable."}]}"#);
+        assert!(harbor.is_immutable_tag());
+        // Last resort: a generic code, or no envelope, whose text says so.
+        let generic = put_error(
+            403,
+            br#"{"errors":[{"code":"DENIED","message":"tag is immutable"}]}"#,
+        );
+        assert!(generic.is_immutable_tag());
+        assert!(put_error(409, b"Tag t is IMMUTABLE").is_immutable_tag());
+        // Not a refusal: other codes and texts, whatever the URL says.
+        let denied = put_error(403, br#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#);
+        assert!(!denied.is_immutable_tag());
+        assert!(!put_error(
+            412,
+            br#"{"errors":[{"code":"MANIFEST_INVALID","message":"x"}]}"#
+        )
+        .is_immutable_tag());
+        assert!(!put_error(500, b"oops").is_immutable_tag());
     }
 }

@@ -208,10 +208,16 @@ impl TransportError {
             TransportErrorKind::Connect | TransportErrorKind::Timeout | TransportErrorKind::Io => {
                 true
             }
-            TransportErrorKind::SourceStatus(s) => super::retry::is_retryable_status(s),
+            TransportErrorKind::SourceStatus(s) => is_retryable_status(s),
             _ => false,
         }
     }
+}
+
+/// Statuses worth retrying: ggcr's set (408, 500, 502, 503, 504, 499, 522)
+/// plus 429.
+pub fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 408 | 429 | 499 | 500 | 502 | 503 | 504 | 522)
 }
 
 /// `scheme://authority` of an absolute URL, lowercased, with default ports
@@ -318,6 +324,16 @@ pub fn status_text(status: u16) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retryable_statuses() {
+        for s in [408, 429, 499, 500, 502, 503, 504, 522] {
+            assert!(is_retryable_status(s), "{s}");
+        }
+        for s in [200, 400, 401, 403, 404, 405, 501] {
+            assert!(!is_retryable_status(s), "{s}");
+        }
+    }
 
     #[test]
     fn resolves_locations() {

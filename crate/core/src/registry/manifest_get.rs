@@ -9,16 +9,15 @@
 //!    └ else ──> error
 //! ```
 
-use crate::digest::Digest;
-use crate::manifest::media_type::{self, ACCEPT_MANIFESTS};
+use crate::manifest::media_type::ACCEPT_MANIFESTS;
 use crate::reference::Repository;
 
 use super::auth::repository_scope;
 use super::error::RegistryError;
 use super::http::{HttpResponse, Method, TransportError};
-use super::manifest_head::display_ref;
+use super::manifest_body::{verify_manifest_body, Verify};
 use super::op::{
-    manifest_path, FetchedManifest, OpOutput, OpRequest, Operation, Target, MAX_MANIFEST_BYTES,
+    display_ref, manifest_path, OpOutput, OpRequest, Operation, Target, MAX_MANIFEST_BYTES,
 };
 
 /// `GET` a manifest by tag or digest.
@@ -76,10 +75,7 @@ impl Operation for GetManifest {
             Err(e) => Err(RegistryError::transport(Method::Get, url, e)),
             Ok(r) if r.status == 404 => Ok(None),
             Ok(r) if r.status == 200 => {
-                let verify = match Digest::parse(&self.reference) {
-                    Ok(d) => Verify::Digest(d),
-                    Err(_) => Verify::HeaderIfPresent,
-                };
+                let verify = Verify::for_reference(&self.reference);
                 verify_manifest_body(&display_ref(&self.repository, &self.reference), verify, &r)
                     .map(Some)
             }
@@ -90,78 +86,5 @@ impl Operation for GetManifest {
 
     fn poll_output(&mut self) -> Option<Result<OpOutput, RegistryError>> {
         self.output.take()
-    }
-}
-
-/// What a fetched manifest body is checked against.
-#[derive(Debug, Clone, Copy)]
-pub enum Verify {
-    /// Fetched by digest: the body must hash to it.
-    Digest(Digest),
-    /// Fetched by tag: the body must hash to `Docker-Content-Digest` if sent.
-    HeaderIfPresent,
-}
-
-/// Checks a `200` manifest body and works out its media type
-/// (`Content-Type`, else the body's `mediaType`, else a guess).
-pub fn verify_manifest_body(
-    reference: &str,
-    verify: Verify,
-    resp: &HttpResponse,
-) -> Result<FetchedManifest, RegistryError> {
-    let actual = Digest::of(&resp.body);
-    let expected = match verify {
-        Verify::Digest(d) => Some(d),
-        Verify::HeaderIfPresent => resp
-            .header("docker-content-digest")
-            .and_then(|d| Digest::parse(d.trim()).ok()),
-    };
-    if let Some(expected) = expected {
-        if expected != actual {
-            return Err(RegistryError::DigestMismatch {
-                reference: reference.to_string(),
-                expected,
-                actual,
-            });
-        }
-    }
-    Ok(FetchedManifest {
-        media_type: manifest_media_type(resp),
-        raw: resp.body.clone(),
-        digest: actual,
-    })
-}
-
-fn manifest_media_type(resp: &HttpResponse) -> String {
-    let header = resp
-        .header("content-type")
-        .map(|s| s.split(';').next().unwrap_or("").trim().to_string())
-        .unwrap_or_default();
-    if header.starts_with("application/vnd.") {
-        return header;
-    }
-    #[derive(serde::Deserialize)]
-    struct Probe {
-        #[serde(rename = "mediaType", default)]
-        media_type: Option<String>,
-        #[serde(default)]
-        manifests: Option<serde_json::Value>,
-        #[serde(rename = "schemaVersion", default)]
-        schema_version: Option<u64>,
-    }
-    match serde_json::from_slice::<Probe>(&resp.body) {
-        Ok(Probe {
-            media_type: Some(mt),
-            ..
-        }) if !mt.is_empty() => mt,
-        Ok(Probe {
-            manifests: Some(_), ..
-        }) => media_type::OCI_INDEX.to_string(),
-        Ok(Probe {
-            schema_version: Some(1),
-            ..
-        }) => media_type::DOCKER_SCHEMA1_SIGNED.to_string(),
-        _ if !header.is_empty() => header,
-        _ => media_type::OCI_MANIFEST.to_string(),
     }
 }

@@ -17,9 +17,10 @@ use crate::reference::Repository;
 use super::auth::repository_scope;
 use super::error::RegistryError;
 use super::http::{HttpResponse, Method, TransportError};
-use super::manifest_get::{verify_manifest_body, Verify};
+use super::manifest_body::{verify_manifest_body, Verify};
 use super::op::{
-    manifest_path, ManifestDescriptor, OpOutput, OpRequest, Operation, Target, MAX_MANIFEST_BYTES,
+    display_ref, manifest_path, ManifestDescriptor, OpOutput, OpRequest, Operation, Target,
+    MAX_MANIFEST_BYTES,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,10 +130,7 @@ impl Operation for HeadManifest {
             }
             (State::Head, _) => self.state = State::Get,
             (State::Get, 200) => {
-                let verify = match Digest::parse(&self.reference) {
-                    Ok(d) => Verify::Digest(d),
-                    Err(_) => Verify::HeaderIfPresent,
-                };
+                let verify = Verify::for_reference(&self.reference);
                 let display = display_ref(&self.repository, &self.reference);
                 let out = verify_manifest_body(&display, verify, &resp).map(|m| {
                     Some(ManifestDescriptor {
@@ -149,14 +147,5 @@ impl Operation for HeadManifest {
 
     fn poll_output(&mut self) -> Option<Result<OpOutput, RegistryError>> {
         self.output.take()
-    }
-}
-
-/// `repo:tag` or `repo@digest`, for messages.
-pub fn display_ref(repository: &Repository, reference: &str) -> String {
-    if reference.starts_with("sha256:") {
-        format!("{}@{reference}", repository.name())
-    } else {
-        format!("{}:{reference}", repository.name())
     }
 }

@@ -16,7 +16,7 @@ use crate::reference::Repository;
 use super::auth::{repository_scope, PUSH_ACTIONS};
 use super::error::RegistryError;
 use super::http::{HttpResponse, Method, RequestBody, TransportError};
-use super::manifest_head::display_ref;
+use super::op::display_ref;
 use super::op::{manifest_path, OpOutput, OpRequest, Operation, Target};
 
 /// `PUT` a manifest by tag or digest.

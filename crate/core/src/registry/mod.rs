@@ -27,6 +27,7 @@ pub mod credentials;
 pub mod download;
 pub mod error;
 pub mod http;
+pub mod manifest_body;
 pub mod manifest_get;
 pub mod manifest_head;
 pub mod manifest_put;

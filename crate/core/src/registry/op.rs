@@ -167,6 +167,15 @@ pub trait Operation {
     fn poll_output(&mut self) -> Option<Result<OpOutput, RegistryError>>;
 }
 
+/// `repo:tag` or `repo@digest`, for messages.
+pub fn display_ref(repository: &Repository, reference: &str) -> String {
+    if reference.starts_with("sha256:") {
+        format!("{}@{reference}", repository.name())
+    } else {
+        format!("{}:{reference}", repository.name())
+    }
+}
+
 /// `/v2/<path>/manifests/<reference>`.
 pub fn manifest_path(repository: &Repository, reference: &str) -> String {
     format!("/v2/{}/manifests/{reference}", repository.path())

@@ -46,7 +46,7 @@ pub struct Ping {
     schemes: Vec<&'static str>,
     index: usize,
     /// Why the earlier scheme failed (reported with the final error).
-    earlier: Option<String>,
+    earlier: Option<RegistryError>,
 }
 
 impl Ping {
@@ -71,7 +71,10 @@ impl Ping {
 
     fn with_earlier(&self, err: RegistryError) -> RegistryError {
         match &self.earlier {
-            Some(e) => RegistryError::Protocol(format!("{err} (and before that: {e})")),
+            Some(e) => RegistryError::PingFailed {
+                last: Box::new(err),
+                earlier: Box::new(e.clone()),
+            },
             None => err,
         }
     }
@@ -99,7 +102,7 @@ impl Ping {
                 let err = RegistryError::transport(Method::Get, &url, e);
                 if self.index + 1 < self.schemes.len() {
                     self.index += 1;
-                    self.earlier = Some(err.to_string());
+                    self.earlier = Some(err.clone());
                     PingStep::Next
                 } else if temporary {
                     PingStep::Temporary(self.with_earlier(err))
@@ -116,7 +119,7 @@ impl Ping {
                 challenge: parse_www_authenticate(r.header_all("www-authenticate"))
                     .unwrap_or(Challenge::None),
             }),
-            Ok(r) if super::retry::is_retryable_status(r.status) => PingStep::Temporary(
+            Ok(r) if super::http::is_retryable_status(r.status) => PingStep::Temporary(
                 self.with_earlier(RegistryError::from_response(Method::Get, &url, &r)),
             ),
             Ok(r) => PingStep::Failed(self.with_earlier(RegistryError::from_response(

@@ -210,9 +210,9 @@ impl Read {
             {
                 Ok(ReadOutput::Locations(None))
             }
-            (Kind::Locations, Err(e)) if self.manifest.is_none() => Err(RegistryError::Protocol(
-                format!("Fetching location image: {e}"),
-            )),
+            (Kind::Locations, Err(e)) if self.manifest.is_none() => {
+                Err(RegistryError::LocationsFetch(Box::new(e)))
+            }
             (_, Err(e)) => Err(e),
             (Kind::Resolve, Ok(OpOutput::ManifestDescriptor(d))) => {
                 Ok(ReadOutput::Digest(d.map(|d| d.digest)))
@@ -239,7 +239,7 @@ impl Read {
                             manifest: m,
                             config: None,
                         }))),
-                        Err(e) => Err(RegistryError::Protocol(e.to_string())),
+                        Err(e) => Err(RegistryError::InvalidManifest(e)),
                     }
                 } else {
                     Ok(ReadOutput::Image(Some(FetchedImage {
@@ -252,15 +252,11 @@ impl Read {
                 match Manifest::parse(m.raw.clone(), Some(&m.media_type)) {
                     Ok(Manifest::Image(img)) => {
                         if img.layers.len() != 1 {
-                            Err(RegistryError::Protocol(format!(
-                                "Expected locations OCI Image to only have a single layer, got {}",
-                                img.layers.len()
-                            )))
+                            Err(RegistryError::LocationsLayerCount(img.layers.len()))
                         } else if img.layers[0].media_type != media_type::DOCKER_LAYER {
-                            Err(RegistryError::Protocol(format!(
-                                "Expected layer to have docker layer media type, was {}",
-                                img.layers[0].media_type
-                            )))
+                            Err(RegistryError::LocationsLayerMediaType(
+                                img.layers[0].media_type.clone(),
+                            ))
                         } else {
                             self.call = Some(self.client.start(GetBlob::new(
                                 self.repository.clone(),
@@ -271,11 +267,8 @@ impl Read {
                             return;
                         }
                     }
-                    Ok(Manifest::Index(_)) => Err(RegistryError::Protocol(
-                        "Expected locations OCI Image to only have a single layer, got an index"
-                            .into(),
-                    )),
-                    Err(e) => Err(RegistryError::Protocol(e.to_string())),
+                    Ok(Manifest::Index(_)) => Err(RegistryError::LocationsIsIndex),
+                    Err(e) => Err(RegistryError::InvalidManifest(e)),
                 }
             }
             (Kind::Image { .. }, Ok(OpOutput::BlobBytes(b))) => {
@@ -292,10 +285,10 @@ impl Read {
             }
             (Kind::Tags { .. }, Ok(OpOutput::Tags(t))) => Ok(ReadOutput::Tags(t)),
             (Kind::Blob { .. }, Ok(OpOutput::BlobBytes(b))) => Ok(ReadOutput::Blob(b)),
-            (_, Ok(other)) => Err(RegistryError::Protocol(format!(
-                "unexpected operation output {other:?} reading {}",
-                self.reference
-            ))),
+            (_, Ok(other)) => Err(RegistryError::UnexpectedOutput {
+                output: format!("{other:?}"),
+                context: format!("reading {}", self.reference),
+            }),
         };
         self.result = Some(out);
     }

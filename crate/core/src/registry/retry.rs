@@ -5,12 +5,6 @@
 
 use super::http::HttpResponse;
 
-/// Statuses worth retrying: ggcr's set (408, 500, 502, 503, 504, 499, 522)
-/// plus 429.
-pub fn is_retryable_status(status: u16) -> bool {
-    matches!(status, 408 | 429 | 499 | 500 | 502 | 503 | 504 | 522)
-}
-
 /// How often and how long to retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -96,15 +90,5 @@ mod tests {
         assert_eq!(p.delay_after_response(1, &r(500)), 100);
         let huge = HttpResponse::new(429, vec![("retry-after".into(), "99999".into())], vec![]);
         assert_eq!(p.delay_after_response(1, &huge), 60_000);
-    }
-
-    #[test]
-    fn retryable_statuses() {
-        for s in [408, 429, 499, 500, 502, 503, 504, 522] {
-            assert!(is_retryable_status(s), "{s}");
-        }
-        for s in [200, 400, 401, 403, 404, 405, 501] {
-            assert!(!is_retryable_status(s), "{s}");
-        }
     }
 }

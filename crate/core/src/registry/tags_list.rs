@@ -94,9 +94,10 @@ impl Operation for ListTags {
         match serde_json::from_slice::<Page>(&resp.body) {
             Ok(page) => self.tags.extend(page.tags.unwrap_or_default()),
             Err(e) => {
-                self.output = Some(Err(RegistryError::Protocol(format!(
-                    "GET {url}: tag list is not valid JSON: {e}"
-                ))));
+                self.output = Some(Err(RegistryError::InvalidTagList {
+                    url: url.to_string(),
+                    detail: e.to_string(),
+                }));
                 return;
             }
         }

@@ -107,9 +107,10 @@ impl TokenFetch {
         match response {
             Err(e) => {
                 let temporary = e.is_temporary();
-                let err = RegistryError::Auth {
+                let err = RegistryError::TokenTransport {
                     registry: self.registry.clone(),
-                    detail: format!("fetching token from {}: {e}", self.realm),
+                    realm: self.realm.clone(),
+                    source: e,
                 };
                 if temporary {
                     TokenStep::Temporary(err)
@@ -119,9 +120,10 @@ impl TokenFetch {
             }
             Ok(r) if r.status == 200 => match parse_token_response(&r.body) {
                 Ok(t) => TokenStep::Done(t),
-                Err(e) => TokenStep::Failed(RegistryError::Auth {
+                Err(e) => TokenStep::Failed(RegistryError::TokenResponse {
                     registry: self.registry.clone(),
-                    detail: format!("token from {}: {e}", self.realm),
+                    realm: self.realm.clone(),
+                    source: Box::new(e),
                 }),
             },
             Ok(r) => {
@@ -133,11 +135,12 @@ impl TokenFetch {
                     }
                     _ => "",
                 };
-                let err = RegistryError::Auth {
+                let err = RegistryError::TokenRefused {
                     registry: self.registry.clone(),
-                    detail: format!("{hint}{inner}"),
+                    hint,
+                    source: Box::new(inner),
                 };
-                if super::retry::is_retryable_status(r.status) {
+                if super::http::is_retryable_status(r.status) {
                     TokenStep::Temporary(err)
                 } else {
                     TokenStep::Failed(err)

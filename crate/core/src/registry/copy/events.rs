@@ -1,0 +1,81 @@
+//! What a copy reports: its steps, progress events, the final summary.
+
+use crate::digest::Digest;
+
+use super::super::op::BlobOutcome;
+
+/// The four steps of a copy, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CopyStep {
+    Upload,
+    Verify,
+    Locations,
+    Tags,
+    Done,
+}
+
+/// An item of the plan: `Item(i)` is `plan.items[i]`, `Locations(i)` is
+/// `plan.locations[i]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ItemRef {
+    Item(usize),
+    Locations(usize),
+}
+
+/// Progress reported by the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CopyEvent {
+    StepStarted(CopyStep),
+    /// The item's upload tag already pointed at its digest.
+    ItemSkipped {
+        item: ItemRef,
+        reference: String,
+    },
+    /// The item's manifest (and extra tags) were pushed.
+    ItemPushed {
+        item: ItemRef,
+        reference: String,
+    },
+    /// Body bytes sent so far for a blob upload.
+    BlobProgress {
+        digest: Digest,
+        bytes_sent: u64,
+        size: u64,
+    },
+    BlobDone {
+        digest: Digest,
+        size: u64,
+        outcome: BlobOutcome,
+    },
+    /// A manifest was PUT (by digest or tag).
+    ManifestPushed {
+        reference: String,
+    },
+    Verified {
+        reference: String,
+    },
+    TagSkipped {
+        reference: String,
+    },
+    TagPushed {
+        reference: String,
+    },
+}
+
+/// Totals, available at the end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CopySummary {
+    /// Items (images, indexes, bundles, signatures, locations) pushed.
+    pub items_pushed: u64,
+    /// Items whose upload tag already pointed at them.
+    pub items_skipped: u64,
+    pub blobs_uploaded: u64,
+    pub blobs_present: u64,
+    pub blobs_mounted: u64,
+    pub bytes_uploaded: u64,
+    pub manifests_pushed: u64,
+    pub tags_pushed: u64,
+    pub tags_skipped: u64,
+    pub requests: u64,
+    pub retries: u64,
+}
