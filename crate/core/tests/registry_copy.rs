@@ -5,7 +5,9 @@ use airlock_core::plan::{BlobSource, ItemKind, PlannedTag, RelocationPlan};
 use airlock_core::reference::Repository;
 use airlock_core::registry::auth::AnonymousKeychain;
 use airlock_core::registry::client::{Client, ClientConfig};
-use airlock_core::registry::copy::{CopyError, CopyEvent, CopyOptions, CopySession, CopyStep};
+use airlock_core::registry::copy::{
+    CopyError, CopyEvent, CopyOptions, CopySession, CopyStep, VerifyAfterWrite,
+};
 use airlock_core::registry::http::Method;
 use airlock_core::registry::Machine;
 use airlock_testkit::scenario::{FakeRegistry, RespExt};
@@ -47,6 +49,17 @@ fn session(plan: RelocationPlan, options: CopyOptions) -> CopySession {
     CopySession::new(client, plan, options)
 }
 
+/// The protocol without the tag list and with every upload tag read back:
+/// a `HEAD` before every blob, manifest and tag (what the copy does when
+/// the tag list is unavailable).
+fn check_all() -> CopyOptions {
+    CopyOptions {
+        list_tags: false,
+        verify: VerifyAfterWrite::Always,
+        ..Default::default()
+    }
+}
+
 fn events(s: &mut CopySession) -> Vec<CopyEvent> {
     std::iter::from_fn(|| s.poll_event()).collect()
 }
@@ -55,7 +68,7 @@ fn events(s: &mut CopySession) -> Vec<CopyEvent> {
 fn copies_everything_then_skips_on_rerun() {
     let p = plan();
     let mut reg = FakeRegistry::new();
-    let mut s = session(p.clone(), CopyOptions::default());
+    let mut s = session(p.clone(), check_all());
     reg.drive(&mut s);
     let summary = s.result().unwrap().unwrap();
     // 9 distinct blobs: configs a, b, c, loc; layers shared, a, b, c, loc.
@@ -87,7 +100,7 @@ fn copies_everything_then_skips_on_rerun() {
     assert!(ev.contains(&CopyEvent::StepStarted(CopyStep::Tags)));
 
     // Re-run: one HEAD per item, one per extra and final tag, plus the ping.
-    let mut s2 = session(p.clone(), CopyOptions::default());
+    let mut s2 = session(p.clone(), check_all());
     let n = reg.drive(&mut s2);
     let summary = s2.result().unwrap().unwrap();
     assert_eq!(summary.items_skipped, 3);
@@ -110,7 +123,7 @@ fn tags_are_put_only_after_their_content() {
         p.clone(),
         CopyOptions {
             concurrency: 3,
-            ..Default::default()
+            ..check_all()
         },
     );
     reg.drive(&mut s);
@@ -249,7 +262,7 @@ fn errors_name_the_operation_and_reference() {
         p,
         CopyOptions {
             concurrency: 1,
-            ..Default::default()
+            ..check_all()
         },
     );
     reg.drive(&mut s);
@@ -270,7 +283,7 @@ fn blob_errors_say_which_blob_went_where() {
         p.clone(),
         CopyOptions {
             concurrency: 1,
-            ..Default::default()
+            ..check_all()
         },
     );
     reg.fail_matching
@@ -453,4 +466,174 @@ fn cancel_handle_stops_a_running_session() {
     s.handle_response(t.id, 0, Ok(r));
     assert!(s.poll_transmit(0).is_none());
     assert_eq!(s.result().unwrap().unwrap_err(), CopyError::Cancelled);
+}
+
+/// Requests by kind: `(ping, tags/list, manifest HEAD, manifest PUT,
+/// blob HEAD, upload POST, upload PUT)`.
+fn kinds(requests: &[(Method, String)]) -> [usize; 7] {
+    let mut k = [0; 7];
+    for (m, u) in requests {
+        let i = match (m, u.as_str()) {
+            (_, u) if u.ends_with("/v2/") => 0,
+            (_, u) if u.contains("/tags/list") => 1,
+            (Method::Head, u) if u.contains("/manifests/") => 2,
+            (Method::Put, u) if u.contains("/manifests/") => 3,
+            (Method::Head, u) if u.contains("/blobs/sha256:") => 4,
+            (Method::Post, u) if u.contains("/blobs/uploads/") => 5,
+            (Method::Put, u) if u.contains("/blobs/uploads/") => 6,
+            other => panic!("unexpected request {other:?}"),
+        };
+        k[i] += 1;
+    }
+    k
+}
+
+/// Every manifest PUT comes after the PUTs of the blobs and children it
+/// references.
+fn assert_content_before_manifests(reg: &FakeRegistry, p: &RelocationPlan) {
+    let pos = |pred: &dyn Fn(&(Method, String)) -> bool| reg.requests.iter().position(pred);
+    let blob_put = |d: &Digest| {
+        pos(&|(m, u)| *m == Method::Put && u.contains(&d.to_string().replace(':', "%3A")))
+    };
+    for it in p.items.iter().chain(&p.locations) {
+        let put = pos(&|(m, u)| *m == Method::Put && u.ends_with(&it.tags[0])).unwrap();
+        for b in &it.manifest.blobs {
+            assert!(blob_put(&b.digest).unwrap() < put);
+        }
+        for c in &it.manifest.children {
+            let child = pos(&|(m, u)| *m == Method::Put && u.ends_with(&c.digest.to_string()));
+            assert!(child.unwrap() < put);
+            for b in &c.blobs {
+                assert!(blob_put(&b.digest).unwrap() < child.unwrap());
+            }
+        }
+    }
+}
+
+#[test]
+fn a_fresh_repository_needs_no_existence_checks() {
+    let p = plan();
+    let mut reg = FakeRegistry::new();
+    let mut s = session(p.clone(), CopyOptions::default());
+    reg.drive(&mut s);
+    let summary = s.result().unwrap().unwrap();
+    assert_eq!(summary.blobs_uploaded, 9);
+    assert_eq!(summary.items_pushed, 3);
+    // One tag list (404 NAME_UNKNOWN), then only uploads and PUTs: 9 blobs,
+    // 2 children, 3 items, the locations image's second tag and v1. The
+    // upload tags are not read back: each PUT response named its digest.
+    assert_eq!(kinds(&reg.requests), [1, 1, 0, 7, 0, 9, 9]);
+    assert_eq!(summary.requests, 27);
+    assert_content_before_manifests(&reg, &p);
+    let ev = events(&mut s);
+    let verified = ev
+        .iter()
+        .filter(|e| matches!(e, CopyEvent::Verified { .. }))
+        .count();
+    assert_eq!(verified, 2, "both items reported verified");
+    let stored = &reg.manifests["dst/x"];
+    for it in p.items.iter().chain(&p.locations) {
+        assert_eq!(stored[&it.tags[0]].1, *it.manifest.raw);
+    }
+    assert_eq!(stored["v1"].1, *p.tags[0].raw);
+
+    // The same copy checking everything, for comparison.
+    let mut reg = FakeRegistry::new();
+    let mut s = session(p.clone(), check_all());
+    reg.drive(&mut s);
+    assert!(s.result().unwrap().is_ok());
+    assert_eq!(kinds(&reg.requests), [1, 0, 3 + 2 + 2 + 1, 7, 9, 9, 9]);
+}
+
+#[test]
+fn a_rerun_reads_the_tag_list_and_the_present_tags_only() {
+    let p = plan();
+    let mut reg = FakeRegistry::new();
+    let mut s = session(p.clone(), CopyOptions::default());
+    reg.drive(&mut s);
+    let before = reg.requests.len();
+    let mut s = session(p.clone(), CopyOptions::default());
+    reg.drive(&mut s);
+    let summary = s.result().unwrap().unwrap();
+    assert_eq!(summary.items_skipped, 3);
+    assert_eq!(summary.blobs_uploaded + summary.manifests_pushed, 0);
+    // Ping, tag list, 3 upload tags, the locations image's second tag, v1.
+    assert_eq!(kinds(&reg.requests[before..]), [1, 1, 5, 0, 0, 0, 0]);
+}
+
+#[test]
+fn a_partly_filled_repository_checks_blobs_and_sends_only_what_is_missing() {
+    let p = plan();
+    let mut reg = FakeRegistry::new();
+    let mut s = session(p.clone(), CopyOptions::default());
+    reg.drive(&mut s);
+    // Lose the index tag, its first child and that child's own layer.
+    let child = &p.items[0].manifest.children[0];
+    let stored = reg.manifests.get_mut("dst/x").unwrap();
+    stored.remove(&p.items[0].tags[0]);
+    stored.remove(&child.digest.to_string());
+    reg.blobs.remove(&Digest::of(b"layer a"));
+    let before = reg.requests.len();
+    let mut s = session(p.clone(), CopyOptions::default());
+    reg.drive(&mut s);
+    let summary = s.result().unwrap().unwrap();
+    assert_eq!(summary.blobs_uploaded, 1);
+    assert_eq!(summary.blobs_present, 2);
+    assert_eq!(summary.manifests_pushed, 2, "the child and the index");
+    assert_eq!(summary.items_pushed, 1);
+    assert_eq!(summary.items_skipped, 2);
+    // The index tag is not listed: no HEAD for it. HEADs: item c, the
+    // locations image and its second tag, v1, and the two children by
+    // digest; the child's config, shared layer and own layer are checked
+    // (the repository is not fresh), the missing layer uploaded.
+    assert_eq!(kinds(&reg.requests[before..]), [1, 1, 6, 2, 3, 1, 1]);
+    let stored = &reg.manifests["dst/x"];
+    assert_eq!(stored[&p.items[0].tags[0]].1, *p.items[0].manifest.raw);
+    assert_eq!(stored[&child.digest.to_string()].1, *child.raw);
+}
+
+#[test]
+fn blobs_left_by_an_interrupted_copy_are_uploaded_again_without_harm() {
+    let p = plan();
+    let mut reg = FakeRegistry::new();
+    let mut s = session(p.clone(), CopyOptions::default());
+    reg.drive(&mut s);
+    // Blobs there, no tag: the tag list says NAME_UNKNOWN.
+    reg.manifests.clear();
+    let before = reg.requests.len();
+    let mut s = session(p.clone(), CopyOptions::default());
+    reg.drive(&mut s);
+    let summary = s.result().unwrap().unwrap();
+    assert_eq!(summary.blobs_uploaded, 9);
+    assert_eq!(kinds(&reg.requests[before..]), [1, 1, 0, 7, 0, 9, 9]);
+    assert_eq!(reg.manifests["dst/x"]["v1"].1, *p.tags[0].raw);
+
+    // With every blob checked, none is sent again.
+    reg.manifests.clear();
+    let mut s = session(
+        p.clone(),
+        CopyOptions {
+            fresh_check_min_size: 0,
+            ..Default::default()
+        },
+    );
+    reg.drive(&mut s);
+    let summary = s.result().unwrap().unwrap();
+    assert_eq!((summary.blobs_uploaded, summary.blobs_present), (0, 9));
+}
+
+#[test]
+fn without_a_tag_list_everything_is_checked() {
+    let p = plan();
+    let mut reg = FakeRegistry::new();
+    reg.fail_matching
+        .push((Method::Get, "/tags/list".into(), 403));
+    let mut s = session(p.clone(), CopyOptions::default());
+    reg.drive(&mut s);
+    let summary = s.result().unwrap().unwrap();
+    assert_eq!(summary.blobs_uploaded, 9);
+    // Like check_all, but the upload tags confirmed by their PUT are not
+    // read back.
+    assert_eq!(kinds(&reg.requests), [1, 1, 3 + 2 + 1, 7, 9, 9, 9]);
+    assert_content_before_manifests(&reg, &p);
 }

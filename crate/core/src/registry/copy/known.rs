@@ -1,0 +1,76 @@
+//! What the destination's tag list, read once before the upload, answers
+//! without a request: a tag it does not show is absent; a repository that
+//! shows none of the plan's upload tags is fresh (see
+//! [`CopyOptions`](super::CopyOptions)); an upload tag whose `PUT` response
+//! named the item's digest needs no read-back.
+
+use std::collections::HashSet;
+
+use super::super::error::RegistryError;
+use super::super::op::OpOutput;
+use super::events::CopyEvent;
+use super::options::VerifyAfterWrite;
+use super::state::Work;
+use super::CopySession;
+
+impl CopySession {
+    /// The tag list arrived (or failed: then nothing is assumed).
+    pub(super) fn on_tags_listed(&mut self, result: Result<OpOutput, RegistryError>) {
+        self.known_tags = match result {
+            Ok(OpOutput::Tags(tags)) => Some(tags.into_iter().collect()),
+            Err(e) if e.status() == Some(404) && e.has_code("NAME_UNKNOWN") => Some(HashSet::new()),
+            _ => None,
+        };
+        self.fresh = self.known_tags.as_ref().is_some_and(|known| {
+            !self
+                .plan
+                .items
+                .iter()
+                .chain(&self.plan.locations)
+                .flat_map(|it| &it.tags)
+                .any(|t| known.contains(t))
+        });
+        self.start_upload();
+    }
+
+    fn tag_absent(&self, tag: &str) -> bool {
+        self.known_tags
+            .as_ref()
+            .is_some_and(|known| !known.contains(tag))
+    }
+
+    /// Does `work` without a request when what is known answers it;
+    /// returns whether it did.
+    pub(super) fn answer_locally(&mut self, work: &Work) -> bool {
+        match *work {
+            Work::ResolveTag(r)
+                if self
+                    .item(r)
+                    .tags
+                    .first()
+                    .is_some_and(|t| self.tag_absent(t)) =>
+            {
+                self.on_resolved(r, None)
+            }
+            Work::ExtraTagHead(r, i) if self.tag_absent(&self.item(r).tags[i]) => {
+                self.on_extra_tag_head(r, i, None)
+            }
+            Work::TagHead(i) if self.tag_absent(&self.plan.tags[i].tag) => {
+                self.on_tag_head(i, None)
+            }
+            Work::ChildHead(d) if self.fresh && self.options.fresh_check_min_size > 0 => {
+                self.on_child_head(d, None)
+            }
+            Work::Verify(r)
+                if self.options.verify == VerifyAfterWrite::Unconfirmed
+                    && self.items.get(&r).is_some_and(|s| s.confirmed) =>
+            {
+                let reference = self.display(&self.upload_ref(r));
+                self.events.push_back(CopyEvent::Verified { reference });
+                self.unit_done();
+            }
+            _ => return false,
+        }
+        true
+    }
+}
