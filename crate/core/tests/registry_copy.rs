@@ -519,11 +519,12 @@ fn a_fresh_repository_needs_no_existence_checks() {
     let summary = s.result().unwrap().unwrap();
     assert_eq!(summary.blobs_uploaded, 9);
     assert_eq!(summary.items_pushed, 3);
-    // One tag list (404 NAME_UNKNOWN), then only uploads and PUTs: 9 blobs,
-    // 2 children, 3 items, the locations image's second tag and v1. The
-    // upload tags are not read back: each PUT response named its digest.
-    assert_eq!(kinds(&reg.requests), [1, 1, 0, 7, 0, 9, 9]);
-    assert_eq!(summary.requests, 27);
+    // One tag list (404 NAME_UNKNOWN), a HEAD for the first 5 blobs only
+    // (as many as run at once), then uploads and PUTs: 9 blobs, 2 children,
+    // 3 items, the locations image's second tag and v1. The upload tags are
+    // not read back: each PUT response named its digest.
+    assert_eq!(kinds(&reg.requests), [1, 1, 0, 7, 5, 9, 9]);
+    assert_eq!(summary.requests, 32);
     assert_content_before_manifests(&reg, &p);
     let ev = events(&mut s);
     let verified = ev
@@ -593,33 +594,49 @@ fn a_partly_filled_repository_checks_blobs_and_sends_only_what_is_missing() {
 }
 
 #[test]
-fn blobs_left_by_an_interrupted_copy_are_uploaded_again_without_harm() {
+fn blobs_left_by_an_interrupted_copy_are_noticed() {
     let p = plan();
     let mut reg = FakeRegistry::new();
     let mut s = session(p.clone(), CopyOptions::default());
     reg.drive(&mut s);
-    // Blobs there, no tag: the tag list says NAME_UNKNOWN.
+    // Blobs there, no tag (the tag list says NAME_UNKNOWN): the first blobs
+    // checked are there, so every other blob is checked too.
     reg.manifests.clear();
-    let before = reg.requests.len();
     let mut s = session(p.clone(), CopyOptions::default());
     reg.drive(&mut s);
     let summary = s.result().unwrap().unwrap();
-    assert_eq!(summary.blobs_uploaded, 9);
-    assert_eq!(kinds(&reg.requests[before..]), [1, 1, 0, 7, 0, 9, 9]);
+    assert_eq!((summary.blobs_uploaded, summary.blobs_present), (0, 9));
     assert_eq!(reg.manifests["dst/x"]["v1"].1, *p.tags[0].raw);
+}
 
-    // With every blob checked, none is sent again.
+#[test]
+fn blobs_sent_again_in_a_fresh_repository_do_no_harm() {
+    let p = plan();
+    let one = CopyOptions {
+        concurrency: 1,
+        ..Default::default()
+    };
+    let mut reg = FakeRegistry::new();
+    let mut s = session(p.clone(), one.clone());
+    reg.drive(&mut s);
+    // The one blob checked (the first) is gone, the others are there but
+    // not checked: they are uploaded again, and the copy is complete.
+    let first = reg
+        .requests
+        .iter()
+        .find(|(m, u)| *m == Method::Head && u.contains("/blobs/sha256:"))
+        .map(|(_, u)| Digest::parse(u.rsplit('/').next().unwrap()).unwrap())
+        .unwrap();
     reg.manifests.clear();
-    let mut s = session(
-        p.clone(),
-        CopyOptions {
-            fresh_check_min_size: 0,
-            ..Default::default()
-        },
-    );
+    reg.blobs.remove(&first);
+    let before = reg.requests.len();
+    let mut s = session(p.clone(), one);
     reg.drive(&mut s);
     let summary = s.result().unwrap().unwrap();
-    assert_eq!((summary.blobs_uploaded, summary.blobs_present), (0, 9));
+    assert_eq!(summary.blobs_uploaded, 9);
+    assert_eq!(kinds(&reg.requests[before..]), [1, 1, 0, 7, 1, 9, 9]);
+    assert!(reg.blobs.contains_key(&first));
+    assert_eq!(reg.manifests["dst/x"]["v1"].1, *p.tags[0].raw);
 }
 
 #[test]
@@ -636,4 +653,31 @@ fn without_a_tag_list_everything_is_checked() {
     // read back.
     assert_eq!(kinds(&reg.requests), [1, 1, 3 + 2 + 1, 7, 9, 9, 9]);
     assert_content_before_manifests(&reg, &p);
+}
+
+#[test]
+fn a_tag_the_registry_cannot_read_is_pushed_again() {
+    let p = plan();
+    let mut reg = FakeRegistry::new();
+    let mut s = session(p.clone(), CopyOptions::default());
+    reg.drive(&mut s);
+    // Item c's upload tag answers 500 to every HEAD and GET (its links
+    // half-written by a killed registry): the rerun pushes it again.
+    let tag = format!("/manifests/{}", p.items[1].tags[0]);
+    for _ in 0..40 {
+        reg.fail_matching.push((Method::Head, tag.clone(), 500));
+        reg.fail_matching.push((Method::Get, tag.clone(), 500));
+    }
+    let mut s = session(p.clone(), CopyOptions::default());
+    reg.drive(&mut s);
+    let summary = s.result().unwrap().unwrap();
+    assert_eq!((summary.items_pushed, summary.items_skipped), (1, 2));
+    assert_eq!(
+        summary.blobs_uploaded, 0,
+        "its blobs were checked, not sent"
+    );
+    assert_eq!(
+        reg.manifests["dst/x"][&p.items[1].tags[0]].1,
+        *p.items[1].manifest.raw
+    );
 }

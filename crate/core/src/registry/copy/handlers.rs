@@ -57,14 +57,21 @@ impl CopySession {
         }
     }
 
-    /// A tag we may not read is treated as absent, as ggcr does.
+    /// A tag we may not read is treated as absent, as ggcr does. So is a
+    /// tag or child manifest the registry still fails to read after the
+    /// retries (5xx): a registry killed while it rewrote a manifest's links
+    /// (Distribution's filesystem driver does not write them atomically)
+    /// answers 500 for every tag of that manifest, and pushing it again
+    /// (content first, as always) repairs them.
     fn absent_if_forbidden(work: &Work, e: RegistryError) -> Result<OpOutput, RegistryError> {
+        let status = e.status().unwrap_or(0);
         match work {
             Work::ResolveTag(_) | Work::ExtraTagHead(..) | Work::TagHead(_)
-                if e.status() == Some(403) =>
+                if status == 403 || status >= 500 =>
             {
                 Ok(OpOutput::ManifestDescriptor(None))
             }
+            Work::ChildHead(_) if status >= 500 => Ok(OpOutput::ManifestDescriptor(None)),
             _ => Err(e),
         }
     }
@@ -119,7 +126,10 @@ impl CopySession {
     fn on_blob(&mut self, d: Digest, outcome: BlobOutcome) {
         let size = self.blobs.get(&d).map(|b| b.blob.size).unwrap_or(0);
         match outcome {
-            BlobOutcome::Present => self.summary.blobs_present += 1,
+            BlobOutcome::Present => {
+                self.summary.blobs_present += 1;
+                self.saw_present_blob();
+            }
             BlobOutcome::Mounted => self.summary.blobs_mounted += 1,
             BlobOutcome::Uploaded { bytes } => {
                 self.summary.blobs_uploaded += 1;

@@ -2,7 +2,8 @@
 //! without a request: a tag it does not show is absent; a repository that
 //! shows none of the plan's upload tags is fresh (see
 //! [`CopyOptions`](super::CopyOptions)); an upload tag whose `PUT` response
-//! named the item's digest needs no read-back.
+//! named the item's digest needs no read-back. The first blobs of a fresh
+//! repository are still checked, to notice an interrupted earlier copy.
 
 use std::collections::HashSet;
 
@@ -31,6 +32,22 @@ impl CopySession {
                 .any(|t| known.contains(t))
         });
         self.start_upload();
+    }
+
+    /// Whether the blob operation being started checks existence first.
+    /// In a fresh repository only large blobs and the first `concurrency`
+    /// blobs are checked: those are the blobs an interrupted earlier copy of
+    /// the same plan started first, so if it left any blob behind one of
+    /// them is there, which ends freshness (see [`Self::saw_present_blob`]).
+    pub(super) fn must_check_blob(&self, size: u64) -> bool {
+        !self.fresh
+            || size >= self.options.fresh_check_min_size
+            || self.blobs_started <= self.options.concurrency.max(1)
+    }
+
+    /// A blob was already there: the repository is not fresh after all.
+    pub(super) fn saw_present_blob(&mut self) {
+        self.fresh = false;
     }
 
     fn tag_absent(&self, tag: &str) -> bool {

@@ -69,8 +69,12 @@ pub struct CopySession {
     cancel: CancelHandle,
     /// The destination's tags before the copy, when listed.
     known_tags: Option<HashSet<String>>,
-    /// The destination shows none of the plan's upload tags.
+    /// The destination shows none of the plan's upload tags, and no blob
+    /// checked so far was there.
     fresh: bool,
+    /// Blob operations started so far; the first `concurrency` are always
+    /// checked (see `known.rs`).
+    blobs_started: usize,
 }
 
 impl CopySession {
@@ -94,6 +98,7 @@ impl CopySession {
             cancel: CancelHandle::default(),
             known_tags: None,
             fresh: false,
+            blobs_started: 0,
         }
     }
 

@@ -21,10 +21,11 @@ pub struct CopyOptions {
     /// copy checks everything, as without it.
     pub list_tags: bool,
     /// In a fresh repository, blobs smaller than this are uploaded without
-    /// a `HEAD` first and child manifests are PUT by digest without one.
-    /// Larger blobs are still checked, so a re-run after an interrupted
-    /// first copy (blobs there, no tag yet) re-sends only small blobs.
-    /// 0 checks every blob.
+    /// a `HEAD` first and child manifests are PUT by digest without one —
+    /// except the first `concurrency` blobs, which are checked: if one of
+    /// them is there (an interrupted earlier copy of the same plan), the
+    /// repository is not fresh and everything after is checked. Larger
+    /// blobs are always checked. 0 checks every blob.
     pub fresh_check_min_size: u64,
     /// When an item's upload tag is read back after the upload step (as
     /// imgpkg does).

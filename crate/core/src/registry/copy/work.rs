@@ -54,7 +54,7 @@ impl CopySession {
                     b.size,
                     b.source.clone(),
                     UploadOptions {
-                        check_exists: !self.fresh || b.size >= self.options.fresh_check_min_size,
+                        check_exists: self.must_check_blob(b.size),
                         mount_from,
                         chunk_size: self.options.chunk_size,
                     },
@@ -148,6 +148,9 @@ impl CopySession {
                 if self.answer_locally(&work) {
                     answered = true;
                     continue;
+                }
+                if matches!(work, Work::Blob(_)) {
+                    self.blobs_started += 1;
                 }
                 let op = self.operation(&work);
                 let id = self.client.start_boxed(op);
