@@ -15,11 +15,18 @@ use super::state::Work;
 use super::CopySession;
 
 impl CopySession {
-    /// The tag list arrived (or failed: then nothing is assumed).
+    /// The tag list arrived, or failed: refused credentials end the copy
+    /// (every other request would be refused too); any other failure (a
+    /// registry that does not list tags, or not to these credentials)
+    /// leaves nothing assumed.
     pub(super) fn on_tags_listed(&mut self, result: Result<OpOutput, RegistryError>) {
         self.known_tags = match result {
             Ok(OpOutput::Tags(tags)) => Some(tags.into_iter().collect()),
             Err(e) if e.status() == Some(404) && e.has_code("NAME_UNKNOWN") => Some(HashSet::new()),
+            Err(e) if e.is_denied() && e.status() != Some(403) => {
+                let action = self.action(&Work::ListTags);
+                return self.fail(action, e);
+            }
             _ => None,
         };
         self.fresh = self.known_tags.as_ref().is_some_and(|known| {

@@ -22,7 +22,7 @@ impl CopySession {
                 Box::new(HeadManifest::new(repo, self.upload_ref(*r), PUSH_ACTIONS))
             }
             Work::ChildHead(d) => Box::new(HeadManifest::new(repo, d.to_string(), PUSH_ACTIONS)),
-            Work::ListTags => Box::new(ListTags::new(repo)),
+            Work::ListTags => Box::new(ListTags::new(repo).with_actions(PUSH_ACTIONS)),
             Work::ExistingLocations(r, i) => Box::new(HeadManifest::new(
                 repo,
                 self.item(*r).tags[*i].clone(),
@@ -106,7 +106,7 @@ impl CopySession {
     pub(super) fn action(&self, work: &Work) -> String {
         let repo = self.repo().name();
         match work {
-            Work::ListTags => format!("listing the tags of {repo}"),
+            Work::ListTags => format!("checking {repo} (listing its tags)"),
             Work::ResolveTag(r) => format!("checking {}", self.display(&self.upload_ref(*r))),
             Work::Verify(r) => format!("verifying {}", self.display(&self.upload_ref(*r))),
             Work::ChildHead(d) => format!("checking {repo}@{d}"),
