@@ -2,7 +2,10 @@
 //! from headers only, parse `manifest.json`, and read every bundle's single
 //! layer to find its `.imgpkg/images.yml`. Layer blobs are located, never
 //! read: opening costs headers + `manifest.json` + bundle layers, whatever
-//! the size of the tar.
+//! the size of the tar. Headers are read in coalesced windows
+//! ([`Windows::DEFAULT`]); the windows are kept (up to [`MAX_KEPT`]) so the
+//! bundle layers they covered are not read again, and the remaining bundle
+//! layers are read together where they lie close ([`source::read_ranges`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,14 +17,18 @@ use crate::imgpkg_tar::manifest_json::{self, ImageDescriptor, ImageOrIndex, Inde
 use crate::lock::ImagesLock;
 use crate::manifest::{media_type, ConfigFile, Manifest};
 use crate::plan::BlobSource;
-use crate::source::ByteSource;
-use crate::tar::{self, EntryKind, TarError, TarIndex};
+use crate::source::{self, ByteSource, KeepingSource};
+use crate::tar::{self, EntryKind, TarEntry, TarError, TarIndex, Windows};
 
 /// Name of the index entry in an imgpkg tar.
 pub const MANIFEST_JSON: &str = "manifest.json";
 
 /// The largest `manifest.json` accepted (it is read into memory).
 pub const MAX_MANIFEST_JSON: u64 = 512 << 20;
+
+/// The most bytes of the windows read while indexing kept in memory for the
+/// bundle layers they cover (the rest is read again, coalesced).
+pub const MAX_KEPT: u64 = 32 << 20;
 
 /// imgpkg's hint for a missing tar entry.
 pub fn not_found_in_tar(name: &str) -> String {
@@ -57,7 +64,10 @@ pub struct Archive {
 impl Archive {
     /// Opens a tar: reads headers, `manifest.json` and bundle layers only.
     pub async fn open<S: ByteSource + ?Sized>(src: &S) -> Result<Archive, ArchiveError> {
-        let entries = tar::index(src).await?;
+        let size = src.len();
+        let src = &KeepingSource::new(src, MAX_KEPT);
+        let entries = tar::index_with(src, Windows::DEFAULT).await?;
+        src.stop_keeping();
         let Some(mj) = entries.get(MANIFEST_JSON) else {
             return Err(ArchiveError::MissingManifestJson);
         };
@@ -91,12 +101,49 @@ impl Archive {
         let mut set = builder.set;
         read_bundles(src, &entries, &mut set).await;
         Ok(Archive {
-            size: src.len(),
+            size,
             entries,
             manifest_json,
             descriptors,
             set,
         })
+    }
+}
+
+impl Archive {
+    /// Bytes of the entries whose bodies the indexer counts as small
+    /// ([`Windows::small`]): their headers (with any PAX or long-name
+    /// headers) and padded bodies.
+    pub fn small_entry_bytes(&self) -> u64 {
+        self.entries
+            .iter()
+            .filter(|e| e.size <= Windows::DEFAULT.small)
+            .map(|e| e.end_offset() - e.header_offset)
+            .sum()
+    }
+
+    /// What opening may read, in bytes: what reading header by header costs
+    /// (`manifest.json`, the bundle layers, 512 bytes per entry and the two
+    /// end blocks) plus what windows add: the small entries' bytes three
+    /// times over (read in windows, and speculatively, each window at most
+    /// twice the one before) and 2 KiB per large entry.
+    pub fn read_budget(&self) -> u64 {
+        let bundle_layers: u64 = self
+            .set
+            .bundles
+            .values()
+            .map(|b| self.set.nodes[b.node].layers_size())
+            .sum();
+        let large = self
+            .entries
+            .iter()
+            .filter(|e| e.size > Windows::DEFAULT.small)
+            .count() as u64;
+        self.manifest_json.len() as u64
+            + bundle_layers
+            + 512 * (self.entries.len() as u64 + 2)
+            + 3 * self.small_entry_bytes()
+            + 2048 * (large + 1)
     }
 }
 
@@ -279,11 +326,58 @@ impl Builder<'_> {
     }
 }
 
-async fn read_bundles<S: ByteSource + ?Sized>(src: &S, entries: &TarIndex, set: &mut ImageSet) {
+/// The single-layer entries of the bundles, read together in coalesced
+/// windows (at most [`Windows::DEFAULT`]`.max` bytes a read) so that a
+/// repository of a hundred bundles does not cost a hundred reads. Layers
+/// larger than a window, and any a failed or short read leaves out, are read
+/// on their own later (with their own error).
+async fn prefetch_bundle_layers<S: ByteSource + ?Sized>(
+    src: &KeepingSource<'_, S>,
+    entries: &TarIndex,
+    set: &ImageSet,
+) -> BTreeMap<u64, Vec<u8>> {
+    let max = Windows::DEFAULT.max as u64;
+    let mut wanted: Vec<&TarEntry> = Vec::new();
+    for node in set.nodes.iter().filter(|n| n.is_bundle()) {
+        let NodeKind::Image { layers, .. } = &node.kind else {
+            continue;
+        };
+        if let [layer] = layers.as_slice() {
+            if let Some(e) = entries.get(&layer.digest.tar_entry_name()) {
+                if e.size <= max
+                    && !src.holds(e.data_range())
+                    && !wanted.iter().any(|w| w.data_offset == e.data_offset)
+                {
+                    wanted.push(e);
+                }
+            }
+        }
+    }
+    if wanted.len() < 2 {
+        return BTreeMap::new();
+    }
+    let ranges: Vec<_> = wanted.iter().map(|e| e.data_range()).collect();
+    let Ok(bodies) = source::read_ranges(src, &ranges, max).await else {
+        return BTreeMap::new();
+    };
+    wanted
+        .iter()
+        .zip(bodies)
+        .filter(|(e, b)| b.len() as u64 == e.size)
+        .map(|(e, b)| (e.data_offset, b))
+        .collect()
+}
+
+async fn read_bundles<S: ByteSource + ?Sized>(
+    src: &KeepingSource<'_, S>,
+    entries: &TarIndex,
+    set: &mut ImageSet,
+) {
     let by_digest = set.by_digest();
     let bundle_ids: Vec<NodeId> = (0..set.nodes.len())
         .filter(|&id| set.nodes[id].is_bundle())
         .collect();
+    let prefetched = prefetch_bundle_layers(src, entries, set).await;
     let mut done: BTreeMap<Digest, NodeId> = BTreeMap::new();
     for id in bundle_ids {
         let node = &set.nodes[id];
@@ -323,7 +417,11 @@ async fn read_bundles<S: ByteSource + ?Sized>(src: &S, entries: &TarIndex, set: 
                 .push(Problem::new(&subject, not_found_in_tar(&entry_name)));
             continue;
         };
-        let bytes = match tar::read_entry(src, entry, MAX_BUNDLE_LAYER).await {
+        let read = match prefetched.get(&entry.data_offset).cloned() {
+            Some(b) => Ok(b),
+            None => tar::read_entry(src, entry, MAX_BUNDLE_LAYER).await,
+        };
+        let bytes = match read {
             Ok(b) => b,
             Err(e) => {
                 set.problems.push(Problem::new(&subject, e.to_string()));

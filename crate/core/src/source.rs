@@ -12,6 +12,8 @@
 //! source ends first (an offset at or past the end gives an empty vector).
 //! Callers that need every byte use [`read_exact_at`].
 
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Why a read from a [`ByteSource`] failed.
@@ -122,6 +124,129 @@ pub async fn read_exact_at<S: ByteSource + ?Sized>(
         });
     }
     Ok(bytes)
+}
+
+/// Remembers what is read through it, up to `limit` bytes, and answers
+/// later reads of bytes it holds from memory. [`crate::archive::Archive::open`]
+/// reads the tar's headers in windows through one, so the bundle layers those
+/// windows already covered are not read again.
+#[derive(Debug)]
+pub struct KeepingSource<'a, S: ?Sized> {
+    inner: &'a S,
+    /// Reads kept, by offset.
+    kept: RefCell<BTreeMap<u64, Vec<u8>>>,
+    bytes: Cell<u64>,
+    limit: u64,
+    keeping: Cell<bool>,
+}
+
+impl<'a, S: ByteSource + ?Sized> KeepingSource<'a, S> {
+    pub fn new(inner: &'a S, limit: u64) -> Self {
+        KeepingSource {
+            inner,
+            kept: RefCell::new(BTreeMap::new()),
+            bytes: Cell::new(0),
+            limit,
+            keeping: Cell::new(true),
+        }
+    }
+
+    /// Later reads are answered from what is held, but no longer kept.
+    pub fn stop_keeping(&self) {
+        self.keeping.set(false);
+    }
+
+    /// Bytes held.
+    pub fn kept_bytes(&self) -> u64 {
+        self.bytes.get()
+    }
+
+    /// Whether all of `range` is held.
+    pub fn holds(&self, range: std::ops::Range<u64>) -> bool {
+        let len = usize::try_from(range.end.saturating_sub(range.start)).unwrap_or(usize::MAX);
+        self.lookup(range.start, len).is_some()
+    }
+
+    fn lookup(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
+        let kept = self.kept.borrow();
+        // Windows overlap by less than a block, so the holder is one of the
+        // last two starting at or before `offset`.
+        for (&start, bytes) in kept.range(..=offset).rev().take(2) {
+            let Ok(rel) = usize::try_from(offset - start) else {
+                continue;
+            };
+            if let Some(end) = rel.checked_add(len).filter(|&e| e <= bytes.len()) {
+                return Some(bytes[rel..end].to_vec());
+            }
+        }
+        None
+    }
+}
+
+impl<S: ByteSource + ?Sized> ByteSource for KeepingSource<'_, S> {
+    fn len(&self) -> u64 {
+        self.inner.len()
+    }
+
+    async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
+        if let Some(bytes) = self.lookup(offset, len) {
+            return Ok(bytes);
+        }
+        let bytes = self.inner.read_at(offset, len).await?;
+        let size = bytes.len() as u64;
+        if self.keeping.get() && size > 0 && self.bytes.get() + size <= self.limit {
+            self.bytes.set(self.bytes.get() + size);
+            let old = self.kept.borrow_mut().insert(offset, bytes.clone());
+            if let Some(old) = old {
+                self.bytes.set(self.bytes.get() - old.len() as u64);
+            }
+        }
+        Ok(bytes)
+    }
+}
+
+/// Reads several byte ranges in few reads: ranges whose combined span (from
+/// the lowest start to the highest end) is at most `max_span` bytes are read
+/// together, the bytes between them included, so a read never covers more
+/// than `max_span` bytes unless one range alone is longer. Returns each
+/// range's bytes in the order given; a range the source ends within comes
+/// back short (the [`ByteSource::read_at`] contract).
+pub async fn read_ranges<S: ByteSource + ?Sized>(
+    src: &S,
+    ranges: &[std::ops::Range<u64>],
+    max_span: u64,
+) -> Result<Vec<Vec<u8>>, SourceError> {
+    let mut order: Vec<usize> = (0..ranges.len()).collect();
+    order.sort_by_key(|&i| (ranges[i].start, ranges[i].end));
+    let mut out = vec![Vec::new(); ranges.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let start = ranges[order[i]].start;
+        let mut end = ranges[order[i]].end.max(start);
+        let mut j = i + 1;
+        while j < order.len() {
+            let next_end = ranges[order[j]].end.max(end);
+            if next_end - start > max_span {
+                break;
+            }
+            end = next_end;
+            j += 1;
+        }
+        let len = usize::try_from(end - start).map_err(|_| SourceError::Io {
+            offset: start,
+            len: usize::MAX,
+            message: format!("a read of {} bytes does not fit in memory", end - start),
+        })?;
+        let bytes = src.read_at(start, len).await?;
+        for &k in &order[i..j] {
+            let r = &ranges[k];
+            let from = ((r.start - start) as usize).min(bytes.len());
+            let to = ((r.end.max(r.start) - start) as usize).min(bytes.len());
+            out[k] = bytes[from..to].to_vec();
+        }
+        i = j;
+    }
+    Ok(out)
 }
 
 /// Wraps a source and counts the bytes read and the calls made, so tests and

@@ -18,7 +18,9 @@ const SPARSE_ZEROS: &str =
     "sha256:4a106567656aef43130523c2c13d109f772dd3cd4e5330e9c589e387b347a7dd";
 
 /// What opening may read: `manifest.json`, a 512-byte header per entry, the
-/// two end-of-archive blocks, and the bundle layers.
+/// two end-of-archive blocks, and the bundle layers; plus what coalesced
+/// windows add: the small entries (bodies up to 32 KiB) three times over and
+/// 2 KiB per large entry.
 fn budget(a: &Archive) -> u64 {
     let bundle_layers: u64 = a
         .set
@@ -26,7 +28,11 @@ fn budget(a: &Archive) -> u64 {
         .values()
         .map(|b| a.set.nodes[b.node].layers_size())
         .sum();
-    a.manifest_json.len() as u64 + 512 * (a.entries.len() as u64 + 2) + bundle_layers
+    let small = a.entries.iter().filter(|e| e.size <= 32 << 10);
+    let small_bytes: u64 = small.map(|e| e.end_offset() - e.header_offset).sum();
+    let large = a.entries.iter().filter(|e| e.size > 32 << 10).count() as u64;
+    let windows = 3 * small_bytes + 2048 * (large + 1);
+    a.manifest_json.len() as u64 + 512 * (a.entries.len() as u64 + 2) + bundle_layers + windows
 }
 
 #[test]

@@ -5,7 +5,9 @@ use airlock_core::plan::{BlobSource, ItemKind, PlannedTag, RelocationPlan};
 use airlock_core::reference::Repository;
 use airlock_core::registry::auth::AnonymousKeychain;
 use airlock_core::registry::client::{Client, ClientConfig};
-use airlock_core::registry::copy::{CopyError, CopyEvent, CopyOptions, CopySession, CopyStep};
+use airlock_core::registry::copy::{
+    CopyError, CopyEvent, CopyOptions, CopySession, CopyStep, VerifyAfterWrite,
+};
 use airlock_core::registry::http::Method;
 use airlock_core::registry::Machine;
 use airlock_testkit::scenario::{FakeRegistry, RespExt};
@@ -47,10 +49,13 @@ fn session(plan: RelocationPlan, options: CopyOptions) -> CopySession {
     CopySession::new(client, plan, options)
 }
 
-/// Default options but `n` requests in flight at most.
-fn concurrent(n: usize) -> CopyOptions {
+/// The protocol without the tag list and with every upload tag read back:
+/// a `HEAD` before every blob, manifest and tag (what the copy does when
+/// the tag list is unavailable).
+fn check_all() -> CopyOptions {
     CopyOptions {
-        concurrency: n,
+        list_tags: false,
+        verify: VerifyAfterWrite::Always,
         ..Default::default()
     }
 }
@@ -63,7 +68,7 @@ fn events(s: &mut CopySession) -> Vec<CopyEvent> {
 fn copies_everything_then_skips_on_rerun() {
     let p = plan();
     let mut reg = FakeRegistry::new();
-    let mut s = session(p.clone(), CopyOptions::default());
+    let mut s = session(p.clone(), check_all());
     reg.drive(&mut s);
     let summary = s.result().unwrap().unwrap();
     // 9 distinct blobs: configs a, b, c, loc; layers shared, a, b, c, loc.
@@ -95,7 +100,7 @@ fn copies_everything_then_skips_on_rerun() {
     assert!(ev.contains(&CopyEvent::StepStarted(CopyStep::Tags)));
 
     // Re-run: one HEAD per item, one per extra and final tag, plus the ping.
-    let mut s2 = session(p.clone(), CopyOptions::default());
+    let mut s2 = session(p.clone(), check_all());
     let n = reg.drive(&mut s2);
     let summary = s2.result().unwrap().unwrap();
     assert_eq!(summary.items_skipped, 3);
@@ -114,7 +119,13 @@ fn copies_everything_then_skips_on_rerun() {
 fn tags_are_put_only_after_their_content() {
     let p = plan();
     let mut reg = FakeRegistry::new();
-    let mut s = session(p.clone(), concurrent(3));
+    let mut s = session(
+        p.clone(),
+        CopyOptions {
+            concurrency: 3,
+            ..check_all()
+        },
+    );
     reg.drive(&mut s);
     assert!(s.result().unwrap().is_ok());
     // For every manifest PUT, every blob and child it references was
@@ -184,7 +195,13 @@ fn concurrency_is_bounded() {
         }
     }
     let mut reg = FakeRegistry::new();
-    let mut s = session(plan(), concurrent(2));
+    let mut s = session(
+        plan(),
+        CopyOptions {
+            concurrency: 2,
+            ..Default::default()
+        },
+    );
     let mut c = Counting {
         inner: &mut s,
         in_flight: 0,
@@ -241,7 +258,13 @@ fn errors_name_the_operation_and_reference() {
     // Request 0 is the ping; fail the first HEAD and its GET fallback.
     reg.faults.insert(1, 400);
     reg.faults.insert(2, 400);
-    let mut s = session(p, concurrent(1));
+    let mut s = session(
+        p,
+        CopyOptions {
+            concurrency: 1,
+            ..check_all()
+        },
+    );
     reg.drive(&mut s);
     let e = s.result().unwrap().unwrap_err();
     let msg = e.to_string();
@@ -256,7 +279,13 @@ fn errors_name_the_operation_and_reference() {
 fn blob_errors_say_which_blob_went_where() {
     let p = plan();
     let mut reg = FakeRegistry::new();
-    let mut s = session(p.clone(), concurrent(1));
+    let mut s = session(
+        p.clone(),
+        CopyOptions {
+            concurrency: 1,
+            ..check_all()
+        },
+    );
     reg.fail_matching
         .push((Method::Head, "/blobs/sha256:".into(), 403));
     reg.drive(&mut s);
@@ -333,7 +362,13 @@ fn same_registry_sources_are_mounted() {
         .push((Method::Head, "/blobs/sha256:".into(), 404));
     reg.fail_matching
         .push((Method::Head, "/blobs/sha256:".into(), 404));
-    let mut s = session(p, concurrent(1));
+    let mut s = session(
+        p,
+        CopyOptions {
+            concurrency: 1,
+            ..Default::default()
+        },
+    );
     reg.drive(&mut s);
     let summary = s.result().unwrap().unwrap();
     assert_eq!(summary.blobs_mounted, 2, "{summary:?} {:?}", reg.requests);
@@ -433,46 +468,216 @@ fn cancel_handle_stops_a_running_session() {
     assert_eq!(s.result().unwrap().unwrap_err(), CopyError::Cancelled);
 }
 
-/// A tag the registry cannot read back (Distribution answers 500 for a tag
-/// link left half-written by a crash) is treated as absent: the rerun pushes
-/// the item and rewrites the tag, which repairs it, instead of failing.
+/// Requests by kind: `(ping, tags/list, manifest HEAD, manifest PUT,
+/// blob HEAD, upload POST, upload PUT)`.
+fn kinds(requests: &[(Method, String)]) -> [usize; 7] {
+    let mut k = [0; 7];
+    for (m, u) in requests {
+        let i = match (m, u.as_str()) {
+            (_, u) if u.ends_with("/v2/") => 0,
+            (_, u) if u.contains("/tags/list") => 1,
+            (Method::Head, u) if u.contains("/manifests/") => 2,
+            (Method::Put, u) if u.contains("/manifests/") => 3,
+            (Method::Head, u) if u.contains("/blobs/sha256:") => 4,
+            (Method::Post, u) if u.contains("/blobs/uploads/") => 5,
+            (Method::Put, u) if u.contains("/blobs/uploads/") => 6,
+            other => panic!("unexpected request {other:?}"),
+        };
+        k[i] += 1;
+    }
+    k
+}
+
+/// Every manifest PUT comes after the PUTs of the blobs and children it
+/// references.
+fn assert_content_before_manifests(reg: &FakeRegistry, p: &RelocationPlan) {
+    let pos = |pred: &dyn Fn(&(Method, String)) -> bool| reg.requests.iter().position(pred);
+    let blob_put = |d: &Digest| {
+        pos(&|(m, u)| *m == Method::Put && u.contains(&d.to_string().replace(':', "%3A")))
+    };
+    for it in p.items.iter().chain(&p.locations) {
+        let put = pos(&|(m, u)| *m == Method::Put && u.ends_with(&it.tags[0])).unwrap();
+        for b in &it.manifest.blobs {
+            assert!(blob_put(&b.digest).unwrap() < put);
+        }
+        for c in &it.manifest.children {
+            let child = pos(&|(m, u)| *m == Method::Put && u.ends_with(&c.digest.to_string()));
+            assert!(child.unwrap() < put);
+            for b in &c.blobs {
+                assert!(blob_put(&b.digest).unwrap() < child.unwrap());
+            }
+        }
+    }
+}
+
 #[test]
-fn unreadable_upload_tag_is_rewritten_not_fatal() {
+fn a_fresh_repository_needs_no_existence_checks() {
     let p = plan();
     let mut reg = FakeRegistry::new();
     let mut s = session(p.clone(), CopyOptions::default());
     reg.drive(&mut s);
-    assert!(s.result().unwrap().is_ok());
-
-    let broken = format!("/manifests/{}", p.items[1].tags[0]);
-    let mut s = session(p.clone(), CopyOptions::default());
-    let (mut now, mut pending) = (0u64, std::collections::VecDeque::new());
-    let (mut broken_reads, mut rewritten) = (0, false);
-    loop {
-        while let Some(t) = s.poll_transmit(now) {
-            pending.push_back(t);
-        }
-        if s.is_finished() {
-            break;
-        }
-        let Some(t) = pending.pop_front() else {
-            now = s.poll_timeout().expect("a retry is scheduled");
-            continue;
-        };
-        let to_broken = t.request.url.ends_with(&broken);
-        let r = if to_broken && !rewritten && matches!(t.request.method, Method::Head | Method::Get)
-        {
-            broken_reads += 1;
-            airlock_testkit::scenario::resp(500).body(
-                br#"{"errors":[{"code":"UNKNOWN","message":"unknown error","detail":"invalid checksum digest format"}]}"#,
-            )
-        } else {
-            rewritten |= to_broken && t.request.method == Method::Put;
-            reg.handle(&t.request)
-        };
-        s.handle_response(t.id, now, Ok(r));
+    let summary = s.result().unwrap().unwrap();
+    assert_eq!(summary.blobs_uploaded, 9);
+    assert_eq!(summary.items_pushed, 3);
+    // One tag list (404 NAME_UNKNOWN), a HEAD for the first 5 blobs only
+    // (as many as run at once), then uploads and PUTs: 9 blobs, 2 children,
+    // 3 items, the locations image's second tag and v1. The upload tags are
+    // not read back: each PUT response named its digest.
+    assert_eq!(kinds(&reg.requests), [1, 1, 0, 7, 5, 9, 9]);
+    assert_eq!(summary.requests, 32);
+    assert_content_before_manifests(&reg, &p);
+    let ev = events(&mut s);
+    let verified = ev
+        .iter()
+        .filter(|e| matches!(e, CopyEvent::Verified { .. }))
+        .count();
+    assert_eq!(verified, 2, "both items reported verified");
+    let stored = &reg.manifests["dst/x"];
+    for it in p.items.iter().chain(&p.locations) {
+        assert_eq!(stored[&it.tags[0]].1, *it.manifest.raw);
     }
-    assert!(s.result().unwrap().is_ok(), "{:?}", s.result());
-    assert!(broken_reads >= 1, "the broken tag was read");
-    assert!(rewritten, "the unreadable tag {broken} was written again");
+    assert_eq!(stored["v1"].1, *p.tags[0].raw);
+
+    // The same copy checking everything, for comparison.
+    let mut reg = FakeRegistry::new();
+    let mut s = session(p.clone(), check_all());
+    reg.drive(&mut s);
+    assert!(s.result().unwrap().is_ok());
+    assert_eq!(kinds(&reg.requests), [1, 0, 3 + 2 + 2 + 1, 7, 9, 9, 9]);
+}
+
+#[test]
+fn a_rerun_reads_the_tag_list_and_the_present_tags_only() {
+    let p = plan();
+    let mut reg = FakeRegistry::new();
+    let mut s = session(p.clone(), CopyOptions::default());
+    reg.drive(&mut s);
+    let before = reg.requests.len();
+    let mut s = session(p.clone(), CopyOptions::default());
+    reg.drive(&mut s);
+    let summary = s.result().unwrap().unwrap();
+    assert_eq!(summary.items_skipped, 3);
+    assert_eq!(summary.blobs_uploaded + summary.manifests_pushed, 0);
+    // Ping, tag list, 3 upload tags, the locations image's second tag, v1.
+    assert_eq!(kinds(&reg.requests[before..]), [1, 1, 5, 0, 0, 0, 0]);
+}
+
+#[test]
+fn a_partly_filled_repository_checks_blobs_and_sends_only_what_is_missing() {
+    let p = plan();
+    let mut reg = FakeRegistry::new();
+    let mut s = session(p.clone(), CopyOptions::default());
+    reg.drive(&mut s);
+    // Lose the index tag, its first child and that child's own layer.
+    let child = &p.items[0].manifest.children[0];
+    let stored = reg.manifests.get_mut("dst/x").unwrap();
+    stored.remove(&p.items[0].tags[0]);
+    stored.remove(&child.digest.to_string());
+    reg.blobs.remove(&Digest::of(b"layer a"));
+    let before = reg.requests.len();
+    let mut s = session(p.clone(), CopyOptions::default());
+    reg.drive(&mut s);
+    let summary = s.result().unwrap().unwrap();
+    assert_eq!(summary.blobs_uploaded, 1);
+    assert_eq!(summary.blobs_present, 2);
+    assert_eq!(summary.manifests_pushed, 2, "the child and the index");
+    assert_eq!(summary.items_pushed, 1);
+    assert_eq!(summary.items_skipped, 2);
+    // The index tag is not listed: no HEAD for it. HEADs: item c, the
+    // locations image and its second tag, v1, and the two children by
+    // digest; the child's config, shared layer and own layer are checked
+    // (the repository is not fresh), the missing layer uploaded.
+    assert_eq!(kinds(&reg.requests[before..]), [1, 1, 6, 2, 3, 1, 1]);
+    let stored = &reg.manifests["dst/x"];
+    assert_eq!(stored[&p.items[0].tags[0]].1, *p.items[0].manifest.raw);
+    assert_eq!(stored[&child.digest.to_string()].1, *child.raw);
+}
+
+#[test]
+fn blobs_left_by_an_interrupted_copy_are_noticed() {
+    let p = plan();
+    let mut reg = FakeRegistry::new();
+    let mut s = session(p.clone(), CopyOptions::default());
+    reg.drive(&mut s);
+    // Blobs there, no tag (the tag list says NAME_UNKNOWN): the first blobs
+    // checked are there, so every other blob is checked too.
+    reg.manifests.clear();
+    let mut s = session(p.clone(), CopyOptions::default());
+    reg.drive(&mut s);
+    let summary = s.result().unwrap().unwrap();
+    assert_eq!((summary.blobs_uploaded, summary.blobs_present), (0, 9));
+    assert_eq!(reg.manifests["dst/x"]["v1"].1, *p.tags[0].raw);
+}
+
+#[test]
+fn blobs_sent_again_in_a_fresh_repository_do_no_harm() {
+    let p = plan();
+    let one = CopyOptions {
+        concurrency: 1,
+        ..Default::default()
+    };
+    let mut reg = FakeRegistry::new();
+    let mut s = session(p.clone(), one.clone());
+    reg.drive(&mut s);
+    // The one blob checked (the first) is gone, the others are there but
+    // not checked: they are uploaded again, and the copy is complete.
+    let first = reg
+        .requests
+        .iter()
+        .find(|(m, u)| *m == Method::Head && u.contains("/blobs/sha256:"))
+        .map(|(_, u)| Digest::parse(u.rsplit('/').next().unwrap()).unwrap())
+        .unwrap();
+    reg.manifests.clear();
+    reg.blobs.remove(&first);
+    let before = reg.requests.len();
+    let mut s = session(p.clone(), one);
+    reg.drive(&mut s);
+    let summary = s.result().unwrap().unwrap();
+    assert_eq!(summary.blobs_uploaded, 9);
+    assert_eq!(kinds(&reg.requests[before..]), [1, 1, 0, 7, 1, 9, 9]);
+    assert!(reg.blobs.contains_key(&first));
+    assert_eq!(reg.manifests["dst/x"]["v1"].1, *p.tags[0].raw);
+}
+
+#[test]
+fn without_a_tag_list_everything_is_checked() {
+    let p = plan();
+    let mut reg = FakeRegistry::new();
+    reg.fail_matching
+        .push((Method::Get, "/tags/list".into(), 403));
+    let mut s = session(p.clone(), CopyOptions::default());
+    reg.drive(&mut s);
+    let summary = s.result().unwrap().unwrap();
+    assert_eq!(summary.blobs_uploaded, 9);
+    // Like check_all, but the upload tags confirmed by their PUT are not
+    // read back.
+    assert_eq!(kinds(&reg.requests), [1, 1, 3 + 2 + 1, 7, 9, 9, 9]);
+    assert_content_before_manifests(&reg, &p);
+}
+
+#[test]
+fn a_tag_the_registry_cannot_read_is_pushed_again() {
+    let p = plan();
+    let mut reg = FakeRegistry::new();
+    let mut s = session(p.clone(), CopyOptions::default());
+    reg.drive(&mut s);
+    // Item c's upload tag answers 500 to every HEAD and GET (its links
+    // half-written by a killed registry): the rerun pushes it again.
+    let tag = format!("/manifests/{}", p.items[1].tags[0]);
+    for _ in 0..40 {
+        reg.fail_matching.push((Method::Head, tag.clone(), 500));
+        reg.fail_matching.push((Method::Get, tag.clone(), 500));
+    }
+    let mut s = session(p.clone(), CopyOptions::default());
+    reg.drive(&mut s);
+    let summary = s.result().unwrap().unwrap();
+    assert_eq!((summary.items_pushed, summary.items_skipped), (1, 2));
+    assert_eq!(
+        summary.blobs_uploaded, 0,
+        "its blobs were checked, not sent"
+    );
+    assert_eq!(
+        reg.manifests["dst/x"][&p.items[1].tags[0]].1,
+        *p.items[1].manifest.raw
+    );
 }

@@ -299,6 +299,27 @@ impl FakeRegistry {
             return resp(200);
         }
         let rest = path.strip_prefix("/v2/").unwrap_or("");
+        if let Some(repo) = rest.strip_suffix("/tags/list") {
+            let tags: Vec<String> = self
+                .manifests
+                .get(repo)
+                .map(|m| {
+                    m.keys()
+                        .filter(|k| !k.starts_with("sha256:"))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            if tags.is_empty() {
+                return resp(404).body(
+                    br#"{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}"#,
+                );
+            }
+            let body = serde_json::json!({ "name": repo, "tags": tags }).to_string();
+            return resp(200)
+                .h("Content-Type", "application/json")
+                .body(body.as_bytes());
+        }
         if let Some((repo, reference)) = rest.rsplit_once("/manifests/") {
             let repo = repo.to_string();
             match req.method {

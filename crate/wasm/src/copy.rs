@@ -166,6 +166,7 @@ impl Archive {
                 concurrency,
                 chunk_size: None,
                 mount: false,
+                ..CopyOptions::default()
             },
         );
         let cancelled = Rc::new(Cell::new(false));

@@ -27,6 +27,7 @@ pub struct PutManifest {
     media_type: String,
     raw: Arc<Vec<u8>>,
     digest: Digest,
+    confirming: bool,
     sent: bool,
     output: Option<Result<OpOutput, RegistryError>>,
 }
@@ -46,9 +47,18 @@ impl PutManifest {
             media_type: media_type.into(),
             raw,
             digest,
+            confirming: false,
             sent: false,
             output: None,
         }
+    }
+
+    /// Reports [`OpOutput::ManifestPutConfirmed`] when the registry's
+    /// `Docker-Content-Digest` names the digest sent, so a caller can skip
+    /// reading the tag back.
+    pub fn confirming(mut self) -> Self {
+        self.confirming = true;
+        self
     }
 }
 
@@ -88,6 +98,7 @@ impl Operation for PutManifest {
                             actual: d.to_string(),
                         })
                     }
+                    Some(_) if self.confirming => Ok(OpOutput::ManifestPutConfirmed(self.digest)),
                     _ => Ok(OpOutput::ManifestPut(self.digest)),
                 }
             }

@@ -158,6 +158,9 @@ pub enum OpOutput {
     Blob(BlobOutcome),
     /// Manifest `PUT` done; the digest it was stored under.
     ManifestPut(Digest),
+    /// A [`PutManifest::confirming`](super::manifest_put::PutManifest::confirming)
+    /// PUT whose response named the digest sent (`Docker-Content-Digest`).
+    ManifestPutConfirmed(Digest),
     Tags(Vec<String>),
     /// An upload session was started (and cancelled).
     UploadProbe(UploadProbeOutcome),

@@ -23,6 +23,8 @@ pub struct ListTags {
     repository: Repository,
     next: Option<Target>,
     tags: Vec<String>,
+    /// Token actions asked for (`pull` unless the caller pushes next).
+    actions: &'static str,
     output: Option<Result<OpOutput, RegistryError>>,
 }
 
@@ -38,8 +40,16 @@ impl ListTags {
             repository,
             next: Some(first),
             tags: Vec::new(),
+            actions: PULL_ACTIONS,
             output: None,
         }
+    }
+
+    /// Asks for a token with these actions (e.g. `pull,push` before a push,
+    /// so that one token serves the whole copy).
+    pub fn with_actions(mut self, actions: &'static str) -> Self {
+        self.actions = actions;
+        self
     }
 }
 
@@ -66,7 +76,7 @@ impl Operation for ListTags {
     }
 
     fn scopes(&self) -> Vec<String> {
-        vec![repository_scope(&self.repository, PULL_ACTIONS)]
+        vec![repository_scope(&self.repository, self.actions)]
     }
 
     fn poll_transmit(&mut self) -> Option<OpRequest> {

@@ -4,7 +4,8 @@
 //!
 //! Reading never needs the archive in memory: [`index`] reads headers and
 //! locates each entry's data by offset (`u64`, archives may exceed 4 GiB);
-//! data is read later, in ranges, by whoever needs it.
+//! data is read later, in ranges, by whoever needs it. [`index_with`] reads
+//! the headers in coalesced windows ([`Windows`]) where entries are small.
 //!
 //! Writing ([`TarWriter`], [`ustar_header`], [`entry_header`]) emits regular
 //! files the way `imgpkg copy --to-tar` does: USTAR headers, mode 0644, uid and
@@ -17,12 +18,14 @@
 pub(crate) mod header;
 mod pax;
 mod reader;
+mod window;
 mod writer;
 
 pub use header::{padding, BLOCK_SIZE};
 pub use reader::{
-    index, read_entry, EntryKind, TarEntry, TarError, TarIndex, MAX_SPECIAL_FILE_SIZE,
+    index, index_with, read_entry, EntryKind, TarEntry, TarError, TarIndex, MAX_SPECIAL_FILE_SIZE,
 };
+pub use window::Windows;
 pub use writer::{
     entry_header, ustar_header, TarWriteError, TarWriter, DEFAULT_MODE, END_OF_ARCHIVE,
 };

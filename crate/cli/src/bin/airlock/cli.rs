@@ -106,11 +106,9 @@ pub fn run() -> i32 {
 /// from the page cache and the hash.
 const VERIFY_CHUNK: usize = 256 << 10;
 
-/// What opening a tar may read: `manifest.json`, a 512-byte header per
-/// entry and the two end-of-archive blocks, and the bundle layers.
+/// What opening a tar may read (see [`Archive::read_budget`]).
 fn open_budget(archive: &Archive) -> u64 {
-    let bundle_layers = bundle_layer_bytes(archive);
-    archive.manifest_json.len() as u64 + 512 * (archive.entries.len() as u64 + 2) + bundle_layers
+    archive.read_budget()
 }
 
 fn bundle_layer_bytes(archive: &Archive) -> u64 {
@@ -125,12 +123,13 @@ fn bundle_layer_bytes(archive: &Archive) -> u64 {
 /// One line on stderr, `key=value` pairs, for scripts.
 fn print_stats(src: &Source, archive: &Archive, elapsed: std::time::Duration, extra: &str) {
     eprintln!(
-        "airlock stats: bytes_read={} read_calls={} tar_entries={} manifest_json_bytes={} bundle_layer_bytes={} open_budget={} elapsed_ms={:.1}{extra}",
+        "airlock stats: bytes_read={} read_calls={} tar_entries={} manifest_json_bytes={} bundle_layer_bytes={} small_entry_bytes={} open_budget={} elapsed_ms={:.1}{extra}",
         src.bytes_read(),
         src.calls(),
         archive.entries.len(),
         archive.manifest_json.len(),
         bundle_layer_bytes(archive),
+        archive.small_entry_bytes(),
         open_budget(archive),
         elapsed.as_secs_f64() * 1000.0,
     );

@@ -17,6 +17,9 @@ impl CopySession {
         let Some(work) = self.running.remove(&call) else {
             return;
         };
+        if work == Work::ListTags {
+            return self.on_tags_listed(result);
+        }
         let output = match result {
             Ok(o) => o,
             Err(e) => match Self::absent_if_forbidden(&work, e) {
@@ -29,7 +32,8 @@ impl CopySession {
             (Work::ChildHead(d), OpOutput::ManifestDescriptor(f)) => self.on_child_head(d, f),
             (Work::Blob(d), OpOutput::Blob(outcome)) => self.on_blob(d, outcome),
             (Work::PutChild(d), OpOutput::ManifestPut(_)) => self.on_child_put(d),
-            (Work::PutItem(r), OpOutput::ManifestPut(_)) => self.on_item_put(r),
+            (Work::PutItem(r), OpOutput::ManifestPut(_)) => self.on_item_put(r, false),
+            (Work::PutItem(r), OpOutput::ManifestPutConfirmed(_)) => self.on_item_put(r, true),
             (Work::ExtraTagHead(r, i), OpOutput::ManifestDescriptor(d)) => {
                 self.on_extra_tag_head(r, i, d)
             }
@@ -54,18 +58,20 @@ impl CopySession {
     }
 
     /// A tag we may not read is treated as absent, as ggcr does. So is a
-    /// tag the registry cannot read back (a server error after the retries):
-    /// Distribution's filesystem driver, stopped in the middle of writing a
-    /// tag link, answers 500 for that tag until it is written again. The
-    /// check only decides whether work can be skipped; treating the tag as
-    /// absent pushes the content and then rewrites the tag, which repairs it.
+    /// tag or child manifest the registry still fails to read after the
+    /// retries (5xx): a registry killed while it rewrote a manifest's links
+    /// (Distribution's filesystem driver does not write them atomically)
+    /// answers 500 for every tag of that manifest, and pushing it again
+    /// (content first, as always) repairs them.
     fn absent_if_forbidden(work: &Work, e: RegistryError) -> Result<OpOutput, RegistryError> {
+        let status = e.status().unwrap_or(0);
         match work {
             Work::ResolveTag(_) | Work::ExtraTagHead(..) | Work::TagHead(_)
-                if e.status() == Some(403) || e.status().is_some_and(|s| s >= 500) =>
+                if status == 403 || status >= 500 =>
             {
                 Ok(OpOutput::ManifestDescriptor(None))
             }
+            Work::ChildHead(_) if status >= 500 => Ok(OpOutput::ManifestDescriptor(None)),
             _ => Err(e),
         }
     }
@@ -91,7 +97,7 @@ impl CopySession {
     }
 
     /// The item's upload tag: skip the item if it already points at it.
-    fn on_resolved(&mut self, r: ItemRef, found: Option<ManifestDescriptor>) {
+    pub(super) fn on_resolved(&mut self, r: ItemRef, found: Option<ManifestDescriptor>) {
         let digest = self.item(r).manifest.digest;
         if found.map(|d| d.digest) != Some(digest) {
             return self.start_content(r);
@@ -109,7 +115,7 @@ impl CopySession {
     }
 
     /// A child manifest by digest: present, or push it after its deps.
-    fn on_child_head(&mut self, d: Digest, found: Option<ManifestDescriptor>) {
+    pub(super) fn on_child_head(&mut self, d: Digest, found: Option<ManifestDescriptor>) {
         if found.map(|f| f.digest) == Some(d) {
             self.child_done(d);
         } else {
@@ -120,7 +126,10 @@ impl CopySession {
     fn on_blob(&mut self, d: Digest, outcome: BlobOutcome) {
         let size = self.blobs.get(&d).map(|b| b.blob.size).unwrap_or(0);
         match outcome {
-            BlobOutcome::Present => self.summary.blobs_present += 1,
+            BlobOutcome::Present => {
+                self.summary.blobs_present += 1;
+                self.saw_present_blob();
+            }
             BlobOutcome::Mounted => self.summary.blobs_mounted += 1,
             BlobOutcome::Uploaded { bytes } => {
                 self.summary.blobs_uploaded += 1;
@@ -144,7 +153,7 @@ impl CopySession {
     }
 
     /// The item is PUT by its upload tag; its extra tags follow.
-    fn on_item_put(&mut self, r: ItemRef) {
+    fn on_item_put(&mut self, r: ItemRef, confirmed: bool) {
         self.summary.manifests_pushed += 1;
         self.events.push_back(CopyEvent::ManifestPushed {
             reference: self.display(&self.upload_ref(r)),
@@ -152,6 +161,7 @@ impl CopySession {
         let extra = self.item(r).tags.len() > 1;
         if let Some(s) = self.items.get_mut(&r) {
             s.pushed = true;
+            s.confirmed = confirmed;
             if extra {
                 s.phase = ItemPhase::ExtraTags;
             }
@@ -164,7 +174,12 @@ impl CopySession {
     }
 
     /// Extra tag `i` of a skipped item: PUT it unless it has the digest.
-    fn on_extra_tag_head(&mut self, r: ItemRef, i: usize, found: Option<ManifestDescriptor>) {
+    pub(super) fn on_extra_tag_head(
+        &mut self,
+        r: ItemRef,
+        i: usize,
+        found: Option<ManifestDescriptor>,
+    ) {
         let digest = self.item(r).manifest.digest;
         if found.map(|d| d.digest) == Some(digest) {
             self.summary.tags_skipped += 1;
@@ -183,7 +198,7 @@ impl CopySession {
     }
 
     /// Step 2: the upload tag must point at the item's digest.
-    fn on_verify(&mut self, r: ItemRef, found: Option<ManifestDescriptor>) {
+    pub(super) fn on_verify(&mut self, r: ItemRef, found: Option<ManifestDescriptor>) {
         let expected = self.item(r).manifest.digest;
         let reference = self.display(&self.upload_ref(r));
         match found {
@@ -202,7 +217,7 @@ impl CopySession {
     }
 
     /// Step 4: PUT the tag unless it already has the digest.
-    fn on_tag_head(&mut self, i: usize, found: Option<ManifestDescriptor>) {
+    pub(super) fn on_tag_head(&mut self, i: usize, found: Option<ManifestDescriptor>) {
         if found.map(|d| d.digest) == Some(self.plan.tags[i].digest) {
             self.summary.tags_skipped += 1;
             let reference = self.display(&self.plan.tags[i].tag);

@@ -25,6 +25,7 @@ mod deps;
 mod error;
 mod events;
 mod handlers;
+mod known;
 mod machine;
 mod options;
 mod state;
@@ -33,9 +34,9 @@ mod work;
 
 pub use error::CopyError;
 pub use events::{CopyEvent, CopyStep, CopySummary, ItemRef};
-pub use options::{CancelHandle, CopyOptions};
+pub use options::{CancelHandle, CopyOptions, VerifyAfterWrite};
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::digest::Digest;
 use crate::plan::{PlannedItem, RelocationPlan};
@@ -66,6 +67,14 @@ pub struct CopySession {
     /// Immutable-tag refusals waiting for an existence check.
     refused: HashMap<(ItemRef, usize), (String, RegistryError)>,
     cancel: CancelHandle,
+    /// The destination's tags before the copy, when listed.
+    known_tags: Option<HashSet<String>>,
+    /// The destination shows none of the plan's upload tags, and no blob
+    /// checked so far was there.
+    fresh: bool,
+    /// Blob operations started so far; the first `concurrency` are always
+    /// checked (see `known.rs`).
+    blobs_started: usize,
 }
 
 impl CopySession {
@@ -87,6 +96,9 @@ impl CopySession {
             started: false,
             refused: HashMap::new(),
             cancel: CancelHandle::default(),
+            known_tags: None,
+            fresh: false,
+            blobs_started: 0,
         }
     }
 

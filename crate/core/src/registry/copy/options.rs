@@ -13,6 +13,35 @@ pub struct CopyOptions {
     /// Try cross-repository mounts for blobs whose source is a repository
     /// on the destination registry.
     pub mount: bool,
+    /// List the destination's tags once before the upload (one
+    /// `GET …/tags/list`): an item, extra or final tag the list does not
+    /// show is pushed without a `HEAD` first, and a repository that shows
+    /// none of the plan's upload tags (or does not exist: `404 NAME_UNKNOWN`)
+    /// counts as fresh (see `fresh_check_min_size`). If the list fails the
+    /// copy checks everything, as without it.
+    pub list_tags: bool,
+    /// In a fresh repository, blobs smaller than this are uploaded without
+    /// a `HEAD` first and child manifests are PUT by digest without one —
+    /// except the first `concurrency` blobs, which are checked: if one of
+    /// them is there (an interrupted earlier copy of the same plan), the
+    /// repository is not fresh and everything after is checked. Larger
+    /// blobs are always checked. 0 checks every blob.
+    pub fresh_check_min_size: u64,
+    /// When an item's upload tag is read back after the upload step (as
+    /// imgpkg does).
+    pub verify: VerifyAfterWrite,
+}
+
+/// Reading each upload tag back after writing it (step 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VerifyAfterWrite {
+    /// A `HEAD` for every item pushed.
+    Always,
+    /// A `HEAD` only for items whose `PUT` response did not name the digest
+    /// sent in `Docker-Content-Digest` (a mismatch there already fails the
+    /// push); a registry that confirms the digest is not asked again.
+    #[default]
+    Unconfirmed,
 }
 
 impl Default for CopyOptions {
@@ -21,6 +50,9 @@ impl Default for CopyOptions {
             concurrency: 5,
             chunk_size: None,
             mount: true,
+            list_tags: true,
+            fresh_check_min_size: 1 << 20,
+            verify: VerifyAfterWrite::Unconfirmed,
         }
     }
 }

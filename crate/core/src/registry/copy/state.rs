@@ -28,6 +28,8 @@ pub(super) struct ItemState {
     pub(super) pending: usize,
     pub(super) pushed: bool,
     pub(super) skipped: bool,
+    /// The upload tag's PUT response named the item's digest.
+    pub(super) confirmed: bool,
 }
 
 impl ItemState {
@@ -37,6 +39,7 @@ impl ItemState {
             pending: 0,
             pushed: false,
             skipped: false,
+            confirmed: false,
         }
     }
 }
@@ -67,6 +70,8 @@ pub(super) struct BlobState {
 /// One registry operation the session wants done.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Work {
+    /// The destination's tag list, before the upload step.
+    ListTags,
     ResolveTag(ItemRef),
     ChildHead(Digest),
     Blob(Digest),

@@ -10,10 +10,11 @@ impl CopySession {
         self.step = step;
         self.events.push_back(CopyEvent::StepStarted(step));
         match step {
-            CopyStep::Upload => {
-                let refs: Vec<ItemRef> = (0..self.plan.items.len()).map(ItemRef::Item).collect();
-                self.start_items(refs);
+            CopyStep::Upload if self.options.list_tags => {
+                self.outstanding = 1;
+                self.queue.push_back(Work::ListTags);
             }
+            CopyStep::Upload => self.start_upload(),
             CopyStep::Verify => {
                 let mut refs: Vec<ItemRef> = self
                     .items
@@ -41,6 +42,12 @@ impl CopySession {
             }
             CopyStep::Done => {}
         }
+    }
+
+    /// Step 1 proper: every item resolves its upload tag.
+    pub(super) fn start_upload(&mut self) {
+        let refs: Vec<ItemRef> = (0..self.plan.items.len()).map(ItemRef::Item).collect();
+        self.start_items(refs);
     }
 
     fn start_items(&mut self, refs: Vec<ItemRef>) {

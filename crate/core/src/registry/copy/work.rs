@@ -8,6 +8,7 @@ use super::super::blob_upload::{UploadBlob, UploadOptions};
 use super::super::manifest_head::HeadManifest;
 use super::super::manifest_put::PutManifest;
 use super::super::op::Operation;
+use super::super::tags_list::ListTags;
 use super::events::ItemRef;
 use super::state::Work;
 use super::CopySession;
@@ -21,6 +22,7 @@ impl CopySession {
                 Box::new(HeadManifest::new(repo, self.upload_ref(*r), PUSH_ACTIONS))
             }
             Work::ChildHead(d) => Box::new(HeadManifest::new(repo, d.to_string(), PUSH_ACTIONS)),
+            Work::ListTags => Box::new(ListTags::new(repo).with_actions(PUSH_ACTIONS)),
             Work::ExistingLocations(r, i) => Box::new(HeadManifest::new(
                 repo,
                 self.item(*r).tags[*i].clone(),
@@ -52,7 +54,7 @@ impl CopySession {
                     b.size,
                     b.source.clone(),
                     UploadOptions {
-                        check_exists: true,
+                        check_exists: self.must_check_blob(b.size),
                         mount_from,
                         chunk_size: self.options.chunk_size,
                     },
@@ -60,12 +62,15 @@ impl CopySession {
             }
             Work::PutItem(r) => {
                 let m = &self.item(*r).manifest;
-                Box::new(PutManifest::new(
-                    repo,
-                    self.upload_ref(*r),
-                    m.media_type.clone(),
-                    m.raw.clone(),
-                ))
+                Box::new(
+                    PutManifest::new(
+                        repo,
+                        self.upload_ref(*r),
+                        m.media_type.clone(),
+                        m.raw.clone(),
+                    )
+                    .confirming(),
+                )
             }
             Work::PutExtraTag(r, i) => {
                 let item = self.item(*r);
@@ -101,6 +106,7 @@ impl CopySession {
     pub(super) fn action(&self, work: &Work) -> String {
         let repo = self.repo().name();
         match work {
+            Work::ListTags => format!("checking {repo} (listing its tags)"),
             Work::ResolveTag(r) => format!("checking {}", self.display(&self.upload_ref(*r))),
             Work::Verify(r) => format!("verifying {}", self.display(&self.upload_ref(*r))),
             Work::ChildHead(d) => format!("checking {repo}@{d}"),
@@ -129,15 +135,31 @@ impl CopySession {
     }
 
     /// Starts queued work while fewer than `concurrency` operations run.
+    /// Work the tag list already answers is done without a request (and
+    /// the steps move on if that finished one).
     pub(super) fn start_queued(&mut self) {
         let limit = self.options.concurrency.max(1);
-        while self.error.is_none() && self.running.len() < limit {
-            let Some(work) = self.queue.pop_front() else {
+        loop {
+            let mut answered = false;
+            while self.error.is_none() && self.running.len() < limit {
+                let Some(work) = self.queue.pop_front() else {
+                    break;
+                };
+                if self.answer_locally(&work) {
+                    answered = true;
+                    continue;
+                }
+                if matches!(work, Work::Blob(_)) {
+                    self.blobs_started += 1;
+                }
+                let op = self.operation(&work);
+                let id = self.client.start_boxed(op);
+                self.running.insert(id, work);
+            }
+            if !answered {
                 break;
-            };
-            let op = self.operation(&work);
-            let id = self.client.start_boxed(op);
-            self.running.insert(id, work);
+            }
+            self.advance_steps();
         }
     }
 }
