@@ -16,6 +16,7 @@ pub mod archive;
 pub mod digest;
 pub mod discover;
 pub mod export;
+pub mod formats;
 pub mod go;
 pub mod imagebuild;
 pub mod imageset;
