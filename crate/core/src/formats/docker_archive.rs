@@ -47,7 +47,11 @@ struct ConfigRootFs {
 
 /// The manifest Airlock builds for a docker-archive image: OCI media types,
 /// keys in this order, no whitespace.
-pub fn build_manifest(config_digest: &Digest, config_size: u64, layers: &[(Digest, u64)]) -> Vec<u8> {
+pub fn build_manifest(
+    config_digest: &Digest,
+    config_size: u64,
+    layers: &[(Digest, u64)],
+) -> Vec<u8> {
     let mut s = format!(
         "{{\"schemaVersion\":2,\"mediaType\":\"{}\",\"config\":{{\"mediaType\":\"{}\",\"digest\":\"{}\",\"size\":{}}},\"layers\":[",
         media_type::OCI_MANIFEST,
@@ -99,11 +103,10 @@ pub async fn open<S: ByteSource + ?Sized>(
         message: "missing".into(),
     })?;
     let mj_bytes = read_small(src, mj, "manifest.json").await?;
-    let list: Vec<Entry> =
-        serde_json::from_slice(&mj_bytes).map_err(|e| FormatError::Invalid {
-            entry: "manifest.json".into(),
-            message: format!("expected [{{\"Config\", \"RepoTags\", \"Layers\"}}]: {e}"),
-        })?;
+    let list: Vec<Entry> = serde_json::from_slice(&mj_bytes).map_err(|e| FormatError::Invalid {
+        entry: "manifest.json".into(),
+        message: format!("expected [{{\"Config\", \"RepoTags\", \"Layers\"}}]: {e}"),
+    })?;
     let mut set = ImageSet::default();
     let mut images = Vec::new();
     let mut checks = Vec::new();

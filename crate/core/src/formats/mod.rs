@@ -42,7 +42,9 @@ pub enum FormatError {
         digest: Digest,
         entry: String,
     },
-    #[error("entry {entry:?}: {size} bytes, more than the {limit} bytes Airlock reads for a {what}")]
+    #[error(
+        "entry {entry:?}: {size} bytes, more than the {limit} bytes Airlock reads for a {what}"
+    )]
     TooLarge {
         entry: String,
         what: &'static str,
@@ -102,7 +104,9 @@ pub struct ImageArchive {
 }
 
 /// Reads the tar's entries and tells its format.
-pub async fn open_index<S: ByteSource + ?Sized>(src: &S) -> Result<(TarIndex, Format), FormatError> {
+pub async fn open_index<S: ByteSource + ?Sized>(
+    src: &S,
+) -> Result<(TarIndex, Format), FormatError> {
     let entries = tar::index(src).await?;
     let format = detect::detect(src, &entries).await?;
     Ok((entries, format))

@@ -90,11 +90,10 @@ pub async fn open<S: ByteSource + ?Sized>(
         message: "missing".into(),
     })?;
     let ij_bytes = read_small(src, ij, "index.json").await?;
-    let index: IndexJson =
-        serde_json::from_slice(&ij_bytes).map_err(|e| FormatError::Invalid {
-            entry: "index.json".into(),
-            message: format!("not an OCI image index: {e}"),
-        })?;
+    let index: IndexJson = serde_json::from_slice(&ij_bytes).map_err(|e| FormatError::Invalid {
+        entry: "index.json".into(),
+        message: format!("not an OCI image index: {e}"),
+    })?;
     if let Some(mt) = &index.media_type {
         if mt != media_type::OCI_INDEX {
             return Err(FormatError::Invalid {
@@ -123,7 +122,15 @@ pub async fn open<S: ByteSource + ?Sized>(
             .map(|n| n.name())
             .unwrap_or_else(|| subject.clone());
         let node = r
-            .manifest(&digest, d.size, &d.media_type, &label, None, d.platform.clone(), 0)
+            .manifest(
+                &digest,
+                d.size,
+                &d.media_type,
+                &label,
+                None,
+                d.platform.clone(),
+                0,
+            )
             .await?;
         if !r.set.top.contains(&node) {
             r.set.top.push(node);
@@ -294,9 +301,7 @@ impl<S: ByteSource + ?Sized> Reader<'_, S> {
                                 size: le.size,
                             }
                         }
-                        None if media_type::is_non_distributable(&l.media_type) => {
-                            BlobSource::Skip
-                        }
+                        None if media_type::is_non_distributable(&l.media_type) => BlobSource::Skip,
                         None => {
                             return Err(FormatError::MissingBlob {
                                 referenced_by: by,

@@ -135,6 +135,9 @@ fn print_stats(src: &Source, archive: &Archive, elapsed: std::time::Duration, ex
 
 fn inspect_cmd(path: &Path, json: bool, stats: bool) -> Result<i32, CliError> {
     let start = std::time::Instant::now();
+    if let crate::image_archive::Opened::Image(_, a) = crate::image_archive::open(path)? {
+        return emit(&crate::image_archive::inspect_text(path, &a, json)?);
+    }
     let (src, archive) = open(path)?;
     let tree = inspect::tree(&archive.set);
     if stats {
@@ -146,7 +149,7 @@ fn inspect_cmd(path: &Path, json: bool, stats: bool) -> Result<i32, CliError> {
     } else {
         writeln!(
             out,
-            "{}: {}, {} tar entries, {} blobs ({})",
+            "{}: imgpkg tar, {}, {} tar entries, {} blobs ({})",
             path.display(),
             inspect::human_size(archive.size),
             archive.entries.len(),

@@ -15,6 +15,7 @@ mod copy_registry;
 mod derived;
 mod error;
 mod flags;
+mod image_archive;
 mod output;
 mod plan;
 mod progress;
