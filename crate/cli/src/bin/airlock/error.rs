@@ -46,7 +46,7 @@ pub enum CliError {
     Format {
         path: String,
         #[source]
-        source: FormatError,
+        source: Box<FormatError>,
     },
     #[error("{tar} is not a sound {format} ({} problem(s)); nothing was pushed:\n{}", .problems.len(), problem_list(.problems))]
     UnsoundImageArchive {

@@ -35,7 +35,7 @@ pub fn open(path: &Path) -> Result<Opened, CliError> {
     let src = CountingSource::new(src);
     let bad = |source| CliError::Format {
         path: path.display().to_string(),
-        source,
+        source: Box::new(source),
     };
     let (entries, format) = block_on(formats::open_index(&src)).map_err(bad)?;
     if format == Format::Imgpkg {
