@@ -237,6 +237,8 @@ fn docker_archive_keeps_config_digest_and_diff_ids() {
     );
     let shown = airlock_ok(&["inspect", s(&tar)]);
     assert!(shown.contains("docker-archive (docker save)"), "{shown}");
+    let verified = airlock_ok(&["verify", s(&tar)]);
+    assert!(verified.contains("all 2 blobs verified"), "{verified}");
 
     let dest = format!("{}/dock/app1", reg.host());
     airlock_ok(&["copy", "--tar", s(&tar), "--to-repo", &dest]);
@@ -424,6 +426,15 @@ fn bad_archives_push_nothing() {
     let tar = dir.path().join("docker-bad-layer.tar");
     tar_create(&root, &tar, &["."]);
     refused(&reg, &tar, "diff ID");
+    let out = airlock(&["verify", s(&tar)]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "{layer} (layer 0 of manifest.json[0], diff ID): error verifying sha256 checksum"
+        )),
+        "{text}"
+    );
 
     // RepoTags that are not references.
     let root = dir.path().join("docker-bad-tag");

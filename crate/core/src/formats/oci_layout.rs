@@ -175,7 +175,7 @@ fn name_of(
             return Ok((Some(r), tag));
         }
         // A bare tag, e.g. `1.27` (skopeo `oci-archive:x.tar:1.27`).
-        Reference::parse_tag(&format!("x:{n}")).map_err(|e| bad(REF_NAME, n, e))?;
+        Reference::parse_tag(&format!("tag-check:{n}")).map_err(|e| bad(REF_NAME, n, e))?;
         return Ok((None, Some(n.clone())));
     }
     Ok((None, None))

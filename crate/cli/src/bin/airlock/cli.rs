@@ -171,6 +171,9 @@ fn verify_cmd(
     chunk: usize,
 ) -> Result<i32, CliError> {
     let start = std::time::Instant::now();
+    if let crate::image_archive::Opened::Image(src, a) = crate::image_archive::open(path)? {
+        return Ok(crate::image_archive::verify(path, &src, &a));
+    }
     let (src, archive) = open(path)?;
     let opened = (src.bytes_read(), src.calls());
     let mut problems: Vec<Problem> = verify::structural(&archive);

@@ -163,3 +163,29 @@ fn print_mappings(archive: &ImageArchive, mappings: &[Mapping]) {
         eprintln!("copy | {} -> {} ({})", m.source, m.destination(), m.digest);
     }
 }
+
+/// `airlock verify` of an OCI layout or docker-archive: opening checked every
+/// manifest and config against its digest; here every layer is hashed.
+pub fn verify(path: &Path, src: &Source, archive: &ImageArchive) -> i32 {
+    let problems = verify_blobs(src, archive);
+    if problems.is_empty() {
+        println!(
+            "{}: {}: all {} blobs verified ({}), {} manifests and configs match their digests",
+            path.display(),
+            archive.format.as_str(),
+            archive.blob_checks.len(),
+            inspect::human_size(archive.blob_checks.iter().map(|c| c.size).sum()),
+            archive.set.nodes.len()
+        );
+        return 0;
+    }
+    for p in &problems {
+        println!("{p}");
+    }
+    eprintln!(
+        "airlock: Error: {} problem(s) found in {}",
+        problems.len(),
+        path.display()
+    );
+    1
+}
