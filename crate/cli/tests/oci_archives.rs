@@ -105,6 +105,13 @@ fn oci_archive_lands_at_identical_digests_with_its_tag_and_lock() {
 
     let lock = dir.path().join("lock.yml");
     let dest = format!("{}/oci/app1", reg.host());
+    let planned = airlock_ok(&["plan", "--tar", s(&tar), "--to-repo", &dest]);
+    assert!(
+        planned.contains(&format!(
+            "index.docker.io/apps/app1:v1 -> {dest}:v1 ({APP1})"
+        )),
+        "{planned}"
+    );
     airlock_ok(&[
         "copy",
         "--tar",

@@ -347,3 +347,62 @@ fn an_imgpkg_tar_is_told_apart() {
     let (_, format) = block_on(formats::open_index(bytes.as_slice())).unwrap();
     assert_eq!(format, Format::Imgpkg);
 }
+
+#[test]
+fn artifacts_and_referrers_travel_unchanged() {
+    let a = image("a");
+    let empty = b"{}".to_vec();
+    let payload = b"signature payload".to_vec();
+    let artifact = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "artifactType": "application/vnd.example.signature",
+        "config": desc("application/vnd.oci.empty.v1+json", &empty),
+        "layers": [desc("application/vnd.example.signature.payload", &payload)],
+        "subject": desc(OCI_MANIFEST, &a.manifest),
+    }))
+    .unwrap();
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [desc(OCI_MANIFEST, &a.manifest), desc(OCI_MANIFEST, &artifact)],
+    }))
+    .unwrap();
+    let bytes = tar(&[
+        ("oci-layout", LAYOUT),
+        ("index.json", &index),
+        (&blob_name(&a.manifest), &a.manifest),
+        (&blob_name(&a.config), &a.config),
+        (&blob_name(&a.layer), &a.layer),
+        (&blob_name(&artifact), &artifact),
+        (&blob_name(&empty), &empty),
+        (&blob_name(&payload), &payload),
+    ]);
+    let archive = open(&bytes).unwrap();
+    let dest = Destination::Repository(Repository::parse("registry.corp/apps").unwrap());
+    let mappings = destination::map(&archive, &dest).unwrap();
+    let plans = destination::plans(&archive, &mappings).unwrap();
+    let items = &plans[0].plan.items;
+    assert_eq!(items.len(), 2);
+    assert_eq!(*items[1].manifest.raw, artifact);
+    let blobs: Vec<(&str, u64)> = items[1]
+        .manifest
+        .blobs
+        .iter()
+        .map(|b| (b.media_type.as_str(), b.size))
+        .collect();
+    assert_eq!(
+        blobs,
+        vec![
+            ("application/vnd.oci.empty.v1+json", 2),
+            (
+                "application/vnd.example.signature.payload",
+                payload.len() as u64
+            )
+        ]
+    );
+    // Untagged manifests are uploaded by imgpkg's digest tag.
+    assert_eq!(
+        items[1].tags,
+        vec![format!("sha256-{}.imgpkg", Digest::of(&artifact).hex())]
+    );
+}

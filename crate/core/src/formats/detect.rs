@@ -10,10 +10,10 @@
 //!
 //! Only headers are read, plus `manifest.json` when there is no layout.
 
-use super::entries::{read_small, regular};
+use super::entries::{read_small, regular, MAX_DOCUMENT};
 use super::FormatError;
 use crate::source::ByteSource;
-use crate::tar::TarIndex;
+use crate::tar::{EntryKind, TarIndex};
 
 /// An image tarball format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -45,10 +45,18 @@ pub async fn detect<S: ByteSource + ?Sized>(
     if regular(entries, "oci-layout")?.is_some() && regular(entries, "index.json")?.is_some() {
         return Ok(Format::OciLayout);
     }
-    if let Some(mj) = regular(entries, "manifest.json")? {
-        let bytes = read_small(src, mj, "manifest.json").await?;
-        if is_docker_manifest(&bytes) {
-            return Ok(Format::DockerArchive);
+    if let Some(mj) = entries
+        .get("manifest.json")
+        .or_else(|| entries.get("./manifest.json"))
+    {
+        // A docker manifest.json is small and a regular file; anything else
+        // is left to the imgpkg reader, which judges it with imgpkg's errors.
+        if mj.size <= MAX_DOCUMENT && matches!(mj.kind, EntryKind::Regular | EntryKind::Contiguous)
+        {
+            let bytes = read_small(src, mj, "manifest.json").await?;
+            if is_docker_manifest(&bytes) {
+                return Ok(Format::DockerArchive);
+            }
         }
         return Ok(Format::Imgpkg);
     }

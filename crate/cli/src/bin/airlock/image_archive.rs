@@ -189,3 +189,39 @@ pub fn verify(path: &Path, src: &Source, archive: &ImageArchive) -> i32 {
     );
     1
 }
+
+/// `airlock plan --tar X --to-repo R` for an OCI layout or docker-archive:
+/// every mapping, then what `--lock-output` would write.
+pub fn plan_text(archive: &ImageArchive, repo: &str, json: bool) -> Result<String, CliError> {
+    let dest = Destination::Repository(Repository::parse(repo)?);
+    let mappings = destination::map(archive, &dest)?;
+    let plans = destination::plans(archive, &mappings)?;
+    let lock = plans.last().and_then(|p| p.lock_output.clone().ok());
+    let mut out = String::new();
+    if json {
+        let v = serde_json::json!({
+            "format": archive.format,
+            "images": mappings.iter().map(|m| serde_json::json!({
+                "source": m.source,
+                "destination": m.destination(),
+                "digest": m.digest.to_string(),
+            })).collect::<Vec<_>>(),
+            "lock": lock,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        return Ok(out);
+    }
+    writeln!(
+        out,
+        "{}: {} image(s)",
+        archive.format.as_str(),
+        mappings.len()
+    )?;
+    for m in &mappings {
+        writeln!(out, "{} -> {} ({})", m.source, m.destination(), m.digest)?;
+    }
+    if let Some(lock) = lock {
+        writeln!(out, "\n--lock-output would write:\n{lock}")?;
+    }
+    Ok(out)
+}
