@@ -496,3 +496,65 @@ fn bad_archives_push_nothing() {
     tar_create(&plain, &tar, &["notes.txt"]);
     refused(&reg, &tar, "the tar matches no image format Airlock reads");
 }
+
+#[test]
+fn multi_platform_index_lands_byte_for_byte_and_skopeo_reads_it_all() {
+    let reg = source_registry();
+    let dir = TempDir::new("oci-index");
+    let layout = dir.path().join("layout");
+    export(&reg, APP1, &format!("oci:{}:a", s(&layout)), &[]);
+    export(&reg, APP2, &format!("oci:{}:b", s(&layout)), &[]);
+    let child = |digest: &str, arch: &str| {
+        let size = reg.manifest("src/simple", digest).unwrap().len();
+        serde_json::json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": digest, "size": size,
+            "platform": {"architecture": arch, "os": "linux"},
+        })
+    };
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [child(APP1, "amd64"), child(APP2, "arm64")],
+    }))
+    .unwrap();
+    let index_digest = airlock_core::digest::Digest::of(&index);
+    std::fs::write(layout.join("blobs/sha256").join(index_digest.hex()), &index).unwrap();
+    let top = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "digest": index_digest.to_string(), "size": index.len(),
+            "annotations": {"org.opencontainers.image.ref.name": "corp.example/team/multi:v1"},
+        }],
+    });
+    std::fs::write(layout.join("index.json"), serde_json::to_vec(&top).unwrap()).unwrap();
+    let tar = dir.path().join("multi.tar");
+    tar_create(&layout, &tar, &["."]);
+
+    let dest = format!("{}/idx/multi", reg.host());
+    airlock_ok(&["copy", "--tar", s(&tar), "--to-repo", &dest]);
+    assert_eq!(reg.tags("idx/multi"), vec!["v1".to_string()]);
+    assert_eq!(reg.manifest("idx/multi", "v1").unwrap(), index);
+    for digest in [APP1, APP2] {
+        assert_eq!(
+            reg.manifest("idx/multi", digest).unwrap(),
+            reg.manifest("src/simple", digest).unwrap()
+        );
+    }
+    reg.assert_tags_complete("idx/multi");
+    let back = dir.path().join("back");
+    skopeo(&[
+        "copy",
+        "--quiet",
+        "--all",
+        "--src-tls-verify=false",
+        &format!("docker://{dest}:v1"),
+        &format!("oci:{}", s(&back)),
+    ]);
+    let got = json(&std::fs::read(back.join("index.json")).unwrap());
+    assert_eq!(
+        got["manifests"][0]["digest"],
+        index_digest.to_string().as_str()
+    );
+}
