@@ -27,7 +27,7 @@ pub struct CopyArgs {
     #[arg(long = "to-repo")]
     pub to_repo: Option<String>,
     /// Destination prefix for an OCI layout or docker-archive holding several
-    /// images: each lands at PREFIX/<its repository path>:<tag>
+    /// images: each lands at PREFIX/REPOSITORY-PATH:TAG (its own path and tag)
     #[arg(long = "to-repo-prefix")]
     pub to_repo_prefix: Option<String>,
     /// Destination tarball
