@@ -12,6 +12,7 @@ log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 # chromium + chromium-driver: headless browser for wasm-bindgen-test and the
 # playwright end-to-end tests. nginx-light: the same-origin deployment.
 # apache2-utils: htpasswd for the Basic-auth registry. openssl: token-auth keys.
+# skopeo: writes the oci-archive and docker-archive tars the image-archive tests push.
 need_apt=()
 command -v docker-registry >/dev/null || need_apt+=(docker-registry)
 command -v chromium >/dev/null || need_apt+=(chromium)
@@ -20,6 +21,7 @@ command -v nginx >/dev/null || need_apt+=(nginx-light)
 command -v htpasswd >/dev/null || need_apt+=(apache2-utils)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v curl >/dev/null || need_apt+=(curl)
+command -v skopeo >/dev/null || need_apt+=(skopeo)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

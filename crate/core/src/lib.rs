@@ -17,6 +17,7 @@ pub mod bundle_layer;
 pub mod digest;
 pub mod discover;
 pub mod export;
+pub mod formats;
 pub mod go;
 pub mod imagebuild;
 pub mod imageset;

@@ -137,6 +137,9 @@ fn print_stats(src: &Source, archive: &Archive, elapsed: std::time::Duration, ex
 
 fn inspect_cmd(path: &Path, json: bool, stats: bool) -> Result<i32, CliError> {
     let start = std::time::Instant::now();
+    if let crate::image_archive::Opened::Image(_, a) = crate::image_archive::open(path)? {
+        return emit(&crate::image_archive::inspect_text(path, &a, json)?);
+    }
     let (src, archive) = open(path)?;
     let omitted = crate::thin::omitted_of(&src, &archive, path)?;
     let tree = inspect::tree(&archive.set);
@@ -153,7 +156,7 @@ fn inspect_cmd(path: &Path, json: bool, stats: bool) -> Result<i32, CliError> {
     } else {
         writeln!(
             out,
-            "{}: {}, {} tar entries, {} blobs ({})",
+            "{}: imgpkg tar, {}, {} tar entries, {} blobs ({})",
             path.display(),
             inspect::human_size(archive.size),
             archive.entries.len(),
@@ -178,6 +181,9 @@ fn verify_cmd(
     chunk: usize,
 ) -> Result<i32, CliError> {
     let start = std::time::Instant::now();
+    if let crate::image_archive::Opened::Image(src, a) = crate::image_archive::open(path)? {
+        return Ok(crate::image_archive::verify(path, &src, &a));
+    }
     let (src, archive) = open(path)?;
     let omitted = crate::thin::omitted_of(&src, &archive, path)?;
     let opened = (src.bytes_read(), src.calls());

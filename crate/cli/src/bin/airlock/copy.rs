@@ -9,11 +9,22 @@ use airlock_core::verify;
 
 use crate::copy_args::CopyArgs;
 use crate::error::CliError;
+use crate::image_archive;
 use crate::push::push_plan;
 use crate::tarball;
 
 pub fn run(args: &CopyArgs) -> Result<i32, CliError> {
     args.validate()?;
+    if let Some(tar) = &args.tar {
+        if let image_archive::Opened::Image(src, archive) = image_archive::open(tar)? {
+            return image_archive::copy(args, tar, &src, &archive);
+        }
+        if args.to_repo_prefix.is_some() {
+            return Err(CliError::Usage(
+                "Flag --to-repo-prefix is for OCI layouts and docker-archives; an imgpkg tar goes to one --to-repo",
+            ));
+        }
+    }
     match (&args.tar, &args.to_repo) {
         (Some(tar), Some(repo)) => tar_to_repo(args, tar, repo),
         _ => crate::copy_registry::run(args),

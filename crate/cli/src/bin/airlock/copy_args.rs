@@ -26,6 +26,10 @@ pub struct CopyArgs {
     /// Destination repository, e.g. registry.corp/apps/name
     #[arg(long = "to-repo")]
     pub to_repo: Option<String>,
+    /// Destination prefix for an OCI layout or docker-archive holding several
+    /// images: each lands at PREFIX/REPOSITORY-PATH:TAG (its own path and tag)
+    #[arg(long = "to-repo-prefix")]
+    pub to_repo_prefix: Option<String>,
     /// Destination tarball
     #[arg(long = "to-tar")]
     pub to_tar: Option<PathBuf>,
@@ -70,7 +74,18 @@ impl CopyArgs {
                 "Expected either --lock, --bundle (-b), --image (-i), or --tar as a source",
             ));
         }
-        if self.to_repo.is_some() == self.to_tar.is_some() {
+        if self.to_repo_prefix.is_some() {
+            if self.tar.is_none() {
+                return Err(CliError::Usage(
+                    "Flag --to-repo-prefix can only be used with --tar (an OCI layout or docker-archive)",
+                ));
+            }
+            if self.to_repo.is_some() || self.to_tar.is_some() {
+                return Err(CliError::Usage(
+                    "Expected only one of --to-repo, --to-repo-prefix or --to-tar",
+                ));
+            }
+        } else if self.to_repo.is_some() == self.to_tar.is_some() {
             return Err(CliError::Usage("Expected either --to-tar or --to-repo"));
         }
         if self.tar.is_some() && self.to_tar.is_some() {

@@ -8,6 +8,8 @@ use airlock_cli::transport::NativeSetupError;
 use airlock_core::archive::ArchiveError;
 use airlock_core::digest::Digest;
 use airlock_core::discover::DiscoverError;
+use airlock_core::formats::destination::DestinationError;
+use airlock_core::formats::FormatError;
 use airlock_core::imageset::Problem;
 use airlock_core::lock::LockError;
 use airlock_core::planner::PlanError;
@@ -40,6 +42,20 @@ pub enum CliError {
         #[source]
         source: ArchiveError,
     },
+    #[error("reading {path}: {source}")]
+    Format {
+        path: String,
+        #[source]
+        source: Box<FormatError>,
+    },
+    #[error("{tar} is not a sound {format} ({} problem(s)); nothing was pushed:\n{}", .problems.len(), problem_list(.problems))]
+    UnsoundImageArchive {
+        tar: String,
+        format: &'static str,
+        problems: Vec<Problem>,
+    },
+    #[error(transparent)]
+    Destination(#[from] DestinationError),
     #[error("Reading path {path}: {source}")]
     ReadPath {
         path: String,

@@ -16,6 +16,7 @@ mod copy_registry;
 mod derived;
 mod error;
 mod flags;
+mod image_archive;
 mod output;
 mod plan;
 mod progress;

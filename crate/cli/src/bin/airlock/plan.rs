@@ -34,6 +34,9 @@ pub struct PlanArgs {
 }
 
 pub fn run(a: &PlanArgs) -> Result<i32, CliError> {
+    if let crate::image_archive::Opened::Image(_, ia) = crate::image_archive::open(&a.tar)? {
+        return emit(&crate::image_archive::plan_text(&ia, &a.to_repo, a.json)?);
+    }
     let repo = Repository::parse(&a.to_repo)?;
     let (src, mut archive) = tarball::open(&a.tar)?;
     if let Some(o) = crate::thin::omitted_of(&src, &archive, &a.tar)? {
