@@ -1,5 +1,5 @@
 //! `probe(options)`: the page's "test connection". Runs
-//! [`Probe`](super::probe::Probe) through the browser transport, then tells
+//! [`Probe`] through the browser transport, then tells
 //! a CORS refusal from a network failure for a request that got no answer.
 
 use std::cell::Cell;
