@@ -1,12 +1,14 @@
 //! Test and benchmark machinery for Airlock. A dev-dependency only: nothing
 //! here ships in the core, the CLI or the wasm package.
 //!
+//! - [`fuzz_entry`]: the fuzz targets' entry points (shared with `crate/fuzz`)
 //! - [`go_inputs`]: the inputs of the Go oracle corpus's flate/gzip cases
 //! - [`random`]: the one deterministic random generator (seeded)
 //! - [`synth`]: deterministic synthetic imgpkg tarballs, bad archives, plan builders
 //! - [`scenario`]: scripted exchanges and an in-memory fake registry on a fake clock
 //! - [`support`]: real Distribution registries, a token issuer and a fault proxy on 127.0.0.1
 
+pub mod fuzz_entry;
 pub mod go_inputs;
 pub mod random;
 pub mod scenario;
