@@ -14,12 +14,14 @@ mod copy;
 mod fault_proxy;
 mod inspect;
 mod registry;
+mod tmpfs;
 
 pub use cli::{fixture, read_fixture, run_airlock};
 pub use copy::{copy, copy_with, transport};
 pub use fault_proxy::{Fault, FaultProxy};
 pub use inspect::assert_plan_present;
 pub use registry::{Auth, RegistryOptions, TestRegistry, PASSWORD, REGISTRY_BIN, USER};
+pub use tmpfs::Tmpfs;
 
 // Plan builders, shared by several test crates; each uses only some of them.
 #[allow(unused_imports)]
