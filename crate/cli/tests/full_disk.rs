@@ -22,7 +22,12 @@ fn package_repository() -> (TempDir, String, Digest, u64) {
     let file = dir.path().join("in.tar");
     pr.tar.write_to(&file).unwrap();
     let size = std::fs::metadata(&file).unwrap().len();
-    (dir, file.to_str().unwrap().to_string(), pr.root_digest, size)
+    (
+        dir,
+        file.to_str().unwrap().to_string(),
+        pr.root_digest,
+        size,
+    )
 }
 
 fn mount_or_explain(dir: &std::path::Path, bytes: u64) -> Tmpfs {
@@ -64,7 +69,10 @@ fn registry_storage_full_gives_an_error_naming_the_registrys_answer() {
 
     let out = run_airlock(BIN, &args);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "push into a full disk succeeded: {stderr}");
+    assert!(
+        !out.status.success(),
+        "push into a full disk succeeded: {stderr}"
+    );
     // Distribution answers 500 `UNKNOWN: unknown error` (the storage
     // driver's "no space left on device" goes only to its log): the error
     // names the request and quotes that answer.
@@ -88,7 +96,11 @@ fn to_tar_output_fills_up_and_leaves_no_partial_tar() {
     let reg = TestRegistry::start(Auth::None);
     let dest = format!("{}/airgap/packages", reg.host());
     let out = run_airlock(BIN, &["copy", "--tar", &tar, "--to-repo", &dest]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let outdir = TempDir::new("full-disk-out");
     let disk = mount_or_explain(outdir.path(), tar_size / 3);

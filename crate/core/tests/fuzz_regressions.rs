@@ -13,7 +13,7 @@ fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
 }
 
-fn entry(target: &str) -> fn(&[u8]) {
+fn entry(target: &str) -> fuzz_entry::Entry {
     TARGETS
         .iter()
         .find(|(name, _)| *name == target)

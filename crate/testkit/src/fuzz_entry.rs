@@ -40,7 +40,10 @@ use airlock_core::verify;
 
 /// The fuzz targets, by name (the names of `crate/fuzz/fuzz_targets/*.rs`
 /// and of the `corpus/` and `regressions/` folders).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A target's entry point.
+pub type Entry = fn(&[u8]);
+
+pub const TARGETS: &[(&str, Entry)] = &[
     ("tar_index", tar_index),
     ("manifest_json", manifest_json),
     ("lock_yaml", lock_yaml),
@@ -99,7 +102,12 @@ pub fn manifest_json(data: &[u8]) {
 }
 
 fn image(img: &manifest_json::ImageDescriptor) {
-    let _ = (img.refs(), img.first_ref(), img.sort_key(), img.is_root_bundle());
+    let _ = (
+        img.refs(),
+        img.first_ref(),
+        img.sort_key(),
+        img.is_root_bundle(),
+    );
     let _ = (img.config.verify(), img.manifest.verify());
     for l in img.layers() {
         let _ = (l.parse_digest(), l.parse_diff_id(), l.is_distributable());
@@ -107,7 +115,12 @@ fn image(img: &manifest_json::ImageDescriptor) {
 }
 
 fn index(idx: &manifest_json::IndexDescriptor) {
-    let _ = (idx.refs(), idx.first_ref(), idx.parse_digest(), idx.verify());
+    let _ = (
+        idx.refs(),
+        idx.first_ref(),
+        idx.parse_digest(),
+        idx.verify(),
+    );
     idx.images().iter().for_each(image);
     idx.indexes().iter().for_each(index);
 }
@@ -155,7 +168,7 @@ pub fn reference(data: &[u8]) {
         let _ = (r.name(), r.identifier(), r.tag(), r.digest(), r.original());
         let _ = r.registry().host();
         let _ = r.registry().is_insecure_by_default();
-        let _ = Reference::parse(&format!("{}", r.name()));
+        let _ = Reference::parse(&r.name());
     }
     if let Ok(repo) = Repository::parse(&s) {
         let _ = (repo.path(), repo.name(), repo.registry().host());
@@ -174,7 +187,10 @@ pub fn www_authenticate(data: &[u8]) {
     let _ = parse_www_authenticate(s.split('\n'));
     let _ = parse_token_response(data);
     let _ = parse_error_envelope(data);
-    let _ = resolve_location("https://registry.example:5000/v2/a/b/blobs/uploads/x?y=1", &s);
+    let _ = resolve_location(
+        "https://registry.example:5000/v2/a/b/blobs/uploads/x?y=1",
+        &s,
+    );
 }
 
 /// Reads the fuzz input as a stream of small decisions.
@@ -208,7 +224,9 @@ impl Bytes<'_> {
     }
 }
 
-const STATUSES: &[u16] = &[200, 201, 202, 204, 206, 301, 307, 308, 400, 401, 403, 404, 416, 429, 500, 503];
+const STATUSES: &[u16] = &[
+    200, 201, 202, 204, 206, 301, 307, 308, 400, 401, 403, 404, 416, 429, 500, 503,
+];
 const HEADERS: &[&str] = &[
     "Location",
     "Range",
@@ -329,7 +347,10 @@ pub fn registry_response(data: &[u8]) {
                     after_input < 1000,
                     "operation keeps sending requests after every request failed"
                 );
-                Err(TransportError::new(TransportErrorKind::Other, "input exhausted"))
+                Err(TransportError::new(
+                    TransportErrorKind::Other,
+                    "input exhausted",
+                ))
             } else {
                 answer(&mut b)
             };
@@ -366,11 +387,11 @@ pub fn archive_mutate(data: &[u8]) {
         let header = entry.header_offset as usize;
         // (field offset, length) of the ustar header fields worth mutating.
         let (start, len) = match op % 8 {
-            0 => (header, 100),                                   // name
-            1 => (header + 124, 12),                              // size
-            2 => (header + 148, 8),                               // checksum
-            3 => (header + 156, 1),                               // type flag
-            4 => (header + 345, 155),                             // prefix
+            0 => (header, 100),                                     // name
+            1 => (header + 124, 12),                                // size
+            2 => (header + 148, 8),                                 // checksum
+            3 => (header + 156, 1),                                 // type flag
+            4 => (header + 345, 155),                               // prefix
             5 => (entry.data_offset as usize, entry.size as usize), // data
             6 if tar.is_empty() => continue,
             6 => {
@@ -418,7 +439,12 @@ pub fn diagnose(bytes: &[u8]) {
     for c in verify::blob_checks(&archive) {
         let _ = now(verify::check_blob(bytes, &c, 1 << 12, &mut |_| {}));
         let mut buf = [0u8; 512];
-        let _ = now(verify::check_blob_with_buffer(bytes, &c, &mut buf, &mut |_| {}));
+        let _ = now(verify::check_blob_with_buffer(
+            bytes,
+            &c,
+            &mut buf,
+            &mut |_| {},
+        ));
     }
     let Ok(repo) = Repository::parse("registry.corp.internal/airgap") else {
         return;

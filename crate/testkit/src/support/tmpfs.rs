@@ -32,7 +32,10 @@ impl Tmpfs {
     /// this machine does not allow it (not root, no mount namespace).
     pub fn mount(dir: &Path, bytes: u64) -> Result<Tmpfs, String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        mount(&["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"], dir)?;
+        mount(
+            &["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"],
+            dir,
+        )?;
         Ok(Tmpfs {
             dir: dir.to_path_buf(),
         })
