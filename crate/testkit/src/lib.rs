@@ -1,6 +1,7 @@
 //! Test and benchmark machinery for Airlock. A dev-dependency only: nothing
 //! here ships in the core, the CLI or the wasm package.
 //!
+//! - [`fuzz_entry`]: the fuzz targets' entry points (shared with `crate/fuzz`)
 //! - [`go_inputs`]: the inputs of the Go oracle corpus's flate/gzip cases
 //! - [`random`]: the one deterministic random generator (seeded)
 //! - [`synth`]: deterministic synthetic imgpkg tarballs, bad archives, plan builders
@@ -8,6 +9,7 @@
 //! - [`support`]: real Distribution registries, a token issuer and a fault proxy on 127.0.0.1
 //! - [`registry_state`]: independent views of a test registry (raw walk, storage links, snapshots)
 
+pub mod fuzz_entry;
 pub mod go_inputs;
 pub mod random;
 #[cfg(not(target_arch = "wasm32"))]

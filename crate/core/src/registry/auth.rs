@@ -258,6 +258,10 @@ fn split_challenges(value: &str) -> Vec<(String, Params)> {
             }
         } else if !token.is_empty() {
             out.push((token, Vec::new()));
+        } else {
+            // A stray `=` with no name before it (found by fuzzing: the
+            // loop used to stop advancing here and never returned).
+            i = j + 1;
         }
     }
     out

@@ -14,6 +14,7 @@ mod copy;
 mod fault_proxy;
 mod inspect;
 mod registry;
+mod tmpfs;
 mod tools;
 
 pub use cli::{fixture, read_fixture, run_airlock};
@@ -21,6 +22,7 @@ pub use copy::{copy, copy_with, transport};
 pub use fault_proxy::{Fault, FaultProxy};
 pub use inspect::assert_plan_present;
 pub use registry::{Auth, RegistryOptions, TestRegistry, PASSWORD, REGISTRY_BIN, USER};
+pub use tmpfs::Tmpfs;
 pub use tools::{skopeo, tar_create, tar_extract, SKOPEO_BIN};
 
 // Plan builders, shared by several test crates; each uses only some of them.
