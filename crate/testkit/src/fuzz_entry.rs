@@ -270,7 +270,10 @@ fn answer(b: &mut Bytes<'_>) -> Result<HttpResponse, TransportError> {
 struct FuzzKeychain;
 
 impl Keychain for FuzzKeychain {
-    fn resolve(&self, _repository: &Repository) -> Result<Credentials, String> {
+    fn resolve(
+        &self,
+        _repository: &Repository,
+    ) -> Result<Credentials, airlock_core::registry::auth::AuthError> {
         Ok(Credentials::basic("user", "pass"))
     }
 }
