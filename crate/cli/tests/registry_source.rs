@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use airlock_cli::source::{block_on, FileSource};
 use airlock_core::archive::Archive;
@@ -36,13 +35,7 @@ fn read(name: &str, file: &str) -> String {
 
 /// Runs `airlock args…`; (success, stdout, stderr).
 fn airlock(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args(args)
-        .env_remove("IMGPKG_USERNAME")
-        .env_remove("IMGPKG_PASSWORD")
-        .env("HOME", "/nonexistent-airlock-home")
-        .output()
-        .unwrap();
+    let out = airlock_testkit::support::run_airlock(env!("CARGO_BIN_EXE_airlock"), args);
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
