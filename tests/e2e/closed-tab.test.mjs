@@ -60,8 +60,6 @@ describe('closed tab (same origin, no auth)', () => {
     assert.equal(resumed.result, 'pushed', resumed.text);
     const m = await ui.airlock.pushMetrics();
     assert.ok(Number(m['blobs already there']) > 0, `nothing was kept from the first push: ${JSON.stringify(m)}`);
-    const uploaded = Number(m['blobs uploaded']);
-    assert.ok(uploaded < images.length * 2, `every layer was sent again: ${JSON.stringify(m)}`);
     const sent = bytes(m['bytes uploaded']);
     assert.ok(sent < layerBytes, `sent ${sent} bytes of ${layerBytes} again: ${JSON.stringify(m)}`);
 
