@@ -41,9 +41,11 @@ pub enum ImgpkgTarError {
     #[error(transparent)]
     ManifestJson(#[from] ManifestJsonError),
     /// imgpkg's own message, used for `manifest.json` and layers alike.
-    /// The entry `name` (`manifest.json` or a `sha256-<hex>.tar.gz` layer) is not in the tar.
     #[error("file {name} not found in tar (hint: This may be because when copying to a tarball, the --include-non-distributable-layers flag should have been provided.)")]
-    FileNotFound { name: String },
+    FileNotFound {
+        /// The missing entry (`manifest.json` or a `sha256-<hex>.tar.gz` layer).
+        name: String,
+    },
     /// [`write_imgpkg_tar`] was given the same blob twice with different sizes.
     #[error("layer {digest} is given twice, with sizes {first} and {second}")]
     ConflictingLayerSize {
