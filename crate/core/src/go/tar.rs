@@ -54,7 +54,8 @@ impl Kind {
 /// The fields of `tar.Header` that are set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header<'a> {
-    /// The entry's full name, as Go's `Header.Name` (split into prefix and name, or moved to a PAX `path` record, as needed).
+    /// The entry's full name, as Go's `Header.Name` (split into prefix and name, or moved to a PAX
+    /// `path` record, as needed).
     pub name: &'a str,
     /// Data bytes that follow the header; 8 GiB or more needs a PAX `size` record.
     pub size: u64,
@@ -83,7 +84,8 @@ pub enum GoTarError {
         /// The size that was given, in bytes.
         size: u64,
     },
-    /// A regular file's name ends in `/` (Go refuses to write a regular file under a directory name).
+    /// A regular file's name ends in `/` (Go refuses to write a regular file under a directory
+    /// name).
     #[error("tar entry '{name}': a regular file name cannot end with a slash")]
     TrailingSlash {
         /// The entry's name.

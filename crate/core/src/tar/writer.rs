@@ -23,7 +23,8 @@ pub enum TarWriteError {
     /// Writing to the underlying `Write` failed.
     #[error("writing the tar: {0}")]
     Io(#[from] io::Error),
-    /// The name is one Airlock's reader would refuse (empty, absolute, with `..` or NUL, ending in `/`).
+    /// The name is one Airlock's reader would refuse (empty, absolute, with `..` or NUL, ending in
+    /// `/`).
     #[error("tar entry name {name:?} cannot be written: {reason}")]
     BadName {
         /// The name that was given.
@@ -47,7 +48,8 @@ pub enum TarWriteError {
         /// The size that was given, in bytes.
         size: u64,
     },
-    /// [`ustar_header`] was asked for an entry that only a PAX header can describe (a name that does not split, or 8 GiB or more).
+    /// [`ustar_header`] was asked for an entry that only a PAX header can describe (a name that
+    /// does not split, or 8 GiB or more).
     #[error("tar entry '{name}' (size {size}) needs a PAX header; a plain USTAR header cannot describe it")]
     NeedsPax {
         /// The entry's name.
@@ -63,7 +65,8 @@ pub enum TarWriteError {
         /// The declared size, in bytes.
         size: u64,
     },
-    /// The next entry was started, or the archive finished, before the current entry's data was complete.
+    /// The next entry was started, or the archive finished, before the current entry's data was
+    /// complete.
     #[error(
         "tar entry '{name}': only {written} of the {size} bytes its header declares were written"
     )]
