@@ -133,8 +133,7 @@ pub enum DiscoverError {
     /// The bundle image does not have exactly one layer (the count is given).
     #[error("Reading Images from Bundle: Reading ImagesLock file: Expected bundle to only have a single layer, got {0}")]
     BundleLayerCount(usize),
-    /// The bundle's layer has a media type other than a Docker or OCI gzip layer (the media type is
-    /// given).
+    /// The bundle's layer is not a Docker gzip layer (its media type is given).
     #[error("Reading Images from Bundle: Reading ImagesLock file: Expected layer to have docker layer media type, was {0}")]
     BundleLayerMediaType(String),
     /// The bundle's layer cannot be decompressed or read as a tar.

@@ -31,7 +31,8 @@ pub struct Layer {
     pub diff_id: String,
     /// The blob's size, in bytes.
     pub size: u64,
-    /// Where the blob's bytes are (a tar range or a registry repository).
+    /// Where the blob's bytes come from (a tar range, memory, a source repository), or that it
+    /// is skipped.
     pub source: BlobSource,
 }
 

@@ -77,7 +77,7 @@ pub const MAX_FILE: usize = 16 << 20;
 pub struct KbldError {
     /// The file, as named by the caller.
     pub file: String,
-    /// 1-based line of the offending scalar.
+    /// 1-based line where the YAML parser stopped (0 when the whole file is refused).
     pub line: usize,
     /// What is wrong (the file is too large, or its YAML does not parse).
     pub message: String,

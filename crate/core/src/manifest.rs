@@ -122,7 +122,8 @@ pub enum ManifestError {
     Digest {
         /// The manifest's digest.
         digest: Digest,
-        /// Which descriptor (`config`, `layers[2]`, `manifests[0]`, `subject`).
+        /// Which descriptor (`config.digest`, `layers[2].digest`, `manifests[0].digest`,
+        /// `subject`).
         field: String,
         /// Why the digest is invalid.
         #[source]

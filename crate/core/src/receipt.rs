@@ -89,7 +89,8 @@ pub enum ReceiptError {
         /// The JSON parser's error.
         message: String,
     },
-    /// A field has a wrong value (kind, version, a digest, a count that does not match the lists).
+    /// A field has a wrong value (kind, version, a digest, a name or tag listed twice, a count
+    /// that does not match the lists).
     #[error("{file}: {field}: {message}")]
     Field {
         /// The receipt file.

@@ -38,11 +38,11 @@ pub enum FormatError {
         /// The first few entry names, to show what the tar holds instead.
         first: Vec<String>,
     },
-    /// A path in a manifest or index (a docker-archive `Config` or `Layers` entry) is absolute or
-    /// has `..`.
+    /// An entry's name, or a path a docker-archive's `manifest.json` gives, is absolute or has a
+    /// `..` component; or an entry Airlock reads is a link or not a regular file.
     #[error("entry {name:?}: {why}; Airlock reads only regular files inside the archive")]
     UnsafeEntry {
-        /// The path as written.
+        /// The entry name or path as written.
         name: String,
         /// Which rule it breaks.
         why: &'static str,

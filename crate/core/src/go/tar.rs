@@ -38,7 +38,7 @@ const TYPE_XHEADER: u8 = b'x';
 pub enum Kind {
     /// A regular file (typeflag `'0'`, `tar.TypeReg`).
     Regular,
-    /// A directory (typeflag `'5'`, `tar.TypeDir`); its size is written as given, normally 0.
+    /// A directory (typeflag `'5'`, `tar.TypeDir`); imgpkg gives directories size 0.
     Directory,
 }
 

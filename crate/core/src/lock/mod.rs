@@ -30,7 +30,8 @@ pub const API_VERSION: &str = "imgpkg.carvel.dev/v1alpha1";
 pub const IMAGES_LOCK_KIND: &str = "ImagesLock";
 /// The `kind` of a `--lock-output` bundle lock (`bundle.image` and `bundle.tag`).
 pub const BUNDLE_LOCK_KIND: &str = "BundleLock";
-/// The `kind` of `.imgpkg/image-locations.yml`, written into a bundle on copy.
+/// The `kind` of `image-locations.yml`, the file of the locations image written beside each
+/// bundle on copy.
 pub const IMAGE_LOCATIONS_KIND: &str = "ImageLocations";
 
 // Go structs (field names as their `json` tags).
@@ -118,7 +119,7 @@ pub struct LockError {
 }
 
 impl LockError {
-    /// Which class of problem it is (the CLI and the page pick their wording by it).
+    /// Which class of problem it is.
     pub fn kind(&self) -> LockErrorKind {
         self.kind
     }
@@ -428,7 +429,7 @@ impl LockedImage {
 /// `kind: ImagesLock`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ImagesLock {
-    /// The images, in the order the file lists them (duplicates kept, as imgpkg keeps them).
+    /// The images, in the order the file lists them.
     pub images: Vec<LockedImage>,
 }
 

@@ -122,9 +122,10 @@ impl OpRequest {
 pub struct ManifestDescriptor {
     /// The digest (`Docker-Content-Digest`, or the digest of the body for a `GET`).
     pub digest: Digest,
-    /// The `Content-Type`.
+    /// The `Content-Type`, without parameters ("" when absent).
     pub media_type: String,
-    /// The `Content-Length`, in bytes.
+    /// The manifest's size in bytes: `Content-Length` of a `HEAD` (0 when absent), or the
+    /// body's length after a `GET`.
     pub size: u64,
 }
 

@@ -23,7 +23,7 @@ use super::op::MAX_SMALL_BODY;
 pub enum TokenStep {
     /// The endpoint gave a token.
     Done(TokenResponse),
-    /// A temporary failure (5xx, 429, a dropped connection): retry after a backoff.
+    /// A temporary failure (408, 429, most 5xx, a dropped connection): retry after a backoff.
     Temporary(RegistryError),
     /// A final failure: a refusal or other error status, or a body with no usable token.
     Failed(RegistryError),

@@ -171,7 +171,8 @@ pub enum TarError {
     /// The source has zero bytes.
     #[error("not a tar archive: the file is empty")]
     Empty,
-    /// The first block is not a tar header (no `ustar` magic and no valid V7 checksum).
+    /// The first block is not a tar header: its checksum does not match, or the file is shorter
+    /// than one block.
     #[error("not a tar archive: {reason}")]
     NotTar {
         /// What was found instead, for the message.
@@ -182,7 +183,7 @@ pub enum TarError {
     BadChecksum {
         /// Offset of the header block.
         offset: u64,
-        /// The checksum field as stored (NULs and spaces trimmed).
+        /// The checksum field as stored (lossily decoded).
         stored: String,
         /// The unsigned sum of the block.
         unsigned: u64,
@@ -236,7 +237,7 @@ pub enum TarError {
     SpecialTooLarge {
         /// Offset of the header block.
         offset: u64,
-        /// What the entry is (`PAX header`, `GNU long name`, ...).
+        /// What the entry is (`PAX header` or `GNU long name`).
         what: &'static str,
         /// Its declared size, in bytes.
         size: u64,

@@ -51,8 +51,7 @@ impl Default for Limits {
 pub struct Spanned {
     /// The value.
     pub data: Data,
-    /// 1-based line of the value's first character (for a collection, of its first entry or
-    /// indicator).
+    /// 1-based line where the value starts.
     pub line: usize,
 }
 
@@ -63,11 +62,11 @@ pub enum Data {
     Null,
     /// YAML 1.1 booleans (`true`, `yes`, `on`, ... in any of go-yaml's spellings).
     Bool(bool),
-    /// An integer that fits `i64` (decimal, `0x`, `0o`/`0`, `0b`, with `_` separators).
+    /// An integer that fits `i64`, as go-yaml v2 resolves plain scalars.
     Int(i64),
     /// A non-negative integer above `i64::MAX`.
     Uint(u64),
-    /// A float, including `.inf`, `-.inf`, `.nan` and base-60 forms.
+    /// A float, including `.inf`, `-.inf` and `.nan`.
     Float(f64),
     /// Strings, including timestamp-looking plain scalars (kept as written).
     Str(String),

@@ -30,8 +30,7 @@ pub enum YamlError {
     Decode {
         /// go-yaml's text for it.
         message: String,
-        /// 1-based line of the node, when one is known (size and alias budgets are not tied to a
-        /// line).
+        /// 1-based line of the node, when one is known.
         line: Option<usize>,
     },
 }

@@ -18,7 +18,7 @@ pub enum Resolved {
     Int(i64),
     /// A non-negative integer above `i64::MAX`.
     Uint(u64),
-    /// A decimal, exponent, `.inf` or `.nan` float, or a base-60 float (`1:20.5`).
+    /// A decimal or exponent float, or `.inf` / `.nan` in go-yaml's spellings.
     Float(f64),
     /// A string that looks like a YAML 1.1 timestamp. When decoded into
     /// `interface{}` go-yaml v2 keeps the original text.

@@ -15,7 +15,7 @@ pub enum CopyStep {
     Locations,
     /// Step 4: the source's original tags are set.
     Tags,
-    /// Finished: successfully, or with the error [`result`](super::CopySession::result) returns.
+    /// Every step succeeded.
     Done,
 }
 

@@ -120,8 +120,8 @@ impl CopySession {
         &self.plan
     }
 
-    /// The step the session is in ([`CopyStep::Done`] once finished, whether it succeeded or
-    /// failed).
+    /// The step the session is in; [`CopyStep::Done`] once every step succeeded (a failed or
+    /// cancelled session stays in the step where it stopped: see [`result`](Self::result)).
     pub fn step(&self) -> CopyStep {
         self.step
     }
