@@ -75,14 +75,18 @@ pub const MAX_FILE: usize = 16 << 20;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}: line {line}: {message}")]
 pub struct KbldError {
+    /// The file, as named by the caller.
     pub file: String,
+    /// 1-based line where the YAML parser stopped (0 when the whole file is refused).
     pub line: usize,
+    /// What is wrong (the file is too large, or its YAML does not parse).
     pub message: String,
 }
 
 /// The result of rewriting one text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rewritten {
+    /// The rewritten text.
     pub text: String,
     /// Scalars replaced.
     pub replaced: usize,

@@ -23,11 +23,13 @@ use crate::source::ByteSource;
 pub struct BlobCheck {
     /// The tar entry, `sha256-<hex>.tar.gz`.
     pub name: String,
+    /// Offset of the entry's first data byte in the tar.
     pub offset: u64,
     /// Bytes stored in the tar for the entry.
     pub size: u64,
     /// Size the descriptors claim.
     pub expected_size: u64,
+    /// The digest its bytes must hash to.
     pub digest: Digest,
 }
 

@@ -28,24 +28,45 @@ pub enum Destination {
 /// Why the images cannot be placed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DestinationError {
+    /// `--to-repo-prefix` needs the image's repository path, but the archive does not name the
+    /// image.
     #[error("{image} has no name in the archive (no io.containerd.image.name or org.opencontainers.image.ref.name annotation, no RepoTags), so --to-repo-prefix cannot place it; use --to-repo")]
-    Unnamed { image: String },
+    Unnamed {
+        /// Where the image is in the archive (the node's source label).
+        image: String,
+    },
+    /// The prefix joined with the image's repository path is not a valid repository.
     #[error("{destination:?} (prefix {prefix:?} + {path:?}) is not a valid repository: {message}")]
     BadPrefix {
+        /// The prefix that was given.
         prefix: String,
+        /// The image's repository path (without its registry).
         path: String,
+        /// The joined name that does not parse.
         destination: String,
+        /// Why the reference parser refuses it.
         message: String,
     },
+    /// Two images with different digests would get the same tag in one repository.
     #[error("two different images would get tag {tag:?} in {repository}: {first} and {second}; copy them into different repositories (--to-repo-prefix)")]
     TagClash {
+        /// The repository.
         repository: String,
+        /// The tag they share.
         tag: String,
+        /// The archive name of the first image.
         first: String,
+        /// The archive name of the second image.
         second: String,
     },
+    /// [`crate::planner`] could not plan the copy into a repository.
     #[error("planning {repository}: {message}")]
-    Plan { repository: String, message: String },
+    Plan {
+        /// The destination repository.
+        repository: String,
+        /// The planner's error.
+        message: String,
+    },
 }
 
 /// One image placed: from where to where.
@@ -56,10 +77,15 @@ pub struct Mapping {
     pub source: String,
     /// The reference as the archive writes it (`nginx:1.27`), if named.
     pub original: Option<String>,
+    /// The destination repository.
     #[serde(serialize_with = "ser_display")]
     pub repository: Repository,
+    /// The tag it is pushed by; `None` when the archive does not tag it (pushed by its
+    /// `sha256-<hex>.imgpkg` tag).
     pub tag: Option<String>,
+    /// The image's manifest (or index) digest.
     pub digest: Digest,
+    /// The image's node in [`ImageArchive::set`](super::ImageArchive::set).
     #[serde(skip)]
     pub node: NodeId,
 }

@@ -72,6 +72,8 @@ pub struct UploadBlob {
 }
 
 impl UploadBlob {
+    /// An upload of the `size`-byte blob `digest` from `source` into `repository`, as `options` say
+    /// (check first, mount, chunked or monolithic).
     pub fn new(
         repository: Repository,
         digest: Digest,
