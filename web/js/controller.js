@@ -156,7 +156,7 @@ export class Controller {
     const s = this.store.get();
     // Unchanged plan inputs (a 'change' event after typing, an auth or
     // "remember" edit): keep the table as it is, with its pages and filter.
-    const key = JSON.stringify([this.tarSeq, s.repository.trim(), !!s.repoBasedTags, !!s.includeNonDistributableLayers]);
+    const key = JSON.stringify([this.tarSeq, s.repository.trim(), !!s.repoBasedTags, !!s.includeNonDistributableLayers, !!s.toRepoPrefix]);
     if (this.previewOk && key === this.previewKey) {
       this.updatePush();
       return;

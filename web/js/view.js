@@ -48,6 +48,7 @@ export class View {
     this.open.showSummary(opened, countItems(opened.tree.items));
     this.tree.render(opened.tree);
     this.files.render(opened.tree.bundles || []);
+    this.destination.setFormat(opened.format);
     this.resetPerTarball();
     for (const s of Object.values(this.sections)) s.hidden = false;
   }

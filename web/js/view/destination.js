@@ -23,6 +23,11 @@ export class DestinationView {
     this.legacyPasswordNote = $('legacy-password-note');
     this.optRepoBasedTags = $('opt-repo-based-tags');
     this.optNonDistributable = $('opt-non-distributable');
+    this.repositoryHelp = $('repository-help');
+    this.imgpkgHelp = [...this.repositoryHelp.childNodes];
+    this.prefixOption = $('prefix-option');
+    this.optToRepoPrefix = $('opt-to-repo-prefix');
+    this.prefixHelp = $('prefix-help');
     this.testButton = $('test-connection');
     this.connectionBusy = $('connection-busy');
     this.connectionResult = $('connection-result');
@@ -40,6 +45,22 @@ export class DestinationView {
     this.rememberPassword.disabled = !s.remember;
     this.optRepoBasedTags.checked = s.repoBasedTags;
     this.optNonDistributable.checked = s.includeNonDistributableLayers;
+    this.optToRepoPrefix.checked = !!s.toRepoPrefix;
+  }
+
+  /**
+   * The destination help for the opened tarball's format: an OCI layout or
+   * docker-archive may go to one repository or under a prefix.
+   */
+  setFormat(format) {
+    const images = format === 'oci-layout' || format === 'docker-archive';
+    this.prefixOption.hidden = !images;
+    this.prefixHelp.hidden = !images;
+    if (images) {
+      replace(this.repositoryHelp, 'Every image lands in this one repository with its tags, at the same digests — like ', el('code', {}, 'airlock copy --tar … --to-repo'), '. Or tick “prefix” to place each image by its own repository path under it.');
+    } else {
+      replace(this.repositoryHelp, this.imgpkgHelp);
+    }
   }
 
   get() {
@@ -52,6 +73,7 @@ export class DestinationView {
       rememberPassword: this.remember.checked && this.rememberPassword.checked,
       repoBasedTags: this.optRepoBasedTags.checked,
       includeNonDistributableLayers: this.optNonDistributable.checked,
+      toRepoPrefix: this.optToRepoPrefix.checked,
     };
   }
 

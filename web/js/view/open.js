@@ -3,7 +3,7 @@
 
 import { $, el, replace } from '../dom.js';
 import { explain } from '../errors.js';
-import { formatBytes, plural } from '../format.js';
+import { formatBytes, plural, shortDigest } from '../format.js';
 import { errorBlock, GROUPED } from './common.js';
 
 export class OpenView {
@@ -73,7 +73,8 @@ export class OpenView {
   }
 
   /** The status line, the file summary and the cosign note for an opened tarball. */
-  showSummary({ file, tree, openMs }, counts) {
+  showSummary(opened, counts) {
+    const { file, tree, openMs } = opened;
     this.setStatus(`Opened ${file.name} in ${Math.max(1, Math.round(openMs))} ms`);
     replace(
       this.fileSummary,
@@ -81,6 +82,8 @@ export class OpenView {
       el('dd', { className: 'mono' }, file.name),
       el('dt', {}, 'Size'),
       el('dd', {}, `${formatBytes(file.size)} (${GROUPED.format(file.size)} bytes)`),
+      el('dt', {}, 'Format'),
+      el('dd', { dataset: { format: opened.format } }, opened.formatName),
       el('dt', {}, 'Contents'),
       el(
         'dd',
@@ -96,6 +99,13 @@ export class OpenView {
           .join(' · '),
       ),
     );
+    if (opened.images && opened.images.length) {
+      // An OCI layout's or docker-archive's names, as `airlock inspect` lists them.
+      this.fileSummary.append(
+        el('dt', {}, 'Images'),
+        el('dd', {}, el('ul', { className: 'names' }, opened.images.map((i) => el('li', { dataset: { digest: i.digest } }, el('span', { className: 'mono' }, i.label), ' → ', el('span', { className: 'mono', attrs: { title: i.digest } }, shortDigest(i.digest)))))),
+      );
+    }
     if (tree.root) {
       this.fileSummary.append(el('dt', {}, 'Root'), el('dd', { className: 'mono' }, tree.root));
     }

@@ -3,6 +3,7 @@
 
 import { $, clear, el, replace } from '../dom.js';
 import { explain } from '../errors.js';
+import { shortDigest } from '../format.js';
 import { badgeClass, download, errorBlock, flash, GROUPED } from './common.js';
 
 /** Preview rows shown at first and per "Show more". */
@@ -26,6 +27,8 @@ export class PreviewView {
     this.previewPage = { rows: [], total: 0, shown: 0 };
     this.downloads = $('downloads');
     this.previewWarnings = $('preview-warnings');
+    this.mappings = $('preview-mappings');
+    this.mappingList = $('preview-mapping-list');
   }
 
   showEmpty() {
@@ -46,6 +49,14 @@ export class PreviewView {
     this.previewError.hidden = true;
     this.previewBody.hidden = false;
     this.renderRows(preview.rows, preview.rows.length);
+    // OCI layouts and docker-archives: every image's destination, as
+    // `airlock copy` prints it before pushing.
+    const mappings = preview.mappings || [];
+    replace(
+      this.mappingList,
+      mappings.map((m) => el('li', { dataset: { digest: m.digest } }, el('span', { className: 'ref' }, m.source), ' → ', el('span', { className: 'ref' }, m.destination), el('span', { className: 'muted' }, ` (${shortDigest(m.digest)})`))),
+    );
+    this.mappings.hidden = mappings.length === 0;
     const warnings = preview.warnings || [];
     replace(this.previewWarnings, warnings.map((w) => el('li', {}, w)));
     this.previewWarnings.hidden = warnings.length === 0;

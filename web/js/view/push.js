@@ -97,6 +97,7 @@ export class PushView {
         'div',
         { className: 'alert ok', attrs: { 'data-result': 'pushed' } },
         el('p', { className: 'title' }, `Pushed to ${s.repository}`),
+        s.repositories && s.repositories.length > 1 ? el('ul', { className: 'repositories' }, s.repositories.map((r) => el('li', { className: 'mono' }, r))) : null,
         el(
           'div',
           { className: 'result-grid' },
