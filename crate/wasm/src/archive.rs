@@ -204,40 +204,14 @@ impl Archive {
     /// Each bundle's `.imgpkg/images.yml`, relocated config (kbld) and
     /// `PackageRepository` for one plan, into the preview.
     fn bundle_documents(&self, out: &PlanOutput, js: &mut PlanJs) {
-        let repo = &out.plan.repository;
         for b in &out.bundles {
             js.images_yml
                 .insert(b.digest.to_string(), b.pulled_images_yml.clone());
-            let Some(bundle) = self
-                .core
-                .set()
-                .bundles
-                .values()
-                .find(|x| x.digest == b.digest)
-            else {
-                continue;
-            };
-            match kbld::relocated_config(bundle, repo) {
-                Ok(Some(text)) => {
-                    js.kbld.insert(b.digest.to_string(), text);
-                }
-                Ok(None) => {}
-                Err(e) => js.warnings.push(format!(
-                    "bundle {}: config not rewritten for the destination: {e}",
-                    b.source
-                )),
-            }
-            if kbld::is_package_repository(bundle) {
-                js.package_repositories.insert(
-                    b.digest.to_string(),
-                    kbld::package_repository(
-                        &kbld::package_repository_name(&b.source),
-                        repo,
-                        &b.digest,
-                    ),
-                );
-            }
         }
+        let d = kbld::derive(self.core.set(), out);
+        js.kbld.extend(d.kbld);
+        js.package_repositories.extend(d.package_repositories);
+        js.warnings.extend(d.kbld_errors);
     }
 }
 
