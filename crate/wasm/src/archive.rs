@@ -13,7 +13,9 @@ use super::blob_source::BlobSource;
 use super::error::{Code, WasmError};
 use airlock_core::archive::ArchiveError;
 use airlock_core::digest::Digest;
-use airlock_core::formats::destination::{Destination, DestinationError, Relocation};
+use airlock_core::formats::destination::{
+    Destination, DestinationError, Relocation, PREFIX_FOR_IMGPKG,
+};
 use airlock_core::formats::{self, AnyArchive, FormatError, OpenError};
 use airlock_core::inspect;
 use airlock_core::kbld;
@@ -158,10 +160,7 @@ impl Archive {
         match &self.core {
             AnyArchive::Imgpkg(a) => {
                 if args.to_repo_prefix {
-                    return Err(WasmError::new(
-                        Code::Argument,
-                        "a destination prefix (--to-repo-prefix) is only for OCI layouts and docker-archives; give this imgpkg tar a repository",
-                    ));
+                    return Err(WasmError::new(Code::Argument, PREFIX_FOR_IMGPKG));
                 }
                 let out = planner::plan(
                     &a.set,

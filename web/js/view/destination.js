@@ -28,6 +28,7 @@ export class DestinationView {
     this.prefixOption = $('prefix-option');
     this.optToRepoPrefix = $('opt-to-repo-prefix');
     this.prefixHelp = $('prefix-help');
+    this.optionsNote = $('options-note');
     this.testButton = $('test-connection');
     this.connectionBusy = $('connection-busy');
     this.connectionResult = $('connection-result');
@@ -56,6 +57,9 @@ export class DestinationView {
     const images = format === 'oci-layout' || format === 'docker-archive';
     this.prefixOption.hidden = !images;
     this.prefixHelp.hidden = !images;
+    this.optRepoBasedTags.disabled = images;
+    this.optNonDistributable.disabled = images;
+    this.optionsNote.hidden = !images;
     if (images) {
       replace(this.repositoryHelp, 'Every image lands in this one repository with its tags, at the same digests — like ', el('code', {}, 'airlock copy --tar … --to-repo'), '. Or tick “prefix” to place each image by its own repository path under it.');
     } else {

@@ -16,6 +16,10 @@ use crate::lock::{ImagesLock, LockedImage};
 use crate::planner::{self, default_tag, PlanOptions, PlanOutput};
 use crate::reference::Repository;
 
+/// Why an imgpkg tar cannot go under a prefix (the CLI's and the page's
+/// words): its plan targets one repository.
+pub const PREFIX_FOR_IMGPKG: &str = "Flag --to-repo-prefix is for OCI layouts and docker-archives; an imgpkg tar goes to one --to-repo";
+
 /// Where the images go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
