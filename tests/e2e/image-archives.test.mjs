@@ -134,6 +134,10 @@ describe('OCI layouts and docker-archives in the page', () => {
     const shown = await pushBoth(file, { dest: 'page/docker', cliDest: 'cli/docker' });
     assert.equal(shown.summary.format, 'docker-archive');
     assert.equal(shown.summary.name, 'docker-archive (docker save)');
+    // imgpkg's tag and layer options do not apply (the CLI ignores them too).
+    assert.equal(await ui.page.isDisabled('#opt-repo-based-tags'), true);
+    assert.equal(await ui.page.isDisabled('#opt-non-distributable'), true);
+    assert.equal(await ui.page.isVisible('#options-note'), true);
     assert.equal(shown.summary.images.length, 2, shown.summary.images.join('\n'));
     assert.equal(shown.rows.length, 1);
     assert.deepEqual([...shown.rows[0].tags].sort(), ['latest', 'v1']);
@@ -251,5 +255,11 @@ describe('OCI layouts and docker-archives in the page', () => {
     assert.ok((await cliError(bad)).includes('diff ID'));
     // Neither the page nor the CLI created a repository.
     assert.deepEqual(await catalog(env.registry.base), before);
+    // An imgpkg tar afterwards: the prefix choice and the notes are gone, the options back.
+    assert.ok(await ui.airlock.open(fixture('image-app1').tar), await ui.airlock.openError());
+    assert.equal(await ui.page.isVisible('#prefix-option'), false);
+    assert.equal(await ui.page.isDisabled('#opt-repo-based-tags'), false);
+    assert.equal(await ui.page.isVisible('#options-note'), false);
+    assert.deepEqual(ui.violations, [], 'no Content-Security-Policy or Trusted Types violation');
   });
 });
