@@ -77,10 +77,21 @@ pub struct Archive {
 impl Archive {
     /// Opens a tar: reads headers, `manifest.json` and bundle layers only.
     pub async fn open<S: ByteSource + ?Sized>(src: &S) -> Result<Archive, ArchiveError> {
-        let size = src.len();
         let src = &KeepingSource::new(src, MAX_KEPT);
         let entries = tar::index_with(src, Windows::DEFAULT).await?;
         src.stop_keeping();
+        Archive::open_indexed(src, entries).await
+    }
+
+    /// [`Archive::open`] of a tar whose entries are already indexed (by
+    /// [`crate::formats::open_any`], which indexes once for every format):
+    /// reads `manifest.json` and the bundle layers only, from the windows
+    /// `src` kept while indexing where they cover them.
+    pub async fn open_indexed<S: ByteSource + ?Sized>(
+        src: &KeepingSource<'_, S>,
+        entries: TarIndex,
+    ) -> Result<Archive, ArchiveError> {
+        let size = src.len();
         let Some(mj) = entries.get(MANIFEST_JSON) else {
             return Err(ArchiveError::MissingManifestJson);
         };

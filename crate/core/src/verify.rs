@@ -226,6 +226,20 @@ pub fn blob_checks(archive: &Archive) -> Vec<BlobCheck> {
     out
 }
 
+/// The problem for a blob whose tar entry is not the size its descriptor
+/// gives (such a blob is not hashed).
+pub fn size_problem(check: &BlobCheck) -> Option<Problem> {
+    (check.size != check.expected_size).then(|| {
+        Problem::new(
+            &check.name,
+            format!(
+                "{} bytes, the manifest says {}",
+                check.size, check.expected_size
+            ),
+        )
+    })
+}
+
 /// The result of hashing one blob.
 pub fn judge(check: &BlobCheck, actual: Digest, read: u64) -> Option<Problem> {
     if actual != check.digest {

@@ -1,5 +1,7 @@
 //! `archive.copy({...})`: pushes the archive into a repository with the
-//! registry copy session, driven by the browser transport.
+//! registry copy session, driven by the browser transport. An OCI layout or
+//! docker-archive whose images go to several repositories (a prefix) has
+//! one plan per repository, pushed in turn as the CLI does.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -13,11 +15,11 @@ use super::archive::{to_js, Archive, PlanArgs};
 use super::endpoint::page_origin;
 use super::error::{Code, WasmError};
 use super::transport::{answers_without_cors, Driver, Inbox};
-use airlock_core::plan::BlobSource as PlanBlobSource;
+use airlock_core::plan::{BlobSource as PlanBlobSource, RelocationPlan};
 use airlock_core::registry::op::BlobOutcome;
 use airlock_core::registry::{
     auth::StaticKeychain, Client, ClientConfig, CopyError, CopyEvent, CopyOptions, CopySession,
-    Credentials, RegistryError,
+    CopySummary, Credentials, RegistryError,
 };
 
 /// A running copy. `job.cancel()`; `await job.done` gives the summary or
@@ -78,6 +80,8 @@ struct ProgressJs {
 #[serde(rename_all = "camelCase")]
 struct SummaryJs {
     repository: String,
+    /// Every repository pushed to, in order.
+    repositories: Vec<String>,
     root_reference: Option<String>,
     blobs_uploaded: u64,
     bytes_uploaded: u64,
@@ -110,8 +114,12 @@ impl Archive {
         #[wasm_bindgen(unchecked_param_type = "CopyOptions")] options: JsValue,
     ) -> Result<CopyJob, JsValue> {
         let args = PlanArgs::from_js(options.clone())?;
-        let out = self.plan_output(&args)?;
-        let plan = out.plan;
+        let planned = self.plan_outputs(&args)?;
+        let plans: Vec<RelocationPlan> = planned.plans.into_iter().map(|o| o.plan).collect();
+        let repository = match &planned.relocation {
+            Some(_) => args.repository.trim().to_string(),
+            None => plans[0].repository.name(),
+        };
         let username = string_opt(&options, "username");
         let password = string_opt(&options, "password").unwrap_or_default();
         let concurrency = js_sys::Reflect::get(&options, &"concurrency".into())
@@ -124,51 +132,51 @@ impl Archive {
             .ok()
             .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
 
-        let registry = plan.repository.registry().as_str().to_string();
-        let mut keychain = StaticKeychain::new();
-        if let Some(u) = username {
-            keychain = keychain.with(
-                registry.clone(),
-                Credentials::Basic {
-                    username: u,
-                    password,
-                },
-            );
-        }
-        let client = Client::new(ClientConfig::default(), Box::new(keychain));
+        // One client per plan (as the CLI makes), all with the same login.
+        let client_for = move |plan: &RelocationPlan| {
+            let registry = plan.repository.registry().as_str().to_string();
+            let mut keychain = StaticKeychain::new();
+            if let Some(u) = &username {
+                keychain = keychain.with(
+                    registry,
+                    Credentials::Basic {
+                        username: u.clone(),
+                        password: password.clone(),
+                    },
+                );
+            }
+            Client::new(ClientConfig::default(), Box::new(keychain))
+        };
 
         let mut progress = ProgressJs {
             phase: "checking",
-            items_total: (plan.items.len() + plan.locations.len()) as u64,
             ..Default::default()
         };
-        let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
-        for b in plan.unique_blobs() {
-            if !matches!(b.source, PlanBlobSource::Skip) {
-                sizes.insert(b.digest.to_string(), b.size);
+        for plan in &plans {
+            progress.items_total += (plan.items.len() + plan.locations.len()) as u64;
+            let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
+            for b in plan.unique_blobs() {
+                if !matches!(b.source, PlanBlobSource::Skip) {
+                    sizes.insert(b.digest.to_string(), b.size);
+                }
             }
+            progress.blobs_total += sizes.len() as u64;
+            progress.bytes_total += sizes.values().sum::<u64>();
         }
-        progress.blobs_total = sizes.len() as u64;
-        progress.bytes_total = sizes.values().sum();
-        let repository = plan.repository.name();
-        let root_reference = plan
+        let repositories: Vec<String> = plans.iter().map(|p| p.repository.name()).collect();
+        let root_reference = plans[0]
             .tags
             .first()
-            .map(|t| plan.repository.tagged(&t.tag).name());
-        let base = super::endpoint::resolve(&repository, &page_origin())
+            .map(|t| plans[0].repository.tagged(&t.tag).name());
+        let base = super::endpoint::resolve(&repositories[0], &page_origin())
             .map(|e| e.base)
             .unwrap_or_default();
-
-        let session = CopySession::new(
-            client,
-            plan,
-            CopyOptions {
-                concurrency,
-                chunk_size: None,
-                mount: false,
-                ..CopyOptions::default()
-            },
-        );
+        let copy_options = CopyOptions {
+            concurrency,
+            chunk_size: None,
+            mount: false,
+            ..CopyOptions::default()
+        };
         let cancelled = Rc::new(Cell::new(false));
         let inbox = Rc::new(Inbox::default());
         let inbox_done = inbox.clone();
@@ -180,33 +188,44 @@ impl Archive {
             fetch_blobs,
         };
         let done = wasm_bindgen_futures::future_to_promise(async move {
-            let mut session = session;
             let active: RefCell<BTreeMap<String, ActiveJs>> = RefCell::new(BTreeMap::new());
             let mut last_emit = 0.0;
-            driver
-                .run(
-                    &mut session,
-                    |s: &mut CopySession| {
-                        let mut changed = false;
-                        while let Some(ev) = s.poll_event() {
-                            changed = true;
-                            apply(&mut progress, &mut active.borrow_mut(), ev);
-                        }
-                        let now = js_sys::Date::now();
-                        if changed && now - last_emit > 50.0 {
-                            last_emit = now;
-                            progress.active = active.borrow().values().cloned().collect();
-                            if let (Some(f), Ok(v)) = (&on_progress, to_js(&progress)) {
-                                let _ = f.call1(&JsValue::NULL, &v);
+            let mut total = CopySummary::default();
+            let mut failure = None;
+            for plan in plans {
+                let mut session = CopySession::new(client_for(&plan), plan, copy_options.clone());
+                driver
+                    .run(
+                        &mut session,
+                        |s: &mut CopySession| {
+                            let mut changed = false;
+                            while let Some(ev) = s.poll_event() {
+                                changed = true;
+                                apply(&mut progress, &mut active.borrow_mut(), ev);
                             }
-                        }
-                    },
-                    |s: &mut CopySession| s.cancel(),
-                )
-                .await;
-            let result = session.result().unwrap_or(Err(CopyError::Cancelled));
-            match result {
-                Ok(sum) => {
+                            let now = js_sys::Date::now();
+                            if changed && now - last_emit > 50.0 {
+                                last_emit = now;
+                                progress.active = active.borrow().values().cloned().collect();
+                                if let (Some(f), Ok(v)) = (&on_progress, to_js(&progress)) {
+                                    let _ = f.call1(&JsValue::NULL, &v);
+                                }
+                            }
+                        },
+                        |s: &mut CopySession| s.cancel(),
+                    )
+                    .await;
+                match session.result().unwrap_or(Err(CopyError::Cancelled)) {
+                    Ok(sum) => add(&mut total, &sum),
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            match failure {
+                None => {
+                    let sum = total;
                     progress.phase = "done";
                     progress.active.clear();
                     if let (Some(f), Ok(v)) = (&on_progress, to_js(&progress)) {
@@ -214,6 +233,7 @@ impl Archive {
                     }
                     Ok(to_js(&SummaryJs {
                         repository,
+                        repositories,
                         root_reference,
                         blobs_uploaded: sum.blobs_uploaded,
                         bytes_uploaded: sum.bytes_uploaded,
@@ -228,7 +248,7 @@ impl Archive {
                         retries: sum.retries,
                     })?)
                 }
-                Err(e) => Err(classify(e, &base, inbox_done.send_failures.get() > 0)
+                Some(e) => Err(classify(e, &base, inbox_done.send_failures.get() > 0)
                     .await
                     .into()),
             }
@@ -239,6 +259,21 @@ impl Archive {
             done,
         })
     }
+}
+
+/// Adds one plan's summary to the push's.
+fn add(total: &mut CopySummary, s: &CopySummary) {
+    total.items_pushed += s.items_pushed;
+    total.items_skipped += s.items_skipped;
+    total.blobs_uploaded += s.blobs_uploaded;
+    total.blobs_present += s.blobs_present;
+    total.blobs_mounted += s.blobs_mounted;
+    total.bytes_uploaded += s.bytes_uploaded;
+    total.manifests_pushed += s.manifests_pushed;
+    total.tags_pushed += s.tags_pushed;
+    total.tags_skipped += s.tags_skipped;
+    total.requests += s.requests;
+    total.retries += s.retries;
 }
 
 fn apply(p: &mut ProgressJs, active: &mut BTreeMap<String, ActiveJs>, ev: CopyEvent) {

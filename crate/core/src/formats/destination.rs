@@ -16,6 +16,10 @@ use crate::lock::{ImagesLock, LockedImage};
 use crate::planner::{self, default_tag, PlanOptions, PlanOutput};
 use crate::reference::Repository;
 
+/// Why an imgpkg tar cannot go under a prefix (the CLI's and the page's
+/// words): its plan targets one repository.
+pub const PREFIX_FOR_IMGPKG: &str = "Flag --to-repo-prefix is for OCI layouts and docker-archives; an imgpkg tar goes to one --to-repo";
+
 /// Where the images go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
@@ -95,6 +99,16 @@ fn ser_display<S: serde::Serializer>(r: &Repository, s: S) -> Result<S::Ok, S::E
 }
 
 impl Mapping {
+    /// `source -> destination (digest)`: how `copy` and `plan` print it.
+    pub fn line(&self) -> String {
+        format!(
+            "{} -> {} ({})",
+            self.source,
+            self.destination(),
+            self.digest
+        )
+    }
+
     /// `REPO:tag`, or `REPO@digest` for an untagged image.
     pub fn destination(&self) -> String {
         match &self.tag {
@@ -234,4 +248,40 @@ pub fn images_lock(mappings: &[&Mapping]) -> ImagesLock {
         })
         .collect();
     ImagesLock { images }
+}
+
+/// Everything a copy of an OCI layout or docker-archive needs, made once for
+/// the CLI (`copy`, `plan`) and the page (preview, push): where each image
+/// lands, one plan per destination repository, and the lock.
+#[derive(Debug, Clone)]
+pub struct Relocation {
+    /// Every image placed, in archive order.
+    pub mappings: Vec<Mapping>,
+    /// One plan per destination repository, in first-use order; pushed in
+    /// turn.
+    pub plans: Vec<PlanOutput>,
+}
+
+impl Relocation {
+    /// Places every image ([`map`]) and plans each destination repository
+    /// ([`plans`]).
+    pub fn new(archive: &ImageArchive, dest: &Destination) -> Result<Relocation, DestinationError> {
+        let mappings = map(archive, dest)?;
+        let plans = plans(archive, &mappings)?;
+        Ok(Relocation { mappings, plans })
+    }
+
+    /// The `--lock-output` ImagesLock of every named image (the last plan's,
+    /// which lists the images of all plans).
+    pub fn lock(&self) -> Option<String> {
+        self.plans.last()?.lock_output.clone().ok()
+    }
+
+    /// The destination repositories, in push order.
+    pub fn repositories(&self) -> Vec<Repository> {
+        self.plans
+            .iter()
+            .map(|p| p.plan.repository.clone())
+            .collect()
+    }
 }

@@ -10,6 +10,7 @@
 //! destination repositories and builds one [`crate::planner`] plan per
 //! repository plus the ImagesLock for `--lock-output`.
 
+pub mod any;
 pub mod destination;
 pub mod detect;
 pub mod docker_archive;
@@ -17,12 +18,13 @@ mod entries;
 pub mod oci_layout;
 
 use crate::digest::Digest;
-use crate::imageset::{ImageSet, NodeId};
+use crate::imageset::{ImageSet, NodeId, Problem};
 use crate::reference::Reference;
 use crate::source::ByteSource;
 use crate::tar::{self, TarError, TarIndex};
-use crate::verify::BlobCheck;
+use crate::verify::{self, BlobCheck};
 
+pub use any::{open_any, AnyArchive, OpenError};
 pub use detect::Format;
 
 /// Why an OCI layout or docker-archive cannot be read. Every message names
@@ -173,5 +175,58 @@ pub async fn open<S: ByteSource + ?Sized>(
             entry: "manifest.json".into(),
             message: "this is an imgpkg tar; open it with airlock_core::archive::Archive".into(),
         }),
+    }
+}
+
+impl ArchiveImage {
+    /// How `inspect` names it: the reference, `(tag 1.27)` for a bare tag,
+    /// `(unnamed)`.
+    pub fn label(&self) -> String {
+        match (&self.name, &self.tag) {
+            (Some(r), _) => r.name(),
+            (None, Some(t)) => format!("(tag {t})"),
+            (None, None) => "(unnamed)".to_string(),
+        }
+    }
+}
+
+/// One top-level image as `airlock inspect --json` lists it (`images`) and
+/// the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ImageName {
+    /// The normalised reference, when the archive names the image.
+    pub name: Option<String>,
+    /// Its tag (also for a bare-tag name).
+    pub tag: Option<String>,
+    /// The manifest or index digest.
+    pub digest: String,
+    /// [`ArchiveImage::label`].
+    pub label: String,
+    /// The tree node ([`crate::inspect::Tree::nodes`]).
+    pub node: NodeId,
+}
+
+impl ImageArchive {
+    /// Every top-level image with its name, in archive order.
+    pub fn names(&self) -> Vec<ImageName> {
+        self.images
+            .iter()
+            .map(|i| ImageName {
+                name: i.name.as_ref().map(|n| n.name()),
+                tag: i.tag.clone(),
+                digest: self.set.nodes[i.node].digest.to_string(),
+                label: i.label(),
+                node: i.node,
+            })
+            .collect()
+    }
+
+    /// Problems found without hashing: opening already checked every
+    /// manifest and config, so these are the blobs whose stored size is not
+    /// the size their descriptor gives ([`verify::size_problem`]).
+    pub fn structural_problems(&self) -> Vec<Problem> {
+        let mut out = self.set.problems.clone();
+        out.extend(self.blob_checks.iter().filter_map(verify::size_problem));
+        out
     }
 }
