@@ -64,10 +64,21 @@ pub struct Archive {
 impl Archive {
     /// Opens a tar: reads headers, `manifest.json` and bundle layers only.
     pub async fn open<S: ByteSource + ?Sized>(src: &S) -> Result<Archive, ArchiveError> {
-        let size = src.len();
         let src = &KeepingSource::new(src, MAX_KEPT);
         let entries = tar::index_with(src, Windows::DEFAULT).await?;
         src.stop_keeping();
+        Archive::open_indexed(src, entries).await
+    }
+
+    /// [`Archive::open`] of a tar whose headers are already indexed (by
+    /// format detection: [`crate::formats::open_any`]), so they are not read
+    /// twice. `src` is the [`KeepingSource`] the index was read through:
+    /// the bundle layers its windows covered are not read again.
+    pub async fn open_indexed<S: ByteSource + ?Sized>(
+        src: &KeepingSource<'_, S>,
+        entries: TarIndex,
+    ) -> Result<Archive, ArchiveError> {
+        let size = src.len();
         let Some(mj) = entries.get(MANIFEST_JSON) else {
             return Err(ArchiveError::MissingManifestJson);
         };

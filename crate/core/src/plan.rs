@@ -54,6 +54,13 @@ impl ItemKind {
 pub enum BlobSource {
     /// A byte range of the source tar (the entry's data).
     TarEntry { offset: u64, size: u64 },
+    /// A byte range of the source tar (an uncompressed docker-archive layer),
+    /// sent as its gzip: Go's `compress/gzip` at BestSpeed
+    /// ([`crate::go::flate::GoGzipWriter`]), so the same range always gives
+    /// the same bytes. Compressed again while it is sent; the planned blob's
+    /// digest and size are those of the compressed stream
+    /// ([`crate::formats::docker_gzip`]).
+    GzipTarEntry { offset: u64, size: u64 },
     /// Bytes held in memory (configs from `manifest.json`, locations layers).
     Inline(Arc<Vec<u8>>),
     /// The same digest in a source repository (registry to registry copy):

@@ -16,7 +16,8 @@ use airlock_core::registry::http::{
 };
 
 use super::io::{
-    write_blob_at, CountingReader, RangeReader, SharedSlice, SourceCheck, VerifyingReader,
+    write_blob_at, CountingReader, GzipRangeReader, RangeReader, SharedSlice, SourceCheck,
+    VerifyingReader,
 };
 use super::NativeTransport;
 
@@ -177,6 +178,27 @@ impl NativeTransport {
                     pos: offset + blob.offset,
                     remaining: blob.length,
                 })
+            }
+            BlobSource::GzipTarEntry { offset, size } => {
+                let Some(file) = &self.tar else {
+                    return Err(TransportError::new(
+                        TransportErrorKind::Source,
+                        format!(
+                            "blob {} comes from a tar, but no tar file was given to the transport",
+                            blob.digest
+                        ),
+                    ));
+                };
+                // Compressed again from the start; a resumed body drops the
+                // bytes already sent.
+                Box::new(GzipRangeReader::new(
+                    RangeReader {
+                        file: file.clone(),
+                        pos: *offset,
+                        remaining: *size,
+                    },
+                    blob.offset,
+                ))
             }
             BlobSource::Registry { .. } => {
                 let Some(fetch) = &blob.fetch else {

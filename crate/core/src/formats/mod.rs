@@ -8,19 +8,23 @@
 //! [`ImageSet`] the imgpkg reader builds, with layer blobs located as tar
 //! ranges (never read at open); [`destination`] maps the images to
 //! destination repositories and builds one [`crate::planner`] plan per
-//! repository plus the ImagesLock for `--lock-output`.
+//! repository plus the ImagesLock for `--lock-output`; [`docker_gzip`]
+//! sends docker-archive layers gzip-compressed. [`open_any`] opens a tar of
+//! any of the three formats reading its headers once.
 
 pub mod destination;
 pub mod detect;
 pub mod docker_archive;
+pub mod docker_gzip;
 mod entries;
 pub mod oci_layout;
 
+use crate::archive::{Archive, ArchiveError, MAX_KEPT};
 use crate::digest::Digest;
 use crate::imageset::{ImageSet, NodeId};
 use crate::reference::Reference;
-use crate::source::ByteSource;
-use crate::tar::{self, TarError, TarIndex};
+use crate::source::{ByteSource, KeepingSource};
+use crate::tar::{self, TarError, TarIndex, Windows};
 use crate::verify::BlobCheck;
 
 pub use detect::Format;
@@ -126,4 +130,47 @@ pub async fn open<S: ByteSource + ?Sized>(
             message: "this is an imgpkg tar; open it with airlock_core::archive::Archive".into(),
         }),
     }
+}
+
+/// A tar of any format Airlock reads, opened.
+#[derive(Debug, Clone)]
+pub enum AnyArchive {
+    /// An imgpkg tar.
+    Imgpkg(Box<Archive>),
+    /// An OCI layout or docker-archive.
+    Image(Box<ImageArchive>),
+}
+
+/// Why [`open_any`] failed: the imgpkg reader's error for an imgpkg tar,
+/// otherwise the format readers'.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    /// The tar is an imgpkg tar, and the imgpkg reader refused it.
+    #[error("{0}")]
+    Imgpkg(#[from] ArchiveError),
+    /// Indexing or detection failed, or the OCI layout or docker-archive
+    /// reader refused the tar.
+    #[error("{0}")]
+    Format(#[from] FormatError),
+}
+
+/// Opens a tar of any of the three formats, reading its headers once: they
+/// are indexed in coalesced windows (kept, up to
+/// [`MAX_KEPT`], so that `manifest.json` and the bundle layers they
+/// covered are not read again), the format is detected from that index, and
+/// the format's reader opens the tar from the same index
+/// ([`Archive::open_indexed`], [`open`]).
+pub async fn open_any<S: ByteSource + ?Sized>(src: &S) -> Result<AnyArchive, OpenError> {
+    let keep = KeepingSource::new(src, MAX_KEPT);
+    let entries = tar::index_with(&keep, Windows::DEFAULT)
+        .await
+        .map_err(FormatError::from)?;
+    keep.stop_keeping();
+    let format = detect::detect(&keep, &entries).await?;
+    if format == Format::Imgpkg {
+        let archive = Archive::open_indexed(&keep, entries).await?;
+        return Ok(AnyArchive::Imgpkg(Box::new(archive)));
+    }
+    let archive = open(&keep, entries, format).await?;
+    Ok(AnyArchive::Image(Box::new(archive)))
 }
