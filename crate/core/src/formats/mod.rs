@@ -155,9 +155,10 @@ pub enum OpenError {
 }
 
 /// Opens a tar of any of the three formats, reading its headers once: they
-/// are indexed in coalesced windows (kept, up to
-/// [`MAX_KEPT`], so that `manifest.json` and the bundle layers they
-/// covered are not read again), the format is detected from that index, and
+/// are indexed in coalesced windows (kept, up to [`MAX_KEPT`] with the
+/// `manifest.json` detection reads, so that neither it nor the bundle layers
+/// the windows covered are read again), the format is detected from that
+/// index, and
 /// the format's reader opens the tar from the same index
 /// ([`Archive::open_indexed`], [`open`]).
 pub async fn open_any<S: ByteSource + ?Sized>(src: &S) -> Result<AnyArchive, OpenError> {
@@ -165,8 +166,10 @@ pub async fn open_any<S: ByteSource + ?Sized>(src: &S) -> Result<AnyArchive, Ope
     let entries = tar::index_with(&keep, Windows::DEFAULT)
         .await
         .map_err(FormatError::from)?;
+    // Detection's `manifest.json` read is kept too, for the reader after it.
+    let format = detect::detect(&keep, &entries).await;
     keep.stop_keeping();
-    let format = detect::detect(&keep, &entries).await?;
+    let format = format?;
     if format == Format::Imgpkg {
         let archive = Archive::open_indexed(&keep, entries).await?;
         return Ok(AnyArchive::Imgpkg(Box::new(archive)));
