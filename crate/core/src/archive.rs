@@ -70,10 +70,10 @@ impl Archive {
         Archive::open_indexed(src, entries).await
     }
 
-    /// [`Archive::open`] of a tar whose headers are already indexed (by
-    /// format detection: [`crate::formats::open_any`]), so they are not read
-    /// twice. `src` is the [`KeepingSource`] the index was read through:
-    /// the bundle layers its windows covered are not read again.
+    /// [`Archive::open`] of a tar whose entries are already indexed (by
+    /// [`crate::formats::open_any`], which indexes once for every format):
+    /// reads `manifest.json` and the bundle layers only, from the windows
+    /// `src` kept while indexing where they cover them.
     pub async fn open_indexed<S: ByteSource + ?Sized>(
         src: &KeepingSource<'_, S>,
         entries: TarIndex,

@@ -105,10 +105,23 @@ pub async fn gzip_all<S: ByteSource + ?Sized>(
     progress: &mut dyn FnMut(u64),
 ) -> Result<HashMap<Digest, GzippedLayer>, Vec<Problem>> {
     let mut buf = vec![0u8; 256 << 10];
+    let mut results = Vec::with_capacity(archive.blob_checks.len());
+    for c in &archive.blob_checks {
+        results.push(gzip_checked(src, c, &mut buf, progress).await);
+    }
+    collect(&archive.blob_checks, results)
+}
+
+/// The results of [`gzip_checked`] for each of `checks` (in their order),
+/// keyed by diff ID as [`with_gzip_layers`] takes them; or every problem.
+pub fn collect(
+    checks: &[BlobCheck],
+    results: Vec<Result<GzippedLayer, Problem>>,
+) -> Result<HashMap<Digest, GzippedLayer>, Vec<Problem>> {
     let mut out = HashMap::new();
     let mut problems = Vec::new();
-    for c in &archive.blob_checks {
-        match gzip_checked(src, c, &mut buf, progress).await {
+    for (c, r) in checks.iter().zip(results) {
+        match r {
             Ok(g) => {
                 out.insert(c.digest, g);
             }

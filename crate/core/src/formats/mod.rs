@@ -12,6 +12,7 @@
 //! sends docker-archive layers gzip-compressed. [`open_any`] opens a tar of
 //! any of the three formats reading its headers once.
 
+pub mod any;
 pub mod destination;
 pub mod detect;
 pub mod docker_archive;
@@ -19,14 +20,14 @@ pub mod docker_gzip;
 mod entries;
 pub mod oci_layout;
 
-use crate::archive::{Archive, ArchiveError, MAX_KEPT};
 use crate::digest::Digest;
 use crate::imageset::{ImageSet, NodeId};
 use crate::reference::Reference;
-use crate::source::{ByteSource, KeepingSource};
-use crate::tar::{self, TarError, TarIndex, Windows};
+use crate::source::ByteSource;
+use crate::tar::{self, TarError, TarIndex};
 use crate::verify::BlobCheck;
 
+pub use any::{open_any, AnyArchive, OpenError};
 pub use detect::Format;
 
 /// Why an OCI layout or docker-archive cannot be read. Every message names
@@ -130,50 +131,4 @@ pub async fn open<S: ByteSource + ?Sized>(
             message: "this is an imgpkg tar; open it with airlock_core::archive::Archive".into(),
         }),
     }
-}
-
-/// A tar of any format Airlock reads, opened.
-#[derive(Debug, Clone)]
-pub enum AnyArchive {
-    /// An imgpkg tar.
-    Imgpkg(Box<Archive>),
-    /// An OCI layout or docker-archive.
-    Image(Box<ImageArchive>),
-}
-
-/// Why [`open_any`] failed: the imgpkg reader's error for an imgpkg tar,
-/// otherwise the format readers'.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum OpenError {
-    /// The tar is an imgpkg tar, and the imgpkg reader refused it.
-    #[error("{0}")]
-    Imgpkg(#[from] ArchiveError),
-    /// Indexing or detection failed, or the OCI layout or docker-archive
-    /// reader refused the tar.
-    #[error("{0}")]
-    Format(#[from] FormatError),
-}
-
-/// Opens a tar of any of the three formats, reading its headers once: they
-/// are indexed in coalesced windows (kept, up to [`MAX_KEPT`] with the
-/// `manifest.json` detection reads, so that neither it nor the bundle layers
-/// the windows covered are read again), the format is detected from that
-/// index, and
-/// the format's reader opens the tar from the same index
-/// ([`Archive::open_indexed`], [`open`]).
-pub async fn open_any<S: ByteSource + ?Sized>(src: &S) -> Result<AnyArchive, OpenError> {
-    let keep = KeepingSource::new(src, MAX_KEPT);
-    let entries = tar::index_with(&keep, Windows::DEFAULT)
-        .await
-        .map_err(FormatError::from)?;
-    // Detection's `manifest.json` read is kept too, for the reader after it.
-    let format = detect::detect(&keep, &entries).await;
-    keep.stop_keeping();
-    let format = format?;
-    if format == Format::Imgpkg {
-        let archive = Archive::open_indexed(&keep, entries).await?;
-        return Ok(AnyArchive::Imgpkg(Box::new(archive)));
-    }
-    let archive = open(&keep, entries, format).await?;
-    Ok(AnyArchive::Image(Box::new(archive)))
 }

@@ -2,21 +2,22 @@
 //! one pass over an OCI layout's or docker-archive's layers before a push
 //! (every layer hashed; with `gzip`, each docker-archive layer compressed on
 //! the same read to learn its digest and size: the core's
-//! [`docker_gzip`]). The pass runs on all cores, largest layers first.
+//! [`docker_gzip`]). The pass runs on all cores ([`crate::parallel`]).
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use airlock_cli::source::block_on;
+use airlock_core::digest::Digest;
 use airlock_core::formats::docker_gzip::{self, GzippedLayer};
 use airlock_core::formats::{Format, ImageArchive};
+use airlock_core::imageset::Problem;
 use airlock_core::inspect::human_size;
 
 use crate::archive_source::ArchiveSource;
 use crate::error::CliError;
 use crate::image_archive::verify_blobs;
+use crate::parallel::each_check;
 
 /// How docker-archive layers are sent (`--docker-layers`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -80,38 +81,9 @@ pub fn prepare(
 pub fn gzip_layers(
     src: &ArchiveSource,
     archive: &ImageArchive,
-) -> Result<HashMap<airlock_core::digest::Digest, GzippedLayer>, Vec<airlock_core::imageset::Problem>>
-{
-    let checks = &archive.blob_checks;
-    let mut order: Vec<usize> = (0..checks.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(checks[i].size));
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(checks.len())
-        .max(1);
-    let next = AtomicUsize::new(0);
-    let done = Mutex::new(HashMap::new());
-    let problems = Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                let mut buf = vec![0u8; 256 << 10];
-                while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let c = &checks[i];
-                    match block_on(docker_gzip::gzip_checked(src, c, &mut buf, &mut |_| {})) {
-                        Ok(g) => {
-                            done.lock().unwrap().insert(c.digest, g);
-                        }
-                        Err(p) => problems.lock().unwrap().push((i, p)),
-                    }
-                }
-            });
-        }
+) -> Result<HashMap<Digest, GzippedLayer>, Vec<Problem>> {
+    let results = each_check(&archive.blob_checks, |c, buf| {
+        block_on(docker_gzip::gzip_checked(src, c, buf, &mut |_| {}))
     });
-    let mut problems = problems.into_inner().unwrap();
-    if problems.is_empty() {
-        return Ok(done.into_inner().unwrap());
-    }
-    problems.sort_by_key(|(i, _)| *i);
-    Err(problems.into_iter().map(|(_, p)| p).collect())
+    docker_gzip::collect(&archive.blob_checks, results)
 }

@@ -65,28 +65,23 @@ pub fn inspect_text(path: &Path, archive: &ImageArchive, json: bool) -> Result<S
 }
 
 /// Hashes every layer kept as a tar range (sha256 and size; a docker-archive
-/// layer against its diff ID).
-pub fn verify_blobs<S: ByteSource + ?Sized>(src: &S, archive: &ImageArchive) -> Vec<Problem> {
-    let mut buf = vec![0u8; 256 << 10];
-    let mut problems = Vec::new();
-    for c in &archive.blob_checks {
+/// layer against its diff ID), on all cores.
+pub fn verify_blobs<S: ByteSource + Sync + ?Sized>(
+    src: &S,
+    archive: &ImageArchive,
+) -> Vec<Problem> {
+    crate::parallel::each_check(&archive.blob_checks, |c, buf| {
         if c.size != c.expected_size {
-            problems.push(Problem::new(
+            return Some(Problem::new(
                 &c.name,
                 format!("{} bytes, the manifest says {}", c.size, c.expected_size),
             ));
-            continue;
         }
-        if let Some(p) = block_on(verify::check_blob_with_buffer(
-            src,
-            c,
-            &mut buf,
-            &mut |_| {},
-        )) {
-            problems.push(p);
-        }
-    }
-    problems
+        block_on(verify::check_blob_with_buffer(src, c, buf, &mut |_| {}))
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// `airlock copy --tar X --to-repo R | --to-repo-prefix P` for an OCI layout
@@ -135,7 +130,7 @@ fn print_mappings(archive: &ImageArchive, mappings: &[Mapping]) {
 
 /// `airlock verify` of an OCI layout or docker-archive: opening checked every
 /// manifest and config against its digest; here every layer is hashed.
-pub fn verify<S: ByteSource + ?Sized>(path: &Path, src: &S, archive: &ImageArchive) -> i32 {
+pub fn verify<S: ByteSource + Sync + ?Sized>(path: &Path, src: &S, archive: &ImageArchive) -> i32 {
     let problems = verify_blobs(src, archive);
     if problems.is_empty() {
         println!(

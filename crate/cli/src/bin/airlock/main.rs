@@ -20,6 +20,7 @@ mod error;
 mod flags;
 mod image_archive;
 mod output;
+mod parallel;
 mod plan;
 mod progress;
 mod pull;

@@ -1,0 +1,54 @@
+//! Opening a tar whatever its format: the entries are indexed once (in
+//! coalesced windows, as [`Archive::open`] does), the format told by
+//! [`detect`](super::detect::detect), and the tar read by the imgpkg reader
+//! or by [`super::open`]. The page opens every tar this way.
+
+use super::{detect, FormatError, ImageArchive};
+use crate::archive::{Archive, ArchiveError, MAX_KEPT};
+use crate::source::{ByteSource, KeepingSource};
+use crate::tar::{self, Windows};
+
+pub use super::Format;
+
+/// An opened tar: an imgpkg tarball, or an OCI layout / docker-archive.
+#[derive(Debug, Clone)]
+pub enum AnyArchive {
+    /// `imgpkg copy --to-tar` (or `airlock copy --to-tar`).
+    Imgpkg(Box<Archive>),
+    /// An OCI image layout or a docker-archive.
+    Image(Box<ImageArchive>),
+}
+
+/// Why a tar cannot be opened: the imgpkg reader's or the image formats'
+/// error, worded as the CLI words it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    /// An imgpkg tar that cannot be read (or a tar that is no tar).
+    #[error("{0}")]
+    Imgpkg(#[from] ArchiveError),
+    /// An OCI layout or docker-archive that cannot be read, or a tar of no
+    /// known format.
+    #[error("{0}")]
+    Format(#[from] FormatError),
+}
+
+/// Indexes the tar once, tells its format and opens it. The windows read
+/// while indexing are kept (up to [`MAX_KEPT`]), and so is the
+/// `manifest.json` detection reads, so the reader after it reads neither
+/// again.
+pub async fn open_any<S: ByteSource + ?Sized>(src: &S) -> Result<AnyArchive, OpenError> {
+    let keep = &KeepingSource::new(src, MAX_KEPT);
+    let entries = tar::index_with(keep, Windows::DEFAULT)
+        .await
+        .map_err(ArchiveError::Tar)?;
+    let format = detect::detect(keep, &entries).await;
+    keep.stop_keeping();
+    match format? {
+        Format::Imgpkg => Ok(AnyArchive::Imgpkg(Box::new(
+            Archive::open_indexed(keep, entries).await?,
+        ))),
+        format => Ok(AnyArchive::Image(Box::new(
+            super::open(keep, entries, format).await?,
+        ))),
+    }
+}
