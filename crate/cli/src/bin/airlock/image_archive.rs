@@ -17,7 +17,7 @@ use airlock_core::verify;
 use crate::copy_args::CopyArgs;
 use crate::docker_layers;
 use crate::error::CliError;
-use crate::push::push_plan;
+use crate::push::push_plans;
 
 pub use crate::archive_source::{open, ArchiveSource, Opened};
 
@@ -110,9 +110,7 @@ pub fn copy(
     print_mappings(archive, &mappings);
     let plans = destination::plans(archive, &mappings)?;
     let transport = src.attach(args.registry.transport(args.concurrency + 2)?, tar)?;
-    for out in &plans {
-        push_plan(args, out, &transport)?;
-    }
+    push_plans(args, &plans, &transport)?;
     eprintln!("Succeeded");
     Ok(0)
 }
