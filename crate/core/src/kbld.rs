@@ -119,6 +119,34 @@ pub fn relocation_map(lock: &ImagesLock, repo: &Repository) -> HashMap<String, S
     map
 }
 
+/// Old string → new reference from an ImagesLock whose `image:` values are
+/// already the relocated references (what `airlock copy --lock-output`
+/// writes for an OCI layout or docker-archive, possibly into several
+/// repositories with `--to-repo-prefix`): each entry's `kbld.carvel.dev/id`
+/// annotation, as written and in normalised form (`nginx:1` →
+/// `index.docker.io/library/nginx:1`), maps to its `image:`. Used with
+/// [`rewrite_yaml`], it rewrites a team's own manifests as
+/// `kbld -f config.yml -f lock.yml` does. Entries without the annotation
+/// name nothing to rewrite and are left out.
+pub fn lock_map(lock: &ImagesLock) -> HashMap<String, String> {
+    let mut map = HashMap::new();
+    for img in &lock.images {
+        let Some(id) = img.annotation(KBLD_ID) else {
+            continue;
+        };
+        let mut names = vec![id.to_string()];
+        if let Ok(r) = Reference::parse(id) {
+            names.push(r.name());
+        }
+        for n in names {
+            if !n.is_empty() {
+                map.entry(n).or_insert_with(|| img.image.clone());
+            }
+        }
+    }
+    map
+}
+
 #[derive(Clone, Copy)]
 enum Frame {
     Seq,

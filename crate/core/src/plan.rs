@@ -63,6 +63,18 @@ pub enum BlobSource {
         /// Number of bytes.
         size: u64,
     },
+    /// A byte range of the source tar (an uncompressed docker-archive layer),
+    /// sent as its gzip: Go's `compress/gzip` at BestSpeed
+    /// ([`crate::go::flate::GoGzipWriter`]), so the same range always gives
+    /// the same bytes. Compressed again while it is sent; the planned blob's
+    /// digest and size are those of the compressed stream
+    /// ([`crate::formats::docker_gzip`]).
+    GzipTarEntry {
+        /// Offset of the layer tar's first data byte in the source tar.
+        offset: u64,
+        /// Size of the uncompressed layer tar.
+        size: u64,
+    },
     /// Bytes held in memory (configs from `manifest.json`, locations layers).
     Inline(Arc<Vec<u8>>),
     /// The same digest in a source repository (registry to registry copy):

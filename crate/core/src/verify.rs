@@ -296,6 +296,20 @@ pub async fn check_blob_with_buffer<S: ByteSource + ?Sized>(
     buf: &mut [u8],
     progress: &mut dyn FnMut(u64),
 ) -> Option<Problem> {
+    check_blob_observing(src, check, buf, progress, &mut |_| {}).await
+}
+
+/// [`check_blob_with_buffer`] that also hands every chunk it hashes to
+/// `observe`, in order, so that one read of a blob serves a second purpose
+/// (compressing a docker-archive layer while its diff ID is checked:
+/// [`crate::formats::docker_gzip`]).
+pub async fn check_blob_observing<S: ByteSource + ?Sized>(
+    src: &S,
+    check: &BlobCheck,
+    buf: &mut [u8],
+    progress: &mut dyn FnMut(u64),
+    observe: &mut dyn FnMut(&[u8]),
+) -> Option<Problem> {
     if buf.is_empty() {
         return Some(Problem::new(
             &check.name,
@@ -314,6 +328,7 @@ pub async fn check_blob_with_buffer<S: ByteSource + ?Sized>(
             break;
         }
         h.update(&buf[..n]);
+        observe(&buf[..n]);
         pos += n as u64;
         progress(n as u64);
     }

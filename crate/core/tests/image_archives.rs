@@ -412,6 +412,114 @@ fn artifacts_and_referrers_travel_unchanged() {
     );
 }
 
+#[test]
+fn docker_layers_as_gzip_are_gos_gzip_of_the_layer_tars() {
+    use airlock_core::formats::docker_gzip;
+    use airlock_core::go::flate::go_gzip_best_speed;
+    use airlock_core::plan::BlobSource;
+    // A layer of several 64 KiB blocks, so the encoder streams.
+    let mut a = image("a");
+    a.layer = (0..300_000u32)
+        .map(|i| (i % 251) as u8 ^ (i / 7) as u8)
+        .collect();
+    a.config = format!(
+        "{{\"rootfs\":{{\"type\":\"layers\",\"diff_ids\":[\"{}\"]}}}}",
+        Digest::of(&a.layer)
+    )
+    .into_bytes();
+    let bytes = docker_archive(&[(&a, "aaa", "nginx:1.27")]);
+    let archive = open(&bytes).unwrap();
+    let gz = block_on(docker_gzip::gzip_all(
+        bytes.as_slice(),
+        &archive,
+        &mut |_| {},
+    ))
+    .unwrap();
+    let out = docker_gzip::with_gzip_layers(&archive, &gz).unwrap();
+    let want = go_gzip_best_speed(&a.layer);
+    let node = &out.set.nodes[out.images[0].node];
+    let NodeKind::Image {
+        layers, config_raw, ..
+    } = &node.kind
+    else {
+        panic!("an image")
+    };
+    assert_eq!(
+        config_raw.as_slice(),
+        a.config.as_slice(),
+        "config unchanged"
+    );
+    assert_eq!(
+        layers[0].media_type,
+        "application/vnd.oci.image.layer.v1.tar+gzip"
+    );
+    assert_eq!(layers[0].digest, Digest::of(&want));
+    assert_eq!(layers[0].size, want.len() as u64);
+    assert_eq!(layers[0].diff_id, Digest::of(&a.layer).to_string());
+    let entry = archive.entries.get("aaa/layer.tar").unwrap();
+    assert_eq!(
+        layers[0].source,
+        BlobSource::GzipTarEntry {
+            offset: entry.data_offset,
+            size: entry.size
+        }
+    );
+    assert_eq!(node.digest, Digest::of(&node.raw));
+    assert!(String::from_utf8_lossy(&node.raw).contains("tar+gzip"));
+    // The mapping and the lock follow the new digest.
+    let dest = Destination::Repository(Repository::parse("registry.corp/apps/x").unwrap());
+    assert_eq!(
+        destination::map(&out, &dest).unwrap()[0].digest,
+        node.digest
+    );
+    // OCI layouts are pushed as they are.
+    let (layout, ..) = nested_layout();
+    let layout = open(&layout).unwrap();
+    assert!(docker_gzip::with_gzip_layers(&layout, &gz).is_err());
+    // A layer that is not its diff ID: the verify problem, nothing compressed.
+    a.layer[1000] ^= 1;
+    let bytes = docker_archive(&[(&a, "aaa", "nginx:1.27")]);
+    let archive = open(&bytes).unwrap();
+    let problems = block_on(docker_gzip::gzip_all(
+        bytes.as_slice(),
+        &archive,
+        &mut |_| {},
+    ))
+    .unwrap_err();
+    assert_eq!(
+        problems[0].subject,
+        "aaa/layer.tar (layer 0 of manifest.json[0], diff ID)"
+    );
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn open_any_reads_the_headers_once() {
+    use airlock_core::archive::Archive;
+    use airlock_core::formats::AnyArchive;
+    use airlock_core::source::CountingSource;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/simple-bundle/simple-bundle.tar"
+    );
+    let bytes = std::fs::read(path).unwrap();
+    let alone = CountingSource::new(bytes.clone());
+    let want = block_on(Archive::open(&alone)).unwrap();
+    let twice = CountingSource::new(bytes.clone());
+    block_on(formats::open_index(&twice)).unwrap();
+    block_on(Archive::open(&twice)).unwrap();
+    let once = CountingSource::new(bytes);
+    let AnyArchive::Imgpkg(got) = block_on(formats::open_any(&once)).unwrap() else {
+        panic!("an imgpkg tar")
+    };
+    assert_eq!(got.set.nodes, want.set.nodes);
+    assert_eq!(got.entries, want.entries);
+    // Detection's manifest.json read comes from the kept windows.
+    assert_eq!(once.calls(), alone.calls());
+    assert_eq!(once.bytes_read(), alone.bytes_read());
+    assert!(twice.calls() > once.calls());
+}
+
 /// `open_any` (the page's open): one index for every format, the same
 /// archive as the format's own reader, and the imgpkg reader for imgpkg tars.
 #[test]

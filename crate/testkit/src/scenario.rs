@@ -262,6 +262,11 @@ impl FakeRegistry {
                     BlobSource::TarEntry { offset, size } => {
                         self.tar[*offset as usize..(*offset + *size) as usize].to_vec()
                     }
+                    BlobSource::GzipTarEntry { offset, size } => {
+                        airlock_core::go::flate::go_gzip_best_speed(
+                            &self.tar[*offset as usize..(*offset + *size) as usize],
+                        )
+                    }
                     BlobSource::Registry { .. } => {
                         self.blobs.get(&b.digest).cloned().unwrap_or_default()
                     }

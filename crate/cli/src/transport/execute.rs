@@ -16,7 +16,8 @@ use airlock_core::registry::http::{
 };
 
 use super::io::{
-    write_blob_at, CountingReader, RangeReader, SharedSlice, SourceCheck, VerifyingReader,
+    write_blob_at, CountingReader, GzipRangeReader, RangeReader, SharedSlice, SourceCheck,
+    VerifyingReader,
 };
 use super::NativeTransport;
 
@@ -163,21 +164,14 @@ impl NativeTransport {
                 })
             }
             BlobSource::TarEntry { offset, .. } => {
-                let Some(file) = &self.tar else {
-                    return Err(TransportError::new(
-                        TransportErrorKind::Source,
-                        format!(
-                            "blob {} comes from a tar, but no tar file was given to the transport",
-                            blob.digest
-                        ),
-                    ));
-                };
-                Box::new(RangeReader {
-                    file: file.clone(),
-                    pos: offset + blob.offset,
-                    remaining: blob.length,
-                })
+                Box::new(self.tar_range(blob, offset + blob.offset, blob.length)?)
             }
+            // Compressed again from the start; a resumed body drops the
+            // bytes already sent.
+            BlobSource::GzipTarEntry { offset, size } => Box::new(GzipRangeReader::new(
+                self.tar_range(blob, *offset, *size)?,
+                blob.offset,
+            )),
             BlobSource::Registry { .. } => {
                 let Some(fetch) = &blob.fetch else {
                     return Err(TransportError::new(
@@ -207,6 +201,29 @@ impl NativeTransport {
             read: 0,
             error: state,
         }))
+    }
+
+    /// `len` bytes of the tar at `pos`, for `blob`'s body.
+    fn tar_range(
+        &self,
+        blob: &BlobBody,
+        pos: u64,
+        len: u64,
+    ) -> Result<RangeReader, TransportError> {
+        let Some(file) = &self.tar else {
+            return Err(TransportError::new(
+                TransportErrorKind::Source,
+                format!(
+                    "blob {} comes from a tar, but no tar file was given to the transport",
+                    blob.digest
+                ),
+            ));
+        };
+        Ok(RangeReader {
+            file: file.clone(),
+            pos,
+            remaining: len,
+        })
     }
 
     /// `GET`s a blob from its source registry for piping, following

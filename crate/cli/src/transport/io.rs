@@ -8,7 +8,10 @@ use std::io::{self, Read};
 use std::sync::{Arc, Mutex};
 
 use airlock_core::digest::{Digest, Hasher};
+use airlock_core::go::flate::GoGzipWriter;
 use airlock_core::registry::http::{BlobSink, TransportError, TransportErrorKind};
+
+use crate::dir_source::PositionalRead;
 
 /// Reads a range of shared bytes without copying them.
 pub(super) struct SharedSlice {
@@ -29,7 +32,7 @@ impl Read for SharedSlice {
 /// Reads a byte range of a file with positional reads (no shared cursor,
 /// so many uploads can read the same tar at once).
 pub(super) struct RangeReader {
-    pub(super) file: Arc<File>,
+    pub(super) file: Arc<dyn PositionalRead>,
     pub(super) pos: u64,
     pub(super) remaining: u64,
 }
@@ -40,7 +43,7 @@ impl Read for RangeReader {
             return Ok(0);
         }
         let want = (buf.len() as u64).min(self.remaining) as usize;
-        let n = read_at(&self.file, &mut buf[..want], self.pos)?;
+        let n = self.file.read_at(&mut buf[..want], self.pos)?;
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -51,16 +54,6 @@ impl Read for RangeReader {
         self.remaining -= n as u64;
         Ok(n)
     }
-}
-
-#[cfg(unix)]
-fn read_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
-    std::os::unix::fs::FileExt::read_at(file, buf, pos)
-}
-
-#[cfg(windows)]
-fn read_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
-    std::os::windows::fs::FileExt::seek_read(file, buf, pos)
 }
 
 /// Copies a blob body into `file` at `sink.offset` with positional writes,
@@ -132,6 +125,74 @@ pub fn write_all_at(file: &File, mut buf: &[u8], mut pos: u64) -> io::Result<()>
         pos += n as u64;
     }
     Ok(())
+}
+
+/// The Go-BestSpeed gzip of a byte range (a docker-archive layer sent
+/// compressed), produced while it is read: one 256 KiB read buffer and the
+/// encoder's 64 KiB block, never the layer. `skip` bytes of the compressed
+/// stream are dropped first (a body that resumes an upload).
+pub(super) struct GzipRangeReader {
+    pub(super) inner: RangeReader,
+    gz: Option<GoGzipWriter>,
+    input: Vec<u8>,
+    out: Vec<u8>,
+    /// Next byte of `out` to hand out.
+    at: usize,
+    skip: u64,
+}
+
+impl GzipRangeReader {
+    pub(super) fn new(inner: RangeReader, skip: u64) -> GzipRangeReader {
+        GzipRangeReader {
+            inner,
+            gz: Some(GoGzipWriter::new()),
+            input: vec![0u8; 256 << 10],
+            out: Vec::with_capacity(300 << 10),
+            at: 0,
+            skip,
+        }
+    }
+
+    /// Refills `out`; false at the end of the stream.
+    fn fill(&mut self) -> io::Result<bool> {
+        self.out.clear();
+        self.at = 0;
+        while self.out.is_empty() {
+            let Some(gz) = self.gz.as_mut() else {
+                return Ok(false);
+            };
+            if self.inner.remaining == 0 {
+                if let Some(gz) = self.gz.take() {
+                    gz.finish(&mut self.out);
+                }
+            } else {
+                let n = self.inner.read(&mut self.input)?;
+                gz.write(&self.input[..n], &mut self.out);
+            }
+        }
+        Ok(true)
+    }
+}
+
+impl Read for GzipRangeReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.at == self.out.len() && !self.fill()? {
+                return Ok(0);
+            }
+            let avail = self.out.len() - self.at;
+            if self.skip > 0 {
+                let n = (avail as u64).min(self.skip) as usize;
+                self.at += n;
+                self.skip -= n as u64;
+                continue;
+            }
+            let n = avail.min(buf.len());
+            buf[..n].copy_from_slice(&self.out[self.at..self.at + n]);
+            self.at += n;
+            return Ok(n);
+        }
+    }
 }
 
 #[cfg(unix)]

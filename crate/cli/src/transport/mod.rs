@@ -34,6 +34,8 @@ use ureq::Agent;
 
 use airlock_core::registry::RegistryError;
 
+use crate::dir_source::PositionalRead;
+
 pub use config::{NativeConfig, NativeSetupError};
 pub use drive::run_copy;
 pub use io::write_all_at;
@@ -58,7 +60,7 @@ impl From<DriveError> for RegistryError {
 #[derive(Clone)]
 pub struct NativeTransport {
     agent: Agent,
-    tar: Option<Arc<File>>,
+    tar: Option<Arc<dyn PositionalRead>>,
     output: Option<Arc<File>>,
     workers: usize,
 }
@@ -83,8 +85,15 @@ impl NativeTransport {
     }
 
     /// The tar file that [`BlobSource::TarEntry`](airlock_core::plan::BlobSource::TarEntry) offsets refer to.
-    pub fn with_tar_file(mut self, file: File) -> NativeTransport {
-        self.tar = Some(Arc::new(file));
+    pub fn with_tar_file(self, file: File) -> NativeTransport {
+        self.with_tar_bytes(Arc::new(file))
+    }
+
+    /// Where [`BlobSource::TarEntry`](airlock_core::plan::BlobSource::TarEntry)
+    /// offsets refer to, when that is not one file: an OCI layout directory
+    /// ([`crate::dir_source::DirSource`]).
+    pub fn with_tar_bytes(mut self, bytes: Arc<dyn PositionalRead>) -> NativeTransport {
+        self.tar = Some(bytes);
         self
     }
 

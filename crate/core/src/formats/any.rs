@@ -34,14 +34,18 @@ pub enum OpenError {
     Format(#[from] FormatError),
 }
 
-/// Indexes the tar once, tells its format and opens it.
+/// Indexes the tar once, tells its format and opens it. The windows read
+/// while indexing are kept (up to [`MAX_KEPT`]), and so is the
+/// `manifest.json` detection reads, so the reader after it reads neither
+/// again.
 pub async fn open_any<S: ByteSource + ?Sized>(src: &S) -> Result<AnyArchive, OpenError> {
     let keep = &KeepingSource::new(src, MAX_KEPT);
     let entries = tar::index_with(keep, Windows::DEFAULT)
         .await
         .map_err(ArchiveError::Tar)?;
+    let format = detect::detect(keep, &entries).await;
     keep.stop_keeping();
-    match detect::detect(keep, &entries).await? {
+    match format? {
         Format::Imgpkg => Ok(AnyArchive::Imgpkg(Box::new(
             Archive::open_indexed(keep, entries).await?,
         ))),

@@ -52,6 +52,22 @@ pub fn build_manifest(
     config_size: u64,
     layers: &[(Digest, u64)],
 ) -> Vec<u8> {
+    build_manifest_with(
+        config_digest,
+        config_size,
+        layers,
+        media_type::OCI_LAYER_TAR,
+    )
+}
+
+/// [`build_manifest`] with every layer of `layer_media_type` (the gzip media
+/// type when the layers are sent compressed: [`super::docker_gzip`]).
+pub fn build_manifest_with(
+    config_digest: &Digest,
+    config_size: u64,
+    layers: &[(Digest, u64)],
+    layer_media_type: &str,
+) -> Vec<u8> {
     let mut s = format!(
         "{{\"schemaVersion\":2,\"mediaType\":\"{}\",\"config\":{{\"mediaType\":\"{}\",\"digest\":\"{}\",\"size\":{}}},\"layers\":[",
         media_type::OCI_MANIFEST,
@@ -64,8 +80,7 @@ pub fn build_manifest(
             s.push(',');
         }
         s.push_str(&format!(
-            "{{\"mediaType\":\"{}\",\"digest\":\"{d}\",\"size\":{size}}}",
-            media_type::OCI_LAYER_TAR
+            "{{\"mediaType\":\"{layer_media_type}\",\"digest\":\"{d}\",\"size\":{size}}}"
         ));
     }
     s.push_str("]}");

@@ -8,12 +8,15 @@
 //! [`ImageSet`] the imgpkg reader builds, with layer blobs located as tar
 //! ranges (never read at open); [`destination`] maps the images to
 //! destination repositories and builds one [`crate::planner`] plan per
-//! repository plus the ImagesLock for `--lock-output`.
+//! repository plus the ImagesLock for `--lock-output`; [`docker_gzip`]
+//! sends docker-archive layers gzip-compressed. [`open_any`] opens a tar of
+//! any of the three formats reading its headers once.
 
 pub mod any;
 pub mod destination;
 pub mod detect;
 pub mod docker_archive;
+pub mod docker_gzip;
 mod entries;
 pub mod oci_layout;
 

@@ -78,43 +78,163 @@ const CODEGEN_ORDER: [usize; 19] = [
 /// Compresses `data` exactly as Go's `gzip.NewWriterLevel(w, gzip.BestSpeed)`
 /// followed by `Write(data)` (in any chunking) and `Close()` does.
 pub fn go_gzip_best_speed(data: &[u8]) -> Vec<u8> {
-    // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=4 (fastest) OS=255 (unknown).
-    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 255];
-    out.extend_from_slice(&go_deflate_best_speed(data));
-    out.extend_from_slice(&crc32_ieee(data).to_le_bytes());
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    let mut out = Vec::new();
+    let mut w = GoGzipWriter::new();
+    w.write(data, &mut out);
+    w.finish(&mut out);
     out
 }
 
 /// The raw DEFLATE stream Go's `flate.NewWriter(w, flate.BestSpeed)` writes
 /// for `data` up to and including `Close()`.
 pub fn go_deflate_best_speed(data: &[u8]) -> Vec<u8> {
-    let mut w = HuffmanBitWriter::new();
-    let mut fast = DeflateFast::new();
-    let mut tokens = Vec::with_capacity(MAX_STORE_BLOCK_SIZE + 1);
-    for block in data.chunks(MAX_STORE_BLOCK_SIZE) {
-        let n = block.len();
-        // Only the last block can be short; Go sees it at Close (sync).
-        if n < 128 {
-            if n <= 16 {
-                w.write_stored_block(block, false);
-            } else {
-                w.write_block_huff(false, block);
-            }
-            fast.reset();
-            continue;
-        }
-        tokens.clear();
-        fast.encode(&mut tokens, block);
-        if tokens.len() > n - (n >> 4) {
-            w.write_block_huff(false, block);
-        } else {
-            w.write_block_dynamic(&mut tokens, false, Some(block));
+    let mut out = Vec::new();
+    let mut w = GoDeflateWriter::new();
+    w.write(data, &mut out);
+    w.finish(&mut out);
+    out
+}
+
+/// Go's `flate.NewWriter(w, flate.BestSpeed)` as a stream: the bytes it
+/// appends to `out` across [`GoDeflateWriter::write`] calls and
+/// [`GoDeflateWriter::finish`] are exactly [`go_deflate_best_speed`] of all
+/// the input, however it is chunked. Holds at most one 64 KiB block of
+/// input (plus the previous block, for matches), never the whole stream.
+pub struct GoDeflateWriter {
+    w: HuffmanBitWriter,
+    fast: DeflateFast,
+    tokens: Vec<Token>,
+    /// Input not yet compressed: less than one block.
+    window: Vec<u8>,
+}
+
+impl Default for GoDeflateWriter {
+    fn default() -> Self {
+        GoDeflateWriter::new()
+    }
+}
+
+impl GoDeflateWriter {
+    /// A writer at the start of a stream.
+    pub fn new() -> GoDeflateWriter {
+        GoDeflateWriter {
+            w: HuffmanBitWriter::new(),
+            fast: DeflateFast::new(),
+            tokens: Vec::with_capacity(MAX_STORE_BLOCK_SIZE + 1),
+            window: Vec::with_capacity(MAX_STORE_BLOCK_SIZE),
         }
     }
-    w.write_stored_header(0, true);
-    w.bits.flush();
-    w.bits.out
+
+    /// Compresses `data`, appending whatever output is complete to `out`.
+    pub fn write(&mut self, mut data: &[u8], out: &mut Vec<u8>) {
+        while !data.is_empty() {
+            if self.window.is_empty() && data.len() >= MAX_STORE_BLOCK_SIZE {
+                let (block, rest) = data.split_at(MAX_STORE_BLOCK_SIZE);
+                self.block(block);
+                data = rest;
+            } else {
+                let take = (MAX_STORE_BLOCK_SIZE - self.window.len()).min(data.len());
+                self.window.extend_from_slice(&data[..take]);
+                data = &data[take..];
+                if self.window.len() == MAX_STORE_BLOCK_SIZE {
+                    let window = std::mem::take(&mut self.window);
+                    self.block(&window);
+                    self.window = window;
+                    self.window.clear();
+                }
+            }
+            out.append(&mut self.w.bits.out);
+        }
+    }
+
+    /// Ends the stream (Go's `Close`), appending the rest of it to `out`.
+    pub fn finish(mut self, out: &mut Vec<u8>) {
+        let window = std::mem::take(&mut self.window);
+        if !window.is_empty() {
+            self.block(&window);
+        }
+        self.w.write_stored_header(0, true);
+        self.w.bits.flush();
+        out.append(&mut self.w.bits.out);
+    }
+
+    /// One block: full ones as they fill, a short one only at the end (Go
+    /// sees it at `Close`).
+    fn block(&mut self, block: &[u8]) {
+        let n = block.len();
+        if n < 128 {
+            if n <= 16 {
+                self.w.write_stored_block(block, false);
+            } else {
+                self.w.write_block_huff(false, block);
+            }
+            self.fast.reset();
+            return;
+        }
+        self.tokens.clear();
+        self.fast.encode(&mut self.tokens, block);
+        if self.tokens.len() > n - (n >> 4) {
+            self.w.write_block_huff(false, block);
+        } else {
+            self.w
+                .write_block_dynamic(&mut self.tokens, false, Some(block));
+        }
+    }
+}
+
+/// Go's `gzip.NewWriterLevel(w, gzip.BestSpeed)` as a stream: the bytes
+/// appended to `out` are exactly [`go_gzip_best_speed`] of all the input,
+/// however it is chunked (Go's output does not depend on the chunking
+/// either). Inputs of 4 GiB and more are fine: the trailer holds the length
+/// modulo 2^32, as Go writes it.
+pub struct GoGzipWriter {
+    deflate: GoDeflateWriter,
+    crc: u32,
+    len: u64,
+    header_written: bool,
+}
+
+impl Default for GoGzipWriter {
+    fn default() -> Self {
+        GoGzipWriter::new()
+    }
+}
+
+impl GoGzipWriter {
+    /// A writer at the start of a stream.
+    pub fn new() -> GoGzipWriter {
+        GoGzipWriter {
+            deflate: GoDeflateWriter::new(),
+            crc: !0,
+            len: 0,
+            header_written: false,
+        }
+    }
+
+    fn header(&mut self, out: &mut Vec<u8>) {
+        if !self.header_written {
+            // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=4 (fastest) OS=255 (unknown).
+            out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 255]);
+            self.header_written = true;
+        }
+    }
+
+    /// Compresses `data`, appending whatever output is complete to `out`.
+    pub fn write(&mut self, data: &[u8], out: &mut Vec<u8>) {
+        self.header(out);
+        self.crc = crc32_update(self.crc, data);
+        self.len += data.len() as u64;
+        self.deflate.write(data, out);
+    }
+
+    /// Ends the stream (Go's `Close`): the rest of the DEFLATE stream, then
+    /// CRC-32 and length.
+    pub fn finish(mut self, out: &mut Vec<u8>) {
+        self.header(out);
+        self.deflate.finish(out);
+        out.extend_from_slice(&(!self.crc).to_le_bytes());
+        out.extend_from_slice(&(self.len as u32).to_le_bytes());
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -932,12 +1052,51 @@ const fn crc32_table() -> [u32; 256] {
 
 static CRC32_TABLE: [u32; 256] = crc32_table();
 
+const fn crc32_tables() -> [[u32; 256]; 8] {
+    let mut t = [[0u32; 256]; 8];
+    t[0] = crc32_table();
+    let mut k = 1;
+    while k < 8 {
+        let mut i = 0;
+        while i < 256 {
+            let prev = t[k - 1][i];
+            t[k][i] = (prev >> 8) ^ t[0][(prev & 0xff) as usize];
+            i += 1;
+        }
+        k += 1;
+    }
+    t
+}
+
+/// Slicing-by-8 tables: `CRC32_TABLES[k][b]` is the CRC of byte `b`
+/// followed by `k` zero bytes.
+static CRC32_TABLES: [[u32; 256]; 8] = crc32_tables();
+
+#[cfg(test)]
 fn crc32_ieee(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
+    !crc32_update(!0, data)
+}
+
+/// Folds `data` into a running CRC-32 (IEEE) register (start at `!0`,
+/// complement at the end). Eight bytes a step (slicing-by-8).
+fn crc32_update(mut crc: u32, data: &[u8]) -> u32 {
+    let mut chunks = data.chunks_exact(8);
+    for c in &mut chunks {
+        let lo = crc ^ u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        let hi = u32::from_le_bytes([c[4], c[5], c[6], c[7]]);
+        crc = CRC32_TABLES[7][(lo & 0xff) as usize]
+            ^ CRC32_TABLES[6][((lo >> 8) & 0xff) as usize]
+            ^ CRC32_TABLES[5][((lo >> 16) & 0xff) as usize]
+            ^ CRC32_TABLES[4][(lo >> 24) as usize]
+            ^ CRC32_TABLES[3][(hi & 0xff) as usize]
+            ^ CRC32_TABLES[2][((hi >> 8) & 0xff) as usize]
+            ^ CRC32_TABLES[1][((hi >> 16) & 0xff) as usize]
+            ^ CRC32_TABLES[0][(hi >> 24) as usize];
+    }
+    for &b in chunks.remainder() {
         crc = CRC32_TABLE[((crc ^ b as u32) & 0xff) as usize] ^ (crc >> 8);
     }
-    !crc
+    crc
 }
 
 #[cfg(test)]
@@ -1062,6 +1221,52 @@ mod tests {
     #[test]
     fn crc32_known_value() {
         assert_eq!(crc32_ieee(b"123456789"), 0xcbf4_3926);
+    }
+
+    #[test]
+    fn crc32_slicing_by_8_matches_bytewise() {
+        let data = random_bytes(10_007, 7);
+        let mut bytewise = !0u32;
+        for &b in &data {
+            bytewise = CRC32_TABLE[((bytewise ^ b as u32) & 0xff) as usize] ^ (bytewise >> 8);
+        }
+        for split in [0, 1, 7, 8, 9, 4096, 10_007] {
+            let (a, b) = data.split_at(split);
+            assert_eq!(
+                crc32_update(crc32_update(!0, a), b),
+                bytewise,
+                "split {split}"
+            );
+        }
+    }
+
+    /// The streaming writer's output does not depend on how the input is
+    /// chunked (Go's does not either), across block edges.
+    #[test]
+    fn streaming_output_is_independent_of_chunking() {
+        for &n in &[
+            0usize, 1, 16, 17, 127, 128, 65_534, 65_535, 65_536, 200_000, 300_001,
+        ] {
+            for data in [
+                random_bytes(n, n as u64),
+                compressible_bytes(n, 3 + n as u64),
+            ] {
+                let whole = go_gzip_best_speed(&data);
+                assert_eq!(gunzip(&whole), data, "size {n}");
+                for chunk in [1usize, 1000, 65_535, 70_000] {
+                    if n > 70_000 && chunk == 1 {
+                        continue;
+                    }
+                    let mut w = GoGzipWriter::new();
+                    let mut out = Vec::new();
+                    for c in data.chunks(chunk) {
+                        w.write(c, &mut out);
+                    }
+                    w.finish(&mut out);
+                    assert!(out == whole, "size {n}, chunks of {chunk}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -121,6 +121,27 @@ pub struct TarIndex {
 }
 
 impl TarIndex {
+    /// An index of entries located by other means than reading tar headers
+    /// (a directory laid out as one byte range, for the format readers);
+    /// in the order given, a name given twice found as its first entry.
+    /// The end offset is where the last entry's data ends.
+    pub fn from_entries(entries: Vec<TarEntry>) -> TarIndex {
+        let mut by_name = HashMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            by_name.entry(e.name.clone()).or_insert(i);
+        }
+        let end = entries
+            .iter()
+            .map(|e| e.data_offset + e.size)
+            .max()
+            .unwrap_or(0);
+        TarIndex {
+            entries,
+            by_name,
+            end,
+        }
+    }
+
     /// The entry with exactly this name.
     pub fn get(&self, name: &str) -> Option<&TarEntry> {
         self.by_name.get(name).map(|&i| &self.entries[i])

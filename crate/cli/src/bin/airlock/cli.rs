@@ -17,7 +17,7 @@ use crate::error::CliError;
 use crate::output::emit;
 use crate::plan::PlanArgs;
 use crate::pull::PullArgs;
-use crate::tarball::{open, Source};
+use crate::tarball::Source;
 
 #[derive(Parser)]
 #[command(
@@ -137,10 +137,12 @@ fn print_stats(src: &Source, archive: &Archive, elapsed: std::time::Duration, ex
 
 fn inspect_cmd(path: &Path, json: bool, stats: bool) -> Result<i32, CliError> {
     let start = std::time::Instant::now();
-    if let crate::image_archive::Opened::Image(_, a) = crate::image_archive::open(path)? {
-        return emit(&crate::image_archive::inspect_text(path, &a, json)?);
-    }
-    let (src, archive) = open(path)?;
+    let (src, archive) = match crate::image_archive::open(path)? {
+        crate::image_archive::Opened::Image(_, a) => {
+            return emit(&crate::image_archive::inspect_text(path, &a, json)?)
+        }
+        crate::image_archive::Opened::Imgpkg(src, a) => (src, *a),
+    };
     let omitted = crate::thin::omitted_of(&src, &archive, path)?;
     let tree = inspect::tree(&archive.set);
     if stats {
@@ -181,10 +183,12 @@ fn verify_cmd(
     chunk: usize,
 ) -> Result<i32, CliError> {
     let start = std::time::Instant::now();
-    if let crate::image_archive::Opened::Image(src, a) = crate::image_archive::open(path)? {
-        return Ok(crate::image_archive::verify(path, &src, &a));
-    }
-    let (src, archive) = open(path)?;
+    let (src, archive) = match crate::image_archive::open(path)? {
+        crate::image_archive::Opened::Image(src, a) => {
+            return Ok(crate::image_archive::verify(path, &src, &a))
+        }
+        crate::image_archive::Opened::Imgpkg(src, a) => (src, *a),
+    };
     let omitted = crate::thin::omitted_of(&src, &archive, path)?;
     let opened = (src.bytes_read(), src.calls());
     let mut problems: Vec<Problem> = verify::structural(&archive);

@@ -3,37 +3,53 @@
 
 use std::path::Path;
 
+use airlock_core::archive::Archive;
 use airlock_core::planner;
 use airlock_core::reference::Repository;
 use airlock_core::verify;
 
 use crate::copy_args::CopyArgs;
+use crate::docker_layers::DockerLayers;
 use crate::error::CliError;
 use crate::image_archive;
 use crate::push::push_plan;
-use crate::tarball;
+use crate::tarball::Source;
 
 pub fn run(args: &CopyArgs) -> Result<i32, CliError> {
     args.validate()?;
-    if let Some(tar) = &args.tar {
-        if let image_archive::Opened::Image(src, archive) = image_archive::open(tar)? {
+    let Some(tar) = &args.tar else {
+        return crate::copy_registry::run(args);
+    };
+    let (src, archive) = match image_archive::open(tar)? {
+        image_archive::Opened::Image(src, archive) => {
             return image_archive::copy(args, tar, &src, &archive);
         }
-        if args.to_repo_prefix.is_some() {
-            return Err(CliError::Usage(
-                airlock_core::formats::destination::PREFIX_FOR_IMGPKG,
-            ));
-        }
+        image_archive::Opened::Imgpkg(src, archive) => (src, *archive),
+    };
+    if args.to_repo_prefix.is_some() {
+        return Err(CliError::Usage(
+            airlock_core::formats::destination::PREFIX_FOR_IMGPKG,
+        ));
     }
-    match (&args.tar, &args.to_repo) {
-        (Some(tar), Some(repo)) => tar_to_repo(args, tar, repo),
-        _ => crate::copy_registry::run(args),
+    if args.docker_layers != DockerLayers::Tar {
+        return Err(CliError::Usage(
+            "Flag --docker-layers gzip is for docker-archive tars; an imgpkg tar's layers are pushed as they are",
+        ));
+    }
+    match &args.to_repo {
+        Some(repo) => tar_to_repo(args, tar, repo, src, archive),
+        None => crate::copy_registry::run(args),
     }
 }
 
-fn tar_to_repo(args: &CopyArgs, tar: &Path, repo: &str) -> Result<i32, CliError> {
+fn tar_to_repo(
+    args: &CopyArgs,
+    tar: &Path,
+    repo: &str,
+    src: Source,
+    mut archive: Archive,
+) -> Result<i32, CliError> {
     let repo = Repository::parse(repo)?;
-    let (src, mut archive) = tarball::open(tar)?;
     let omitted = crate::thin::omitted_of(&src, &archive, tar)?;
     // Validation before any request: a tar that fails it pushes nothing.
     let mut problems = verify::structural(&archive);

@@ -6,6 +6,7 @@ use airlock_core::planner::PlanOptions;
 use clap::Args;
 
 use crate::derived::DerivedFlags;
+use crate::docker_layers::DockerLayers;
 use crate::error::CliError;
 use crate::flags::RegistryFlags;
 
@@ -20,7 +21,7 @@ pub struct CopyArgs {
     /// BundleLock or ImagesLock file to copy from
     #[arg(long = "lock")]
     pub lock: Option<PathBuf>,
-    /// Tarball to copy from (made by `imgpkg copy … --to-tar` or `airlock copy … --to-tar`)
+    /// Tarball to copy from (made by `imgpkg copy … --to-tar` or `airlock copy … --to-tar`), an OCI layout or docker-archive tar, or an OCI layout directory
     #[arg(long = "tar")]
     pub tar: Option<PathBuf>,
     /// Destination repository, e.g. registry.corp/apps/name
@@ -30,6 +31,9 @@ pub struct CopyArgs {
     /// images: each lands at PREFIX/REPOSITORY-PATH:TAG (its own path and tag)
     #[arg(long = "to-repo-prefix")]
     pub to_repo_prefix: Option<String>,
+    /// How docker-archive layers are sent: tar (as they are, at their diff IDs) or gzip (compressed, deterministic)
+    #[arg(long = "docker-layers", value_enum, default_value_t)]
+    pub docker_layers: DockerLayers,
     /// Destination tarball
     #[arg(long = "to-tar")]
     pub to_tar: Option<PathBuf>,
@@ -107,6 +111,11 @@ impl CopyArgs {
         if !self.skip_blobs.is_empty() && self.to_tar.is_none() {
             return Err(CliError::Usage(
                 "Flag --skip-blobs can only be used when copying to tar",
+            ));
+        }
+        if self.docker_layers != DockerLayers::Tar && self.tar.is_none() {
+            return Err(CliError::Usage(
+                "Flag --docker-layers can only be used with --tar (a docker-archive)",
             ));
         }
         if self.concurrency == 0 {

@@ -5,45 +5,21 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use airlock_cli::source::{block_on, FileSource};
-use airlock_core::formats::destination::{Destination, Relocation};
-use airlock_core::formats::{self, Format, ImageArchive};
+use airlock_cli::source::block_on;
+use airlock_core::formats::destination::{self, Destination, Relocation};
+use airlock_core::formats::ImageArchive;
 use airlock_core::imageset::Problem;
 use airlock_core::inspect;
 use airlock_core::reference::Repository;
-use airlock_core::source::CountingSource;
+use airlock_core::source::ByteSource;
 use airlock_core::verify;
 
 use crate::copy_args::CopyArgs;
+use crate::docker_layers;
 use crate::error::CliError;
-use crate::push::push_plan;
-use crate::tarball::Source;
+use crate::push::push_plans;
 
-/// What a tar on the command line holds.
-pub enum Opened {
-    /// An imgpkg tar: the caller opens it with the imgpkg reader.
-    Imgpkg,
-    Image(Source, Box<ImageArchive>),
-}
-
-/// Tells the format of `path` and opens it unless it is an imgpkg tar.
-pub fn open(path: &Path) -> Result<Opened, CliError> {
-    let src = FileSource::open(path).map_err(|source| CliError::Open {
-        path: path.display().to_string(),
-        source,
-    })?;
-    let src = CountingSource::new(src);
-    let bad = |source| CliError::Format {
-        path: path.display().to_string(),
-        source: Box::new(source),
-    };
-    let (entries, format) = block_on(formats::open_index(&src)).map_err(bad)?;
-    if format == Format::Imgpkg {
-        return Ok(Opened::Imgpkg);
-    }
-    let archive = block_on(formats::open(&src, entries, format)).map_err(bad)?;
-    Ok(Opened::Image(src, Box::new(archive)))
-}
+pub use crate::archive_source::{open, ArchiveSource, Opened};
 
 /// `airlock inspect` of an OCI layout or docker-archive.
 pub fn inspect_text(path: &Path, archive: &ImageArchive, json: bool) -> Result<String, CliError> {
@@ -77,25 +53,23 @@ pub fn inspect_text(path: &Path, archive: &ImageArchive, json: bool) -> Result<S
 }
 
 /// Hashes every layer kept as a tar range (sha256 and size; a docker-archive
-/// layer against its diff ID).
-pub fn verify_blobs(src: &Source, archive: &ImageArchive) -> Vec<Problem> {
-    let mut buf = vec![0u8; 256 << 10];
-    let mut problems = Vec::new();
-    for c in &archive.blob_checks {
-        if let Some(p) = verify::size_problem(c) {
-            problems.push(p);
-            continue;
+/// layer against its diff ID), on all cores.
+pub fn verify_blobs<S: ByteSource + Sync + ?Sized>(
+    src: &S,
+    archive: &ImageArchive,
+) -> Vec<Problem> {
+    crate::parallel::each_check(&archive.blob_checks, |c, buf| {
+        if c.size != c.expected_size {
+            return Some(Problem::new(
+                &c.name,
+                format!("{} bytes, the manifest says {}", c.size, c.expected_size),
+            ));
         }
-        if let Some(p) = block_on(verify::check_blob_with_buffer(
-            src.inner(),
-            c,
-            &mut buf,
-            &mut |_| {},
-        )) {
-            problems.push(p);
-        }
-    }
-    problems
+        block_on(verify::check_blob_with_buffer(src, c, buf, &mut |_| {}))
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// `airlock copy --tar X --to-repo R | --to-repo-prefix P` for an OCI layout
@@ -103,7 +77,7 @@ pub fn verify_blobs(src: &Source, archive: &ImageArchive) -> Vec<Problem> {
 pub fn copy(
     args: &CopyArgs,
     tar: &Path,
-    src: &Source,
+    src: &ArchiveSource,
     archive: &ImageArchive,
 ) -> Result<i32, CliError> {
     let dest = match (&args.to_repo, &args.to_repo_prefix) {
@@ -115,24 +89,15 @@ pub fn copy(
             ))
         }
     };
+    // Destination errors before any layer is read.
+    destination::map(archive, &dest)?;
+    // Every blob hashed before any request: a bad archive pushes nothing
+    // (with --docker-layers gzip, the same pass compresses the layers).
+    let archive = &docker_layers::prepare(args.docker_layers, tar, src, archive)?;
     let relocation = Relocation::new(archive, &dest)?;
-    // Every blob hashed before any request: a bad archive pushes nothing.
-    let problems = verify_blobs(src, archive);
-    if !problems.is_empty() {
-        return Err(CliError::UnsoundImageArchive {
-            tar: tar.display().to_string(),
-            format: archive.format.as_str(),
-            problems,
-        });
-    }
     print_mappings(archive, &relocation);
-    let transport = args
-        .registry
-        .transport(args.concurrency + 2)?
-        .with_tar_path(tar)?;
-    for out in &relocation.plans {
-        push_plan(args, out, &transport)?;
-    }
+    let transport = src.attach(args.registry.transport(args.concurrency + 2)?, tar)?;
+    push_plans(args, &relocation.plans, &transport)?;
     eprintln!("Succeeded");
     Ok(0)
 }
@@ -150,7 +115,7 @@ fn print_mappings(archive: &ImageArchive, relocation: &Relocation) {
 
 /// `airlock verify` of an OCI layout or docker-archive: opening checked every
 /// manifest and config against its digest; here every layer is hashed.
-pub fn verify(path: &Path, src: &Source, archive: &ImageArchive) -> i32 {
+pub fn verify<S: ByteSource + Sync + ?Sized>(path: &Path, src: &S, archive: &ImageArchive) -> i32 {
     let problems = verify_blobs(src, archive);
     if problems.is_empty() {
         println!(

@@ -6,18 +6,21 @@
 //! Imports point one way: `cli` (parsing, dispatch, inspect/verify/lock)
 //! uses the commands (`plan`, `copy` → `copy_registry` → `push`, `pull`),
 //! which use the shared pieces (`copy_args`, `flags`, `tarball`, `output`,
-//! `progress`, `error`, `thin`); no module imports `cli`. `receipt` is a
+//! `progress`, `error`, `thin`, `archive_source`, `docker_layers`); no module imports `cli`. `receipt` is a
 //! command of its own.
 
+mod archive_source;
 mod cli;
 mod copy;
 mod copy_args;
 mod copy_registry;
 mod derived;
+mod docker_layers;
 mod error;
 mod flags;
 mod image_archive;
 mod output;
+mod parallel;
 mod plan;
 mod progress;
 mod pull;

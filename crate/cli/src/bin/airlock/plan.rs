@@ -8,9 +8,9 @@ use airlock_core::reference::Repository;
 use clap::Args;
 
 use crate::derived::DerivedFlags;
+use crate::docker_layers::{self, DockerLayers};
 use crate::error::CliError;
 use crate::output::emit;
-use crate::tarball;
 
 #[derive(Args)]
 pub struct PlanArgs {
@@ -26,6 +26,9 @@ pub struct PlanArgs {
     /// Also copy non-distributable (foreign) layers
     #[arg(long = "include-non-distributable-layers")]
     include_non_distributable_layers: bool,
+    /// How docker-archive layers are sent: tar (as they are, at their diff IDs) or gzip (compressed, deterministic; every layer is read to learn its digest)
+    #[arg(long = "docker-layers", value_enum, default_value_t)]
+    docker_layers: DockerLayers,
     /// Print the plan as JSON
     #[arg(long)]
     json: bool,
@@ -34,11 +37,23 @@ pub struct PlanArgs {
 }
 
 pub fn run(a: &PlanArgs) -> Result<i32, CliError> {
-    if let crate::image_archive::Opened::Image(_, ia) = crate::image_archive::open(&a.tar)? {
-        return emit(&crate::image_archive::plan_text(&ia, &a.to_repo, a.json)?);
+    let (src, mut archive) = match crate::image_archive::open(&a.tar)? {
+        crate::image_archive::Opened::Image(src, ia) => {
+            // With gzip the digests are known only after compressing.
+            let ia = match a.docker_layers {
+                DockerLayers::Tar => *ia,
+                DockerLayers::Gzip => docker_layers::prepare(a.docker_layers, &a.tar, &src, &ia)?,
+            };
+            return emit(&crate::image_archive::plan_text(&ia, &a.to_repo, a.json)?);
+        }
+        crate::image_archive::Opened::Imgpkg(src, archive) => (src, *archive),
+    };
+    if a.docker_layers != DockerLayers::Tar {
+        return Err(CliError::Usage(
+            "Flag --docker-layers gzip is for docker-archive tars; an imgpkg tar's layers are pushed as they are",
+        ));
     }
     let repo = Repository::parse(&a.to_repo)?;
-    let (src, mut archive) = tarball::open(&a.tar)?;
     if let Some(o) = crate::thin::omitted_of(&src, &archive, &a.tar)? {
         crate::thin::resolve_all(&mut archive.set, &o, &repo);
     }
