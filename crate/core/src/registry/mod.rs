@@ -23,6 +23,7 @@ pub mod blob_head;
 pub mod blob_probe;
 pub mod blob_upload;
 pub mod client;
+pub mod connection;
 pub mod copy;
 pub mod credentials;
 pub mod download;
