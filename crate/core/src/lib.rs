@@ -14,6 +14,7 @@
 
 pub mod archive;
 pub mod bundle_layer;
+pub mod derived;
 pub mod digest;
 pub mod discover;
 pub mod export;

@@ -10,9 +10,9 @@ use wasm_bindgen::prelude::*;
 use super::blob_source::BlobSource;
 use super::error::{Code, WasmError};
 use airlock_core::archive::{Archive as CoreArchive, ArchiveError};
+use airlock_core::derived;
 use airlock_core::digest::Digest;
 use airlock_core::inspect;
-use airlock_core::kbld;
 use airlock_core::planner::{self, PlanOptions, PlanOutput};
 use airlock_core::reference::Repository;
 use airlock_core::verify;
@@ -253,41 +253,9 @@ impl Archive {
             Ok(l) => (Some(l.clone()), None),
             Err(e) => (None, Some(e.to_string())),
         };
-        let repo = &out.plan.repository;
+        let derived = derived::derive(&self.core.set, &out);
         let mut warnings = out.warnings.clone();
-        let mut kbld_docs = BTreeMap::new();
-        let mut package_repositories = BTreeMap::new();
-        for b in &out.bundles {
-            let Some(bundle) = self
-                .core
-                .set
-                .bundles
-                .values()
-                .find(|x| x.digest == b.digest)
-            else {
-                continue;
-            };
-            match kbld::relocated_config(bundle, repo) {
-                Ok(Some(text)) => {
-                    kbld_docs.insert(b.digest.to_string(), text);
-                }
-                Ok(None) => {}
-                Err(e) => warnings.push(format!(
-                    "bundle {}: config not rewritten for the destination: {e}",
-                    b.source
-                )),
-            }
-            if kbld::is_package_repository(bundle) {
-                package_repositories.insert(
-                    b.digest.to_string(),
-                    kbld::package_repository(
-                        &kbld::package_repository_name(&b.source),
-                        repo,
-                        &b.digest,
-                    ),
-                );
-            }
-        }
+        warnings.extend(derived.kbld_errors);
         let js = PlanJs {
             repository: out.plan.repository.name(),
             images: out.rows(),
@@ -298,8 +266,8 @@ impl Archive {
                 .iter()
                 .map(|b| (b.digest.to_string(), b.pulled_images_yml.clone()))
                 .collect(),
-            kbld: kbld_docs,
-            package_repositories,
+            kbld: derived.kbld,
+            package_repositories: derived.package_repositories,
             warnings,
         };
         Ok(to_js(&js)?)
