@@ -5,44 +5,24 @@
 //! digests, docker-archive images keep their config digest and diff IDs,
 //! `skopeo inspect` reads every pushed image, and bad archives push nothing.
 
+use airlock_testkit::support::Airlock;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use airlock_testkit::support::{
-    fixture, run_airlock, skopeo, tar_create, tar_extract, Auth, TempDir, TestRegistry,
+    fixture, skopeo, tar_create, tar_extract, Auth, TempDir, TestRegistry,
 };
+
+const AIRLOCK: Airlock = Airlock::new(env!("CARGO_BIN_EXE_airlock"));
 
 /// The fixture images (OCI manifests) inside `simple-bundle.tar`.
 const APP1: &str = "sha256:95cdec99a5b01a74bed240f40f9f59e71ce86dbaf85f869cea6d35c441f4c1b6";
 const APP2: &str = "sha256:11ec1c1648f89d64201c926e7a4abb84c6ab34c0eb4fa211903b2fed15b06a4e";
 
-fn airlock(args: &[&str]) -> Output {
-    run_airlock(env!("CARGO_BIN_EXE_airlock"), args)
-}
-
-fn airlock_ok(args: &[&str]) -> String {
-    let out = airlock(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "airlock {args:?}: {stderr}");
-    String::from_utf8_lossy(&out.stdout).to_string() + &stderr
-}
-
-/// Fails with `airlock`'s error text.
-fn airlock_err(args: &[&str]) -> String {
-    let out = airlock(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(
-        !out.status.success(),
-        "airlock {args:?} succeeded: {stderr}"
-    );
-    stderr
-}
-
 /// A registry holding the fixture images under `src/simple`.
 fn source_registry() -> TestRegistry {
     let reg = TestRegistry::start(Auth::None);
     let tar = fixture("simple-bundle", "simple-bundle.tar");
-    airlock_ok(&[
+    AIRLOCK.ok(&[
         "copy",
         "--tar",
         tar.to_str().unwrap(),
@@ -96,7 +76,7 @@ fn oci_archive_lands_at_identical_digests_with_its_tag_and_lock() {
         &[],
     );
 
-    let shown = airlock_ok(&["inspect", s(&tar)]);
+    let shown = AIRLOCK.ok(&["inspect", s(&tar)]);
     assert!(shown.contains("OCI image layout (oci-archive)"), "{shown}");
     assert!(
         shown.contains(&format!("name index.docker.io/apps/app1:v1 -> {APP1}")),
@@ -105,14 +85,14 @@ fn oci_archive_lands_at_identical_digests_with_its_tag_and_lock() {
 
     let lock = dir.path().join("lock.yml");
     let dest = format!("{}/oci/app1", reg.host());
-    let planned = airlock_ok(&["plan", "--tar", s(&tar), "--to-repo", &dest]);
+    let planned = AIRLOCK.ok(&["plan", "--tar", s(&tar), "--to-repo", &dest]);
     assert!(
         planned.contains(&format!(
             "index.docker.io/apps/app1:v1 -> {dest}:v1 ({APP1})"
         )),
         "{planned}"
     );
-    airlock_ok(&[
+    AIRLOCK.ok(&[
         "copy",
         "--tar",
         s(&tar),
@@ -133,7 +113,7 @@ fn oci_archive_lands_at_identical_digests_with_its_tag_and_lock() {
     assert!(lock.contains("kbld.carvel.dev/id: apps/app1:v1"), "{lock}");
 
     // A second push finds everything in place.
-    let again = airlock_ok(&["copy", "--tar", s(&tar), "--to-repo", &dest]);
+    let again = AIRLOCK.ok(&["copy", "--tar", s(&tar), "--to-repo", &dest]);
     assert!(again.contains("0 items pushed, 1 already there"), "{again}");
 }
 
@@ -159,7 +139,7 @@ fn oci_layout_of_several_images_lands_under_a_prefix() {
 
     let lock = dir.path().join("lock.yml");
     let prefix = format!("{}/mirror", reg.host());
-    airlock_ok(&[
+    AIRLOCK.ok(&[
         "copy",
         "--tar",
         s(&tar),
@@ -242,13 +222,13 @@ fn docker_archive_keeps_config_digest_and_diff_ids() {
         &format!("docker-archive:{}:apps/app1:v1", s(&tar)),
         &["--additional-tag", "apps/app1:latest"],
     );
-    let shown = airlock_ok(&["inspect", s(&tar)]);
+    let shown = AIRLOCK.ok(&["inspect", s(&tar)]);
     assert!(shown.contains("docker-archive (docker save)"), "{shown}");
-    let verified = airlock_ok(&["verify", s(&tar)]);
+    let verified = AIRLOCK.ok(&["verify", s(&tar)]);
     assert!(verified.contains("all 2 blobs verified"), "{verified}");
 
     let dest = format!("{}/dock/app1", reg.host());
-    airlock_ok(&["copy", "--tar", s(&tar), "--to-repo", &dest]);
+    AIRLOCK.ok(&["copy", "--tar", s(&tar), "--to-repo", &dest]);
     let mut tags = reg.tags("dock/app1");
     tags.sort();
     assert_eq!(tags, vec!["latest".to_string(), "v1".to_string()]);
@@ -289,7 +269,7 @@ fn docker_archive_of_two_images_lands_under_a_prefix() {
     let tar = two_image_docker_archive(&reg, dir.path());
     let lock = dir.path().join("lock.yml");
     let prefix = format!("{}/m", reg.host());
-    airlock_ok(&[
+    AIRLOCK.ok(&[
         "copy",
         "--tar",
         s(&tar),
@@ -353,10 +333,10 @@ fn docker_25_tar_is_read_as_its_oci_layout() {
     let reg = source_registry();
     let dir = TempDir::new("docker25");
     let tar = docker25_tar(&reg, dir.path());
-    let shown = airlock_ok(&["inspect", s(&tar)]);
+    let shown = AIRLOCK.ok(&["inspect", s(&tar)]);
     assert!(shown.contains("OCI image layout"), "{shown}");
     let prefix = format!("{}/d25", reg.host());
-    airlock_ok(&["copy", "--tar", s(&tar), "--to-repo-prefix", &prefix]);
+    AIRLOCK.ok(&["copy", "--tar", s(&tar), "--to-repo-prefix", &prefix]);
     assert_eq!(
         reg.manifest("d25/library/app1", "v1").unwrap(),
         reg.manifest("src/simple", APP1).unwrap()
@@ -367,7 +347,7 @@ fn docker_25_tar_is_read_as_its_oci_layout() {
 /// creates no repository.
 fn refused(reg: &TestRegistry, tar: &Path, want: &str) {
     let repo = "bad/target";
-    let err = airlock_err(&[
+    let err = AIRLOCK.fails(&[
         "copy",
         "--tar",
         s(tar),
@@ -433,7 +413,7 @@ fn bad_archives_push_nothing() {
     let tar = dir.path().join("docker-bad-layer.tar");
     tar_create(&root, &tar, &["."]);
     refused(&reg, &tar, "diff ID");
-    let out = airlock(&["verify", s(&tar)]);
+    let out = AIRLOCK.run(&["verify", s(&tar)]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -533,7 +513,7 @@ fn multi_platform_index_lands_byte_for_byte_and_skopeo_reads_it_all() {
     tar_create(&layout, &tar, &["."]);
 
     let dest = format!("{}/idx/multi", reg.host());
-    airlock_ok(&["copy", "--tar", s(&tar), "--to-repo", &dest]);
+    AIRLOCK.ok(&["copy", "--tar", s(&tar), "--to-repo", &dest]);
     assert_eq!(reg.tags("idx/multi"), vec!["v1".to_string()]);
     assert_eq!(reg.manifest("idx/multi", "v1").unwrap(), index);
     for digest in [APP1, APP2] {
