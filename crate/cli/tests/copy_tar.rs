@@ -5,15 +5,11 @@
 //! tags/list, image-locations image bytes, lock output), a re-run must only
 //! check, and a tar that fails validation must push nothing.
 
-use std::process::Output;
+use airlock_testkit::support::Airlock;
 
-use airlock_testkit::support::{
-    fixture, read_fixture as read, run_airlock, Auth, TempDir, TestRegistry,
-};
+use airlock_testkit::support::{fixture, read_fixture as read, Auth, TempDir, TestRegistry};
 
-fn airlock(args: &[&str]) -> Output {
-    run_airlock(env!("CARGO_BIN_EXE_airlock"), args)
-}
+const AIRLOCK: Airlock = Airlock::new(env!("CARGO_BIN_EXE_airlock"));
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
@@ -51,7 +47,7 @@ fn import_lands_exactly_what_imgpkg_left() {
         let dest = format!("{}/{repo}", reg.host());
         let lock = dir.path().join(format!("{name}.lock.yml"));
         let tar = fixture(name, &format!("{name}.tar"));
-        let out = airlock(&[
+        let out = AIRLOCK.run(&[
             "copy",
             "--tar",
             tar.to_str().unwrap(),
@@ -127,9 +123,9 @@ fn rerun_only_checks_and_corrupt_tar_pushes_nothing() {
     let reg = TestRegistry::start(Auth::None);
     let dest = format!("{}/dst/again", reg.host());
     let tar = fixture("simple-bundle", "simple-bundle.tar");
-    let first = airlock(&["copy", "--tar", tar.to_str().unwrap(), "--to-repo", &dest]);
+    let first = AIRLOCK.run(&["copy", "--tar", tar.to_str().unwrap(), "--to-repo", &dest]);
     assert!(first.status.success());
-    let second = airlock(&["copy", "--tar", tar.to_str().unwrap(), "--to-repo", &dest]);
+    let second = AIRLOCK.run(&["copy", "--tar", tar.to_str().unwrap(), "--to-repo", &dest]);
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert!(second.status.success(), "{stderr}");
     assert!(
@@ -149,7 +145,7 @@ fn rerun_only_checks_and_corrupt_tar_pushes_nothing() {
     bytes[pos] = b'X'; // inside a Config.Raw string: its digest no longer matches
     std::fs::write(&bad, &bytes).unwrap();
     let dest = format!("{}/dst/corrupt", reg.host());
-    let out = airlock(&["copy", "--tar", bad.to_str().unwrap(), "--to-repo", &dest]);
+    let out = AIRLOCK.run(&["copy", "--tar", bad.to_str().unwrap(), "--to-repo", &dest]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.starts_with("airlock: Error: "), "{stderr}");
@@ -197,7 +193,7 @@ fn flag_validation_uses_imgpkg_messages() {
         ),
     ];
     for (args, want) in cases {
-        let out = airlock(args);
+        let out = AIRLOCK.run(args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert_eq!(
             String::from_utf8_lossy(&out.stderr).trim_end(),

@@ -6,9 +6,9 @@
 //! computes them: for every planned bundle, `kbld::relocated_config` and,
 //! for package-repository bundles, `kbld::package_repository`.
 
+use airlock_testkit::support::Airlock;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use airlock_cli::source::{block_on, FileSource};
 use airlock_core::archive::Archive;
@@ -18,35 +18,11 @@ use airlock_core::reference::Repository;
 use airlock_testkit::support::{free_port, Auth, TempDir, TestRegistry};
 use airlock_testkit::synth::{self, PackageRepoOptions};
 
+const AIRLOCK: Airlock = Airlock::new(env!("CARGO_BIN_EXE_airlock"));
+
 fn golden_tar() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures/simple-bundle/simple-bundle.tar")
-}
-
-/// Runs `airlock args…`; (success, stderr).
-fn airlock(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args(args)
-        .env_remove("IMGPKG_USERNAME")
-        .env_remove("IMGPKG_PASSWORD")
-        .env("HOME", "/nonexistent-airlock-home")
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn ok(args: &[&str]) {
-    let (ok, err) = airlock(args);
-    assert!(ok, "airlock {args:?} failed:\n{err}");
-}
-
-fn fails(args: &[&str]) -> String {
-    let (ok, err) = airlock(args);
-    assert!(!ok, "airlock {args:?} should fail");
-    err
 }
 
 /// The page's documents for `tar` planned to `repo`: (kbld by bundle
@@ -120,7 +96,7 @@ fn plan_writes_the_golden_bundles_relocated_configuration() {
     let tar = golden_tar();
     let repo = "registry.corp:5000/team/simple";
     let kbld_dir = dir.path().join("kbld");
-    ok(&[
+    AIRLOCK.ok(&[
         "plan",
         "--tar",
         tar.to_str().unwrap(),
@@ -145,7 +121,7 @@ fn plan_writes_the_golden_bundles_relocated_configuration() {
     // and no file of either flag is written.
     let pr = dir.path().join("pr.yml");
     let other = dir.path().join("kbld-2");
-    let err = fails(&[
+    let err = AIRLOCK.fails(&[
         "plan",
         "--tar",
         tar.to_str().unwrap(),
@@ -177,7 +153,7 @@ fn plan_writes_a_package_repositorys_documents() {
     let repo = "registry.corp:5000/mirror/packages";
     let kbld_dir = dir.path().join("kbld");
     let pr = dir.path().join("packagerepository.yml");
-    ok(&[
+    AIRLOCK.ok(&[
         "plan",
         "--tar",
         tar.to_str().unwrap(),
@@ -200,7 +176,7 @@ fn plan_writes_a_package_repositorys_documents() {
     );
 
     // The tar destination cannot take them (imgpkg's lock-output rule).
-    let err = fails(&[
+    let err = AIRLOCK.fails(&[
         "copy",
         "--tar",
         tar.to_str().unwrap(),
@@ -213,7 +189,7 @@ fn plan_writes_a_package_repositorys_documents() {
         err.contains("Cannot use tar source (--tar) with tar destination"),
         "{err}"
     );
-    let err = fails(&[
+    let err = AIRLOCK.fails(&[
         "copy",
         "-b",
         "127.0.0.1:1/never/used:v1",
@@ -242,7 +218,7 @@ fn copy_writes_the_documents_after_a_successful_push_only() {
     let down = format!("127.0.0.1:{}/mirror/packages", free_port());
     let kbld_dir = dir.path().join("kbld-failed");
     let pr = dir.path().join("pr-failed.yml");
-    let err = fails(&[
+    let err = AIRLOCK.fails(&[
         "copy",
         "--tar",
         tar.to_str().unwrap(),
@@ -262,7 +238,7 @@ fn copy_writes_the_documents_after_a_successful_push_only() {
     let dst = format!("{}/mirror/packages", reg.host());
     let kbld_dir = dir.path().join("kbld");
     let pr = dir.path().join("pr.yml");
-    ok(&[
+    AIRLOCK.ok(&[
         "copy",
         "--tar",
         tar.to_str().unwrap(),
@@ -285,7 +261,7 @@ fn copy_writes_the_documents_after_a_successful_push_only() {
     let again = format!("{}/again/packages", reg.host());
     let kbld_dir = dir.path().join("kbld-again");
     let pr = dir.path().join("pr-again.yml");
-    ok(&[
+    AIRLOCK.ok(&[
         "copy",
         "-b",
         &format!("{dst}@{root}"),
@@ -310,7 +286,7 @@ fn copy_of_an_image_has_no_bundle_for_kbld_output() {
     let tar = dir.path().join("image.tar");
     img.write_to(&tar).unwrap();
     let kbld_dir = dir.path().join("kbld");
-    let err = fails(&[
+    let err = AIRLOCK.fails(&[
         "copy",
         "--tar",
         tar.to_str().unwrap(),

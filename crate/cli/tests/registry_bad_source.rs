@@ -8,13 +8,16 @@
 //! The misbehaving source is a small HTTP server in this test (Distribution
 //! itself never serves such answers); the destination is a real registry.
 
+use airlock_testkit::support::Airlock;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::process::{Command, Output};
 use std::sync::Arc;
 
 use airlock_core::digest::Digest;
 use airlock_testkit::support::{Auth, TempDir, TestRegistry};
+
+const AIRLOCK: Airlock =
+    Airlock::new(env!("CARGO_BIN_EXE_airlock")).trailing(&["--registry-retry-count", "2"]);
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
@@ -102,15 +105,6 @@ fn route(path: String, status: u16, ct: &str, body: Vec<u8>) -> Route {
         body,
         length: None,
     }
-}
-
-fn airlock(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args(args)
-        .env("HOME", "/nonexistent-airlock-test-home")
-        .args(["--registry-retry-count", "2"])
-        .output()
-        .unwrap()
 }
 
 #[test]
@@ -218,7 +212,7 @@ fn bad_source_answers_are_clear_errors_and_tag_nothing() {
     ];
     for (name, reference, wants) in cases {
         let repo = format!("dst/{name}");
-        let out = airlock(&[
+        let out = AIRLOCK.run(&[
             "copy",
             "-i",
             &reference,
@@ -242,7 +236,7 @@ fn bad_source_answers_are_clear_errors_and_tag_nothing() {
         );
 
         let tar = dir.path().join(format!("{name}.tar"));
-        let out = airlock(&["copy", "-i", &reference, "--to-tar", tar.to_str().unwrap()]);
+        let out = AIRLOCK.run(&["copy", "-i", &reference, "--to-tar", tar.to_str().unwrap()]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{name} --to-tar: {stderr}");
         assert!(!tar.exists(), "{name}: a failed export leaves no file");

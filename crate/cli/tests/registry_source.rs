@@ -3,6 +3,7 @@
 //! (`--to-tar`, `--resume`) and `airlock pull`, against a real registry,
 //! checked against the golden imgpkg fixtures.
 
+use airlock_testkit::support::Airlock;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,8 @@ use airlock_core::registry::copy::CopyOptions;
 use airlock_core::registry::ClientConfig;
 use airlock_core::tar::TarIndex;
 use airlock_testkit::support::{Auth, TempDir, TestRegistry};
+
+const AIRLOCK: Airlock = Airlock::new(env!("CARGO_BIN_EXE_airlock"));
 
 const FIXTURE_HOST: &str = "127.0.0.1:5000";
 
@@ -31,28 +34,6 @@ fn fixture_tar(name: &str) -> PathBuf {
 
 fn read(name: &str, file: &str) -> String {
     std::fs::read_to_string(fixture(name, file)).unwrap()
-}
-
-/// Runs `airlock args…`; (success, stdout, stderr).
-fn airlock(args: &[&str]) -> (bool, String, String) {
-    let out = airlock_testkit::support::run_airlock(env!("CARGO_BIN_EXE_airlock"), args);
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn ok(args: &[&str]) -> String {
-    let (ok, out, err) = airlock(args);
-    assert!(ok, "airlock {args:?} failed:\n{out}\n{err}");
-    format!("{out}{err}")
-}
-
-fn fails(args: &[&str]) -> String {
-    let (ok, out, err) = airlock(args);
-    assert!(!ok, "airlock {args:?} should fail:\n{out}\n{err}");
-    err
 }
 
 fn open(path: &Path) -> Archive {
@@ -196,7 +177,7 @@ fn export_to_tar_is_byte_identical_to_imgpkg() {
     for name in FIXTURES {
         seed(&reg, name, reg.host() != FIXTURE_HOST);
         let out = dir.path().join(format!("{name}.tar"));
-        let log = ok(&[
+        let log = AIRLOCK.ok(&[
             "copy",
             source_flag(name),
             &source_ref(name, &reg.host()),
@@ -312,7 +293,7 @@ fn tar_import_then_pull_rewrites_images_yml() {
     let reg = TestRegistry::start(Auth::None);
     let dir = TempDir::new("pull");
     let dst = format!("{}/dst-from-tar/simple-bundle", reg.host());
-    ok(&[
+    AIRLOCK.ok(&[
         "copy",
         "--tar",
         fixture_tar("simple-bundle").to_str().unwrap(),
@@ -321,7 +302,7 @@ fn tar_import_then_pull_rewrites_images_yml() {
     ]);
     let out = dir.path().join("out");
     std::fs::create_dir_all(out.join("stale")).unwrap();
-    let log = ok(&[
+    let log = AIRLOCK.ok(&[
         "pull",
         "-b",
         &format!("{dst}:v1.0.0"),
@@ -359,7 +340,7 @@ fn tar_import_then_pull_rewrites_images_yml() {
     // Not relocated: the file is left as it was in the bundle.
     let src_out = dir.path().join("src-out");
     seed(&reg, "simple-bundle", false);
-    let log = ok(&[
+    let log = AIRLOCK.ok(&[
         "pull",
         "-b",
         &format!("{}/src/simple-bundle:v1.0.0", reg.host()),
@@ -380,18 +361,19 @@ fn tar_import_then_pull_rewrites_images_yml() {
     );
 
     // Pull errors.
-    assert!(fails(&[
-        "pull",
-        "-i",
-        &format!("{dst}:v1.0.0"),
-        "-o",
-        src_out.to_str().unwrap()
-    ])
-    .contains(
-        "Expected bundle flag when pulling a bundle (hint: Use -b instead of -i for bundles)"
-    ));
+    assert!(AIRLOCK
+        .fails(&[
+            "pull",
+            "-i",
+            &format!("{dst}:v1.0.0"),
+            "-o",
+            src_out.to_str().unwrap()
+        ])
+        .contains(
+            "Expected bundle flag when pulling a bundle (hint: Use -b instead of -i for bundles)"
+        ));
     for o in ["/", ".", ".."] {
-        fails(&["pull", "-b", &format!("{dst}:v1.0.0"), "-o", o]);
+        AIRLOCK.fails(&["pull", "-b", &format!("{dst}:v1.0.0"), "-o", o]);
     }
 }
 
@@ -403,7 +385,7 @@ fn registry_to_registry_matches_imgpkg() {
         seed(&reg, name, true);
         let dst = format!("{}/dst/{name}", reg.host());
         let lock = dir.path().join(format!("{name}.lock.yml"));
-        ok(&[
+        AIRLOCK.ok(&[
             "copy",
             source_flag(name),
             &source_ref(name, &reg.host()),
@@ -426,7 +408,7 @@ fn registry_to_registry_matches_imgpkg() {
 
         // registry -> tar -> registry lands the same state.
         let tar = dir.path().join(format!("{name}.tar"));
-        ok(&[
+        AIRLOCK.ok(&[
             "copy",
             source_flag(name),
             &source_ref(name, &reg.host()),
@@ -434,7 +416,7 @@ fn registry_to_registry_matches_imgpkg() {
             tar.to_str().unwrap(),
         ]);
         let dst2 = format!("{}/dst-via-tar/{name}", reg.host());
-        ok(&["copy", "--tar", tar.to_str().unwrap(), "--to-repo", &dst2]);
+        AIRLOCK.ok(&["copy", "--tar", tar.to_str().unwrap(), "--to-repo", &dst2]);
         assert_eq!(
             dst_tags(&reg, &format!("dst-via-tar/{name}")),
             lines(&read(name, "expected-dst-tags.txt")),
@@ -456,7 +438,7 @@ fn images_lock_source_writes_the_relocated_lock() {
     )
     .unwrap();
     let out = dir.path().join("out.yml");
-    ok(&[
+    AIRLOCK.ok(&[
         "copy",
         "--lock",
         lock.to_str().unwrap(),
@@ -483,7 +465,7 @@ fn images_lock_source_writes_the_relocated_lock() {
         format!("---\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: {h}/src/simple-bundle@sha256:5a46b728a435d0b0075558231a7b2d0b9f3318c11158861250b65299d1d6c64b\n"),
     )
     .unwrap();
-    let err = fails(&[
+    let err = AIRLOCK.fails(&[
         "copy",
         "--lock",
         lock.to_str().unwrap(),
@@ -499,14 +481,14 @@ fn wrong_kind_of_reference_and_flag_errors() {
     seed(&reg, "simple-bundle", true);
     let h = reg.host();
     let dst = format!("{h}/dst/x");
-    let e = fails(&["copy", "-b", &format!("{h}/src/app1:v1"), "--to-repo", &dst]);
+    let e = AIRLOCK.fails(&["copy", "-b", &format!("{h}/src/app1:v1"), "--to-repo", &dst]);
     assert!(
         e.contains(
             "Expected bundle image but found plain image (hint: Did you use -i instead of -b?)"
         ),
         "{e}"
     );
-    let e = fails(&[
+    let e = AIRLOCK.fails(&[
         "copy",
         "-i",
         &format!("{h}/src/simple-bundle:v1.0.0"),
@@ -519,7 +501,7 @@ fn wrong_kind_of_reference_and_flag_errors() {
         ),
         "{e}"
     );
-    let e = fails(&[
+    let e = AIRLOCK.fails(&[
         "copy",
         "-i",
         &format!("{h}/src/nothing:v1"),
@@ -527,7 +509,7 @@ fn wrong_kind_of_reference_and_flag_errors() {
         &dst,
     ]);
     assert!(e.contains("Docker Registry v1 format"), "{e}");
-    let e = fails(&[
+    let e = AIRLOCK.fails(&[
         "copy",
         "-i",
         &format!("{h}/src/app1:v1"),
@@ -539,14 +521,14 @@ fn wrong_kind_of_reference_and_flag_errors() {
         e.contains("Flag --resume can only be used when copying to tar"),
         "{e}"
     );
-    let e = fails(&["copy", "-i", &format!("{h}/src/app1:v1")]);
+    let e = AIRLOCK.fails(&["copy", "-i", &format!("{h}/src/app1:v1")]);
     assert!(e.contains("Expected either --to-tar or --to-repo"), "{e}");
-    let e = fails(&["copy", "--to-repo", &dst]);
+    let e = AIRLOCK.fails(&["copy", "--to-repo", &dst]);
     assert!(
         e.contains("Expected either --lock, --bundle (-b), --image (-i), or --tar as a source"),
         "{e}"
     );
-    let e = fails(&[
+    let e = AIRLOCK.fails(&[
         "copy",
         "-i",
         &format!("{h}/src/app1:v1"),
@@ -564,7 +546,7 @@ fn wrong_kind_of_reference_and_flag_errors() {
     let missing = airlock_core::digest::Digest::of(b"missing");
     let images_yml = format!("---\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: {h}/src/gone@{missing}\n");
     push_bundle(&reg, "src/broken", "v1", &images_yml);
-    let e = fails(&[
+    let e = AIRLOCK.fails(&[
         "copy",
         "-b",
         &format!("{h}/src/broken:v1"),
@@ -670,7 +652,7 @@ fn nested_bundles_and_index_registry_and_tar_routes_agree() {
     let inner = push_bundle(&reg, "src/inner", "1.0.0", &format!("---\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: {h}/src/app@{app_d}\n- image: {h}/src/multi@{idx_d}\n"));
     let outer = push_bundle(&reg, "src/outer", "v2", &format!("---\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: {h}/src/inner@{inner}\n  annotations:\n    kbld.carvel.dev/id: inner\n- image: {h}/src/app@{app_d}\n"));
 
-    ok(&[
+    AIRLOCK.ok(&[
         "copy",
         "-b",
         &format!("{h}/src/outer:v2"),
@@ -678,7 +660,7 @@ fn nested_bundles_and_index_registry_and_tar_routes_agree() {
         &format!("{h}/dst/nested"),
     ]);
     let tar = dir.path().join("nested.tar");
-    let log = ok(&[
+    let log = AIRLOCK.ok(&[
         "copy",
         "-b",
         &format!("{h}/src/outer:v2"),
@@ -686,7 +668,7 @@ fn nested_bundles_and_index_registry_and_tar_routes_agree() {
         tar.to_str().unwrap(),
     ]);
     assert!(log.contains("copy | exporting 4 images..."), "{log}");
-    ok(&[
+    AIRLOCK.ok(&[
         "copy",
         "--tar",
         tar.to_str().unwrap(),
@@ -707,7 +689,7 @@ fn nested_bundles_and_index_registry_and_tar_routes_agree() {
     reg.assert_tags_complete("dst/nested");
 
     let out = dir.path().join("pulled");
-    let log = ok(&[
+    let log = AIRLOCK.ok(&[
         "pull",
         "-r",
         "-b",
@@ -736,7 +718,7 @@ fn resume_reuses_layers_and_failed_exports_leave_no_file() {
     seed(&reg, "image-app1", false);
     let src = format!("{}/src/app1:v1", reg.host());
     let tar = dir.path().join("app.tar");
-    ok(&["copy", "-i", &src, "--to-tar", tar.to_str().unwrap()]);
+    AIRLOCK.ok(&["copy", "-i", &src, "--to-tar", tar.to_str().unwrap()]);
     let full = std::fs::read(&tar).unwrap();
     let entries = entries(&tar);
     let layer_gets = |d: &str| {
@@ -749,7 +731,7 @@ fn resume_reuses_layers_and_failed_exports_leave_no_file() {
     let (g1, g2) = (layer_gets(&l1), layer_gets(&l2));
     // Cut the tar in the middle of the second layer.
     std::fs::write(&tar, &full[..full.len() - 1024 - 600]).unwrap();
-    let log = ok(&[
+    let log = AIRLOCK.ok(&[
         "copy",
         "-i",
         &src,
@@ -783,12 +765,12 @@ fn resume_reuses_layers_and_failed_exports_leave_no_file() {
     };
     assert_eq!(s, 202);
     let fresh = dir.path().join("fresh.tar");
-    let e = fails(&["copy", "-i", &src, "--to-tar", fresh.to_str().unwrap()]);
+    let e = AIRLOCK.fails(&["copy", "-i", &src, "--to-tar", fresh.to_str().unwrap()]);
     assert!(!fresh.exists(), "{e}");
     // With --resume over the good tar, the old file stays as it was.
     std::fs::write(&tar, &full[..full.len() - 1024 - 600]).unwrap();
     let cut = std::fs::read(&tar).unwrap();
-    fails(&[
+    AIRLOCK.fails(&[
         "copy",
         "-i",
         &src,

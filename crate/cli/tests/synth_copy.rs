@@ -6,9 +6,9 @@
 //! by digest, one locations image per bundle with its `image-locations.yml`,
 //! the lock output — and a re-run only checks.
 
+use airlock_testkit::support::Airlock;
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::process::Output;
 
 use airlock_cli::source::block_on;
 use airlock_core::archive::Archive;
@@ -16,12 +16,10 @@ use airlock_core::digest::Digest;
 use airlock_core::manifest::Manifest;
 use airlock_core::planner::{self, PlanOptions, PlanOutput};
 use airlock_core::reference::Repository;
-use airlock_testkit::support::{run_airlock, Auth, RegistryOptions, TempDir, TestRegistry};
+use airlock_testkit::support::{Auth, RegistryOptions, TempDir, TestRegistry};
 use airlock_testkit::synth::{self, PackageRepoOptions, SynthTar};
 
-fn airlock(args: &[&str]) -> Output {
-    run_airlock(env!("CARGO_BIN_EXE_airlock"), args)
-}
+const AIRLOCK: Airlock = Airlock::new(env!("CARGO_BIN_EXE_airlock"));
 
 fn plan_of(tar: &SynthTar, repo: &Repository, opts: PlanOptions) -> (Archive, PlanOutput) {
     let bytes = tar.to_bytes();
@@ -65,7 +63,7 @@ fn copy_and_check(reg: &TestRegistry, path: &str, tar: &SynthTar, extra: &[&str]
         lock.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    let out = airlock(&args);
+    let out = AIRLOCK.run(&args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}\n{}", reg.log());
     assert!(stderr.trim_end().ends_with("Succeeded"), "{stderr}");
@@ -115,7 +113,7 @@ fn copy_and_check(reg: &TestRegistry, path: &str, tar: &SynthTar, extra: &[&str]
     );
 
     // A second run finds everything in place.
-    let again = airlock(&args);
+    let again = AIRLOCK.run(&args);
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(again.status.success(), "{stderr}");
     assert!(stderr.contains("0 items pushed"), "{stderr}");

@@ -2,9 +2,9 @@
 //! Thin transfers against real registries: `airlock receipt`, thin export
 //! (`copy -b … --to-tar --skip-blobs`) and thin import (`copy --tar … --to-repo`).
 
+use airlock_testkit::support::Airlock;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use airlock_cli::source::{block_on, FileSource};
 use airlock_core::archive::Archive;
@@ -16,40 +16,14 @@ use airlock_testkit::registry_state::{
 use airlock_testkit::support::{free_port, Auth, TempDir, TestRegistry};
 use airlock_testkit::synth::versions::{package_repository_release, ReleaseOptions};
 
+const AIRLOCK: Airlock =
+    Airlock::new(env!("CARGO_BIN_EXE_airlock")).env(&[("SOURCE_DATE_EPOCH", "1796170332")]);
+
 fn fixture_tar(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures")
         .join(name)
         .join(format!("{name}.tar"))
-}
-
-/// Runs `airlock args…`; (success, stdout, stderr).
-fn airlock(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args(args)
-        .env_remove("IMGPKG_USERNAME")
-        .env_remove("IMGPKG_PASSWORD")
-        .env("HOME", "/nonexistent-airlock-home")
-        .env("SOURCE_DATE_EPOCH", "1796170332")
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn ok(args: &[&str]) -> String {
-    let (ok, out, err) = airlock(args);
-    assert!(ok, "airlock {args:?} failed:\n{out}\n{err}");
-    format!("{out}{err}")
-}
-
-fn fails(args: &[&str]) -> String {
-    let (ok, out, err) = airlock(args);
-    assert!(!ok, "airlock {args:?} should fail:\n{out}\n{err}");
-    err
 }
 
 fn p(path: &Path) -> &str {
@@ -66,7 +40,7 @@ fn receipt_lists_exactly_what_the_registry_holds_after_a_fixture_import() {
     let dir = TempDir::new("thin-receipt");
     let repo = "dst/simple-bundle";
     let dest = format!("{}/{repo}", reg.host());
-    ok(&[
+    AIRLOCK.ok(&[
         "copy",
         "--tar",
         p(&fixture_tar("simple-bundle")),
@@ -74,7 +48,7 @@ fn receipt_lists_exactly_what_the_registry_holds_after_a_fixture_import() {
         &dest,
     ]);
     let out = dir.path().join("receipt.json");
-    ok(&["receipt", &dest, "-o", p(&out)]);
+    AIRLOCK.ok(&["receipt", &dest, "-o", p(&out)]);
     let text = std::fs::read_to_string(&out).unwrap();
     let r = read_receipt(&out);
     assert_eq!(r.registry, reg.host());
@@ -138,7 +112,7 @@ fn receipt_lists_exactly_what_the_registry_holds_after_a_fixture_import() {
 
     // Deterministic: a second receipt is byte-identical and says so in its counts.
     let again = dir.path().join("again.json");
-    ok(&["receipt", &dest, "-o", p(&again)]);
+    AIRLOCK.ok(&["receipt", &dest, "-o", p(&again)]);
     assert_eq!(std::fs::read_to_string(&again).unwrap(), text);
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["kind"], "AirlockReceipt");
@@ -157,7 +131,7 @@ fn receipt_of_an_empty_repository_and_of_a_missing_registry() {
     let dir = TempDir::new("thin-receipt-empty");
     let out = dir.path().join("r.json");
     // A repository that was never pushed to: the registry answers 404 NAME_UNKNOWN.
-    let err = fails(&[
+    let err = AIRLOCK.fails(&[
         "receipt",
         &format!("{}/nothing/here", reg.host()),
         "-o",
@@ -165,7 +139,7 @@ fn receipt_of_an_empty_repository_and_of_a_missing_registry() {
     ]);
     assert!(err.contains("nothing/here"), "{err}");
     assert!(!out.exists());
-    let err = fails(&[
+    let err = AIRLOCK.fails(&[
         "receipt",
         &format!("{}/a/b", reg.host()),
         "other.example:5000/a/c",
@@ -196,7 +170,7 @@ impl Releases {
             .write_to(&v2)
             .unwrap();
         for t in [&v1, &v2] {
-            ok(&[
+            AIRLOCK.ok(&[
                 "copy",
                 "--tar",
                 p(t),
@@ -232,7 +206,7 @@ fn open_tar(path: &Path) -> (Archive, Option<Omitted>) {
 /// A registry on `port` holding release 1 (imported from its tar).
 fn with_v1(rel: &Releases, port: u16) -> TestRegistry {
     let reg = TestRegistry::start_on_port(Auth::None, port);
-    ok(&["copy", "--tar", p(&rel.v1), "--to-repo", &dest(&reg)]);
+    AIRLOCK.ok(&["copy", "--tar", p(&rel.v1), "--to-repo", &dest(&reg)]);
     reg
 }
 
@@ -241,8 +215,8 @@ fn with_v1(rel: &Releases, port: u16) -> TestRegistry {
 fn reference_state(rel: &Releases, port: u16) -> (Walked, u64) {
     let reg = with_v1(rel, port);
     let full = rel.file("v2-full.tar");
-    ok(&["copy", "-b", &rel.v2_ref(), "--to-tar", p(&full)]);
-    ok(&["copy", "--tar", p(&full), "--to-repo", &dest(&reg)]);
+    AIRLOCK.ok(&["copy", "-b", &rel.v2_ref(), "--to-tar", p(&full)]);
+    AIRLOCK.ok(&["copy", "--tar", p(&full), "--to-repo", &dest(&reg)]);
     (walk(&reg, DST), std::fs::metadata(&full).unwrap().len())
 }
 
@@ -315,14 +289,14 @@ fn check_thin_tar(thin_tar: &Path, full: &Walked, v1: &Walked, promised_by: &str
         assert!(!b.images.is_empty());
         assert_eq!(omitted.promised_by(b), promised_by);
     }
-    let text = ok(&["inspect", p(thin_tar)]);
+    let text = AIRLOCK.ok(&["inspect", p(thin_tar)]);
     assert!(
         text.contains(&format!("thin tar: {} layer(s)", omitted.blobs.len())),
         "{text}"
     );
     assert!(text.contains("imgpkg cannot import this tar"), "{text}");
     assert!(text.contains(OMITTED_ENTRY), "{text}");
-    let text = ok(&["verify", p(thin_tar)]);
+    let text = AIRLOCK.ok(&["verify", p(thin_tar)]);
     assert!(text.contains("blobs verified"), "{text}");
     assert!(
         text.contains(&format!("{} layer(s)", omitted.blobs.len())),
@@ -340,9 +314,9 @@ fn thin_import_against_a_receipt_or_last_months_tar_equals_a_full_import() {
     let reg = with_v1(&rel, port);
     let v1_state = walk(&reg, DST);
     let receipt = rel.file("receipt.json");
-    ok(&["receipt", &dest(&reg), "-o", p(&receipt)]);
+    AIRLOCK.ok(&["receipt", &dest(&reg), "-o", p(&receipt)]);
     let thin_tar = rel.file("v2-thin.tar");
-    let out = ok(&[
+    let out = AIRLOCK.ok(&[
         "copy",
         "-b",
         &rel.v2_ref(),
@@ -360,8 +334,8 @@ fn thin_import_against_a_receipt_or_last_months_tar_equals_a_full_import() {
         &format!("receipt {}", p(&receipt)),
     );
     // `plan` previews a thin tar too.
-    ok(&["plan", "--tar", p(&thin_tar), "--to-repo", &dest(&reg)]);
-    ok(&["copy", "--tar", p(&thin_tar), "--to-repo", &dest(&reg)]);
+    AIRLOCK.ok(&["plan", "--tar", p(&thin_tar), "--to-repo", &dest(&reg)]);
+    AIRLOCK.ok(&["copy", "--tar", p(&thin_tar), "--to-repo", &dest(&reg)]);
     assert_eq!(walk(&reg, DST), full);
     reg.assert_tags_complete(DST);
     drop(reg);
@@ -369,7 +343,7 @@ fn thin_import_against_a_receipt_or_last_months_tar_equals_a_full_import() {
     // The one-way variant: last month's tar stands for the receipt.
     let reg = with_v1(&rel, port);
     let thin2 = rel.file("v2-thin-from-tar.tar");
-    ok(&[
+    AIRLOCK.ok(&[
         "copy",
         "-b",
         &rel.v2_ref(),
@@ -379,7 +353,7 @@ fn thin_import_against_a_receipt_or_last_months_tar_equals_a_full_import() {
         p(&rel.v1),
     ]);
     check_thin_tar(&thin2, &full, &v1_state, &format!("tar {}", p(&rel.v1)));
-    ok(&["copy", "--tar", p(&thin2), "--to-repo", &dest(&reg)]);
+    AIRLOCK.ok(&["copy", "--tar", p(&thin2), "--to-repo", &dest(&reg)]);
     assert_eq!(walk(&reg, DST), full);
 }
 
@@ -388,9 +362,9 @@ fn thin_import_missing_a_promised_blob_writes_nothing() {
     let rel = Releases::new();
     let reg = with_v1(&rel, free_port());
     let receipt = rel.file("receipt.json");
-    ok(&["receipt", &dest(&reg), "-o", p(&receipt)]);
+    AIRLOCK.ok(&["receipt", &dest(&reg), "-o", p(&receipt)]);
     let thin_tar = rel.file("v2-thin.tar");
-    ok(&[
+    AIRLOCK.ok(&[
         "copy",
         "-b",
         &rel.v2_ref(),
@@ -410,7 +384,7 @@ fn thin_import_missing_a_promised_blob_writes_nothing() {
         .clone();
     assert_eq!(delete_blob(&reg, DST, &lost.digest), 202);
     let before = snapshot(&reg, DST);
-    let err = fails(&["copy", "--tar", p(&thin_tar), "--to-repo", &dest(&reg)]);
+    let err = AIRLOCK.fails(&["copy", "--tar", p(&thin_tar), "--to-repo", &dest(&reg)]);
     assert!(err.contains("nothing was pushed"), "{err}");
     assert!(err.contains("1 of its"), "{err}");
     assert!(
@@ -426,7 +400,7 @@ fn thin_import_missing_a_promised_blob_writes_nothing() {
     assert_eq!(snapshot(&reg, DST), before);
     assert!(!reg.tags(DST).contains(&"v2.0.0".to_string()));
     // Into another registry than the receipt's: refused before any request.
-    let err = fails(&[
+    let err = AIRLOCK.fails(&[
         "copy",
         "--tar",
         p(&thin_tar),
@@ -448,11 +422,11 @@ fn thin_import_mounts_from_the_receipts_other_repository() {
     let rel = Releases::new();
     let reg = TestRegistry::start(Auth::None);
     let other = format!("{}/dst/last-month", reg.host());
-    ok(&["copy", "--tar", p(&rel.v1), "--to-repo", &other]);
+    AIRLOCK.ok(&["copy", "--tar", p(&rel.v1), "--to-repo", &other]);
     let receipt = rel.file("receipt.json");
-    ok(&["receipt", &other, "-o", p(&receipt)]);
+    AIRLOCK.ok(&["receipt", &other, "-o", p(&receipt)]);
     let thin_tar = rel.file("v2-thin.tar");
-    ok(&[
+    AIRLOCK.ok(&[
         "copy",
         "-b",
         &rel.v2_ref(),
@@ -461,7 +435,7 @@ fn thin_import_mounts_from_the_receipts_other_repository() {
         "--skip-blobs",
         p(&receipt),
     ]);
-    let out = ok(&["copy", "--tar", p(&thin_tar), "--to-repo", &dest(&reg)]);
+    let out = AIRLOCK.ok(&["copy", "--tar", p(&thin_tar), "--to-repo", &dest(&reg)]);
     assert!(out.contains("to mount from other repositories"), "{out}");
     reg.assert_tags_complete(DST);
     let (_, omitted) = open_tar(&thin_tar);
@@ -476,7 +450,7 @@ fn skip_blobs_refuses_bad_files_and_other_destinations() {
     let dir = TempDir::new("thin-bad");
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "{\"kind\": \"AirlockReceipt\", \"version\": 1,").unwrap();
-    let err = fails(&[
+    let err = AIRLOCK.fails(&[
         "copy",
         "-b",
         "127.0.0.1:1/none:v1",
@@ -489,7 +463,7 @@ fn skip_blobs_refuses_bad_files_and_other_destinations() {
         err.contains("bad.json: not a valid receipt (JSON)"),
         "{err}"
     );
-    let err = fails(&[
+    let err = AIRLOCK.fails(&[
         "copy",
         "--tar",
         p(&fixture_tar("simple-bundle")),

@@ -9,13 +9,12 @@ use airlock_core::digest::Digest;
 use airlock_core::plan::BlobSource;
 
 use airlock_core::registry::auth::{AnonymousKeychain, Keychain};
-use airlock_core::registry::client::{
-    CallId, Client, ClientConfig, ClientEvent, RequestId, Transmit,
-};
+use airlock_core::registry::client::{CallId, Client, ClientConfig, Transmit};
 use airlock_core::registry::error::RegistryError;
 use airlock_core::registry::http::{
     HttpRequest, HttpResponse, Method, RequestBody, TransportError,
 };
+use airlock_core::registry::on_client::OnClient;
 use airlock_core::registry::op::{OpOutput, Operation};
 use airlock_core::registry::Machine;
 
@@ -190,40 +189,24 @@ impl OneOp {
         self.result = None;
     }
 
-    fn drain(&mut self) {
-        while let Some(ev) = self.client.poll_event() {
-            if let ClientEvent::Completed { call, result } = ev {
-                if call == self.call {
-                    self.result = Some(result);
-                }
-            }
-        }
-    }
-
     pub fn output(&self) -> Result<OpOutput, RegistryError> {
         self.result.clone().expect("operation finished")
     }
 }
 
-impl Machine for OneOp {
-    fn poll_transmit(&mut self, now_ms: u64) -> Option<Transmit> {
-        let t = self.client.poll_transmit(now_ms);
-        self.drain();
-        t
+impl OnClient for OneOp {
+    fn client(&self) -> &Client {
+        &self.client
     }
-    fn handle_response(
-        &mut self,
-        id: RequestId,
-        now_ms: u64,
-        result: Result<HttpResponse, TransportError>,
-    ) {
-        self.client.handle_response(id, now_ms, result);
-        self.drain();
+    fn client_mut(&mut self) -> &mut Client {
+        &mut self.client
     }
-    fn poll_timeout(&self) -> Option<u64> {
-        self.client.poll_timeout()
+    fn on_completed(&mut self, call: CallId, result: Result<OpOutput, RegistryError>) {
+        if call == self.call {
+            self.result = Some(result);
+        }
     }
-    fn is_finished(&self) -> bool {
+    fn is_done(&self) -> bool {
         self.result.is_some()
     }
 }

@@ -1,4 +1,4 @@
-//! `probe(options)`: the page's "test connection". Runs
+//! `probe(options)`: the page's "test connection". Runs the core's
 //! [`Probe`] through the browser transport, then tells
 //! a CORS refusal from a network failure for a request that got no answer.
 
@@ -10,9 +10,9 @@ use wasm_bindgen::prelude::*;
 use super::archive::to_js;
 use super::endpoint::{page_origin, resolve};
 use super::error::{Code, WasmError};
-use super::probe::{Failure, Probe, StepName};
 use super::transport::{answers_without_cors, Driver, Inbox};
 use airlock_core::reference::Repository;
+use airlock_core::registry::connection::{Failure, Probe, StepName};
 use airlock_core::registry::Credentials;
 
 /// Options for `probe()`, from JS.

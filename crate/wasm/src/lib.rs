@@ -21,7 +21,6 @@ pub mod copy;
 pub mod endpoint;
 pub mod error;
 pub mod hash;
-pub mod probe;
 pub mod transport;
 pub mod types;
 

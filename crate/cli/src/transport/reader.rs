@@ -55,10 +55,7 @@ impl<'t> NativeReader<'t> {
 }
 
 fn unexpected(o: ReadOutput) -> RegistryError {
-    RegistryError::UnexpectedOutput {
-        output: format!("{o:?}"),
-        context: "of a read".into(),
-    }
+    RegistryError::unexpected(&o, "of a read")
 }
 
 impl RegistryReader for NativeReader<'_> {

@@ -10,80 +10,49 @@
 use crate::digest::Digest;
 use crate::reference::Repository;
 
-use super::auth::repository_scope;
+use super::auth::PULL_ACTIONS;
 use super::error::RegistryError;
-use super::http::{BlobSink, HttpResponse, Method, TransportError};
-use super::op::{blob_path, OpOutput, OpRequest, Operation, Target};
+use super::exchange::{Answered, Exchange, Op, Step};
+use super::http::{BlobSink, HttpResponse, Method};
+use super::op::{blob_path, OpOutput, OpRequest, Target};
 
 /// `GET` a blob into memory (bounded).
+pub type GetBlob = Op<Bytes>;
+
+/// The exchange of a [`GetBlob`]: the digest and the size limit.
 #[derive(Debug)]
-pub struct GetBlob {
-    repository: Repository,
+pub struct Bytes {
     digest: Digest,
     max_bytes: u64,
-    sent: bool,
-    output: Option<Result<OpOutput, RegistryError>>,
 }
 
 impl GetBlob {
-    /// `GET /v2/<repository>/blobs/<digest>`, refusing a body over `max_bytes`; the bytes are
-    /// checked against `digest` before they are returned.
+    /// Fetches `digest` from `repository`, refused beyond `max_bytes`.
     pub fn new(repository: Repository, digest: Digest, max_bytes: u64) -> Self {
-        GetBlob {
-            repository,
-            digest,
-            max_bytes,
-            sent: false,
-            output: None,
-        }
+        Op::with(repository, PULL_ACTIONS, Bytes { digest, max_bytes })
     }
 }
 
-impl Operation for GetBlob {
-    fn repository(&self) -> &Repository {
-        &self.repository
+impl Exchange for Bytes {
+    fn request(&mut self, repository: &Repository) -> Option<OpRequest> {
+        let target = Target::Path(blob_path(repository, &self.digest));
+        Some(OpRequest::new(Method::Get, target).max_response_body(self.max_bytes))
     }
 
-    fn scopes(&self) -> Vec<String> {
-        vec![repository_scope(&self.repository, "pull")]
-    }
-
-    fn poll_transmit(&mut self) -> Option<OpRequest> {
-        if self.sent {
-            return None;
+    fn answer(&mut self, at: Answered<'_>, response: &mut HttpResponse) -> Step {
+        if response.status != 200 {
+            return Step::Refused;
         }
-        self.sent = true;
-        Some(
-            OpRequest::new(
-                Method::Get,
-                Target::Path(blob_path(&self.repository, &self.digest)),
-            )
-            .max_response_body(self.max_bytes),
-        )
-    }
-
-    fn handle_response(&mut self, url: &str, response: Result<HttpResponse, TransportError>) {
-        let out = match response {
-            Err(e) => Err(RegistryError::transport(Method::Get, url, e)),
-            Ok(r) if r.status == 200 => {
-                let actual = Digest::of(&r.body);
-                if actual == self.digest {
-                    Ok(OpOutput::BlobBytes(r.body))
-                } else {
-                    Err(RegistryError::DigestMismatch {
-                        reference: format!("{}@{}", self.repository.name(), self.digest),
-                        expected: self.digest,
-                        actual,
-                    })
-                }
-            }
-            Ok(r) => Err(RegistryError::from_response(Method::Get, url, &r)),
-        };
-        self.output = Some(out);
-    }
-
-    fn poll_output(&mut self) -> Option<Result<OpOutput, RegistryError>> {
-        self.output.take()
+        let actual = Digest::of(&response.body);
+        Step::Done(if actual == self.digest {
+            Ok(OpOutput::BlobBytes(std::mem::take(&mut response.body)))
+        } else {
+            Err(RegistryError::DigestMismatch {
+                reference: format!("{}@{}", at.repository.name(), self.digest),
+                expected: self.digest,
+                actual,
+            })
+        })
     }
 }
 
@@ -95,60 +64,31 @@ impl Operation for GetBlob {
 ///  GET ──200──> transport streams body to file at offset ──> BlobStored(size)
 ///    └ else ──> error (404 included)
 /// ```
+pub type DownloadBlob = Op<Stream>;
+
+/// The exchange of a [`DownloadBlob`]: where the body goes.
 #[derive(Debug)]
-pub struct DownloadBlob {
-    repository: Repository,
+pub struct Stream {
     sink: BlobSink,
-    sent: bool,
-    output: Option<Result<OpOutput, RegistryError>>,
 }
 
 impl DownloadBlob {
-    /// `GET` the blob `sink.digest` from `repository`, its `200` body written by the transport at
-    /// `sink.offset`.
+    /// Streams `sink.digest` from `repository` into the output file.
     pub fn new(repository: Repository, sink: BlobSink) -> Self {
-        DownloadBlob {
-            repository,
-            sink,
-            sent: false,
-            output: None,
-        }
+        Op::with(repository, PULL_ACTIONS, Stream { sink })
     }
 }
 
-impl Operation for DownloadBlob {
-    fn repository(&self) -> &Repository {
-        &self.repository
+impl Exchange for Stream {
+    fn request(&mut self, repository: &Repository) -> Option<OpRequest> {
+        let target = Target::Path(blob_path(repository, &self.sink.digest));
+        Some(OpRequest::new(Method::Get, target).sink(self.sink.clone()))
     }
 
-    fn scopes(&self) -> Vec<String> {
-        vec![repository_scope(&self.repository, "pull")]
-    }
-
-    fn poll_transmit(&mut self) -> Option<OpRequest> {
-        if self.sent {
-            return None;
+    fn answer(&mut self, _: Answered<'_>, response: &mut HttpResponse) -> Step {
+        match response.status {
+            200 => Step::Done(Ok(OpOutput::BlobStored(self.sink.size))),
+            _ => Step::Refused,
         }
-        self.sent = true;
-        Some(
-            OpRequest::new(
-                Method::Get,
-                Target::Path(blob_path(&self.repository, &self.sink.digest)),
-            )
-            .sink(self.sink.clone()),
-        )
-    }
-
-    fn handle_response(&mut self, url: &str, response: Result<HttpResponse, TransportError>) {
-        let out = match response {
-            Err(e) => Err(RegistryError::transport(Method::Get, url, e)),
-            Ok(r) if r.status == 200 => Ok(OpOutput::BlobStored(self.sink.size)),
-            Ok(r) => Err(RegistryError::from_response(Method::Get, url, &r)),
-        };
-        self.output = Some(out);
-    }
-
-    fn poll_output(&mut self) -> Option<Result<OpOutput, RegistryError>> {
-        self.output.take()
     }
 }

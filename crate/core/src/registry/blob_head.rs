@@ -9,70 +9,39 @@
 use crate::digest::Digest;
 use crate::reference::Repository;
 
-use super::auth::repository_scope;
-use super::error::RegistryError;
-use super::http::{HttpResponse, Method, TransportError};
-use super::op::{blob_path, OpOutput, OpRequest, Operation, Target};
+use super::exchange::{Answered, Exchange, Op, Step};
+use super::http::{HttpResponse, Method};
+use super::op::{blob_path, OpOutput, OpRequest, Target};
 
 /// `HEAD` a blob.
+pub type HeadBlob = Op<Size>;
+
+/// The exchange of a [`HeadBlob`]: the digest asked about.
 #[derive(Debug)]
-pub struct HeadBlob {
-    repository: Repository,
+pub struct Size {
     digest: Digest,
-    actions: &'static str,
-    sent: bool,
-    output: Option<Result<OpOutput, RegistryError>>,
 }
 
 impl HeadBlob {
-    /// `HEAD /v2/<repository>/blobs/<digest>`, with a token for `actions` (`pull`, or `pull,push`
-    /// when a push follows).
+    /// Asks whether `digest` is in `repository`, with a token for `actions`.
     pub fn new(repository: Repository, digest: Digest, actions: &'static str) -> Self {
-        HeadBlob {
-            repository,
-            digest,
-            actions,
-            sent: false,
-            output: None,
-        }
+        Op::with(repository, actions, Size { digest })
     }
 }
 
-impl Operation for HeadBlob {
-    fn repository(&self) -> &Repository {
-        &self.repository
+impl Exchange for Size {
+    fn request(&mut self, repository: &Repository) -> Option<OpRequest> {
+        let target = Target::Path(blob_path(repository, &self.digest));
+        Some(OpRequest::new(Method::Head, target))
     }
 
-    fn scopes(&self) -> Vec<String> {
-        vec![repository_scope(&self.repository, self.actions)]
-    }
-
-    fn poll_transmit(&mut self) -> Option<OpRequest> {
-        if self.sent {
-            return None;
+    fn answer(&mut self, _: Answered<'_>, response: &mut HttpResponse) -> Step {
+        match response.status {
+            200 => Step::Done(Ok(OpOutput::BlobSize(Some(
+                response.content_length().unwrap_or(0),
+            )))),
+            404 => Step::Done(Ok(OpOutput::BlobSize(None))),
+            _ => Step::Refused,
         }
-        self.sent = true;
-        Some(OpRequest::new(
-            Method::Head,
-            Target::Path(blob_path(&self.repository, &self.digest)),
-        ))
-    }
-
-    fn handle_response(&mut self, url: &str, response: Result<HttpResponse, TransportError>) {
-        let out = match response {
-            Err(e) => Err(RegistryError::transport(Method::Head, url, e)),
-            Ok(r) if r.status == 200 => Ok(Some(
-                r.header("content-length")
-                    .and_then(|s| s.trim().parse().ok())
-                    .unwrap_or(0),
-            )),
-            Ok(r) if r.status == 404 => Ok(None),
-            Ok(r) => Err(RegistryError::from_response(Method::Head, url, &r)),
-        };
-        self.output = Some(out.map(OpOutput::BlobSize));
-    }
-
-    fn poll_output(&mut self) -> Option<Result<OpOutput, RegistryError>> {
-        self.output.take()
     }
 }

@@ -11,11 +11,10 @@ use crate::reference::Repository;
 
 use super::auth::PULL_ACTIONS;
 use super::blob_head::HeadBlob;
-use super::client::{CallId, Client, ClientEvent, RequestId, Transmit};
+use super::client::{CallId, Client};
 use super::error::RegistryError;
-use super::http::{HttpResponse, TransportError};
+use super::on_client::OnClient;
 use super::op::OpOutput;
-use super::Machine;
 
 /// Probes a list of blobs (see the module doc).
 #[derive(Debug)]
@@ -58,55 +57,34 @@ impl BlobProbe {
     pub fn into_client(self) -> Client {
         self.client
     }
+}
 
-    fn drain(&mut self) {
-        while let Some(ev) = self.client.poll_event() {
-            if let ClientEvent::Completed { call, result } = ev {
-                let Some(i) = self.calls.iter().position(|c| *c == call) else {
-                    continue;
-                };
-                match result {
-                    Ok(OpOutput::BlobSize(s)) => self.found[i] = Some(s),
-                    Ok(other) => {
-                        self.error.get_or_insert(RegistryError::UnexpectedOutput {
-                            output: format!("{other:?}"),
-                            context: "probing a blob".into(),
-                        });
-                    }
-                    Err(e) => {
-                        self.error.get_or_insert(e);
-                    }
-                }
+impl OnClient for BlobProbe {
+    fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn client_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
+    fn on_completed(&mut self, call: CallId, result: Result<OpOutput, RegistryError>) {
+        let Some(i) = self.calls.iter().position(|c| *c == call) else {
+            return;
+        };
+        match result {
+            Ok(OpOutput::BlobSize(s)) => self.found[i] = Some(s),
+            Ok(other) => {
+                self.error
+                    .get_or_insert(RegistryError::unexpected(&other, "probing a blob"));
+            }
+            Err(e) => {
+                self.error.get_or_insert(e);
             }
         }
     }
-}
 
-impl Machine for BlobProbe {
-    fn poll_transmit(&mut self, now_ms: u64) -> Option<Transmit> {
-        if self.is_finished() {
-            return None;
-        }
-        let t = self.client.poll_transmit(now_ms);
-        self.drain();
-        t
-    }
-
-    fn handle_response(
-        &mut self,
-        id: RequestId,
-        now_ms: u64,
-        result: Result<HttpResponse, TransportError>,
-    ) {
-        self.client.handle_response(id, now_ms, result);
-        self.drain();
-    }
-
-    fn poll_timeout(&self) -> Option<u64> {
-        self.client.poll_timeout()
-    }
-
-    fn is_finished(&self) -> bool {
+    fn is_done(&self) -> bool {
         self.error.is_some() || self.found.iter().all(Option::is_some)
     }
 }

@@ -14,11 +14,11 @@ use crate::digest::Digest;
 use crate::reference::Repository;
 
 use super::blob_get::DownloadBlob;
-use super::client::{CallId, Client, ClientEvent, RequestId, Transmit};
+use super::client::{CallId, Client};
 use super::error::RegistryError;
-use super::http::{BlobSink, HttpResponse, TransportError};
+use super::http::BlobSink;
+use super::on_client::OnClient;
 use super::op::OpOutput;
-use super::Machine;
 
 /// One blob to fetch from `repository` into the output file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,41 +84,6 @@ impl Downloads {
         }
     }
 
-    fn drain(&mut self) {
-        while let Some(ev) = self.client.poll_event() {
-            let ClientEvent::Completed { call, result } = ev else {
-                continue;
-            };
-            let Some(job) = self.active.remove(&call) else {
-                continue;
-            };
-            match result {
-                Ok(OpOutput::BlobStored(size)) => self.done.push_back(Downloaded {
-                    digest: job.sink.digest,
-                    size,
-                }),
-                Ok(other) => {
-                    self.error = Some(RegistryError::UnexpectedOutput {
-                        output: format!("{other:?}"),
-                        context: format!("downloading {}", job.sink.digest),
-                    })
-                }
-                Err(e) => {
-                    if self.error.is_none() {
-                        self.error = Some(e);
-                    }
-                }
-            }
-        }
-        if self.error.is_some() {
-            self.client.abort_all();
-            self.active.clear();
-            self.finished = true;
-        } else {
-            self.start_more();
-        }
-    }
-
     /// The next finished download, for progress reporting.
     pub fn poll_done(&mut self) -> Option<Downloaded> {
         self.done.pop_front()
@@ -141,34 +106,42 @@ impl Downloads {
     }
 }
 
-impl Machine for Downloads {
-    fn poll_transmit(&mut self, now_ms: u64) -> Option<Transmit> {
-        if self.finished {
-            return None;
+impl OnClient for Downloads {
+    fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn client_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
+    fn on_completed(&mut self, call: CallId, result: Result<OpOutput, RegistryError>) {
+        let Some(job) = self.active.remove(&call) else {
+            return;
+        };
+        match result {
+            Ok(OpOutput::BlobStored(size)) => self.done.push_back(Downloaded {
+                digest: job.sink.digest,
+                size,
+            }),
+            Ok(other) => {
+                let context = format!("downloading {}", job.sink.digest);
+                self.error = Some(RegistryError::unexpected(&other, context))
+            }
+            Err(e) => {
+                self.error.get_or_insert(e);
+            }
         }
-        let t = self.client.poll_transmit(now_ms);
-        self.drain();
-        if self.finished {
-            return None;
+        if self.error.is_some() {
+            self.client.abort_all();
+            self.active.clear();
+            self.finished = true;
+        } else {
+            self.start_more();
         }
-        t
     }
 
-    fn handle_response(
-        &mut self,
-        id: RequestId,
-        now_ms: u64,
-        result: Result<HttpResponse, TransportError>,
-    ) {
-        self.client.handle_response(id, now_ms, result);
-        self.drain();
-    }
-
-    fn poll_timeout(&self) -> Option<u64> {
-        self.client.poll_timeout()
-    }
-
-    fn is_finished(&self) -> bool {
+    fn is_done(&self) -> bool {
         self.finished
     }
 }

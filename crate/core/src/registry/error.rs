@@ -251,6 +251,15 @@ pub enum RegistryError {
 }
 
 impl RegistryError {
+    /// An [`UnexpectedOutput`](RegistryError::UnexpectedOutput): `output`
+    /// came back while `context` (e.g. "probing a blob") was being done.
+    pub fn unexpected(output: &impl std::fmt::Debug, context: impl Into<String>) -> RegistryError {
+        RegistryError::UnexpectedOutput {
+            output: format!("{output:?}"),
+            context: context.into(),
+        }
+    }
+
     /// Builds the error for an unexpected response.
     pub fn from_response(method: Method, url: &str, response: &HttpResponse) -> RegistryError {
         if let Some(errors) = parse_error_envelope(&response.body) {

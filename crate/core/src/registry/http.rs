@@ -180,6 +180,23 @@ impl HttpResponse {
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
+
+    /// `Content-Length`, when sent and a number.
+    pub fn content_length(&self) -> Option<u64> {
+        self.header("content-length")?.trim().parse().ok()
+    }
+
+    /// `Content-Type` without its parameters (`""` when not sent).
+    pub fn media_type(&self) -> String {
+        self.header("content-type")
+            .map(|s| s.split(';').next().unwrap_or("").trim().to_string())
+            .unwrap_or_default()
+    }
+
+    /// `Docker-Content-Digest`, when sent and a valid digest.
+    pub fn content_digest(&self) -> Option<Digest> {
+        Digest::parse(self.header("docker-content-digest")?.trim()).ok()
+    }
 }
 
 fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {

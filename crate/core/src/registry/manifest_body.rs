@@ -37,9 +37,7 @@ pub fn verify_manifest_body(
     let actual = Digest::of(&resp.body);
     let expected = match verify {
         Verify::Digest(d) => Some(d),
-        Verify::HeaderIfPresent => resp
-            .header("docker-content-digest")
-            .and_then(|d| Digest::parse(d.trim()).ok()),
+        Verify::HeaderIfPresent => resp.content_digest(),
     };
     if let Some(expected) = expected {
         if expected != actual {
@@ -58,10 +56,7 @@ pub fn verify_manifest_body(
 }
 
 fn manifest_media_type(resp: &HttpResponse) -> String {
-    let header = resp
-        .header("content-type")
-        .map(|s| s.split(';').next().unwrap_or("").trim().to_string())
-        .unwrap_or_default();
+    let header = resp.media_type();
     if header.starts_with("application/vnd.") {
         return header;
     }

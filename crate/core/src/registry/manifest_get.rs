@@ -12,82 +12,61 @@
 use crate::manifest::media_type::ACCEPT_MANIFESTS;
 use crate::reference::Repository;
 
-use super::auth::repository_scope;
-use super::error::RegistryError;
-use super::http::{HttpResponse, Method, TransportError};
+use super::exchange::{Answered, Exchange, Op, Step};
+use super::http::{HttpResponse, Method};
 use super::manifest_body::{verify_manifest_body, Verify};
-use super::op::{
-    display_ref, manifest_path, OpOutput, OpRequest, Operation, Target, MAX_MANIFEST_BYTES,
-};
+use super::op::{display_ref, manifest_path, OpOutput, OpRequest, Target, MAX_MANIFEST_BYTES};
 
 /// `GET` a manifest by tag or digest.
+pub type GetManifest = Op<Fetch>;
+
+/// The exchange of a [`GetManifest`]: the tag or digest fetched.
 #[derive(Debug)]
-pub struct GetManifest {
-    repository: Repository,
+pub struct Fetch {
     reference: String,
-    actions: &'static str,
-    sent: bool,
-    output: Option<Result<OpOutput, RegistryError>>,
 }
 
 impl GetManifest {
-    /// `GET /v2/<repository>/manifests/<reference>` (a tag or `sha256:...`), with a token for
-    /// `actions`; the bytes are checked against the digest asked for, or against
-    /// `Docker-Content-Digest`.
+    /// `reference` is a tag or a `sha256:` digest; `actions` is the token
+    /// scope to ask for.
     pub fn new(
         repository: Repository,
         reference: impl Into<String>,
         actions: &'static str,
     ) -> Self {
-        GetManifest {
-            repository,
-            reference: reference.into(),
-            actions,
-            sent: false,
-            output: None,
-        }
+        let reference = reference.into();
+        Op::with(repository, actions, Fetch { reference })
     }
 }
 
-impl Operation for GetManifest {
-    fn repository(&self) -> &Repository {
-        &self.repository
+/// `GET` or `HEAD` of a manifest, with `Accept` listing every manifest type.
+pub(super) fn manifest_request(
+    method: Method,
+    repository: &Repository,
+    reference: &str,
+) -> OpRequest {
+    OpRequest::new(method, Target::Path(manifest_path(repository, reference)))
+        .header("Accept", ACCEPT_MANIFESTS)
+        .max_response_body(MAX_MANIFEST_BYTES)
+}
+
+impl Exchange for Fetch {
+    fn request(&mut self, repository: &Repository) -> Option<OpRequest> {
+        Some(manifest_request(Method::Get, repository, &self.reference))
     }
 
-    fn scopes(&self) -> Vec<String> {
-        vec![repository_scope(&self.repository, self.actions)]
-    }
-
-    fn poll_transmit(&mut self) -> Option<OpRequest> {
-        if self.sent || self.output.is_some() {
-            return None;
-        }
-        self.sent = true;
-        Some(
-            OpRequest::new(
-                Method::Get,
-                Target::Path(manifest_path(&self.repository, &self.reference)),
-            )
-            .header("Accept", ACCEPT_MANIFESTS)
-            .max_response_body(MAX_MANIFEST_BYTES),
-        )
-    }
-
-    fn handle_response(&mut self, url: &str, response: Result<HttpResponse, TransportError>) {
-        let out = match response {
-            Err(e) => Err(RegistryError::transport(Method::Get, url, e)),
-            Ok(r) if r.status == 404 => Ok(None),
-            Ok(r) if r.status == 200 => {
+    fn answer(&mut self, at: Answered<'_>, response: &mut HttpResponse) -> Step {
+        Step::Done(Ok(OpOutput::Manifest(match response.status {
+            404 => None,
+            200 => {
                 let verify = Verify::for_reference(&self.reference);
-                verify_manifest_body(&display_ref(&self.repository, &self.reference), verify, &r)
-                    .map(Some)
+                let display = display_ref(at.repository, &self.reference);
+                match verify_manifest_body(&display, verify, response) {
+                    Ok(m) => Some(m),
+                    Err(e) => return Step::Done(Err(e)),
+                }
             }
-            Ok(r) => Err(RegistryError::from_response(Method::Get, url, &r)),
-        };
-        self.output = Some(out.map(OpOutput::Manifest));
-    }
-
-    fn poll_output(&mut self) -> Option<Result<OpOutput, RegistryError>> {
-        self.output.take()
+            _ => return Step::Refused,
+        })))
     }
 }

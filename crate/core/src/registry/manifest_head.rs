@@ -10,34 +10,23 @@
 //!  GET ──200──> Some(descriptor of the body) ; 404 ──> None ; else error
 //! ```
 
-use crate::digest::Digest;
-use crate::manifest::media_type::ACCEPT_MANIFESTS;
 use crate::reference::Repository;
 
-use super::auth::repository_scope;
-use super::error::RegistryError;
+use super::exchange::{transport_failed, Answered, Exchange, Op, Step};
 use super::http::{HttpResponse, Method, TransportError};
 use super::manifest_body::{verify_manifest_body, Verify};
-use super::op::{
-    display_ref, manifest_path, ManifestDescriptor, OpOutput, OpRequest, Operation, Target,
-    MAX_MANIFEST_BYTES,
-};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Head,
-    Get,
-    Done,
-}
+use super::manifest_get::manifest_request;
+use super::op::{display_ref, ManifestDescriptor, OpOutput, OpRequest};
 
 /// `HEAD` (then `GET`) a manifest by tag or digest.
+pub type HeadManifest = Op<Resolve>;
+
+/// The exchange of a [`HeadManifest`]: the reference, and whether the
+/// `GET` fallback is under way.
 #[derive(Debug)]
-pub struct HeadManifest {
-    repository: Repository,
+pub struct Resolve {
     reference: String,
-    actions: &'static str,
-    state: State,
-    output: Option<Result<OpOutput, RegistryError>>,
+    method: Method,
 }
 
 impl HeadManifest {
@@ -48,104 +37,61 @@ impl HeadManifest {
         reference: impl Into<String>,
         actions: &'static str,
     ) -> Self {
-        HeadManifest {
-            repository,
-            reference: reference.into(),
-            actions,
-            state: State::Head,
-            output: None,
-        }
-    }
-
-    fn finish(&mut self, out: Result<Option<ManifestDescriptor>, RegistryError>) {
-        self.state = State::Done;
-        self.output = Some(out.map(OpOutput::ManifestDescriptor));
+        let reference = reference.into();
+        let method = Method::Head;
+        Op::with(repository, actions, Resolve { reference, method })
     }
 }
 
-impl Operation for HeadManifest {
-    fn repository(&self) -> &Repository {
-        &self.repository
+fn found(descriptor: ManifestDescriptor) -> Step {
+    Step::Done(Ok(OpOutput::ManifestDescriptor(Some(descriptor))))
+}
+
+impl Exchange for Resolve {
+    fn request(&mut self, repository: &Repository) -> Option<OpRequest> {
+        Some(manifest_request(self.method, repository, &self.reference))
     }
 
-    fn scopes(&self) -> Vec<String> {
-        vec![repository_scope(&self.repository, self.actions)]
-    }
-
-    fn poll_transmit(&mut self) -> Option<OpRequest> {
-        let method = match self.state {
-            State::Head => Method::Head,
-            State::Get => Method::Get,
-            State::Done => return None,
-        };
-        Some(
-            OpRequest::new(
-                method,
-                Target::Path(manifest_path(&self.repository, &self.reference)),
-            )
-            .header("Accept", ACCEPT_MANIFESTS)
-            .max_response_body(MAX_MANIFEST_BYTES),
-        )
-    }
-
-    fn handle_response(&mut self, url: &str, response: Result<HttpResponse, TransportError>) {
-        let method = if self.state == State::Head {
-            Method::Head
-        } else {
-            Method::Get
-        };
-        let resp = match response {
-            Ok(r) => r,
-            Err(e) if self.state == State::Head => {
-                let _ = e;
-                self.state = State::Get;
-                return;
-            }
-            Err(e) => return self.finish(Err(RegistryError::transport(method, url, e))),
-        };
-        match (self.state, resp.status) {
-            (_, 404) => self.finish(Ok(None)),
-            (State::Head, 200) => {
-                let digest = resp
-                    .header("docker-content-digest")
-                    .and_then(|d| Digest::parse(d.trim()).ok());
-                match digest {
-                    Some(digest) => {
-                        let media_type = resp
-                            .header("content-type")
-                            .map(|s| s.split(';').next().unwrap_or("").trim().to_string())
-                            .unwrap_or_default();
-                        let size = resp
-                            .header("content-length")
-                            .and_then(|s| s.trim().parse().ok())
-                            .unwrap_or(0);
-                        self.finish(Ok(Some(ManifestDescriptor {
-                            digest,
-                            media_type,
-                            size,
-                        })))
-                    }
-                    None => self.state = State::Get,
-                }
-            }
-            (State::Head, _) => self.state = State::Get,
-            (State::Get, 200) => {
+    fn answer(&mut self, at: Answered<'_>, response: &mut HttpResponse) -> Step {
+        match (self.method, response.status) {
+            (_, 404) => Step::Done(Ok(OpOutput::ManifestDescriptor(None))),
+            (Method::Head, 200) => match response.content_digest() {
+                Some(digest) => found(ManifestDescriptor {
+                    digest,
+                    media_type: response.media_type(),
+                    size: response.content_length().unwrap_or(0),
+                }),
+                None => self.failed_head(),
+            },
+            (Method::Head, _) => self.failed_head(),
+            (_, 200) => {
                 let verify = Verify::for_reference(&self.reference);
-                let display = display_ref(&self.repository, &self.reference);
-                let out = verify_manifest_body(&display, verify, &resp).map(|m| {
-                    Some(ManifestDescriptor {
+                let display = display_ref(at.repository, &self.reference);
+                match verify_manifest_body(&display, verify, response) {
+                    Ok(m) => found(ManifestDescriptor {
                         digest: m.digest,
                         media_type: m.media_type,
                         size: m.raw.len() as u64,
-                    })
-                });
-                self.finish(out)
+                    }),
+                    Err(e) => Step::Done(Err(e)),
+                }
             }
-            (_, _) => self.finish(Err(RegistryError::from_response(method, url, &resp))),
+            (_, _) => Step::Refused,
         }
     }
 
-    fn poll_output(&mut self) -> Option<Result<OpOutput, RegistryError>> {
-        self.output.take()
+    fn failed(&mut self, at: Answered<'_>, error: TransportError) -> Step {
+        match self.method {
+            Method::Head => self.failed_head(),
+            _ => transport_failed(at, error),
+        }
+    }
+}
+
+impl Resolve {
+    /// `HEAD` gave no digest: ask with `GET` instead.
+    fn failed_head(&mut self) -> Step {
+        self.method = Method::Get;
+        Step::Next
     }
 }

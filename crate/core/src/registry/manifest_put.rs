@@ -13,23 +13,24 @@ use std::sync::Arc;
 use crate::digest::Digest;
 use crate::reference::Repository;
 
-use super::auth::{repository_scope, PUSH_ACTIONS};
+use super::auth::PUSH_ACTIONS;
 use super::error::RegistryError;
-use super::http::{HttpResponse, Method, RequestBody, TransportError};
-use super::op::display_ref;
-use super::op::{manifest_path, OpOutput, OpRequest, Operation, Target};
+use super::exchange::{Answered, Exchange, Op, Step};
+use super::http::{HttpResponse, Method, RequestBody};
+use super::op::{display_ref, manifest_path, OpOutput, OpRequest, Target};
 
 /// `PUT` a manifest by tag or digest.
+pub type PutManifest = Op<Push>;
+
+/// The exchange of a [`PutManifest`]: the reference, the exact bytes and
+/// their digest.
 #[derive(Debug)]
-pub struct PutManifest {
-    repository: Repository,
+pub struct Push {
     reference: String,
     media_type: String,
     raw: Arc<Vec<u8>>,
     digest: Digest,
     confirming: bool,
-    sent: bool,
-    output: Option<Result<OpOutput, RegistryError>>,
 }
 
 impl PutManifest {
@@ -40,74 +41,51 @@ impl PutManifest {
         media_type: impl Into<String>,
         raw: Arc<Vec<u8>>,
     ) -> Self {
-        let digest = Digest::of(&raw);
-        PutManifest {
-            repository,
+        let push = Push {
             reference: reference.into(),
             media_type: media_type.into(),
+            digest: Digest::of(&raw),
             raw,
-            digest,
             confirming: false,
-            sent: false,
-            output: None,
-        }
+        };
+        Op::with(repository, PUSH_ACTIONS, push)
     }
 
     /// Reports [`OpOutput::ManifestPutConfirmed`] when the registry's
     /// `Docker-Content-Digest` names the digest sent, so a caller can skip
     /// reading the tag back.
     pub fn confirming(mut self) -> Self {
-        self.confirming = true;
+        self.exchange.confirming = true;
         self
     }
 }
 
-impl Operation for PutManifest {
-    fn repository(&self) -> &Repository {
-        &self.repository
-    }
-
-    fn scopes(&self) -> Vec<String> {
-        vec![repository_scope(&self.repository, PUSH_ACTIONS)]
-    }
-
-    fn poll_transmit(&mut self) -> Option<OpRequest> {
-        if self.sent {
-            return None;
-        }
-        self.sent = true;
-        let mut req = OpRequest::new(
-            Method::Put,
-            Target::Path(manifest_path(&self.repository, &self.reference)),
-        )
-        .header("Content-Type", self.media_type.clone())
-        .body(RequestBody::Bytes(self.raw.clone()));
+impl Exchange for Push {
+    fn request(&mut self, repository: &Repository) -> Option<OpRequest> {
+        let target = Target::Path(manifest_path(repository, &self.reference));
+        let mut req = OpRequest::new(Method::Put, target)
+            .header("Content-Type", self.media_type.clone())
+            .body(RequestBody::Bytes(self.raw.clone()));
         req.follow_redirects = false;
         Some(req)
     }
 
-    fn handle_response(&mut self, url: &str, response: Result<HttpResponse, TransportError>) {
-        let out = match response {
-            Err(e) => Err(RegistryError::transport(Method::Put, url, e)),
-            Ok(r) if matches!(r.status, 200..=202) => {
-                match r.header("docker-content-digest").map(str::trim) {
-                    Some(d) if !d.is_empty() && d != self.digest.to_string() => {
-                        Err(RegistryError::PushedDigestMismatch {
-                            reference: display_ref(&self.repository, &self.reference),
-                            expected: self.digest,
-                            actual: d.to_string(),
-                        })
-                    }
-                    Some(_) if self.confirming => Ok(OpOutput::ManifestPutConfirmed(self.digest)),
-                    _ => Ok(OpOutput::ManifestPut(self.digest)),
+    fn answer(&mut self, at: Answered<'_>, response: &mut HttpResponse) -> Step {
+        if !matches!(response.status, 200..=202) {
+            return Step::Refused;
+        }
+        Step::Done(
+            match response.header("docker-content-digest").map(str::trim) {
+                Some(d) if !d.is_empty() && d != self.digest.to_string() => {
+                    Err(RegistryError::PushedDigestMismatch {
+                        reference: display_ref(at.repository, &self.reference),
+                        expected: self.digest,
+                        actual: d.to_string(),
+                    })
                 }
-            }
-            Ok(r) => Err(RegistryError::from_response(Method::Put, url, &r)),
-        };
-        self.output = Some(out);
-    }
-
-    fn poll_output(&mut self) -> Option<Result<OpOutput, RegistryError>> {
-        self.output.take()
+                Some(_) if self.confirming => Ok(OpOutput::ManifestPutConfirmed(self.digest)),
+                _ => Ok(OpOutput::ManifestPut(self.digest)),
+            },
+        )
     }
 }

@@ -1,5 +1,5 @@
 //! Read helpers used outside the copy (planning from a registry, `pull`,
-//! existence probes), each a [`Machine`] a transport can drive.
+//! existence probes), each a [`Machine`](super::Machine) a transport can drive.
 //!
 //! ```text
 //!  ResolveDigest   HEAD manifest (GET fallback)         -> Option<Digest>
@@ -20,14 +20,13 @@ use crate::reference::{Reference, Repository};
 
 use super::auth::PULL_ACTIONS;
 use super::blob_get::GetBlob;
-use super::client::{CallId, Client, ClientEvent, RequestId, Transmit};
+use super::client::{CallId, Client};
 use super::error::RegistryError;
-use super::http::{HttpResponse, TransportError};
 use super::manifest_get::GetManifest;
 use super::manifest_head::HeadManifest;
+use super::on_client::OnClient;
 use super::op::{FetchedManifest, OpOutput};
 use super::tags_list::ListTags;
-use super::Machine;
 
 /// Configs and locations layers larger than this are refused.
 pub const MAX_SMALL_BLOB: u64 = 64 << 20;
@@ -214,7 +213,7 @@ impl Read {
         self.client
     }
 
-    fn on_completed(&mut self, result: Result<OpOutput, RegistryError>) {
+    fn on_read(&mut self, result: Result<OpOutput, RegistryError>) {
         self.call = None;
         let out = match (&self.kind, result) {
             (Kind::Locations, Err(e))
@@ -297,58 +296,31 @@ impl Read {
             }
             (Kind::Tags { .. }, Ok(OpOutput::Tags(t))) => Ok(ReadOutput::Tags(t)),
             (Kind::Blob { .. }, Ok(OpOutput::BlobBytes(b))) => Ok(ReadOutput::Blob(b)),
-            (_, Ok(other)) => Err(RegistryError::UnexpectedOutput {
-                output: format!("{other:?}"),
-                context: format!("reading {}", self.reference),
-            }),
+            (_, Ok(other)) => Err(RegistryError::unexpected(
+                &other,
+                format!("reading {}", self.reference),
+            )),
         };
         self.result = Some(out);
     }
-
-    fn drain(&mut self) {
-        while let Some(ev) = self.client.poll_event() {
-            if let ClientEvent::Completed { call, result } = ev {
-                if Some(call) == self.call {
-                    self.on_completed(result);
-                }
-            }
-        }
-    }
 }
 
-impl Machine for Read {
-    fn poll_transmit(&mut self, now_ms: u64) -> Option<Transmit> {
-        if self.result.is_some() {
-            return None;
-        }
-        loop {
-            let t = self.client.poll_transmit(now_ms);
-            let before = self.call;
-            self.drain();
-            if t.is_some() || self.result.is_some() {
-                return t;
-            }
-            if self.call == before {
-                return None;
-            }
+impl OnClient for Read {
+    fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn client_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
+    fn on_completed(&mut self, call: CallId, result: Result<OpOutput, RegistryError>) {
+        if Some(call) == self.call {
+            self.on_read(result);
         }
     }
 
-    fn handle_response(
-        &mut self,
-        id: RequestId,
-        now_ms: u64,
-        result: Result<HttpResponse, TransportError>,
-    ) {
-        self.client.handle_response(id, now_ms, result);
-        self.drain();
-    }
-
-    fn poll_timeout(&self) -> Option<u64> {
-        self.client.poll_timeout()
-    }
-
-    fn is_finished(&self) -> bool {
+    fn is_done(&self) -> bool {
         self.result.is_some()
     }
 }

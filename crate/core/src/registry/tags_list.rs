@@ -9,27 +9,27 @@
 
 use crate::reference::Repository;
 
-use super::auth::{repository_scope, PULL_ACTIONS};
+use super::auth::PULL_ACTIONS;
 use super::error::RegistryError;
-use super::http::{resolve_location, HttpResponse, Method, TransportError};
-use super::op::{OpOutput, OpRequest, Operation, Target};
+use super::exchange::{Answered, Exchange, Op, Step};
+use super::http::{resolve_location, HttpResponse, Method};
+use super::op::{OpOutput, OpRequest, Target};
 
 /// Tags per page requested.
 pub const PAGE_SIZE: u32 = 1000;
 
 /// `GET` every page of a repository's tag list.
+pub type ListTags = Op<Pages>;
+
+/// The exchange of a [`ListTags`]: the next page to ask for, the tags so far.
 #[derive(Debug)]
-pub struct ListTags {
-    repository: Repository,
+pub struct Pages {
     next: Option<Target>,
     tags: Vec<String>,
-    /// Token actions asked for (`pull` unless the caller pushes next).
-    actions: &'static str,
-    output: Option<Result<OpOutput, RegistryError>>,
 }
 
 impl ListTags {
-    /// `GET /v2/<repository>/tags/list?n=`[`PAGE_SIZE`], following `Link` headers to the last page.
+    /// Every tag of `repository`, [`PAGE_SIZE`] a page.
     pub fn new(repository: Repository) -> Self {
         Self::with_page_size(repository, PAGE_SIZE)
     }
@@ -37,20 +37,11 @@ impl ListTags {
     /// Asks for `n` tags per page (the registry may send fewer).
     pub fn with_page_size(repository: Repository, n: u32) -> Self {
         let first = Target::Path(format!("/v2/{}/tags/list?n={n}", repository.path()));
-        ListTags {
-            repository,
+        let pages = Pages {
             next: Some(first),
             tags: Vec::new(),
-            actions: PULL_ACTIONS,
-            output: None,
-        }
-    }
-
-    /// Asks for a token with these actions (e.g. `pull,push` before a push,
-    /// so that one token serves the whole copy).
-    pub fn with_actions(mut self, actions: &'static str) -> Self {
-        self.actions = actions;
-        self
+        };
+        Op::with(repository, PULL_ACTIONS, pages)
     }
 }
 
@@ -71,54 +62,36 @@ pub fn parse_next_link(value: &str) -> Option<String> {
     None
 }
 
-impl Operation for ListTags {
-    fn repository(&self) -> &Repository {
-        &self.repository
-    }
-
-    fn scopes(&self) -> Vec<String> {
-        vec![repository_scope(&self.repository, self.actions)]
-    }
-
-    fn poll_transmit(&mut self) -> Option<OpRequest> {
+impl Exchange for Pages {
+    fn request(&mut self, _: &Repository) -> Option<OpRequest> {
         let target = self.next.take()?;
         Some(OpRequest::new(Method::Get, target).max_response_body(16 << 20))
     }
 
-    fn handle_response(&mut self, url: &str, response: Result<HttpResponse, TransportError>) {
-        let resp = match response {
-            Err(e) => {
-                self.output = Some(Err(RegistryError::transport(Method::Get, url, e)));
-                return;
-            }
-            Ok(r) if r.status != 200 => {
-                self.output = Some(Err(RegistryError::from_response(Method::Get, url, &r)));
-                return;
-            }
-            Ok(r) => r,
-        };
+    fn answer(&mut self, at: Answered<'_>, response: &mut HttpResponse) -> Step {
+        if response.status != 200 {
+            return Step::Refused;
+        }
         #[derive(serde::Deserialize)]
         struct Page {
             #[serde(default)]
             tags: Option<Vec<String>>,
         }
-        match serde_json::from_slice::<Page>(&resp.body) {
+        match serde_json::from_slice::<Page>(&response.body) {
             Ok(page) => self.tags.extend(page.tags.unwrap_or_default()),
             Err(e) => {
-                self.output = Some(Err(RegistryError::InvalidTagList {
-                    url: url.to_string(),
+                return Step::Done(Err(RegistryError::InvalidTagList {
+                    url: at.url.to_string(),
                     detail: e.to_string(),
-                }));
-                return;
+                }))
             }
         }
-        match resp.header("link").and_then(parse_next_link) {
-            Some(next) => self.next = Some(Target::Url(resolve_location(url, &next))),
-            None => self.output = Some(Ok(OpOutput::Tags(std::mem::take(&mut self.tags)))),
+        match response.header("link").and_then(parse_next_link) {
+            Some(next) => {
+                self.next = Some(Target::Url(resolve_location(at.url, &next)));
+                Step::Next
+            }
+            None => Step::Done(Ok(OpOutput::Tags(std::mem::take(&mut self.tags)))),
         }
-    }
-
-    fn poll_output(&mut self) -> Option<Result<OpOutput, RegistryError>> {
-        self.output.take()
     }
 }

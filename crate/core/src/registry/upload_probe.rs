@@ -13,94 +13,67 @@
 
 use crate::reference::Repository;
 
-use super::auth::{repository_scope, PUSH_ACTIONS};
-use super::error::RegistryError;
+use super::auth::PUSH_ACTIONS;
+use super::exchange::{transport_failed, Answered, Exchange, Op, Step};
 use super::http::{resolve_location, HttpResponse, Method, TransportError};
-use super::op::{upload_path, OpOutput, OpRequest, Operation, Target, UploadProbeOutcome};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum State {
-    Post,
-    Delete { location: String },
-    Done,
-}
+use super::op::{upload_path, OpOutput, OpRequest, Target, UploadProbeOutcome};
 
 /// Start an upload to a repository and cancel it.
+pub type UploadProbe = Op<Probe>;
+
+/// The exchange of an [`UploadProbe`]: the session to cancel, once known.
 #[derive(Debug)]
-pub struct UploadProbe {
-    repository: Repository,
-    state: State,
-    output: Option<Result<OpOutput, RegistryError>>,
+pub struct Probe {
+    location: Option<String>,
 }
 
 impl UploadProbe {
-    /// `POST /v2/<repository>/blobs/uploads/`, then `DELETE` of the session it opened: checks that
-    /// the repository accepts pushes without writing anything.
+    /// Probes `repository` with a `pull,push` token.
     pub fn new(repository: Repository) -> Self {
-        UploadProbe {
-            repository,
-            state: State::Post,
-            output: None,
-        }
-    }
-
-    fn finish(&mut self, out: Result<UploadProbeOutcome, RegistryError>) {
-        self.state = State::Done;
-        self.output = Some(out.map(OpOutput::UploadProbe));
+        Op::with(repository, PUSH_ACTIONS, Probe { location: None })
     }
 }
 
-impl Operation for UploadProbe {
-    fn repository(&self) -> &Repository {
-        &self.repository
+impl Probe {
+    fn finish(&mut self, cancelled: bool) -> Step {
+        let location = self.location.take().unwrap_or_default();
+        let started = UploadProbeOutcome::Started {
+            location,
+            cancelled,
+        };
+        Step::Done(Ok(OpOutput::UploadProbe(started)))
     }
+}
 
-    fn scopes(&self) -> Vec<String> {
-        vec![repository_scope(&self.repository, PUSH_ACTIONS)]
-    }
-
-    fn poll_transmit(&mut self) -> Option<OpRequest> {
-        let (method, target) = match &self.state {
-            State::Done => return None,
-            State::Post => (Method::Post, Target::Path(upload_path(&self.repository))),
-            State::Delete { location } => (Method::Delete, Target::Url(location.clone())),
+impl Exchange for Probe {
+    fn request(&mut self, repository: &Repository) -> Option<OpRequest> {
+        let (method, target) = match &self.location {
+            None => (Method::Post, Target::Path(upload_path(repository))),
+            Some(location) => (Method::Delete, Target::Url(location.clone())),
         };
         let mut req = OpRequest::new(method, target);
         req.follow_redirects = false;
         Some(req)
     }
 
-    fn handle_response(&mut self, url: &str, response: Result<HttpResponse, TransportError>) {
-        match self.state.clone() {
-            State::Post => {
-                let resp = match response {
-                    Ok(r) => r,
-                    Err(e) => {
-                        return self.finish(Err(RegistryError::transport(Method::Post, url, e)))
-                    }
-                };
-                match (resp.status, resp.header("location")) {
-                    (202, Some(loc)) => {
-                        self.state = State::Delete {
-                            location: resolve_location(url, loc),
-                        }
-                    }
-                    (202, None) => self.finish(Ok(UploadProbeOutcome::NoLocation)),
-                    _ => self.finish(Err(RegistryError::from_response(Method::Post, url, &resp))),
-                }
+    fn answer(&mut self, at: Answered<'_>, response: &mut HttpResponse) -> Step {
+        if self.location.is_some() {
+            return self.finish(response.is_success());
+        }
+        match (response.status, response.header("location")) {
+            (202, Some(loc)) => {
+                self.location = Some(resolve_location(at.url, loc));
+                Step::Next
             }
-            State::Delete { location } => {
-                let cancelled = matches!(&response, Ok(r) if r.is_success());
-                self.finish(Ok(UploadProbeOutcome::Started {
-                    location,
-                    cancelled,
-                }))
-            }
-            State::Done => {}
+            (202, None) => Step::Done(Ok(OpOutput::UploadProbe(UploadProbeOutcome::NoLocation))),
+            _ => Step::Refused,
         }
     }
 
-    fn poll_output(&mut self) -> Option<Result<OpOutput, RegistryError>> {
-        self.output.take()
+    fn failed(&mut self, at: Answered<'_>, error: TransportError) -> Step {
+        match self.location {
+            Some(_) => self.finish(false),
+            None => transport_failed(at, error),
+        }
     }
 }

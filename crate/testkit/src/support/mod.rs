@@ -17,7 +17,7 @@ mod registry;
 mod tmpfs;
 mod tools;
 
-pub use cli::{fixture, read_fixture, run_airlock};
+pub use cli::{fixture, read_fixture, run_airlock, Airlock};
 pub use copy::{copy, copy_with, transport};
 pub use fault_proxy::{Fault, FaultProxy};
 pub use inspect::assert_plan_present;

@@ -5,10 +5,9 @@
 //! `PackageRepository` for a package-repository bundle,
 //! [`airlock_core::kbld::package_repository`]).
 //!
-//! The documents are computed exactly as the wasm `plan()` computes the
-//! page's `kbld` and `packageRepositories` maps (one entry per planned
-//! bundle, keyed by bundle digest), so the files hold the bytes of the
-//! page's downloads. Inside DIR the files are named as the page names its
+//! The documents are the wasm `plan()`'s `kbld` and `packageRepositories`
+//! maps, from the same function ([`airlock_core::derived::derive`]), so the
+//! files hold the bytes of the page's downloads. Inside DIR the files are named as the page names its
 //! downloads: `bundle-relocated.yml` when one bundle has configuration
 //! files, else `bundle-relocated-sha256-<first 12 hex digits>.yml` per
 //! bundle. FILE holds the one `PackageRepository`; when several bundles

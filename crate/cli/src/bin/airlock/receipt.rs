@@ -43,10 +43,7 @@ struct Reader<'t> {
 }
 
 fn unexpected(o: ReadOutput) -> RegistryError {
-    RegistryError::UnexpectedOutput {
-        output: format!("{o:?}"),
-        context: "reading for a receipt".into(),
-    }
+    RegistryError::unexpected(&o, "reading for a receipt")
 }
 
 /// A client like `RegistryFlags::client`, from credentials read once.

@@ -48,10 +48,7 @@ impl CopySession {
                 let action = self.action(&work);
                 self.fail(
                     action,
-                    RegistryError::UnexpectedOutput {
-                        output: format!("{out:?}"),
-                        context: "in the copy session".into(),
-                    },
+                    RegistryError::unexpected(&out, "in the copy session"),
                 );
             }
         }
