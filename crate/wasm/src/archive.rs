@@ -15,6 +15,7 @@ use airlock_core::inspect;
 use airlock_core::kbld;
 use airlock_core::planner::{self, PlanOptions, PlanOutput};
 use airlock_core::reference::Repository;
+use airlock_core::thin;
 use airlock_core::verify;
 
 /// Serializes for JS: maps as plain objects, u64 as numbers.
@@ -35,11 +36,22 @@ fn archive_error(e: ArchiveError) -> WasmError {
 /// and the bundle layers only. Throws `E_NOT_TAR`, `E_FORMAT`, `E_READ`.
 #[wasm_bindgen(js_name = openArchive)]
 pub async fn open_archive(file: web_sys::Blob) -> Result<Archive, JsValue> {
+    let name = js_sys::Reflect::get(&file, &"name".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "the tarball".to_string());
     let source = BlobSource::new(file);
     let core = CoreArchive::open(&source).await.map_err(archive_error)?;
+    // A thin tar's list of the layers it left out (`None` for a full tar).
+    let omitted = thin::read_omitted(&source, &core, &name)
+        .await
+        .map_err(|e| WasmError::new(Code::Format, e.to_string()))?;
     Ok(Archive {
         source,
         core,
+        name,
+        omitted,
         checks: OnceCell::new(),
     })
 }
@@ -50,12 +62,16 @@ pub struct Archive {
     /// The tar; the copy streams blob bodies from it.
     pub(crate) source: BlobSource,
     pub(crate) core: CoreArchive,
+    /// The file's name (`File.name`), for messages.
+    pub(crate) name: String,
+    /// A thin tar's omitted-blobs entry.
+    pub(crate) omitted: Option<thin::Omitted>,
     /// The verify checks by entry name, built on first use.
     checks: OnceCell<HashMap<String, verify::BlobCheck>>,
 }
 
 /// Options for `plan()` and `copy()`, from JS.
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, Clone)]
 #[serde(rename_all = "camelCase", default)]
 pub(crate) struct PlanArgs {
     pub repository: String,
@@ -109,22 +125,35 @@ impl Archive {
     }
 
     pub(crate) fn plan_output(&self, args: &PlanArgs) -> Result<PlanOutput, WasmError> {
-        let repo = Repository::parse(args.repository.trim()).map_err(|e| {
-            WasmError::new(
-                Code::Argument,
-                format!("'{}' is not a repository: {e}", args.repository.trim()),
-            )
-        })?;
-        planner::plan(
-            &self.core.set,
-            &repo,
-            PlanOptions {
-                repo_based_tags: args.repo_based_tags,
-                include_non_distributable_layers: args.include_non_distributable_layers,
-            },
-        )
-        .map_err(|e| WasmError::new(Code::Format, e.to_string()))
+        plan_set(&self.core.set, args)
     }
+}
+
+/// The destination of `args`, or `E_ARGUMENT`.
+pub(crate) fn repository_of(args: &PlanArgs) -> Result<Repository, WasmError> {
+    Repository::parse(args.repository.trim()).map_err(|e| {
+        WasmError::new(
+            Code::Argument,
+            format!("'{}' is not a repository: {e}", args.repository.trim()),
+        )
+    })
+}
+
+/// Plans `set` into the destination of `args`.
+pub(crate) fn plan_set(
+    set: &airlock_core::imageset::ImageSet,
+    args: &PlanArgs,
+) -> Result<PlanOutput, WasmError> {
+    let repo = repository_of(args)?;
+    planner::plan(
+        set,
+        &repo,
+        PlanOptions {
+            repo_based_tags: args.repo_based_tags,
+            include_non_distributable_layers: args.include_non_distributable_layers,
+        },
+    )
+    .map_err(|e| WasmError::new(Code::Format, e.to_string()))
 }
 
 #[wasm_bindgen]
@@ -234,7 +263,13 @@ impl Archive {
     /// `[{subject, message}]`: problems found without hashing layers.
     #[wasm_bindgen(js_name = verifyStructure, unchecked_return_type = "Problem[]")]
     pub fn verify_structure(&self) -> Result<JsValue, JsValue> {
-        Ok(to_js(&verify::structural(&self.core))?)
+        let problems = verify::structural(&self.core);
+        let problems = match &self.omitted {
+            // A thin tar's omitted layers are expected to be missing.
+            Some(o) => thin::filter_problems(&self.core, o, problems),
+            None => problems,
+        };
+        Ok(to_js(&problems)?)
     }
 
     /// The preview: `{repository, images: [{kind, source, destination,

@@ -14,6 +14,7 @@ use super::endpoint::page_origin;
 use super::error::{Code, WasmError};
 use super::transport::{answers_without_cors, Driver, Inbox};
 use airlock_core::plan::BlobSource as PlanBlobSource;
+use airlock_core::reference::Repository;
 use airlock_core::registry::op::BlobOutcome;
 use airlock_core::registry::{
     auth::StaticKeychain, Client, ClientConfig, CopyError, CopyEvent, CopyOptions, CopySession,
@@ -78,6 +79,8 @@ struct ProgressJs {
 #[serde(rename_all = "camelCase")]
 struct SummaryJs {
     repository: String,
+    /// A thin tar's check: the line `airlock copy --tar` prints.
+    thin_check: Option<String>,
     root_reference: Option<String>,
     blobs_uploaded: u64,
     bytes_uploaded: u64,
@@ -99,6 +102,22 @@ pub(crate) fn string_opt(options: &JsValue, key: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// The push's client: Basic credentials (also used for the Docker token
+/// flow) for the destination's registry only.
+pub(crate) fn client_for(repo: &Repository, username: Option<String>, password: String) -> Client {
+    let mut keychain = StaticKeychain::new();
+    if let Some(u) = username {
+        keychain = keychain.with(
+            repo.registry().as_str().to_string(),
+            Credentials::Basic {
+                username: u,
+                password,
+            },
+        );
+    }
+    Client::new(ClientConfig::default(), Box::new(keychain))
+}
+
 #[wasm_bindgen]
 impl Archive {
     /// Starts pushing: `copy({repository, username?, password?,
@@ -110,8 +129,8 @@ impl Archive {
         #[wasm_bindgen(unchecked_param_type = "CopyOptions")] options: JsValue,
     ) -> Result<CopyJob, JsValue> {
         let args = PlanArgs::from_js(options.clone())?;
+        // Bad options fail here, at once.
         let out = self.plan_output(&args)?;
-        let plan = out.plan;
         let username = string_opt(&options, "username");
         let password = string_opt(&options, "password").unwrap_or_default();
         let concurrency = js_sys::Reflect::get(&options, &"concurrency".into())
@@ -123,52 +142,16 @@ impl Archive {
         let on_progress = js_sys::Reflect::get(&options, &"onProgress".into())
             .ok()
             .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-
-        let registry = plan.repository.registry().as_str().to_string();
-        let mut keychain = StaticKeychain::new();
-        if let Some(u) = username {
-            keychain = keychain.with(
-                registry.clone(),
-                Credentials::Basic {
-                    username: u,
-                    password,
-                },
-            );
-        }
-        let client = Client::new(ClientConfig::default(), Box::new(keychain));
-
-        let mut progress = ProgressJs {
-            phase: "checking",
-            items_total: (plan.items.len() + plan.locations.len()) as u64,
-            ..Default::default()
-        };
-        let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
-        for b in plan.unique_blobs() {
-            if !matches!(b.source, PlanBlobSource::Skip) {
-                sizes.insert(b.digest.to_string(), b.size);
-            }
-        }
-        progress.blobs_total = sizes.len() as u64;
-        progress.bytes_total = sizes.values().sum();
-        let repository = plan.repository.name();
-        let root_reference = plan
-            .tags
-            .first()
-            .map(|t| plan.repository.tagged(&t.tag).name());
+        let client = client_for(&out.plan.repository, username, password);
+        let repository = out.plan.repository.name();
         let base = super::endpoint::resolve(&repository, &page_origin())
             .map(|e| e.base)
             .unwrap_or_default();
-
-        let session = CopySession::new(
-            client,
-            plan,
-            CopyOptions {
-                concurrency,
-                chunk_size: None,
-                mount: false,
-                ..CopyOptions::default()
-            },
-        );
+        // A thin tar: checked, then planned again with its omitted layers
+        // pointed at where the check found them.
+        let thin = self.omitted.clone().map(|o| (o, self.core.set.clone()));
+        let tar_name = self.name.clone();
+        let mut plan = Some(out.plan);
         let cancelled = Rc::new(Cell::new(false));
         let inbox = Rc::new(Inbox::default());
         let inbox_done = inbox.clone();
@@ -180,7 +163,74 @@ impl Archive {
             fetch_blobs,
         };
         let done = wasm_bindgen_futures::future_to_promise(async move {
-            let mut session = session;
+            let emit = |p: &ProgressJs| {
+                if let (Some(f), Ok(v)) = (&on_progress, to_js(p)) {
+                    let _ = f.call1(&JsValue::NULL, &v);
+                }
+            };
+            let mut client = client;
+            let mut present = Vec::new();
+            let mut thin_check = None;
+            if let Some((omitted, mut set)) = thin {
+                emit(&ProgressJs {
+                    phase: "thin-check",
+                    ..Default::default()
+                });
+                let repo = plan
+                    .as_ref()
+                    .expect("plan before the copy")
+                    .repository
+                    .clone();
+                let (result, back) =
+                    super::thin::check(&driver, client, &tar_name, &omitted, &repo).await;
+                let outcome = match result {
+                    Ok(o) => o,
+                    Err(e) => {
+                        return Err(super::thin::check_error(
+                            e,
+                            &base,
+                            inbox_done.send_failures.get() > 0,
+                        )
+                        .await)
+                    }
+                };
+                airlock_core::thin::resolve(&mut set, &outcome.found);
+                plan = Some(super::archive::plan_set(&set, &args)?.plan);
+                present = outcome.present();
+                thin_check = Some(outcome.to_string());
+                client = back;
+            }
+            let plan = plan.take().expect("plan before the copy");
+            let mut progress = ProgressJs {
+                phase: "checking",
+                items_total: (plan.items.len() + plan.locations.len()) as u64,
+                ..Default::default()
+            };
+            let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
+            for b in plan.unique_blobs() {
+                if !matches!(b.source, PlanBlobSource::Skip) {
+                    sizes.insert(b.digest.to_string(), b.size);
+                }
+            }
+            progress.blobs_total = sizes.len() as u64;
+            progress.bytes_total = sizes.values().sum();
+            let root_reference = plan
+                .tags
+                .first()
+                .map(|t| plan.repository.tagged(&t.tag).name());
+            let mut session = CopySession::new(
+                client,
+                plan,
+                CopyOptions {
+                    concurrency,
+                    chunk_size: None,
+                    // Only a thin tar's layers come from a repository (mounted
+                    // from the one its receipt names).
+                    mount: thin_check.is_some(),
+                    ..CopyOptions::default()
+                },
+            )
+            .with_present_blobs(present);
             let active: RefCell<BTreeMap<String, ActiveJs>> = RefCell::new(BTreeMap::new());
             let mut last_emit = 0.0;
             driver
@@ -209,11 +259,10 @@ impl Archive {
                 Ok(sum) => {
                     progress.phase = "done";
                     progress.active.clear();
-                    if let (Some(f), Ok(v)) = (&on_progress, to_js(&progress)) {
-                        let _ = f.call1(&JsValue::NULL, &v);
-                    }
+                    emit(&progress);
                     Ok(to_js(&SummaryJs {
                         repository,
+                        thin_check,
                         root_reference,
                         blobs_uploaded: sum.blobs_uploaded,
                         bytes_uploaded: sum.bytes_uploaded,
@@ -304,7 +353,7 @@ fn apply(p: &mut ProgressJs, active: &mut BTreeMap<String, ActiveJs>, ev: CopyEv
 /// Maps a copy failure to a coded error. A request the browser could not
 /// send is either a network failure or CORS: an opaque `no-cors` probe of
 /// the registry tells them apart (it succeeds when the server answers).
-async fn classify(e: CopyError, base: &str, send_failed: bool) -> WasmError {
+pub(crate) async fn classify(e: CopyError, base: &str, send_failed: bool) -> WasmError {
     let message = e.to_string();
     match &e {
         CopyError::Cancelled => WasmError::new(Code::Cancelled, "push cancelled"),

@@ -22,6 +22,7 @@ pub mod endpoint;
 pub mod error;
 pub mod hash;
 pub mod probe;
+pub mod thin;
 pub mod transport;
 pub mod types;
 

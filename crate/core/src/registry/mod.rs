@@ -35,8 +35,10 @@ pub mod manifest_put;
 pub mod op;
 pub mod ping;
 pub mod read;
+pub mod receipt_walk;
 pub mod retry;
 pub mod tags_list;
+pub mod thin_check;
 pub mod token;
 pub mod upload_probe;
 

@@ -147,7 +147,7 @@ pub fn copy(
         .transport(args.concurrency + 2)?
         .with_tar_path(tar)?;
     for out in &plans {
-        push_plan(args, out, &transport)?;
+        push_plan(args, out, &transport, Vec::new())?;
     }
     eprintln!("Succeeded");
     Ok(0)

@@ -13,11 +13,13 @@ use crate::error::CliError;
 use crate::output::{print_warnings, write_lock};
 use crate::progress::Progress;
 
-/// Pushes a plan with progress, then writes the lock output.
+/// Pushes a plan with progress, then writes the lock output. `present`:
+/// blobs already found in the destination (a thin import's check).
 pub fn push_plan(
     args: &CopyArgs,
     out: &PlanOutput,
     transport: &NativeTransport,
+    present: Vec<airlock_core::digest::Digest>,
 ) -> Result<(), CliError> {
     let started = Instant::now();
     // Refuse before pushing anything when the asked-for lock cannot be written.
@@ -32,7 +34,8 @@ pub fn push_plan(
             concurrency: args.concurrency,
             ..CopyOptions::default()
         },
-    );
+    )
+    .with_present_blobs(present);
     let total_bytes: u64 = out
         .plan
         .unique_blobs()
