@@ -4,10 +4,12 @@
 import { codedError } from './errors.js';
 
 export class Controller {
-  constructor({ model, view, store }) {
+  constructor({ model, view, store, thin = null }) {
     this.model = model;
     this.view = view;
     this.store = store;
+    // Thin tars and receipts (thin.js); optional, so the parts stay testable alone.
+    this.thin = thin;
     this.opened = false;
     this.busy = null; // 'open' | 'verify' | 'push'
     this.previewOk = false;
@@ -45,6 +47,7 @@ export class Controller {
       () => this.clearDestination(),
     );
     v.bindTestConnection(() => this.testConnection());
+    if (this.thin) this.thin.bindReceipt(() => this.downloadReceipt());
     v.bindPreviewFilter((q) => v.renderPreviewRows(this.model.filterRows(q), this.model.previewRows.length));
     v.bindCopyTable(() => v.copyText(this.model.tableText(this.model.filterRows(v.previewFilterValue()))));
     v.bindPush(
@@ -78,6 +81,7 @@ export class Controller {
       else this.view.showCarriedDestination(repository, previous);
       const rendering = performance.now();
       this.view.showArchive(opened);
+      if (this.thin) this.thin.showArchive(opened.thin, repository);
       const previewing = performance.now();
       this.refreshPreview();
       // Timings for the benchmark: wasm (open + tree), the DOM update (of
@@ -111,6 +115,7 @@ export class Controller {
       const result = await this.model.verify(progress);
       progress.flush();
       this.view.showVerifyResult(result);
+      if (this.thin) this.thin.showVerifyNote(result);
       return result;
     } catch (e) {
       progress.cancel();
@@ -127,6 +132,7 @@ export class Controller {
     // for the next one).
     if (repositoryEdited) this.destinationChosen();
     this.store.update(settings);
+    if (this.thin) this.thin.setDestination(settings.repository);
     this.view.clearConnectionResult();
     clearTimeout(this.previewTimer);
     this.previewTimer = setTimeout(() => this.refreshPreview(), 120);
@@ -147,6 +153,7 @@ export class Controller {
     this.view.clearRepository();
     this.destinationChosen();
     this.store.update({ repository: '' });
+    if (this.thin) this.thin.setDestination('');
     this.refreshPreview();
     this.updatePush();
   }
@@ -179,6 +186,22 @@ export class Controller {
     this.updatePush();
   }
 
+  /** "Download receipt": what the destination repository holds, as `airlock receipt` writes it. */
+  async downloadReceipt() {
+    const s = this.store.get();
+    if (!s.repository.trim()) {
+      this.thin.showReceiptError(codedError('E_ARGUMENT', 'enter a destination repository first'));
+      return;
+    }
+    this.thin.showReceiptBusy();
+    try {
+      const json = await this.model.receipt(s, this.store.credentials());
+      this.thin.showReceipt(json, 'receipt.json');
+    } catch (e) {
+      this.thin.showReceiptError(e);
+    }
+  }
+
   async testConnection() {
     const s = this.store.get();
     this.view.showConnectionBusy();
@@ -205,15 +228,17 @@ export class Controller {
     this.busy = 'push';
     this.updatePush();
     this.view.showPushRunning();
-    const progress = throttled((p) => this.view.showPushProgress(p));
+    const progress = throttled((p) => (this.thin && this.thin.showPushProgress(p)) || this.view.showPushProgress(p));
     try {
       const summary = await this.model.push(this.store.get(), this.store.credentials(), progress, { inPage: this.pushInPage });
       progress.cancel();
       this.lastPush = summary;
       this.view.showPushResult(summary);
+      if (this.thin) this.thin.showPushCheck(summary);
     } catch (e) {
       progress.cancel();
       this.view.showPushError(e);
+      if (this.thin) this.thin.showRefusal(e);
     } finally {
       this.busy = null;
       this.updatePush();

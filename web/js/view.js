@@ -4,6 +4,7 @@
 import { $, clear, el, replace } from './dom.js';
 import { explain } from './errors.js';
 import { formatBytes, formatDuration, formatRate, plural, shortDigest } from './format.js';
+import { missingLayerBadge } from './thin.js';
 
 // Built at load: the first Intl use costs ~15–18 ms here (locale data),
 // which the first open would otherwise pay.
@@ -769,7 +770,7 @@ function nodeBody(item, depth, lazy) {
         el('span', { className: 'node-name', attrs: { title: l.digest } }, shortDigest(l.digest)),
         el('span', { className: 'node-meta' }, [formatBytes(l.size), l.mediaType].join(' · ')),
         l.nonDistributable ? el('span', { className: 'badge skip' }, 'non-distributable') : null,
-        l.present === false ? el('span', { className: 'badge missing' }, 'not in tar') : null,
+        l.present === false ? missingLayerBadge(l) : null,
       ),
     );
   }

@@ -465,3 +465,15 @@ pub fn resolve(set: &mut ImageSet, found: &BTreeMap<Digest, Repository>) {
         }
     }
 }
+
+/// Every omitted layer pointed at `repo`, as if the check had found them
+/// all there: what a preview (`airlock plan`, the page's preview) plans
+/// before the check has run.
+pub fn resolve_all(set: &mut ImageSet, omitted: &Omitted, repo: &Repository) {
+    let all = omitted
+        .by_digest()
+        .into_keys()
+        .map(|d| (d, repo.clone()))
+        .collect();
+    resolve(set, &all);
+}

@@ -124,8 +124,17 @@ impl Archive {
             })
     }
 
+    /// The plan; a thin tar's omitted layers count as in the destination
+    /// (the push checks that before it writes).
     pub(crate) fn plan_output(&self, args: &PlanArgs) -> Result<PlanOutput, WasmError> {
-        plan_set(&self.core.set, args)
+        match &self.omitted {
+            Some(o) => {
+                let mut set = self.core.set.clone();
+                thin::resolve_all(&mut set, o, &repository_of(args)?);
+                plan_set(&set, args)
+            }
+            None => plan_set(&self.core.set, args),
+        }
     }
 }
 
@@ -174,7 +183,12 @@ impl Archive {
     /// blob_bytes}`.
     #[wasm_bindgen(unchecked_return_type = "Tree")]
     pub fn tree(&self) -> Result<JsValue, JsValue> {
-        Ok(to_js(&inspect::tree(&self.core.set))?)
+        let mut tree = inspect::tree(&self.core.set);
+        if let Some(o) = &self.omitted {
+            // The omitted layers are not problems of a thin tar.
+            tree.problems = thin::filter_problems(&self.core, o, tree.problems);
+        }
+        Ok(to_js(&tree)?)
     }
 
     /// A bundle file's contents as text (invalid UTF-8 replaced).

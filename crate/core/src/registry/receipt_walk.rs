@@ -290,6 +290,10 @@ impl ReceiptWalk {
                 }
             }
         }
+        // A child another manifest of this level turned out to be needs no GET.
+        next.retain(|(_, d)| {
+            Digest::parse(d).map_or(true, |d| !self.walked.manifests.contains_key(&d))
+        });
         self.start_level(next);
     }
 

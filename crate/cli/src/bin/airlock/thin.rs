@@ -195,17 +195,3 @@ pub fn omitted_of<S: airlock_core::source::ByteSource>(
         &path.display().to_string(),
     ))?)
 }
-
-/// Every omitted layer pointed at `repo` (what `plan` previews).
-pub fn resolve_all(
-    set: &mut airlock_core::imageset::ImageSet,
-    omitted: &Omitted,
-    repo: &Repository,
-) {
-    let all = omitted
-        .by_digest()
-        .into_keys()
-        .map(|d| (d, repo.clone()))
-        .collect();
-    thin::resolve(set, &all);
-}
