@@ -105,9 +105,9 @@ describe('thin tars in the page', () => {
     assert.equal(r.result, 'pushed', r.text);
     const check = await ui.page.textContent('#push-result [data-thin="check"]');
     assert.match(check, new RegExp(`^thin tar: all ${omitted.blobs.length} omitted layers \\(.*\\) are in the registry \\(0 to mount from other repositories\\)$`), check);
-    // Layers the check found are not asked about again: counted as already there.
+    // Only what the thin tar carries was sent; nothing needed a mount.
     const m = await ui.page.$$eval('#push-result .metric', (ms) => Object.fromEntries(ms.map((x) => [x.querySelector('.label').textContent, x.querySelector('.value').textContent])));
-    assert.ok(Number(m['blobs already there']) >= omitted.blobs.length, JSON.stringify(m));
+    assert.equal(m['blobs mounted'], '0', JSON.stringify(m));
     assert.deepEqual(await tagLines(env.registry.base, 'thin/dst'), await tagLines(env.registry.base, 'thin/full'));
     for (const d of blobsOf(entriesOf(t.v2)['manifest.json'])) assert.ok(await hasBlob(env.registry.base, 'thin/dst', d), `${d} in thin/dst`);
   });
@@ -128,7 +128,7 @@ describe('thin tars in the page', () => {
     assert.equal(r.code, 'E_THIN', r.text);
     const missing = await ui.page.$$eval('#push-result [data-thin="missing"] li', (li) => li.map((l) => ({ digest: l.dataset.digest, text: l.textContent })));
     assert.deepEqual(missing.map((x) => x.digest), [gone]);
-    assert.match(missing[0].text, /needed by .*gen\/app0@sha256:[0-9a-f]{64}; promised by receipt .*receipt\.json/, missing[0].text);
+    assert.match(missing[0].text, /needed by \S+@sha256:[0-9a-f]{64}; promised by receipt .*receipt\.json/, missing[0].text);
 
     // The same text as the CLI's refusal (the tar named as each was given it).
     let cli;

@@ -80,8 +80,9 @@ export class Controller {
       if (this.destinationConfirmed) this.view.hideCarriedDestination();
       else this.view.showCarriedDestination(repository, previous);
       const rendering = performance.now();
-      this.view.showArchive(opened);
+      // Before the tree is drawn: its layer badges ask thin.js.
       if (this.thin) this.thin.showArchive(opened.thin, repository);
+      this.view.showArchive(opened);
       const previewing = performance.now();
       this.refreshPreview();
       // Timings for the benchmark: wasm (open + tree), the DOM update (of
