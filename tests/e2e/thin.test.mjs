@@ -86,6 +86,7 @@ describe('thin tars in the page', () => {
     assert.ok(await ui.page.isVisible('#thin-preview'));
     // The preview is the one a full tar gets (the CLI's `plan` does the same).
     assert.ok((await ui.airlock.previewRows()).length >= 4);
+    await ui.airlock.screenshot('thin-opened');
 
     const v = await ui.airlock.verify();
     assert.equal(v.result, 'ok', v.text);
@@ -104,6 +105,7 @@ describe('thin tars in the page', () => {
     const r = await ui.airlock.push();
     assert.equal(r.result, 'pushed', r.text);
     const check = await ui.page.textContent('#push-result [data-thin="check"]');
+    await ui.airlock.screenshot('thin-pushed');
     assert.match(check, new RegExp(`^thin tar: all ${omitted.blobs.length} omitted layers \\(.*\\) are in the registry \\(0 to mount from other repositories\\)$`), check);
     // Only what the thin tar carries was sent; nothing needed a mount.
     const m = await ui.page.$$eval('#push-result .metric', (ms) => Object.fromEntries(ms.map((x) => [x.querySelector('.label').textContent, x.querySelector('.value').textContent])));
@@ -128,6 +130,7 @@ describe('thin tars in the page', () => {
     assert.equal(r.code, 'E_THIN', r.text);
     const missing = await ui.page.$$eval('#push-result [data-thin="missing"] li', (li) => li.map((l) => ({ digest: l.dataset.digest, text: l.textContent })));
     assert.deepEqual(missing.map((x) => x.digest), [gone]);
+    await ui.airlock.screenshot('thin-refused');
     assert.match(missing[0].text, /needed by \S+@sha256:[0-9a-f]{64}; promised by receipt .*receipt\.json/, missing[0].text);
 
     // The same text as the CLI's refusal (the tar named as each was given it).

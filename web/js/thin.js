@@ -121,6 +121,13 @@ export class ThinView {
     const alert = this.pushResult.querySelector('.alert');
     if (!alert) return;
     const missing = Array.isArray(err.missing) ? err.missing : [];
+    // The error block already shows the message (the CLI's refusal, word
+    // for word): keep its lines.
+    const message = alert.querySelector('.message');
+    if (message) {
+      message.classList.add('thin-text');
+      message.dataset.thin = 'cli-text';
+    }
     alert.append(
       el('p', { className: 'title', attrs: { 'data-thin': 'refused' } }, 'Nothing was pushed.'),
       el(
@@ -128,7 +135,6 @@ export class ThinView {
         { className: 'problems', attrs: { 'data-thin': 'missing' } },
         missing.map((m) => el('li', { dataset: { digest: m.digest } }, el('span', { className: 'mono' }, m.digest), ` (${formatBytes(m.size)}), needed by ${m.images.join(', ')}; promised by ${m.promisedBy}`)),
       ),
-      el('pre', { className: 'mono thin-text', attrs: { tabindex: '0', 'data-thin': 'cli-text' } }, err.message),
     );
   }
 
