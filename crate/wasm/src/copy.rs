@@ -155,6 +155,7 @@ impl Archive {
         let cancelled = Rc::new(Cell::new(false));
         let inbox = Rc::new(Inbox::default());
         let inbox_done = inbox.clone();
+        let cancelled_done = cancelled.clone();
         let driver = Driver {
             source: Some(self.source.clone()),
             page_origin: page_origin(),
@@ -185,6 +186,10 @@ impl Archive {
                     super::thin::check(&driver, client, &tar_name, &omitted, &repo).await;
                 let outcome = match result {
                     Ok(o) => o,
+                    // Cancelled during the check: its requests were aborted.
+                    Err(_) if cancelled_done.get() => {
+                        return Err(WasmError::new(Code::Cancelled, "push cancelled").into())
+                    }
                     Err(e) => {
                         return Err(super::thin::check_error(
                             e,
