@@ -34,38 +34,7 @@ REPO1000="$OUT/package-repo-1000.tar"
 [ -f "$BIG" ] || "$GEN" big --images 8 --layers 4 --layer-size 16MiB -o "$BIG" >&2
 [ -f "$REPO1000" ] || "$GEN" large-package-repo --packages 100 --images-per-package 10 -o "$REPO1000" >&2
 
-REG_PID=""
-REG_DIR=""
-stop_registry() {
-  if [ -n "$REG_PID" ]; then kill "$REG_PID" 2>/dev/null || true; wait "$REG_PID" 2>/dev/null || true; fi
-  [ -n "$REG_DIR" ] && rm -rf "$REG_DIR"
-  REG_PID=""; REG_DIR=""
-}
-trap stop_registry EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-start_registry() { # fresh storage every time
-  stop_registry
-  REG_DIR="$(mktemp -d /tmp/airlock-bench-reg.XXXXXX)"
-  PORT="$(free_port)"
-  cat > "$REG_DIR/config.yml" <<YAML
-version: 0.1
-log: {level: error, accesslog: {disabled: true}}
-storage:
-  filesystem: {rootdirectory: $REG_DIR/data}
-  maintenance: {uploadpurging: {enabled: false}}
-http: {addr: 127.0.0.1:$PORT, secret: bench}
-YAML
-  docker-registry serve "$REG_DIR/config.yml" >"$REG_DIR/log" 2>&1 </dev/null &
-  REG_PID=$!
-  for _ in $(seq 1 100); do
-    curl -sf -o /dev/null "http://127.0.0.1:$PORT/v2/" && return 0
-    sleep 0.05
-  done
-  echo "registry did not start" >&2; cat "$REG_DIR/log" >&2; exit 1
-}
-now() { date +%s.%N; }
-secs() { python3 -c "print(f'{$2 - $1:.2f}')"; }
-mibs() { python3 -c "print(f'{$1 / 1048576 / ($3 - $2):.0f}')"; }
+. bench/lib.sh
 
 BYTES=$(python3 - "$BIG" <<'EOF'
 import json, sys, tarfile
@@ -75,13 +44,13 @@ EOF
 )
 
 # --- airlock copy --tar -------------------------------------------------------
-start_registry
+bench_cleanup; start_registry REG
 t0=$(now)
-/usr/bin/time -f '%M' -o "$OUT/airlock.rss" "$AIRLOCK" copy --tar "$BIG" --to-repo "127.0.0.1:$PORT/bench/big" 2>"$OUT/airlock.log"
+/usr/bin/time -f '%M' -o "$OUT/airlock.rss" "$AIRLOCK" copy --tar "$BIG" --to-repo "$REG/bench/big" 2>"$OUT/airlock.log"
 t1=$(now)
 AIR_T=$(secs "$t0" "$t1"); AIR_MIBS=$(mibs "$BYTES" "$t0" "$t1"); AIR_RSS=$(( $(cat "$OUT/airlock.rss") / 1024 ))
 t0=$(now)
-/usr/bin/time -f '%M' -o "$OUT/airlock-rerun.rss" "$AIRLOCK" copy --tar "$BIG" --to-repo "127.0.0.1:$PORT/bench/big" 2>"$OUT/airlock-rerun.log"
+/usr/bin/time -f '%M' -o "$OUT/airlock-rerun.rss" "$AIRLOCK" copy --tar "$BIG" --to-repo "$REG/bench/big" 2>"$OUT/airlock-rerun.log"
 t1=$(now)
 RERUN_MS=$(python3 -c "print(f'{($t1 - $t0) * 1000:.0f}')")
 RERUN_REQ=$(grep -o '[0-9]* requests' "$OUT/airlock-rerun.log" | tail -1 | cut -d' ' -f1)
@@ -89,43 +58,43 @@ RERUN_REQ=$(grep -o '[0-9]* requests' "$OUT/airlock-rerun.log" | tail -1 | cut -
 # --- skopeo copy of the same images --------------------------------------------
 rm -rf "$OUT/oci"
 python3 bench/tar_to_oci.py "$BIG" "$OUT/oci" > "$OUT/layouts.txt"
-start_registry
+bench_cleanup; start_registry REG
 t0=$(now)
 i=0
 while read -r layout; do
   i=$((i + 1))
   echo "$layout $i"
 done < "$OUT/layouts.txt" | xargs -P 5 -n 2 sh -c \
-  'skopeo copy -q --preserve-digests --dest-tls-verify=false "oci:$0:bench" "docker://127.0.0.1:'"$PORT"'/bench/skopeo:img$1"'
+  'skopeo copy -q --preserve-digests --dest-tls-verify=false "oci:$0:bench" "docker://'"$REG"'/bench/skopeo:img$1"'
 t1=$(now)
 SKO_T=$(secs "$t0" "$t1"); SKO_MIBS=$(mibs "$BYTES" "$t0" "$t1")
 
 # --- parallel curl uploads of the same blobs (registry ingest limit) -----------
-start_registry
+bench_cleanup; start_registry REG
 ls "$OUT/oci/_blobs" > "$OUT/blobs.txt"
 t0=$(now)
 xargs -P 5 -I{} sh -c '
-  loc=$(curl -s -o /dev/null -D - -X POST "http://127.0.0.1:'"$PORT"'/v2/bench/curl/blobs/uploads/" | tr -d "\r" | awk "tolower(\$1)==\"location:\"{print \$2}")
-  case "$loc" in http*) ;; *) loc="http://127.0.0.1:'"$PORT"'$loc" ;; esac
+  loc=$(curl -s -o /dev/null -D - -X POST "http://'"$REG"'/v2/bench/curl/blobs/uploads/" | tr -d "\r" | awk "tolower(\$1)==\"location:\"{print \$2}")
+  case "$loc" in http*) ;; *) loc="http://'"$REG"'$loc" ;; esac
   curl -sf -o /dev/null -X PUT -H "Content-Type: application/octet-stream" --data-binary "@'"$OUT"'/oci/_blobs/{}" "$loc&digest=sha256:{}"
 ' < "$OUT/blobs.txt"
 t1=$(now)
 CURL_T=$(secs "$t0" "$t1"); CURL_MIBS=$(mibs "$BYTES" "$t0" "$t1")
 
 # --- 1,000-image package repository --------------------------------------------
-start_registry
+bench_cleanup; start_registry REG
 t0=$(now)
-"$AIRLOCK" copy --tar "$REPO1000" --to-repo "127.0.0.1:$PORT/bench/repo1000" 2>"$OUT/repo1000.log"
+"$AIRLOCK" copy --tar "$REPO1000" --to-repo "$REG/bench/repo1000" 2>"$OUT/repo1000.log"
 t1=$(now)
 R_T=$(secs "$t0" "$t1")
 R_REQ=$(grep -o '[0-9]* requests' "$OUT/repo1000.log" | tail -1 | cut -d' ' -f1)
 R_ITEMS=$(grep -o '[0-9]* items pushed' "$OUT/repo1000.log" | tail -1 | cut -d' ' -f1)
 t0=$(now)
-"$AIRLOCK" copy --tar "$REPO1000" --to-repo "127.0.0.1:$PORT/bench/repo1000" 2>"$OUT/repo1000-rerun.log"
+"$AIRLOCK" copy --tar "$REPO1000" --to-repo "$REG/bench/repo1000" 2>"$OUT/repo1000-rerun.log"
 t1=$(now)
 R_RERUN=$(secs "$t0" "$t1")
 R_RERUN_REQ=$(grep -o '[0-9]* requests' "$OUT/repo1000-rerun.log" | tail -1 | cut -d' ' -f1)
-stop_registry
+bench_cleanup
 
 PCT=$(python3 -c "print(f'{100 * $AIR_MIBS / $CURL_MIBS:.0f}')")
 cat <<TABLE

@@ -35,43 +35,7 @@ REPO1000="$OUT/package-repo-1000.tar"
 [ -f "$REPO1000" ] || "$GEN" large-package-repo --packages 100 --images-per-package 10 -o "$REPO1000" >&2
 CHANGED=$(python3 -c "print(10 * 2 * 1048576)")
 
-PIDS=()
-DIRS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  for d in "${DIRS[@]}"; do rm -rf "$d"; done
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# start_registry VAR: a fresh registry; its host:port goes into $VAR.
-start_registry() {
-  local dir port
-  dir="$(mktemp -d /tmp/airlock-bench-thin.XXXXXX)"
-  port="$(free_port)"
-  cat > "$dir/config.yml" <<YAML
-version: 0.1
-log: {level: error, accesslog: {disabled: true}}
-storage:
-  filesystem: {rootdirectory: $dir/data}
-  maintenance: {uploadpurging: {enabled: false}}
-http: {addr: 127.0.0.1:$port, secret: bench}
-YAML
-  docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 </dev/null &
-  PIDS+=("$!")
-  DIRS+=("$dir")
-  for _ in $(seq 1 100); do
-    if curl -sf -o /dev/null "http://127.0.0.1:$port/v2/"; then
-      printf -v "$1" '%s' "127.0.0.1:$port"
-      return 0
-    fi
-    sleep 0.05
-  done
-  echo "registry did not start" >&2; cat "$dir/log" >&2; exit 1
-}
-now() { date +%s.%N; }
-secs() { python3 -c "print(f'{$2 - $1:.2f}')"; }
-size() { stat -c %s "$1"; }
-mib() { python3 -c "print(f'{$1 / 1048576:.1f}')"; }
+. bench/lib.sh
 
 # Source registry with both releases.
 start_registry SRC

@@ -13,10 +13,6 @@ import { removeDir, tempDir } from './harness/procs.mjs';
 import { basic, tagLines } from './harness/registry-client.mjs';
 import { startRegistry } from './harness/registry.mjs';
 
-async function metrics(page) {
-  return page.$$eval('#push-result .metric', (ms) => Object.fromEntries(ms.map((m) => [m.querySelector('.label').textContent, m.querySelector('.value').textContent])));
-}
-
 describe('push (same origin, no auth)', () => {
   const stack = new Stack();
   let env;
@@ -39,7 +35,7 @@ describe('push (same origin, no auth)', () => {
       if (name === 'simple-bundle') await ui.airlock.screenshot('pushed-simple-bundle');
       const again = await ui.airlock.push();
       assert.equal(again.result, 'pushed', again.text);
-      const m = await metrics(ui.page);
+      const m = await ui.airlock.pushMetrics();
       assert.equal(m['blobs uploaded'], '0');
       assert.equal(m['manifests written'], '0');
       assert.deepEqual(await tagLines(env.registry.base, `dst-from-tar/${name}`), fx.expectedTags());
@@ -69,7 +65,7 @@ describe('push (same origin, no auth)', () => {
     await ui.airlock.screenshot('push-cancelled');
     const resumed = await ui.airlock.push();
     assert.equal(resumed.result, 'pushed', resumed.text);
-    const m = await metrics(ui.page);
+    const m = await ui.airlock.pushMetrics();
     assert.ok(Number(m['blobs already there']) > 0, `resumed push skipped nothing: ${JSON.stringify(m)}`);
     const lines = await tagLines(env.registry.base, 'dst/cancel');
     for (const r of rows) {

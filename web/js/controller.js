@@ -31,29 +31,29 @@ export class Controller {
 
   start() {
     const v = this.view;
-    v.setDestination(this.store.get());
-    if (this.store.legacyPasswordRemoved) v.showLegacyPasswordRemoved();
-    v.bindOpen((file) => this.open(file));
-    v.bindTreeButtons();
-    v.bindPreviewPaging();
-    v.bindBundleFile((digest, path) => this.showBundleFile(digest, path));
-    v.bindVerify(
+    v.destination.set(this.store.get());
+    if (this.store.legacyPasswordRemoved) v.destination.showLegacyPasswordRemoved();
+    v.open.bindOpen((file) => this.open(file));
+    v.tree.bindButtons();
+    v.preview.bindPaging();
+    v.files.bindFile((digest, path) => this.showBundleFile(digest, path));
+    v.verify.bind(
       () => this.verify(),
       () => this.model.cancelVerify(),
     );
-    v.bindDestinationChange((settings, how) => this.destinationChanged(settings, how));
-    v.bindCarriedDestination(
+    v.destination.bindChange((settings, how) => this.destinationChanged(settings, how));
+    v.destination.bindCarried(
       () => this.confirmDestination(),
       () => this.clearDestination(),
     );
-    v.bindTestConnection(() => this.testConnection());
+    v.destination.bindTestConnection(() => this.testConnection());
     if (this.thin) this.thin.bindReceipt(() => this.downloadReceipt());
-    v.bindPreviewFilter((q) => v.renderPreviewRows(this.model.filterRows(q), this.model.previewRows.length));
-    v.bindCopyTable(() => v.copyText(this.model.tableText(this.model.filterRows(v.previewFilterValue()))));
-    v.bindPush(
+    v.preview.bindFilter((q) => v.preview.renderRows(this.model.filterRows(q), this.model.previewRows.length));
+    v.preview.bindCopyTable(() => v.preview.copyText(this.model.tableText(this.model.filterRows(v.preview.filterValue()))));
+    v.push.bind(
       () => this.push(),
       () => {
-        v.showPushCancelling();
+        v.push.showCancelling();
         this.model.cancelPush();
       },
     );
@@ -77,8 +77,8 @@ export class Controller {
       this.fileName = file.name;
       const repository = this.store.get().repository;
       this.destinationConfirmed = !repository || this.destinationFor === this.tarSeq;
-      if (this.destinationConfirmed) this.view.hideCarriedDestination();
-      else this.view.showCarriedDestination(repository, previous);
+      if (this.destinationConfirmed) this.view.destination.hideCarried();
+      else this.view.destination.showCarried(repository, previous);
       const rendering = performance.now();
       // Before the tree is drawn: its layer badges ask thin.js.
       if (this.thin) this.thin.showArchive(opened.thin, repository);
@@ -91,7 +91,7 @@ export class Controller {
       this.lastOpen = { wasmMs: opened.openMs, domMs: now - rendering, previewMs: now - previewing, totalMs: now - started };
     } catch (e) {
       this.opened = false;
-      this.view.showOpenError(file, e);
+      this.view.open.showOpenError(file, e);
     } finally {
       this.busy = null;
       this.updatePush();
@@ -100,9 +100,9 @@ export class Controller {
 
   showBundleFile(digest, path) {
     try {
-      this.view.showBundleFile(path, this.model.bundleFile(digest, path));
+      this.view.files.showFile(path, this.model.bundleFile(digest, path));
     } catch (e) {
-      this.view.showBundleFileError(path, e);
+      this.view.files.showFileError(path, e);
     }
   }
 
@@ -110,17 +110,17 @@ export class Controller {
     if (this.busy) return null;
     this.busy = 'verify';
     this.updatePush();
-    this.view.showVerifyRunning();
-    const progress = throttled((p) => this.view.showVerifyProgress(p));
+    this.view.verify.showRunning();
+    const progress = throttled((p) => this.view.verify.showProgress(p));
     try {
       const result = await this.model.verify(progress);
       progress.flush();
-      this.view.showVerifyResult(result);
+      this.view.verify.showResult(result);
       if (this.thin) this.thin.showVerifyNote(result);
       return result;
     } catch (e) {
       progress.cancel();
-      this.view.showVerifyError(e);
+      this.view.verify.showError(e);
       return null;
     } finally {
       this.busy = null;
@@ -134,7 +134,7 @@ export class Controller {
     if (repositoryEdited) this.destinationChosen();
     this.store.update(settings);
     if (this.thin) this.thin.setDestination(settings.repository);
-    this.view.clearConnectionResult();
+    this.view.destination.clearConnectionResult();
     clearTimeout(this.previewTimer);
     this.previewTimer = setTimeout(() => this.refreshPreview(), 120);
   }
@@ -142,7 +142,7 @@ export class Controller {
   destinationChosen() {
     this.destinationFor = this.opened ? this.tarSeq : this.tarSeq + 1;
     this.destinationConfirmed = true;
-    this.view.hideCarriedDestination();
+    this.view.destination.hideCarried();
   }
 
   confirmDestination() {
@@ -151,7 +151,7 @@ export class Controller {
   }
 
   clearDestination() {
-    this.view.clearRepository();
+    this.view.destination.clearRepository();
     this.destinationChosen();
     this.store.update({ repository: '' });
     if (this.thin) this.thin.setDestination('');
@@ -164,7 +164,7 @@ export class Controller {
     const s = this.store.get();
     // Unchanged plan inputs (a 'change' event after typing, an auth or
     // "remember" edit): keep the table as it is, with its pages and filter.
-    const key = JSON.stringify([this.tarSeq, s.repository.trim(), !!s.repoBasedTags, !!s.includeNonDistributableLayers]);
+    const key = JSON.stringify([this.tarSeq, s.repository.trim(), !!s.repoBasedTags, !!s.includeNonDistributableLayers, !!s.toRepoPrefix]);
     if (this.previewOk && key === this.previewKey) {
       this.updatePush();
       return;
@@ -172,16 +172,16 @@ export class Controller {
     this.previewKey = key;
     this.previewOk = false;
     if (!s.repository) {
-      this.view.showPreviewEmpty();
+      this.view.preview.showEmpty();
     } else {
       try {
         const preview = this.model.plan(s);
-        this.view.showPreview(preview);
-        const q = this.view.previewFilterValue();
-        if (q) this.view.renderPreviewRows(this.model.filterRows(q), preview.rows.length);
+        this.view.preview.show(preview);
+        const q = this.view.preview.filterValue();
+        if (q) this.view.preview.renderRows(this.model.filterRows(q), preview.rows.length);
         this.previewOk = true;
       } catch (e) {
-        this.view.showPreviewError(e);
+        this.view.preview.showError(e);
       }
     }
     this.updatePush();
@@ -205,11 +205,11 @@ export class Controller {
 
   async testConnection() {
     const s = this.store.get();
-    this.view.showConnectionBusy();
+    this.view.destination.showConnectionBusy();
     try {
-      this.view.showConnectionResult(await this.model.testConnection(s, this.store.credentials()));
+      this.view.destination.showConnectionResult(await this.model.testConnection(s, this.store.credentials()));
     } catch (e) {
-      this.view.showConnectionError(e);
+      this.view.destination.showConnectionError(e);
     }
   }
 
@@ -223,22 +223,22 @@ export class Controller {
       if (!v) return;
     }
     if (!v.ok) {
-      this.view.showPushError(codedError('E_VERIFY', `${v.problems.length} problem(s) found by verification; nothing was pushed`));
+      this.view.push.showError(codedError('E_VERIFY', `${v.problems.length} problem(s) found by verification; nothing was pushed`));
       return;
     }
     this.busy = 'push';
     this.updatePush();
-    this.view.showPushRunning();
-    const progress = throttled((p) => (this.thin && this.thin.showPushProgress(p)) || this.view.showPushProgress(p));
+    this.view.push.showRunning();
+    const progress = throttled((p) => (this.thin && this.thin.showPushProgress(p)) || this.view.push.showProgress(p));
     try {
       const summary = await this.model.push(this.store.get(), this.store.credentials(), progress, { inPage: this.pushInPage });
       progress.cancel();
       this.lastPush = summary;
-      this.view.showPushResult(summary);
+      this.view.push.showResult(summary);
       if (this.thin) this.thin.showPushCheck(summary);
     } catch (e) {
       progress.cancel();
-      this.view.showPushError(e);
+      this.view.push.showError(e);
       if (this.thin) this.thin.showRefusal(e);
     } finally {
       this.busy = null;
@@ -253,7 +253,7 @@ export class Controller {
     else if (!this.previewOk) reason = this.store.get().repository ? 'Enter a valid destination repository.' : 'Enter a destination repository.';
     else if (this.busy) reason = `Wait for ${this.busy} to finish.`;
     else if (this.model.verification && !this.model.verification.ok) reason = 'Verification found problems.';
-    this.view.setPushEnabled(reason === '', reason);
+    this.view.push.setEnabled(reason === '', reason);
   }
 }
 

@@ -54,7 +54,7 @@ export class Model {
       for (let i = 0; i < WARMUPS; i += 1) {
         const archive = await this.wasm.openArchive(blob);
         nestTree(archive.tree());
-        archive.plan(planOptions({ repository: 'warmup.invalid/warmup' }));
+        archive.plan(planOptions({ repository: 'warmup.invalid/warmup' }, archive.format));
         archive.free();
       }
       this.warmUpMs = performance.now() - started;
@@ -74,9 +74,13 @@ export class Model {
     this.pushClient = null;
     this.verification = null;
     this.treeData = nestTree(archive.tree());
+    this.format = archive.format;
     this.thinInfo = archive.thin();
     return {
       file: { name: file.name, size: file.size, lastModified: file.lastModified },
+      format: archive.format,
+      formatName: archive.formatName,
+      images: archive.images(),
       tree: this.treeData,
       thin: this.thinInfo,
       openMs: performance.now() - started,
@@ -129,7 +133,7 @@ export class Model {
 
   /** The preview for the current settings: rows and downloads. */
   plan(settings) {
-    const plan = this.archive.plan(planOptions(settings));
+    const plan = this.archive.plan(planOptions(settings, this.format));
     this.previewRows = plan.images.map((i) => ({
       kind: i.kind,
       source: i.source,
@@ -139,7 +143,7 @@ export class Model {
     // Lower-cased text per row, built once, so a filter over thousands of
     // rows is one substring search each.
     this.previewHay = this.previewRows.map((r) => [r.kind, r.source, r.destination, ...r.tags].join('\n').toLowerCase());
-    return { repository: plan.repository, rows: this.previewRows, downloads: downloadsOf(plan), warnings: [...(plan.warnings || []), ...(plan.lockError ? [`No --lock-output document: ${plan.lockError}`] : [])] };
+    return { repository: plan.repository, repositories: plan.repositories, mappings: plan.mappings, rows: this.previewRows, downloads: downloadsOf(plan), warnings: [...(plan.warnings || []), ...(plan.lockError ? [`No --lock-output document: ${plan.lockError}`] : [])] };
   }
 
   filterRows(query) {
@@ -184,7 +188,7 @@ export class Model {
     const meter = new RateMeter();
     const started = performance.now();
     const options = {
-      ...planOptions(settings),
+      ...planOptions(settings, this.format),
       username: credentials ? credentials.username : undefined,
       password: credentials ? credentials.password : undefined,
       concurrency: 6,
@@ -194,7 +198,7 @@ export class Model {
       onProgress({ ...p, rate: meter.rate(), eta: meter.eta(p.bytesTotal - p.bytesDone) });
     };
     // Bad options fail at once, here, as before (the worker would say the same later).
-    this.archive.plan(planOptions(settings));
+    this.archive.plan(planOptions(settings, this.format));
     let done;
     if (inPage || typeof Worker === 'undefined') {
       // On the main thread (benchmarks compare it with the worker).
@@ -219,11 +223,13 @@ export class Model {
   }
 }
 
-function planOptions(s) {
+/** The plan options of the settings; the prefix choice only for OCI layouts and docker-archives. */
+function planOptions(s, format) {
   return {
     repository: s.repository.trim(),
     repoBasedTags: !!s.repoBasedTags,
     includeNonDistributableLayers: !!s.includeNonDistributableLayers,
+    toRepoPrefix: format !== 'imgpkg' && !!s.toRepoPrefix,
   };
 }
 

@@ -21,6 +21,7 @@ export const DEFAULT_SETTINGS = Object.freeze({
   rememberPassword: false,
   repoBasedTags: false,
   includeNonDistributableLayers: false,
+  toRepoPrefix: false,
 });
 
 export class Store {
@@ -36,7 +37,7 @@ export class Store {
     const out = {};
     try {
       const s = JSON.parse(this.storage.getItem(SETTINGS_KEY) || '{}');
-      for (const key of ['repository', 'auth', 'repoBasedTags', 'includeNonDistributableLayers']) {
+      for (const key of ['repository', 'auth', 'repoBasedTags', 'includeNonDistributableLayers', 'toRepoPrefix']) {
         if (key in s && typeof s[key] === typeof DEFAULT_SETTINGS[key]) out[key] = s[key];
       }
       const username = this.storage.getItem(USERNAME_KEY);
@@ -89,6 +90,7 @@ export class Store {
           auth: s.auth,
           repoBasedTags: s.repoBasedTags,
           includeNonDistributableLayers: s.includeNonDistributableLayers,
+          toRepoPrefix: s.toRepoPrefix,
         }),
       );
       const keepUser = s.remember && s.auth === 'password';

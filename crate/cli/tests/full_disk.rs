@@ -1,6 +1,6 @@
-//! A full disk. The registry's storage is a tmpfs that is full: the push
-//! fails with an error naming the registry's answer (see the test for why
-//! a re-run after freeing space is not asserted). For `--to-tar`, the output
+//! A full disk. The registry's storage is a tmpfs that fills up during the
+//! push: the push fails with an error naming the registry's answer, and
+//! after the space is freed the re-run completes. For `--to-tar`, the output
 //! filesystem fills up: a clear error, and no partial tar (or temporary
 //! file) is left behind; with space the re-run writes the tar.
 //!
@@ -9,6 +9,7 @@
 
 use airlock_core::digest::Digest;
 use airlock_testkit::support::{run_airlock, Auth, TempDir, TestRegistry, Tmpfs};
+use airlock_testkit::registry_state;
 use airlock_testkit::synth::{self, PackageRepoOptions};
 
 const BIN: &str = env!("CARGO_BIN_EXE_airlock");
@@ -47,24 +48,34 @@ fn fill(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
-/// The registry's disk is full when the push starts (a filler file takes
-/// the space): a clear error naming the registry's answer.
+/// Frees `bytes` of the filled filesystem again (shortens the filler).
+fn free(filler: &std::path::Path, bytes: u64) {
+    let f = std::fs::OpenOptions::new().write(true).open(filler).unwrap();
+    let len = f.metadata().unwrap().len();
+    f.set_len(len.saturating_sub(bytes)).unwrap();
+}
+
+/// The registry's disk fills up during the push (a filler file leaves it
+/// room for about half the tar): a clear error naming the registry's
+/// answer; no tag points at incomplete content; and once the space is
+/// freed, the re-run completes and the registry equals a clean push.
 ///
-/// Not tested, because it does not hold: a re-run after the space is freed.
-/// Distribution 2.8's filesystem driver leaves zero-length `data` and
-/// `link` files behind when a write fails with ENOSPC; afterwards it
-/// answers 500 to `HEAD` of those blobs and to `PUT` of manifests that
-/// reference them, with space or without, so no client can complete the
-/// push until those files are removed from the registry's storage.
+/// Distribution 2.8's filesystem driver leaves zero-length `link` files
+/// behind when a write fails with ENOSPC and then answers 500 to `HEAD` of
+/// those blobs, with space or without; Airlock takes a blob `HEAD` that
+/// still fails after the retries as absent and uploads the blob again,
+/// which rewrites the link.
 #[test]
-fn registry_storage_full_gives_an_error_naming_the_registrys_answer() {
+fn registry_storage_full_gives_an_error_naming_the_registrys_answer_and_the_rerun_completes() {
     let (_dir, tar, _, tar_size) = package_repository();
     let mut reg = TestRegistry::start(Auth::None);
     reg.kill();
     let storage = mount_or_explain(&reg.dir.path().join("data"), tar_size);
     reg.restart();
-    fill(storage.path());
-    let dest = format!("{}/airgap/packages", reg.host());
+    let filler = fill(storage.path());
+    free(&filler, tar_size / 2);
+    let repo = "airgap/packages";
+    let dest = format!("{}/{repo}", reg.host());
     let args = ["copy", "--tar", &tar, "--to-repo", &dest];
 
     let out = run_airlock(BIN, &args);
@@ -86,7 +97,36 @@ fn registry_storage_full_gives_an_error_naming_the_registrys_answer() {
         reg.log().contains("no space left on device"),
         "the registry failed because its disk was full"
     );
+    // Whatever the failed push left, every tag reaches complete content
+    // (the walk panics on a listed tag or child it cannot read).
+    let partial = registry_state::walk(&reg, repo);
+    for d in partial.blobs.keys() {
+        assert!(
+            reg.blob(repo, &d.parse().unwrap()).is_some(),
+            "a tag reaches blob {d}, which the registry does not serve"
+        );
+    }
 
+    // Space is freed: the filler goes, and the filesystem grows (every
+    // small blob, link and upload file takes a page of the tmpfs, so the
+    // registry needs several times the tar's size).
+    std::fs::remove_file(&filler).unwrap();
+    storage.resize(tar_size * 16);
+    let again = run_airlock(BIN, &args);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "re-run with space: {stderr}");
+
+    let clean = TestRegistry::start(Auth::None);
+    let clean_dest = format!("{}/{repo}", clean.host());
+    let out = run_airlock(BIN, &["copy", "--tar", &tar, "--to-repo", &clean_dest]);
+    assert!(out.status.success());
+    let after = registry_state::walk(&reg, repo);
+    assert_eq!(after, registry_state::walk(&clean, repo));
+    for d in after.blobs.keys() {
+        let bytes = reg.blob(repo, &d.parse().unwrap());
+        let bytes = bytes.unwrap_or_else(|| panic!("blob {d} is not served after the re-run"));
+        assert_eq!(Digest::of(&bytes).to_string(), *d, "blob {d} is served with other bytes");
+    }
     drop(reg);
 }
 

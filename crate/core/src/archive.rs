@@ -38,12 +38,22 @@ pub fn not_found_in_tar(name: &str) -> String {
 /// Why a tar cannot be opened at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ArchiveError {
+    /// The tar could not be indexed.
     #[error("{0}")]
     Tar(#[from] TarError),
+    /// The tar has no `manifest.json` entry (imgpkg's message).
     #[error("{}", not_found_in_tar(MANIFEST_JSON))]
     MissingManifestJson,
+    /// `manifest.json` is larger than
+    /// [`MAX_MANIFEST_JSON_SIZE`](crate::imgpkg_tar::MAX_MANIFEST_JSON_SIZE).
     #[error("manifest.json is {size} bytes, more than the {limit} bytes Airlock reads")]
-    ManifestJsonTooLarge { size: u64, limit: u64 },
+    ManifestJsonTooLarge {
+        /// Its size, in bytes.
+        size: u64,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// `manifest.json` does not parse (the parser's message).
     #[error("manifest.json: {0}")]
     ManifestJson(String),
 }
@@ -53,21 +63,35 @@ pub enum ArchiveError {
 pub struct Archive {
     /// Size of the tar file.
     pub size: u64,
+    /// The tar's entries (headers only; data is read by range when needed).
     pub entries: TarIndex,
     /// The raw `manifest.json` bytes.
     pub manifest_json: Vec<u8>,
     /// The parsed `manifest.json`.
     pub descriptors: Vec<ImageOrIndex>,
+    /// The images, indexes and bundles `manifest.json` describes, with layers located as tar
+    /// ranges.
     pub set: ImageSet,
 }
 
 impl Archive {
     /// Opens a tar: reads headers, `manifest.json` and bundle layers only.
     pub async fn open<S: ByteSource + ?Sized>(src: &S) -> Result<Archive, ArchiveError> {
-        let size = src.len();
         let src = &KeepingSource::new(src, MAX_KEPT);
         let entries = tar::index_with(src, Windows::DEFAULT).await?;
         src.stop_keeping();
+        Archive::open_indexed(src, entries).await
+    }
+
+    /// [`Archive::open`] of a tar whose entries are already indexed (by
+    /// [`crate::formats::open_any`], which indexes once for every format):
+    /// reads `manifest.json` and the bundle layers only, from the windows
+    /// `src` kept while indexing where they cover them.
+    pub async fn open_indexed<S: ByteSource + ?Sized>(
+        src: &KeepingSource<'_, S>,
+        entries: TarIndex,
+    ) -> Result<Archive, ArchiveError> {
+        let size = src.len();
         let Some(mj) = entries.get(MANIFEST_JSON) else {
             return Err(ArchiveError::MissingManifestJson);
         };

@@ -13,10 +13,16 @@ pub const MAX_BUNDLE_LAYER: u64 = 256 << 20;
 /// Why a bundle layer cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BundleLayerError {
+    /// The layer is not valid gzip (the decompressor's message).
     #[error("decompressing the bundle layer: {0}")]
     Decompress(String),
+    /// The layer decompresses to more than [`MAX_BUNDLE_LAYER`] bytes.
     #[error("the bundle layer uncompresses to more than {limit} bytes")]
-    TooLarge { limit: u64 },
+    TooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The decompressed layer is not a valid tar.
     #[error("reading the bundle layer's tar: {0}")]
     Tar(#[source] TarError),
 }

@@ -16,10 +16,13 @@ pub struct Digest([u8; 32]);
 /// Why a string is not a digest.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DigestError {
+    /// The string does not start with `sha256:`.
     #[error("digest '{0}' must start with 'sha256:' (no other algorithm is accepted)")]
     Algorithm(String),
+    /// The part after `sha256:` is not 64 characters long.
     #[error("digest '{0}' must have exactly 64 hexadecimal characters after 'sha256:'")]
     Length(String),
+    /// The part after `sha256:` has a character other than `0-9a-f`.
     #[error("digest '{0}' must use lowercase hexadecimal characters only")]
     Hex(String),
 }
@@ -132,10 +135,12 @@ pub struct Hasher {
 }
 
 impl Hasher {
+    /// A hasher that has seen no bytes.
     pub fn new() -> Hasher {
         Hasher::default()
     }
 
+    /// Hashes `bytes` and adds their length to [`len`](Hasher::len).
     pub fn update(&mut self, bytes: &[u8]) {
         self.inner.update(bytes);
         self.len += bytes.len() as u64;
@@ -146,10 +151,12 @@ impl Hasher {
         self.len
     }
 
+    /// Whether no bytes were hashed yet.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
+    /// The digest of every byte given to [`update`](Hasher::update).
     pub fn finish(self) -> Digest {
         Digest(self.inner.finalize().into())
     }

@@ -91,52 +91,73 @@ pub struct DiscoverOptions {
 /// Why a source cannot be read; the message is imgpkg's where it has one.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DiscoverError {
+    /// `-b` named a plain image ([`NOT_A_BUNDLE`]).
     #[error("{}", NOT_A_BUNDLE)]
     NotABundle,
+    /// `-i` named a bundle ([`BUNDLE_WITH_IMAGE_FLAG`]).
     #[error("{}", BUNDLE_WITH_IMAGE_FLAG)]
     BundleWithImageFlag,
+    /// An ImagesLock given with `--lock` lists a bundle ([`BUNDLE_IN_IMAGES_LOCK`]).
     #[error("{}", BUNDLE_IN_IMAGES_LOCK)]
     BundleInImagesLock,
     /// The registry does not have the manifest.
     #[error("{}", manifest_unknown(reference))]
-    ManifestUnknown { reference: String },
+    ManifestUnknown {
+        /// The reference that was asked for.
+        reference: String,
+    },
     /// Fetching `reference` failed.
     #[error("Working with {reference}: {source}")]
     Fetch {
+        /// The reference that was fetched.
         reference: String,
+        /// The registry's error.
         #[source]
         source: RegistryError,
     },
     /// The manifest of `reference` does not parse.
     #[error("Working with {reference}: {source}")]
     InvalidManifest {
+        /// The reference whose manifest it is.
         reference: String,
+        /// The manifest parser's error.
         #[source]
         source: ManifestError,
     },
+    /// The `bundle.image` of a BundleLock is not a valid digest reference.
     #[error("Validating bundle lock: {0}")]
     BundleLockReference(#[source] ReferenceError),
+    /// An `image:` of an ImagesLock is not a valid digest reference.
     #[error("Validating images lock: {0}")]
     ImagesLockReference(#[source] ReferenceError),
+    /// The bundle image does not have exactly one layer (the count is given).
     #[error("Reading Images from Bundle: Reading ImagesLock file: Expected bundle to only have a single layer, got {0}")]
     BundleLayerCount(usize),
+    /// The bundle's layer is not a Docker gzip layer (its media type is given).
     #[error("Reading Images from Bundle: Reading ImagesLock file: Expected layer to have docker layer media type, was {0}")]
     BundleLayerMediaType(String),
+    /// The bundle's layer cannot be decompressed or read as a tar.
     #[error("Reading Images from Bundle: Reading ImagesLock file: {0}")]
     BundleLayer(#[source] BundleLayerError),
+    /// The bundle's layer has no `.imgpkg/images.yml`.
     #[error("Reading Images from Bundle: Reading ImagesLock file: Expected to find .imgpkg/images.yml in bundle image")]
     NoImagesYml,
+    /// The bundle's `.imgpkg/images.yml` is not a valid ImagesLock.
     #[error("Reading Images from Bundle: Reading ImagesLock file: Unmarshalling ImagesLock from image with Digest '{digest}': {source}")]
     ImagesYml {
+        /// The bundle's manifest digest.
         digest: Digest,
+        /// The lock parser's error.
         #[source]
         source: LockError,
     },
     /// The locations image's layer cannot be read.
     #[error("{0}")]
     LocationsLayer(#[source] BundleLayerError),
+    /// The image-locations image has no `image-locations.yml`.
     #[error("Expected to find image-locations.yml in location image")]
     NoLocationsFile,
+    /// `image-locations.yml` is not a valid ImageLocations document.
     #[error("{0}")]
     LocationsFile(#[source] LockError),
     /// Reading an existing locations image failed.
@@ -147,25 +168,34 @@ pub enum DiscoverError {
     LocationsFetch(#[source] RegistryError),
     /// No candidate repository has the image; `reference` is the last tried.
     #[error("Checking image existence: {reference}: MANIFEST_UNKNOWN: manifest unknown")]
-    ImageMissing { reference: String },
+    ImageMissing {
+        /// The reference in the last repository tried.
+        reference: String,
+    },
     /// Checking the last candidate repository failed.
     #[error("Checking image existence: {0}")]
     ImageExistence(#[source] RegistryError),
     /// An item's repository is not valid for its signature tag.
     #[error("{0}")]
     SignatureRepository(#[source] ReferenceError),
+    /// Fetching the cosign signature of an image failed (`--cosign-signatures`).
     #[error("Fetching signature for image '{image}': {source}")]
     Signature {
+        /// The image whose signature was looked up.
         image: String,
+        /// The registry's error.
         #[source]
         source: RegistryError,
     },
 }
 
+/// imgpkg's text when `-b` names a plain image.
 pub const NOT_A_BUNDLE: &str =
     "Expected bundle image but found plain image (hint: Did you use -i instead of -b?)";
+/// imgpkg's text when `-i` names a bundle.
 pub const BUNDLE_WITH_IMAGE_FLAG: &str =
     "Expected bundle flag when copying a bundle (hint: Use -b instead of -i for bundles)";
+/// imgpkg's text when `--lock` gives an ImagesLock that lists a bundle.
 pub const BUNDLE_IN_IMAGES_LOCK: &str =
     "Unable to copy bundles using an Images Lock file (hint: Create a bundle with these images)";
 

@@ -28,10 +28,13 @@ use crate::tar::{padding, TarWriteError, END_OF_ARCHIVE};
 /// One layer entry of the tar.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LayerSlot {
+    /// The blob's digest (the entry is `sha256-<hex>.tar.gz`).
     pub digest: Digest,
+    /// The blob's size, in bytes.
     pub size: u64,
     /// Where the entry's header starts.
     pub header_offset: u64,
+    /// The entry's header bytes (USTAR, or PAX for 8 GiB and more).
     pub header: Vec<u8>,
     /// Where the blob's bytes go.
     pub data_offset: u64,
@@ -42,6 +45,7 @@ pub struct LayerSlot {
 /// The complete layout of the tar to write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TarLayout {
+    /// The `manifest.json` content: one descriptor per top-level node.
     pub descriptors: Vec<ImageOrIndex>,
     /// The `manifest.json` entry (header + JSON + padding), at offset 0.
     pub manifest_entry: Vec<u8>,

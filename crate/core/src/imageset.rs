@@ -23,24 +23,34 @@ pub type NodeId = usize;
 /// A layer (or any non-config blob) of an image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layer {
+    /// The layer descriptor's media type.
     pub media_type: String,
+    /// The blob's digest.
     pub digest: Digest,
     /// The DiffID recorded in the tar ("" for non-layer media types).
     pub diff_id: String,
+    /// The blob's size, in bytes.
     pub size: u64,
+    /// Where the blob's bytes come from (a tar range, memory, a source repository), or that it
+    /// is skipped.
     pub source: BlobSource,
 }
 
 /// What a node is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeKind {
+    /// An image manifest.
     Image {
+        /// The config's digest.
         config_digest: Digest,
+        /// The config's exact bytes.
         config_raw: Arc<Vec<u8>>,
         /// Parsed config, if it parses.
         config: Option<Box<ConfigFile>>,
+        /// The manifest's layers (and other non-config blobs), in manifest order.
         layers: Vec<Layer>,
     },
+    /// An image index.
     Index {
         /// Children in the index's `manifests[]` order.
         children: Vec<NodeId>,
@@ -54,6 +64,7 @@ pub struct Node {
     pub source: String,
     /// The digest the source claims for the manifest.
     pub digest: Digest,
+    /// The manifest's media type.
     pub media_type: String,
     /// Exact manifest bytes.
     pub raw: Arc<Vec<u8>>,
@@ -63,7 +74,9 @@ pub struct Node {
     pub tag: String,
     /// The `image:` value of the ImagesLock that referenced it ("" = unknown).
     pub orig_ref: String,
+    /// Labels from `manifest.json` (the root-bundle label).
     pub labels: BTreeMap<String, String>,
+    /// Whether it is an image or an index, with what each holds.
     pub kind: NodeKind,
     /// The index this node is a child of (index children are not top level).
     pub parent: Option<NodeId>,
@@ -77,10 +90,13 @@ impl Node {
         matches!(&self.kind, NodeKind::Image { config: Some(c), .. } if c.is_bundle())
     }
 
+    /// Whether it carries the root-bundle label ([`ROOT_BUNDLE_LABEL`]): the bundle the tar was
+    /// made from.
     pub fn is_root_bundle(&self) -> bool {
         self.labels.contains_key(ROOT_BUNDLE_LABEL)
     }
 
+    /// Whether it is an image index.
     pub fn is_index(&self) -> bool {
         matches!(self.kind, NodeKind::Index { .. })
     }
@@ -106,7 +122,9 @@ impl Node {
 pub struct BundleFile {
     /// Path inside the bundle, e.g. `.imgpkg/images.yml` or `config/app.yml`.
     pub path: String,
+    /// Mode bits as stored in the layer.
     pub mode: u32,
+    /// The file's bytes.
     pub contents: Arc<Vec<u8>>,
 }
 
@@ -115,6 +133,7 @@ pub struct BundleFile {
 pub struct BundleImage {
     /// Normalised `image:` value (ggcr `Name()`).
     pub image: String,
+    /// The digest the lock gives.
     pub digest: Digest,
     /// The node with that digest in the set, if present.
     pub node: Option<NodeId>,
@@ -123,17 +142,22 @@ pub struct BundleImage {
 /// A bundle's contents, read from its layer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bundle {
+    /// The bundle's node in the set.
     pub node: NodeId,
+    /// The bundle's manifest digest.
     pub digest: Digest,
     /// Regular files of the bundle layer, in layer order.
     pub files: Vec<BundleFile>,
     /// `.imgpkg/images.yml` bytes.
     pub images_yml: Arc<Vec<u8>>,
+    /// `.imgpkg/images.yml`, parsed.
     pub lock: ImagesLock,
+    /// The lock's entries resolved against the set, in lock order.
     pub images: Vec<BundleImage>,
 }
 
 impl Bundle {
+    /// The file at exactly `path`, if the bundle has it.
     pub fn file(&self, path: &str) -> Option<&BundleFile> {
         self.files.iter().find(|f| f.path == path)
     }
@@ -143,11 +167,14 @@ impl Bundle {
 /// file, entry, descriptor or reference at fault.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Problem {
+    /// The file, entry, descriptor or reference at fault.
     pub subject: String,
+    /// What is wrong with it.
     pub message: String,
 }
 
 impl Problem {
+    /// A problem with `subject` and `message`.
     pub fn new(subject: impl Into<String>, message: impl Into<String>) -> Problem {
         Problem {
             subject: subject.into(),
@@ -165,6 +192,7 @@ impl std::fmt::Display for Problem {
 /// Everything to relocate.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageSet {
+    /// Every node; a [`NodeId`] indexes this.
     pub nodes: Vec<Node>,
     /// Top-level nodes (entries of `manifest.json`, or the copy roots).
     pub top: Vec<NodeId>,

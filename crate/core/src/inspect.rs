@@ -6,70 +6,106 @@ use crate::imageset::{ImageSet, NodeId, NodeKind, Problem};
 use crate::manifest::media_type;
 use crate::plan::BlobSource;
 
+/// A layer of an image in the tree.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TreeLayer {
+    /// The blob's digest (`sha256:<hex>`).
     pub digest: String,
+    /// The layer descriptor's media type.
     pub media_type: String,
+    /// The blob's size, in bytes (compressed).
     pub size: u64,
     /// The blob is in the tar.
     pub present: bool,
+    /// A foreign (non-distributable) layer, which imgpkg copies only with
+    /// `--include-non-distributable-layers`.
     pub non_distributable: bool,
 }
 
+/// One image or index of the tree.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TreeNode {
+    /// The node's id in the [`ImageSet`] (children and bundles refer to it).
     pub id: NodeId,
     /// `bundle`, `image`, `index` or `signature`.
     pub kind: &'static str,
+    /// The manifest digest (`sha256:<hex>`).
     pub digest: String,
+    /// `Refs[0]`: where it was read from (`repo@sha256:...`).
     pub source: String,
+    /// Tag to recreate at the destination ("" for none).
     pub tag: String,
+    /// The manifest's media type.
     pub media_type: String,
+    /// Whether it is the root bundle (the one the tar was made from).
     pub root: bool,
     /// Sum of layer sizes (for an index: of its children).
     pub size: u64,
+    /// `os/architecture[/variant]` from the parent index's descriptor.
     pub platform: Option<String>,
+    /// The config's media type (images only).
     pub config_media_type: Option<String>,
     /// The config blob (images only).
     pub config_digest: Option<String>,
+    /// The config's size in bytes (images only).
     pub config_size: Option<u64>,
+    /// The image's layers, in manifest order (empty for an index).
     pub layers: Vec<TreeLayer>,
     /// Index children, or the images a bundle's images.yml names (present ones).
     pub children: Vec<NodeId>,
 }
 
+/// A regular file of a bundle's layer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TreeFile {
+    /// Path inside the bundle (`.imgpkg/images.yml`, `config/app.yml`).
     pub path: String,
+    /// Size in bytes.
     pub size: u64,
+    /// Mode bits as stored.
     pub mode: u32,
 }
 
+/// An entry of a bundle's `.imgpkg/images.yml`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TreeBundleImage {
+    /// The `image:` value, normalised.
     pub image: String,
+    /// Its digest.
     pub digest: String,
+    /// The node with that digest, when the source holds it.
     pub node: Option<NodeId>,
 }
 
+/// A bundle with its files and the images it names.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TreeBundle {
+    /// The bundle's node.
     pub node: NodeId,
+    /// The bundle's manifest digest.
     pub digest: String,
+    /// The files of its layer, in layer order.
     pub files: Vec<TreeFile>,
+    /// The entries of its `.imgpkg/images.yml`, in file order.
     pub images: Vec<TreeBundleImage>,
 }
 
+/// The display tree of a source (see the module doc).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Tree {
+    /// Every node; [`TreeNode::id`] indexes this.
     pub nodes: Vec<TreeNode>,
     /// Top-level nodes in display order: the root bundle first.
     pub top: Vec<NodeId>,
+    /// The root bundle, when the source has one.
     pub root: Option<NodeId>,
+    /// Every bundle of the source, with its files and images.
     pub bundles: Vec<TreeBundle>,
+    /// Problems found while reading the source (a missing blob, a bad manifest, ...).
     pub problems: Vec<Problem>,
     /// Distinct blobs and their total size.
     pub blob_count: usize,
+    /// Total size of the distinct blobs, in bytes.
     pub blob_bytes: u64,
 }
 

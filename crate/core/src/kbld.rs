@@ -61,8 +61,9 @@ use std::collections::HashMap;
 use granit_parser::{Event, Options, Parser, ScalarStyle};
 
 use crate::digest::Digest;
-use crate::imageset::Bundle;
+use crate::imageset::{Bundle, ImageSet};
 use crate::lock::ImagesLock;
+use crate::planner::PlanOutput;
 use crate::reference::{Reference, Repository};
 
 /// The annotation kbld writes on each images.yml entry.
@@ -75,14 +76,18 @@ pub const MAX_FILE: usize = 16 << 20;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}: line {line}: {message}")]
 pub struct KbldError {
+    /// The file, as named by the caller.
     pub file: String,
+    /// 1-based line where the YAML parser stopped (0 when the whole file is refused).
     pub line: usize,
+    /// What is wrong (the file is too large, or its YAML does not parse).
     pub message: String,
 }
 
 /// The result of rewriting one text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rewritten {
+    /// The rewritten text.
     pub text: String,
     /// Scalars replaced.
     pub replaced: usize,
@@ -534,4 +539,47 @@ mod tests {
             format!("---\napiVersion: packaging.carvel.dev/v1alpha1\nkind: PackageRepository\nmetadata:\n  name: my-packages\nspec:\n  fetch:\n    imgpkgBundle:\n      image: registry.corp:5000/team/app@{D1}\n")
         );
     }
+}
+
+/// The derived documents of one plan: what the page's `plan()` offers as
+/// downloads and the CLI writes for `--kbld-output` and
+/// `--package-repository-output`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Derived {
+    /// Bundle digest → configuration with relocated image references.
+    pub kbld: std::collections::BTreeMap<String, String>,
+    /// Bundle digest → `PackageRepository`.
+    pub package_repositories: std::collections::BTreeMap<String, String>,
+    /// Bundles whose configuration could not be rewritten, and why.
+    pub kbld_errors: Vec<String>,
+}
+
+/// The derived documents of `out` (planned from `set`): each planned
+/// bundle's relocated configuration ([`relocated_config`]) and, for a
+/// package-repository bundle, its `PackageRepository`.
+pub fn derive(set: &ImageSet, out: &PlanOutput) -> Derived {
+    let repo = &out.plan.repository;
+    let mut d = Derived::default();
+    for b in &out.bundles {
+        let Some(bundle) = set.bundles.values().find(|x| x.digest == b.digest) else {
+            continue;
+        };
+        match relocated_config(bundle, repo) {
+            Ok(Some(text)) => {
+                d.kbld.insert(b.digest.to_string(), text);
+            }
+            Ok(None) => {}
+            Err(e) => d.kbld_errors.push(format!(
+                "bundle {}: config not rewritten for the destination: {e}",
+                b.source
+            )),
+        }
+        if is_package_repository(bundle) {
+            d.package_repositories.insert(
+                b.digest.to_string(),
+                package_repository(&package_repository_name(&b.source), repo, &b.digest),
+            );
+        }
+    }
+    d
 }

@@ -12,6 +12,8 @@
 //!
 //! Nothing in the format, plan or protocol layers performs IO or reads a clock.
 
+#![deny(missing_docs)]
+
 pub mod archive;
 pub mod bundle_layer;
 pub mod digest;

@@ -12,24 +12,39 @@ use crate::digest::{Digest, DigestError};
 
 /// Media types that matter to imgpkg and to a registry copy.
 pub mod media_type {
+    /// Docker image manifest, schema 2.
     pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+    /// Docker manifest list (the Docker form of an index).
     pub const DOCKER_MANIFEST_LIST: &str =
         "application/vnd.docker.distribution.manifest.list.v2+json";
+    /// Docker schema 1 manifest (unsigned); ggcr accepts it, Airlock does not copy it.
     pub const DOCKER_SCHEMA1: &str = "application/vnd.docker.distribution.manifest.v1+json";
+    /// Docker schema 1 manifest, signed (JWS).
     pub const DOCKER_SCHEMA1_SIGNED: &str =
         "application/vnd.docker.distribution.manifest.v1+prettyjws";
+    /// Docker image config.
     pub const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
+    /// Docker gzip layer; imgpkg's bundle and locations layers use it.
     pub const DOCKER_LAYER: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+    /// Docker foreign (non-distributable) layer.
     pub const DOCKER_FOREIGN_LAYER: &str =
         "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
+    /// OCI image manifest.
     pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+    /// OCI image index.
     pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+    /// OCI image config.
     pub const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
+    /// OCI gzip layer.
     pub const OCI_LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+    /// OCI zstd layer.
     pub const OCI_LAYER_ZSTD: &str = "application/vnd.oci.image.layer.v1.tar+zstd";
+    /// OCI uncompressed layer.
     pub const OCI_LAYER_TAR: &str = "application/vnd.oci.image.layer.v1.tar";
+    /// OCI non-distributable gzip layer (deprecated by the spec, still seen).
     pub const OCI_RESTRICTED_LAYER_GZIP: &str =
         "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip";
+    /// OCI non-distributable uncompressed layer.
     pub const OCI_RESTRICTED_LAYER: &str =
         "application/vnd.oci.image.layer.nondistributable.v1.tar";
 
@@ -45,10 +60,12 @@ pub mod media_type {
         )
     }
 
+    /// Whether `mt` is an index type (OCI index or Docker manifest list).
     pub fn is_index(mt: &str) -> bool {
         matches!(mt, OCI_INDEX | DOCKER_MANIFEST_LIST)
     }
 
+    /// Whether `mt` is an image manifest type Airlock copies (OCI or Docker schema 2).
     pub fn is_image(mt: &str) -> bool {
         matches!(mt, OCI_MANIFEST | DOCKER_MANIFEST)
     }
@@ -75,36 +92,74 @@ pub const BUNDLE_LABEL: &str = "dev.carvel.imgpkg.bundle";
 /// Why bytes are not a usable manifest or config.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ManifestError {
+    /// The bytes are not JSON of a manifest's shape.
     #[error("manifest {digest} is not valid JSON: {message}")]
-    Json { digest: Digest, message: String },
+    Json {
+        /// The digest of the bytes.
+        digest: Digest,
+        /// The JSON parser's error.
+        message: String,
+    },
+    /// `schemaVersion` is not 2.
     #[error("manifest {digest} has unsupported schemaVersion {version} (expected 2)")]
-    SchemaVersion { digest: Digest, version: i64 },
+    SchemaVersion {
+        /// The manifest's digest.
+        digest: Digest,
+        /// The `schemaVersion` found (0 when missing).
+        version: i64,
+    },
+    /// The media type is neither an image manifest nor an index Airlock copies (schema 1, an
+    /// artifact type, ...).
     #[error("manifest {digest} has media type '{found}', expected an image manifest or index")]
-    UnsupportedMediaType { digest: Digest, found: String },
+    UnsupportedMediaType {
+        /// The manifest's digest.
+        digest: Digest,
+        /// The media type it has.
+        found: String,
+    },
+    /// A descriptor's `digest` is not a valid sha256 digest.
     #[error("manifest {digest}: field '{field}': {source}")]
     Digest {
+        /// The manifest's digest.
         digest: Digest,
+        /// Which descriptor (`config.digest`, `layers[2].digest`, `manifests[0].digest`,
+        /// `subject`).
         field: String,
+        /// Why the digest is invalid.
         #[source]
         source: DigestError,
     },
+    /// The manifest's own `mediaType` differs from the one it was described with (a descriptor or
+    /// `Content-Type`).
     #[error("manifest {digest} declares mediaType '{inner}' but was described as '{outer}'")]
     MediaTypeMismatch {
+        /// The manifest's digest.
         digest: Digest,
+        /// The `mediaType` inside the manifest.
         inner: String,
+        /// The media type it was described with.
         outer: String,
     },
+    /// The config blob is not JSON of an image config's shape.
     #[error("config {digest} is not valid JSON: {message}")]
-    ConfigJson { digest: Digest, message: String },
+    ConfigJson {
+        /// The config's digest.
+        digest: Digest,
+        /// The JSON parser's error.
+        message: String,
+    },
 }
 
 /// Platform of an index child.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
 pub struct Platform {
+    /// CPU architecture (`amd64`, `arm64`, ...); "" when not given.
     #[serde(default)]
     pub architecture: String,
+    /// Operating system (`linux`, `windows`, ...); "" when not given.
     #[serde(default)]
     pub os: String,
+    /// Architecture variant (`v7`, `v8`), when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
 }
@@ -122,10 +177,15 @@ impl std::fmt::Display for Platform {
 /// A content descriptor (config, layer or index child).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Descriptor {
+    /// The blob's media type ("" when the descriptor has none).
     pub media_type: String,
+    /// The blob's digest.
     pub digest: Digest,
+    /// The blob's size in bytes (0 when the descriptor has none).
     pub size: u64,
+    /// Where a foreign layer can be downloaded from (empty for ordinary blobs).
     pub urls: Vec<String>,
+    /// For an index child: the platform it is for.
     pub platform: Option<Platform>,
 }
 
@@ -161,28 +221,41 @@ struct RawManifest {
 /// An image manifest (Docker schema 2 or OCI), with its exact bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageManifest {
+    /// The exact bytes, as read: pushed as is and hashed for `digest`.
     pub raw: Vec<u8>,
+    /// sha256 of `raw`.
     pub digest: Digest,
+    /// The media type (from the manifest, else from its description, else OCI).
     pub media_type: String,
+    /// The config blob.
     pub config: Descriptor,
+    /// The layers (and other blobs), in manifest order.
     pub layers: Vec<Descriptor>,
+    /// The OCI `subject` (a manifest this one refers to), when present.
     pub subject: Option<Descriptor>,
 }
 
 /// An image index (OCI index or Docker manifest list), with its exact bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageIndex {
+    /// The exact bytes, as read: pushed as is and hashed for `digest`.
     pub raw: Vec<u8>,
+    /// sha256 of `raw`.
     pub digest: Digest,
+    /// The media type (from the index, else from its description, else OCI).
     pub media_type: String,
+    /// The child manifests, in order.
     pub manifests: Vec<Descriptor>,
+    /// The OCI `subject`, when present.
     pub subject: Option<Descriptor>,
 }
 
 /// Either kind of manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Manifest {
+    /// An image manifest.
     Image(ImageManifest),
+    /// An image index or manifest list.
     Index(ImageIndex),
 }
 
@@ -283,6 +356,7 @@ impl Manifest {
         }))
     }
 
+    /// The exact bytes.
     pub fn raw(&self) -> &[u8] {
         match self {
             Manifest::Image(m) => &m.raw,
@@ -290,6 +364,7 @@ impl Manifest {
         }
     }
 
+    /// The digest of the exact bytes.
     pub fn digest(&self) -> &Digest {
         match self {
             Manifest::Image(m) => &m.digest,
@@ -297,6 +372,7 @@ impl Manifest {
         }
     }
 
+    /// The media type.
     pub fn media_type(&self) -> &str {
         match self {
             Manifest::Image(m) => &m.media_type,
@@ -334,17 +410,25 @@ struct RawRootFs {
 /// The parts of an image config that Airlock reads, with the exact bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigFile {
+    /// The exact bytes, as read.
     pub raw: Vec<u8>,
+    /// sha256 of `raw`.
     pub digest: Digest,
+    /// `architecture` ("" when not given).
     pub architecture: String,
+    /// `os` ("" when not given).
     pub os: String,
+    /// `variant`, when given.
     pub variant: Option<String>,
+    /// `config.Labels` (empty when there are none).
     pub labels: BTreeMap<String, String>,
     /// `rootfs.diff_ids` as written (not validated: imgpkg does not).
     pub diff_ids: Vec<String>,
 }
 
 impl ConfigFile {
+    /// Parses a config blob. Fails with [`ManifestError::ConfigJson`] when the bytes are not JSON
+    /// of a config's shape; unknown fields are ignored.
     pub fn parse(raw: Vec<u8>) -> Result<ConfigFile, ManifestError> {
         let digest = Digest::of(&raw);
         let c: RawConfig = serde_json::from_slice(&raw).map_err(|e| ManifestError::ConfigJson {
@@ -367,6 +451,7 @@ impl ConfigFile {
         self.labels.contains_key(BUNDLE_LABEL)
     }
 
+    /// The config's `os/architecture/variant` as a [`Platform`].
     pub fn platform(&self) -> Platform {
         Platform {
             architecture: self.architecture.clone(),

@@ -25,8 +25,11 @@ use crate::reference::{Reference, Repository};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ItemKind {
+    /// An imgpkg bundle (its config has the `dev.carvel.imgpkg.bundle` label).
     Bundle,
+    /// A plain image manifest.
     Image,
+    /// An image index (pushed after its children).
     Index,
     /// A manifest listed by an index; pushed by digest, never tagged.
     IndexChild,
@@ -37,6 +40,7 @@ pub enum ItemKind {
 }
 
 impl ItemKind {
+    /// The kebab-case name used in tables, JSON and lock output (`index-child`, ...).
     pub fn as_str(&self) -> &'static str {
         match self {
             ItemKind::Bundle => "bundle",
@@ -53,12 +57,20 @@ impl ItemKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BlobSource {
     /// A byte range of the source tar (the entry's data).
-    TarEntry { offset: u64, size: u64 },
+    TarEntry {
+        /// Offset of the entry's first data byte in the tar.
+        offset: u64,
+        /// Number of bytes.
+        size: u64,
+    },
     /// Bytes held in memory (configs from `manifest.json`, locations layers).
     Inline(Arc<Vec<u8>>),
     /// The same digest in a source repository (registry to registry copy):
     /// mounted when on the same registry, otherwise streamed.
-    Registry { repository: Repository },
+    Registry {
+        /// The source repository holding the blob.
+        repository: Repository,
+    },
     /// Not copied: a non-distributable layer without
     /// `--include-non-distributable-layers`.
     Skip,
@@ -67,16 +79,22 @@ pub enum BlobSource {
 /// One blob (config or layer) a manifest needs at the destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedBlob {
+    /// The blob's digest.
     pub digest: Digest,
+    /// Its size in bytes, as the manifest's descriptor gives it.
     pub size: u64,
+    /// The descriptor's media type.
     pub media_type: String,
+    /// Where its bytes come from.
     pub source: BlobSource,
 }
 
 /// A manifest to PUT, with what must exist before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedManifest {
+    /// The manifest's digest.
     pub digest: Digest,
+    /// Its media type (the `Content-Type` of the PUT).
     pub media_type: String,
     /// The exact bytes to PUT (never re-serialized).
     pub raw: Arc<Vec<u8>>,
@@ -91,6 +109,7 @@ pub struct PlannedManifest {
 /// locations image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedItem {
+    /// What the item is.
     pub kind: ItemKind,
     /// Where it came from (`Refs[0]` of the tar, or the registry reference).
     pub source: String,
@@ -98,6 +117,7 @@ pub struct PlannedItem {
     pub orig_ref: Option<String>,
     /// `REPO@sha256:…`.
     pub destination: Reference,
+    /// The manifest to push, with everything it needs.
     pub manifest: PlannedManifest,
     /// The first tag is the upload tag (the manifest is PUT by it, and it is
     /// checked first to skip work already done); the others are applied
@@ -110,15 +130,20 @@ pub struct PlannedItem {
 /// A final tag: PUT `raw` as `REPO:tag` once everything else is in place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedTag {
+    /// The tag to set at the destination.
     pub tag: String,
+    /// The digest of the manifest it points at.
     pub digest: Digest,
+    /// The manifest's media type (the `Content-Type` of the PUT).
     pub media_type: String,
+    /// The manifest's exact bytes, PUT again under the tag.
     pub raw: Arc<Vec<u8>>,
 }
 
 /// The complete plan for one copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelocationPlan {
+    /// The destination repository.
     pub repository: Repository,
     /// Step 1: images, indexes, bundles and signatures.
     pub items: Vec<PlannedItem>,

@@ -35,14 +35,29 @@ pub struct PlanOptions {
 /// Why no plan can be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
+    /// A layer the plan needs is not in the tar (imgpkg's message, naming the missing
+    /// `sha256-<hex>.tar.gz`).
     #[error("{}", not_found_in_tar(.0))]
     MissingBlob(String),
+    /// A bundle's `.imgpkg/images.yml` names an image the source does not hold.
     #[error(
         "bundle {bundle} names image {image} in .imgpkg/images.yml, but it is not in the source"
     )]
-    MissingBundleImage { bundle: String, image: String },
+    MissingBundleImage {
+        /// The bundle's source reference.
+        bundle: String,
+        /// The `image:` value that is missing.
+        image: String,
+    },
+    /// The source is inconsistent in a way the planner cannot work around (a bundle whose
+    /// `images.yml` could not be read, ...).
     #[error("{subject}: {message}")]
-    Invalid { subject: String, message: String },
+    Invalid {
+        /// What is at fault.
+        subject: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// `--lock-output` needs a root bundle, and the source has bundles but
     /// none marked as root (imgpkg's wording).
     #[error("Unable to determine correct root bundle to use for lock-output. hint: if copying from a tarball, try re-generating the tarball")]
@@ -52,12 +67,17 @@ pub enum PlanError {
 /// What happens to one bundle.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BundlePlan {
+    /// The bundle's manifest digest.
     pub digest: Digest,
+    /// Where it came from (`Refs[0]`).
     pub source: String,
+    /// Where it goes (`REPO@sha256:...`).
     pub destination: String,
     /// The `image-locations.yml` in its locations image.
     pub locations_yml: String,
+    /// The digest of its locations image.
     pub locations_digest: Digest,
+    /// The locations image's tag (`sha256-<bundle hex>.image-locations.imgpkg`).
     pub locations_tag: String,
     /// `.imgpkg/images.yml` as `imgpkg pull -b R@digest` writes it.
     pub pulled_images_yml: String,
@@ -66,16 +86,22 @@ pub struct BundlePlan {
 /// A row of the mapping table.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PlanRow {
+    /// What the item is.
     pub kind: ItemKind,
+    /// Where it came from.
     pub source: String,
+    /// Where it goes (`REPO@sha256:...`).
     pub destination: String,
+    /// The tags it gets at the destination, upload tag first.
     pub tags: Vec<String>,
 }
 
 /// The planner's full output.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanOutput {
+    /// The plan to run.
     pub plan: RelocationPlan,
+    /// One entry per bundle, in bundle-graph order.
     pub bundles: Vec<BundlePlan>,
     /// The `--lock-output` document, or why there can be none.
     pub lock_output: Result<String, PlanError>,

@@ -36,8 +36,11 @@ pub const MAX_RECEIPT_BYTES: u64 = 64 << 20;
 /// A manifest or blob a repository holds.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Entry {
+    /// The manifest's or blob's digest.
     pub digest: Digest,
+    /// Its size in bytes (from the manifest that references it, or the manifest's own length).
     pub size: u64,
+    /// Its media type as the registry or the referencing manifest gives it.
     pub media_type: String,
 }
 
@@ -68,35 +71,72 @@ pub struct Receipt {
 /// Why a receipt cannot be made or read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ReceiptError {
+    /// The file is larger than [`MAX_RECEIPT_BYTES`].
     #[error("{file}: {size} bytes is more than the {limit} bytes a receipt may have")]
-    TooLarge { file: String, size: u64, limit: u64 },
-    #[error("{file}: not a valid receipt (JSON): {message}")]
-    Json { file: String, message: String },
-    #[error("{file}: {field}: {message}")]
-    Field {
+    TooLarge {
+        /// The receipt file, as named on the command line.
         file: String,
-        field: String,
+        /// Its size, in bytes.
+        size: u64,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The file is not JSON of a receipt's shape.
+    #[error("{file}: not a valid receipt (JSON): {message}")]
+    Json {
+        /// The receipt file.
+        file: String,
+        /// The JSON parser's error.
         message: String,
     },
+    /// A field has a wrong value (kind, version, a digest, a name or tag listed twice, a count
+    /// that does not match the lists).
+    #[error("{file}: {field}: {message}")]
+    Field {
+        /// The receipt file.
+        file: String,
+        /// The field's path (`repositories[2].blobs[0].digest`, `counts.blobs`, ...).
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The receipt was made on another registry than the one being copied to.
     #[error("{file}: registry: the receipt was made for '{receipt}', but the destination is '{destination}'")]
     RegistryMismatch {
+        /// The receipt file.
         file: String,
+        /// The registry the receipt names.
         receipt: String,
+        /// The destination registry.
         destination: String,
     },
+    /// The repositories given to [`walk`] are on more than one registry.
     #[error("receipt: the repositories {first} and {other} are on different registries; make one receipt per registry")]
-    MixedRegistries { first: String, other: String },
+    MixedRegistries {
+        /// The first repository.
+        first: String,
+        /// A repository on another registry.
+        other: String,
+    },
+    /// [`walk`] was given no repository.
     #[error("receipt: no repository given")]
     NoRepository,
+    /// A registry request of the walk failed.
     #[error("receipt of {repository}: {source}")]
     Registry {
+        /// The repository being walked.
         repository: String,
+        /// The registry's error.
         source: Box<RegistryError>,
     },
+    /// A manifest of the walk is missing or cannot be parsed.
     #[error("receipt of {repository}: {reference}: {message}")]
     Manifest {
+        /// The repository being walked.
         repository: String,
+        /// The tag or digest of the manifest.
         reference: String,
+        /// What is wrong (not in the repository, or the manifest parser's error).
         message: String,
     },
 }
@@ -134,10 +174,15 @@ pub fn rfc3339(secs: u64) -> String {
 /// Counts written in (and checked against) the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Counts {
+    /// Number of repositories.
     pub repositories: u64,
+    /// Number of tags, over all repositories.
     pub tags: u64,
+    /// Number of manifest entries, over all repositories.
     pub manifests: u64,
+    /// Number of blob entries, over all repositories.
     pub blobs: u64,
+    /// Sum of the blob entries' sizes, in bytes.
     pub blob_bytes: u64,
 }
 

@@ -36,30 +36,48 @@ const TAG_CHARS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 /// Why a string is not a valid reference. Messages follow ggcr's wording.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReferenceError {
+    /// The input is empty.
     #[error("reference '{0}' is empty: expected [registry/]repository[:tag][@sha256:digest]")]
     Empty(String),
+    /// The input starts with a URL scheme (`https://`).
     #[error("Reference '{input}' should not include {scheme}:// protocol prefix")]
-    Scheme { input: String, scheme: String },
+    Scheme {
+        /// The input.
+        input: String,
+        /// The scheme found (`http`, `https`, ...).
+        scheme: String,
+    },
+    /// The registry part is not a valid `host[:port]` authority.
     #[error("registries must be valid RFC 3986 URI authorities: {0}")]
     Registry(String),
+    /// The repository path is shorter than 2 or longer than 255 characters.
     #[error("repository must be between 2 and 255 characters in length: {0}")]
     RepositoryLength(String),
+    /// The repository path has a character outside `a-z0-9_-./`.
     #[error("repository can only contain the characters `{REPOSITORY_CHARS}`: {0}")]
     RepositoryChars(String),
+    /// The tag is longer than 128 characters.
     #[error("tag must be between 1 and 128 characters in length: {0}")]
     TagLength(String),
+    /// The tag has a character outside `A-Za-z0-9_-.`.
     #[error("tag can only contain the characters `{TAG_CHARS}`: {0}")]
     TagChars(String),
+    /// The input ends in `:` with no tag after it.
     #[error("{0} must specify a tag name after the colon")]
     EmptyTag(String),
+    /// The input has more than one `@`.
     #[error("a digest must contain exactly one '@' separator (e.g. registry/repository@digest) saw: {0}")]
     DigestSeparator(String),
+    /// The part after `@` is not a valid sha256 digest.
     #[error("invalid digest in reference '{input}': {source}")]
     Digest {
+        /// The input.
         input: String,
+        /// Why the digest is invalid.
         #[source]
         source: DigestError,
     },
+    /// A digest reference was required (imgpkg's locks) but the input has no `@sha256:...`.
     #[error("Expected ref to be in digest form, got '{0}'")]
     NotDigest(String),
 }
@@ -69,6 +87,8 @@ pub enum ReferenceError {
 pub struct Registry(String);
 
 impl Registry {
+    /// Parses `host[:port]`; an empty string and `docker.io` become `index.docker.io`, as ggcr
+    /// does. Fails with [`ReferenceError::Registry`] when it is not a valid authority.
     pub fn parse(s: &str) -> Result<Registry, ReferenceError> {
         if s.is_empty() {
             return Ok(Registry(DEFAULT_REGISTRY.to_string()));
@@ -185,6 +205,7 @@ impl Repository {
         })
     }
 
+    /// The registry part.
     pub fn registry(&self) -> &Registry {
         &self.registry
     }
@@ -355,18 +376,22 @@ impl Reference {
         Reference::parse_digest(s)
     }
 
+    /// The repository (registry and path).
     pub fn repository(&self) -> &Repository {
         &self.repository
     }
 
+    /// The registry part.
     pub fn registry(&self) -> &Registry {
         self.repository.registry()
     }
 
+    /// The tag, when the reference has one.
     pub fn tag(&self) -> Option<&str> {
         self.tag.as_deref()
     }
 
+    /// The digest, when the reference has one.
     pub fn digest(&self) -> Option<&Digest> {
         self.digest.as_ref()
     }

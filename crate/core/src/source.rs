@@ -22,13 +22,23 @@ pub enum SourceError {
     /// The underlying file, blob or stream failed.
     #[error("reading {len} bytes at offset {offset}: {message}")]
     Io {
+        /// Offset of the read.
         offset: u64,
+        /// Bytes asked for.
         len: usize,
+        /// The source's own message (an IO error, a `Blob` read failure).
         message: String,
     },
     /// The source ended before all requested bytes were read.
     #[error("unexpected end of data: wanted {wanted} bytes at offset {offset}, the source has only {got}")]
-    UnexpectedEof { offset: u64, wanted: u64, got: u64 },
+    UnexpectedEof {
+        /// Offset of the read.
+        offset: u64,
+        /// Bytes asked for.
+        wanted: u64,
+        /// Bytes the source returned.
+        got: u64,
+    },
 }
 
 /// A random-access, read-only sequence of bytes.
@@ -141,6 +151,7 @@ pub struct KeepingSource<'a, S: ?Sized> {
 }
 
 impl<'a, S: ByteSource + ?Sized> KeepingSource<'a, S> {
+    /// A source reading through `inner` that keeps what it reads, up to `limit` bytes in all.
     pub fn new(inner: &'a S, limit: u64) -> Self {
         KeepingSource {
             inner,
@@ -259,6 +270,7 @@ pub struct CountingSource<S> {
 }
 
 impl<S> CountingSource<S> {
+    /// Counts the reads made through `inner`; both counters start at zero.
     pub fn new(inner: S) -> Self {
         CountingSource {
             inner,
@@ -283,10 +295,12 @@ impl<S> CountingSource<S> {
         self.calls.store(0, Ordering::Relaxed);
     }
 
+    /// The wrapped source.
     pub fn inner(&self) -> &S {
         &self.inner
     }
 
+    /// Unwraps the source.
     pub fn into_inner(self) -> S {
         self.inner
     }

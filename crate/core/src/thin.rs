@@ -32,6 +32,7 @@ use crate::tar::{self, TarError};
 pub const OMITTED_ENTRY: &str = "airlock-omitted-blobs.json";
 /// `kind` of that entry.
 pub const KIND: &str = "AirlockOmittedBlobs";
+/// The only format version of [`OMITTED_ENTRY`] written and read.
 pub const VERSION: u32 = 1;
 /// The largest omitted-blobs entry read.
 pub const MAX_OMITTED_ENTRY: u64 = 64 << 20;
@@ -47,6 +48,7 @@ pub struct Promise {
     /// For a receipt: the registry it was made on, and when.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub registry: Option<String>,
+    /// For a receipt: the RFC 3339 time it was made.
     #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none", default)]
     pub created_at: Option<String>,
 }
@@ -55,8 +57,11 @@ pub struct Promise {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OmittedBlob {
+    /// The blob's digest (`sha256:<hex>`).
     pub digest: String,
+    /// Its size, in bytes.
     pub size: u64,
+    /// Its media type, from the manifest that references it.
     #[serde(rename = "mediaType")]
     pub media_type: String,
     /// `Refs[0]` of every image that needs it, sorted.
@@ -72,8 +77,11 @@ pub struct OmittedBlob {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Omitted {
+    /// Always [`KIND`].
     pub kind: String,
+    /// Always [`VERSION`].
     pub version: u32,
+    /// Every receipt or tar that justified leaving a blob out; [`OmittedBlob::promise`] indexes it.
     pub promises: Vec<Promise>,
     /// Sorted by digest.
     pub blobs: Vec<OmittedBlob>,
@@ -82,15 +90,28 @@ pub struct Omitted {
 /// Why a thin export or import cannot go on.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ThinError {
+    /// The omitted-blobs entry, a receipt or an earlier tar given to build a [`SkipSet`] is
+    /// malformed.
     #[error("{file}: {message}")]
-    Entry { file: String, message: String },
+    Entry {
+        /// The file at fault.
+        file: String,
+        /// What is wrong, naming the entry and field.
+        message: String,
+    },
+    /// An earlier tar given as a promise could not be indexed.
     #[error("{0}")]
     Tar(#[from] TarError),
+    /// Two promises give the same blob different sizes.
     #[error("{file}: blob {digest} is {size} bytes in one file and {other} bytes in another")]
     SizeConflict {
+        /// The file that gave the second size.
         file: String,
+        /// The blob's digest.
         digest: Digest,
+        /// The size that file gives, in bytes.
         size: u64,
+        /// The size seen first, in bytes.
         other: u64,
     },
 }
@@ -101,6 +122,7 @@ impl Omitted {
         self.blobs.iter().map(|b| b.size).sum()
     }
 
+    /// The entry as written into the thin tar: pretty-printed JSON with a final newline.
     pub fn to_json(&self) -> Vec<u8> {
         let mut v = serde_json::to_vec_pretty(self).expect("serializes");
         v.push(b'\n');
@@ -161,14 +183,17 @@ pub struct SkipSet {
 }
 
 impl SkipSet {
+    /// An empty set: nothing is skipped.
     pub fn new() -> SkipSet {
         SkipSet::default()
     }
 
+    /// Whether no blob is skipped.
     pub fn is_empty(&self) -> bool {
         self.blobs.is_empty()
     }
 
+    /// Number of distinct blobs skipped.
     pub fn len(&self) -> usize {
         self.blobs.len()
     }

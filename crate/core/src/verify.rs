@@ -23,11 +23,13 @@ use crate::source::ByteSource;
 pub struct BlobCheck {
     /// The tar entry, `sha256-<hex>.tar.gz`.
     pub name: String,
+    /// Offset of the entry's first data byte in the tar.
     pub offset: u64,
     /// Bytes stored in the tar for the entry.
     pub size: u64,
     /// Size the descriptors claim.
     pub expected_size: u64,
+    /// The digest its bytes must hash to.
     pub digest: Digest,
 }
 
@@ -222,6 +224,20 @@ pub fn blob_checks(archive: &Archive) -> Vec<BlobCheck> {
         }
     }
     out
+}
+
+/// The problem for a blob whose tar entry is not the size its descriptor
+/// gives (such a blob is not hashed).
+pub fn size_problem(check: &BlobCheck) -> Option<Problem> {
+    (check.size != check.expected_size).then(|| {
+        Problem::new(
+            &check.name,
+            format!(
+                "{} bytes, the manifest says {}",
+                check.size, check.expected_size
+            ),
+        )
+    })
 }
 
 /// The result of hashing one blob.

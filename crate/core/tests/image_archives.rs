@@ -411,3 +411,90 @@ fn artifacts_and_referrers_travel_unchanged() {
         vec![format!("sha256-{}.imgpkg", Digest::of(&artifact).hex())]
     );
 }
+
+/// `open_any` (the page's open): one index for every format, the same
+/// archive as the format's own reader, and the imgpkg reader for imgpkg tars.
+#[test]
+fn open_any_reads_every_format_as_its_reader_does() {
+    use formats::{open_any, AnyArchive, OpenError};
+    let (bytes, ..) = nested_layout();
+    let AnyArchive::Image(any) = block_on(open_any(bytes.as_slice())).unwrap() else {
+        panic!("an OCI layout opened as an imgpkg tar")
+    };
+    let own = open(&bytes).unwrap();
+    assert_eq!(any.format, Format::OciLayout);
+    assert_eq!(any.set.nodes.len(), own.set.nodes.len());
+    assert_eq!(any.blob_checks, own.blob_checks);
+    let labels: Vec<String> = any.names().into_iter().map(|n| n.label).collect();
+    assert_eq!(
+        labels,
+        vec!["registry.example/team/multi:2.0", "(tag 1.27)"]
+    );
+    assert!(any.structural_problems().is_empty());
+
+    let (a, b) = (image("a"), image("b"));
+    let docker = docker_archive(&[(&a, "a", "nginx:1.27"), (&b, "b", "redis:7")]);
+    let opened = block_on(open_any(docker.as_slice())).unwrap();
+    assert_eq!(opened.format(), Format::DockerArchive);
+    assert_eq!(opened.blob_checks().len(), 2);
+
+    let plain = tar(&[("notes.txt", b"hello\n")]);
+    let err = block_on(open_any(plain.as_slice())).unwrap_err();
+    assert!(
+        matches!(err, OpenError::Format(FormatError::NoFormat { .. })),
+        "{err}"
+    );
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn open_any_opens_an_imgpkg_tar_as_archive_open_does() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/simple-bundle/simple-bundle.tar"
+    );
+    let bytes = std::fs::read(path).unwrap();
+    let formats::AnyArchive::Imgpkg(any) = block_on(formats::open_any(bytes.as_slice())).unwrap()
+    else {
+        panic!("an imgpkg tar opened as an image archive")
+    };
+    let own = block_on(airlock_core::archive::Archive::open(bytes.as_slice())).unwrap();
+    assert_eq!(any.manifest_json, own.manifest_json);
+    assert_eq!(any.set.nodes.len(), own.set.nodes.len());
+    assert_eq!(any.set.bundles.len(), own.set.bundles.len());
+    assert_eq!(verify::blob_checks(&any), verify::blob_checks(&own));
+}
+
+/// `Relocation` (the CLI's `copy`/`plan` and the page's preview and push):
+/// the mappings, one plan per repository under a prefix, the lock of all.
+#[test]
+fn a_relocation_under_a_prefix_plans_each_repository_and_locks_every_image() {
+    use destination::Relocation;
+    let (a, b) = (image("a"), image("b"));
+    let bytes = docker_archive(&[(&a, "a", "nginx:1.27"), (&b, "b", "redis:7")]);
+    let archive = open(&bytes).unwrap();
+    let r = Relocation::new(
+        &archive,
+        &Destination::Prefix("registry.corp/mirror/".into()),
+    )
+    .unwrap();
+    let lines: Vec<String> = r.mappings.iter().map(|m| m.line()).collect();
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines[0].starts_with(
+            "index.docker.io/library/nginx:1.27 -> registry.corp/mirror/library/nginx:1.27 (sha256:"
+        ),
+        "{lines:?}"
+    );
+    let repos: Vec<String> = r.repositories().iter().map(|x| x.name()).collect();
+    assert_eq!(
+        repos,
+        vec![
+            "registry.corp/mirror/library/nginx",
+            "registry.corp/mirror/library/redis"
+        ]
+    );
+    let lock = r.lock().unwrap();
+    assert!(lock.contains("kbld.carvel.dev/id: nginx:1.27"), "{lock}");
+    assert!(lock.contains("kbld.carvel.dev/id: redis:7"), "{lock}");
+}

@@ -346,3 +346,47 @@ fn authorization_never_goes_to_another_origin() {
     assert_eq!(log[2].1.header("authorization"), None);
     assert!(m.output().is_ok());
 }
+
+/// A blob `HEAD` that still fails with a 5xx after the retries is taken as
+/// absent and the blob uploaded again: Distribution answers 500 to `HEAD`
+/// of a blob whose repository link a full disk left empty, and only an
+/// upload rewrites it (`crate/cli/tests/full_disk.rs` shows it for real).
+#[test]
+fn head_server_error_after_retries_uploads_again() {
+    use airlock_core::registry::client::ClientConfig;
+    use airlock_core::registry::retry::RetryPolicy;
+    let (d, data) = blob();
+    let config = ClientConfig {
+        retry: RetryPolicy {
+            max_tries: 2,
+            ..RetryPolicy::default()
+        },
+        ..ClientConfig::default()
+    };
+    let mut m = OneOp::with(
+        UploadBlob::new(repo(), d, 10, BlobSource::Inline(data), check()),
+        config,
+        Box::new(airlock_core::registry::auth::AnonymousKeychain),
+    );
+    let log = Scenario::new()
+        .ping_ok(HOST)
+        .expect(Method::Head, &blob_url(), resp(500))
+        .expect(Method::Head, &blob_url(), resp(500))
+        .post_then_put(UPLOADS, "/v2/dst/x/blobs/uploads/s1", resp(201))
+        .run(&mut m);
+    assert_eq!(m.output().unwrap(), uploaded());
+    assert_eq!(log.last().unwrap().1.method, Method::Put);
+}
+
+/// Any other refusal of the `HEAD` (here 403) still ends
+/// the upload with the registry's answer.
+#[test]
+fn head_forbidden_is_an_error() {
+    let mut m = upload(check());
+    Scenario::new()
+        .ping_ok(HOST)
+        .expect(Method::Head, &blob_url(), resp(403))
+        .run(&mut m);
+    let e = m.output().unwrap_err().to_string();
+    assert!(e.contains("403"), "{e}");
+}

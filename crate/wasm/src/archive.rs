@@ -1,5 +1,7 @@
 //! `openArchive(file)` and the `Archive` object the page works with:
 //! the tree, bundle files, verify inputs, the plan preview and the copy.
+//! The tar may be an imgpkg tarball, an OCI layout or a docker-archive
+//! ([`airlock_core::formats::open_any`], the CLI's detection).
 
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
@@ -9,8 +11,12 @@ use wasm_bindgen::prelude::*;
 
 use super::blob_source::BlobSource;
 use super::error::{Code, WasmError};
-use airlock_core::archive::{Archive as CoreArchive, ArchiveError};
+use airlock_core::archive::ArchiveError;
 use airlock_core::digest::Digest;
+use airlock_core::formats::destination::{
+    Destination, DestinationError, Relocation, PREFIX_FOR_IMGPKG,
+};
+use airlock_core::formats::{self, AnyArchive, FormatError, OpenError};
 use airlock_core::inspect;
 use airlock_core::kbld;
 use airlock_core::planner::{self, PlanOptions, PlanOutput};
@@ -25,15 +31,27 @@ pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, WasmErr
         .map_err(|e| WasmError::new(Code::Internal, format!("serializing for JS: {e}")))
 }
 
-fn archive_error(e: ArchiveError) -> WasmError {
+fn archive_error(e: OpenError) -> WasmError {
     match e {
-        ArchiveError::Tar(t) => WasmError::new(Code::NotTar, format!("not a readable tar: {t}")),
+        OpenError::Imgpkg(ArchiveError::Tar(t)) | OpenError::Format(FormatError::Tar(t)) => {
+            WasmError::new(Code::NotTar, format!("not a readable tar: {t}"))
+        }
         other => WasmError::new(Code::Format, other.to_string()),
     }
 }
 
-/// JS: `await openArchive(file)`. Reads the tar headers, `manifest.json`
-/// and the bundle layers only. Throws `E_NOT_TAR`, `E_FORMAT`, `E_READ`.
+fn destination_error(e: DestinationError) -> WasmError {
+    let code = match e {
+        DestinationError::Plan { .. } => Code::Format,
+        _ => Code::Argument,
+    };
+    WasmError::new(code, e.to_string())
+}
+
+/// JS: `await openArchive(file)`. Reads the tar headers, then
+/// `manifest.json` and the bundle layers (imgpkg), or `index.json` and
+/// every manifest and config (OCI layout), or `manifest.json` and the
+/// configs (docker-archive) only. Throws `E_NOT_TAR`, `E_FORMAT`, `E_READ`.
 #[wasm_bindgen(js_name = openArchive)]
 pub async fn open_archive(file: web_sys::Blob) -> Result<Archive, JsValue> {
     let name = js_sys::Reflect::get(&file, &"name".into())
@@ -42,11 +60,14 @@ pub async fn open_archive(file: web_sys::Blob) -> Result<Archive, JsValue> {
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "the tarball".to_string());
     let source = BlobSource::new(file);
-    let core = CoreArchive::open(&source).await.map_err(archive_error)?;
+    let core = formats::open_any(&source).await.map_err(archive_error)?;
     // A thin tar's list of the layers it left out (`None` for a full tar).
-    let omitted = thin::read_omitted(&source, &core, &name)
-        .await
-        .map_err(|e| WasmError::new(Code::Format, e.to_string()))?;
+    let omitted = match &core {
+        AnyArchive::Imgpkg(a) => thin::read_omitted(&source, a, &name)
+            .await
+            .map_err(|e| WasmError::new(Code::Format, e.to_string()))?,
+        AnyArchive::Image(_) => None,
+    };
     Ok(Archive {
         source,
         core,
@@ -56,15 +77,15 @@ pub async fn open_archive(file: web_sys::Blob) -> Result<Archive, JsValue> {
     })
 }
 
-/// An opened imgpkg tarball.
+/// An opened tarball: imgpkg, OCI layout or docker-archive.
 #[wasm_bindgen]
 pub struct Archive {
     /// The tar; the copy streams blob bodies from it.
     pub(crate) source: BlobSource,
-    pub(crate) core: CoreArchive,
+    pub(crate) core: AnyArchive,
     /// The file's name (`File.name`), for messages.
     pub(crate) name: String,
-    /// A thin tar's omitted-blobs entry.
+    /// A thin tar's omitted-blobs entry (imgpkg tars only).
     pub(crate) omitted: Option<thin::Omitted>,
     /// The verify checks by entry name, built on first use.
     checks: OnceCell<HashMap<String, verify::BlobCheck>>,
@@ -77,6 +98,9 @@ pub(crate) struct PlanArgs {
     pub repository: String,
     pub repo_based_tags: bool,
     pub include_non_distributable_layers: bool,
+    /// `repository` is a prefix (`--to-repo-prefix`); OCI layouts and
+    /// docker-archives only.
+    pub to_repo_prefix: bool,
 }
 
 impl PlanArgs {
@@ -86,10 +110,24 @@ impl PlanArgs {
     }
 }
 
+/// One image of an OCI layout or docker-archive placed (`copy` prints it).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MappingJs {
+    source: String,
+    destination: String,
+    digest: String,
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct PlanJs {
     repository: String,
+    /// Every destination repository, in push order.
+    repositories: Vec<String>,
+    /// Where each image of an OCI layout or docker-archive lands (empty for
+    /// imgpkg tars).
+    mappings: Vec<MappingJs>,
     images: Vec<planner::PlanRow>,
     lock: Option<String>,
     lock_error: Option<String>,
@@ -109,7 +147,8 @@ impl Archive {
     fn blob_check(&self, name: &str) -> Result<verify::BlobCheck, WasmError> {
         self.checks
             .get_or_init(|| {
-                verify::blob_checks(&self.core)
+                self.core
+                    .blob_checks()
                     .into_iter()
                     .map(|c| (c.name.clone(), c))
                     .collect()
@@ -124,39 +163,70 @@ impl Archive {
             })
     }
 
-    /// The plan; a thin tar's omitted layers count as in the destination
-    /// (the push checks that before it writes).
-    pub(crate) fn plan_output(&self, args: &PlanArgs) -> Result<PlanOutput, WasmError> {
-        match &self.omitted {
-            Some(o) => {
-                let mut set = self.core.set.clone();
-                thin::resolve_all(&mut set, o, &repository_of(args)?);
-                plan_set(&set, args)
+    pub(crate) fn repository(args: &PlanArgs) -> Result<Repository, WasmError> {
+        Repository::parse(args.repository.trim()).map_err(|e| {
+            WasmError::new(
+                Code::Argument,
+                format!("'{}' is not a repository: {e}", args.repository.trim()),
+            )
+        })
+    }
+
+    /// What a push does: one plan (imgpkg), or one plan per destination
+    /// repository (OCI layout, docker-archive: the CLI's
+    /// [`Relocation`]), pushed in turn.
+    pub(crate) fn plan_outputs(&self, args: &PlanArgs) -> Result<Planned, WasmError> {
+        match &self.core {
+            AnyArchive::Imgpkg(a) => {
+                if args.to_repo_prefix {
+                    return Err(WasmError::new(Code::Argument, PREFIX_FOR_IMGPKG));
+                }
+                let out = match &self.omitted {
+                    // A thin tar's omitted layers count as in the
+                    // destination (the push checks that before it writes).
+                    Some(o) => {
+                        let mut set = a.set.clone();
+                        thin::resolve_all(&mut set, o, &Self::repository(args)?);
+                        plan_imgpkg(&set, args)?
+                    }
+                    None => plan_imgpkg(&a.set, args)?,
+                };
+                Ok(Planned {
+                    plans: vec![out],
+                    relocation: None,
+                })
             }
-            None => plan_set(&self.core.set, args),
+            AnyArchive::Image(a) => {
+                let dest = if args.to_repo_prefix {
+                    let prefix = args.repository.trim();
+                    if prefix.is_empty() {
+                        return Err(WasmError::new(
+                            Code::Argument,
+                            "the destination prefix is empty",
+                        ));
+                    }
+                    Destination::Prefix(prefix.to_string())
+                } else {
+                    Destination::Repository(Self::repository(args)?)
+                };
+                let relocation = Relocation::new(a, &dest).map_err(destination_error)?;
+                Ok(Planned {
+                    plans: relocation.plans.clone(),
+                    relocation: Some(relocation),
+                })
+            }
         }
     }
 }
 
-/// The destination of `args`, or `E_ARGUMENT`.
-pub(crate) fn repository_of(args: &PlanArgs) -> Result<Repository, WasmError> {
-    Repository::parse(args.repository.trim()).map_err(|e| {
-        WasmError::new(
-            Code::Argument,
-            format!("'{}' is not a repository: {e}", args.repository.trim()),
-        )
-    })
-}
-
-/// Plans `set` into the destination of `args`.
-pub(crate) fn plan_set(
+/// Plans an imgpkg tar's `set` into the destination of `args`.
+pub(crate) fn plan_imgpkg(
     set: &airlock_core::imageset::ImageSet,
     args: &PlanArgs,
 ) -> Result<PlanOutput, WasmError> {
-    let repo = repository_of(args)?;
     planner::plan(
         set,
-        &repo,
+        &Archive::repository(args)?,
         PlanOptions {
             repo_based_tags: args.repo_based_tags,
             include_non_distributable_layers: args.include_non_distributable_layers,
@@ -165,12 +235,69 @@ pub(crate) fn plan_set(
     .map_err(|e| WasmError::new(Code::Format, e.to_string()))
 }
 
+impl Archive {
+    /// Problems less a thin tar's omitted layers (which are expected).
+    fn thin_filtered(
+        &self,
+        problems: Vec<airlock_core::imageset::Problem>,
+    ) -> Vec<airlock_core::imageset::Problem> {
+        match (&self.omitted, &self.core) {
+            (Some(o), AnyArchive::Imgpkg(a)) => thin::filter_problems(a, o, problems),
+            _ => problems,
+        }
+    }
+
+    /// Each bundle's `.imgpkg/images.yml`, relocated config (kbld) and
+    /// `PackageRepository` for one plan, into the preview.
+    fn bundle_documents(&self, out: &PlanOutput, js: &mut PlanJs) {
+        for b in &out.bundles {
+            js.images_yml
+                .insert(b.digest.to_string(), b.pulled_images_yml.clone());
+        }
+        let d = kbld::derive(self.core.set(), out);
+        js.kbld.extend(d.kbld);
+        js.package_repositories.extend(d.package_repositories);
+        js.warnings.extend(d.kbld_errors);
+    }
+}
+
+/// The plans of a push, and for an OCI layout or docker-archive where each
+/// image lands.
+pub(crate) struct Planned {
+    pub plans: Vec<PlanOutput>,
+    pub relocation: Option<Relocation>,
+}
+
 #[wasm_bindgen]
 impl Archive {
     /// Size of the tar in bytes.
     #[wasm_bindgen(getter)]
     pub fn size(&self) -> f64 {
-        self.core.size as f64
+        self.core.size() as f64
+    }
+
+    /// The tar's format: `"imgpkg"`, `"oci-layout"` or `"docker-archive"`.
+    #[wasm_bindgen(getter, unchecked_return_type = "ArchiveFormat")]
+    pub fn format(&self) -> Result<JsValue, JsValue> {
+        Ok(to_js(&self.core.format())?)
+    }
+
+    /// The format as `airlock inspect` names it (`OCI image layout
+    /// (oci-archive)`).
+    #[wasm_bindgen(getter, js_name = formatName)]
+    pub fn format_name(&self) -> String {
+        self.core.format().as_str().to_string()
+    }
+
+    /// `[{name, tag, digest, label, node}]`: the top-level images of an OCI
+    /// layout or docker-archive with the names the archive gives them (the
+    /// `images` of `airlock inspect --json`); empty for an imgpkg tar.
+    #[wasm_bindgen(unchecked_return_type = "ArchiveImageName[]")]
+    pub fn images(&self) -> Result<JsValue, JsValue> {
+        match &self.core {
+            AnyArchive::Image(a) => Ok(to_js(&a.names())?),
+            AnyArchive::Imgpkg(_) => Ok(to_js(&Vec::<()>::new())?),
+        }
     }
 
     /// The display tree, the same JSON `airlock inspect --json` prints
@@ -183,11 +310,8 @@ impl Archive {
     /// blob_bytes}`.
     #[wasm_bindgen(unchecked_return_type = "Tree")]
     pub fn tree(&self) -> Result<JsValue, JsValue> {
-        let mut tree = inspect::tree(&self.core.set);
-        if let Some(o) = &self.omitted {
-            // The omitted layers are not problems of a thin tar.
-            tree.problems = thin::filter_problems(&self.core, o, tree.problems);
-        }
+        let mut tree = inspect::tree(self.core.set());
+        tree.problems = self.thin_filtered(tree.problems);
         Ok(to_js(&tree)?)
     }
 
@@ -196,7 +320,7 @@ impl Archive {
     pub fn bundle_file(&self, bundle_digest: &str, path: &str) -> Result<String, JsValue> {
         let bundle = self
             .core
-            .set
+            .set()
             .bundles
             .values()
             .find(|b| b.digest.to_string() == bundle_digest)
@@ -228,7 +352,9 @@ impl Archive {
             expected_size: u64,
             digest: String,
         }
-        let out: Vec<B> = verify::blob_checks(&self.core)
+        let out: Vec<B> = self
+            .core
+            .blob_checks()
             .into_iter()
             .map(|c| B {
                 name: c.name,
@@ -277,13 +403,7 @@ impl Archive {
     /// `[{subject, message}]`: problems found without hashing layers.
     #[wasm_bindgen(js_name = verifyStructure, unchecked_return_type = "Problem[]")]
     pub fn verify_structure(&self) -> Result<JsValue, JsValue> {
-        let problems = verify::structural(&self.core);
-        let problems = match &self.omitted {
-            // A thin tar's omitted layers are expected to be missing.
-            Some(o) => thin::filter_problems(&self.core, o, problems),
-            None => problems,
-        };
-        Ok(to_js(&problems)?)
+        Ok(to_js(&self.thin_filtered(self.core.structural_problems()))?)
     }
 
     /// The preview: `{repository, images: [{kind, source, destination,
@@ -297,60 +417,52 @@ impl Archive {
         #[wasm_bindgen(unchecked_param_type = "PlanOptions")] options: JsValue,
     ) -> Result<JsValue, JsValue> {
         let args = PlanArgs::from_js(options)?;
-        let out = self.plan_output(&args)?;
-        let (lock, lock_error) = match &out.lock_output {
-            Ok(l) => (Some(l.clone()), None),
-            Err(e) => (None, Some(e.to_string())),
-        };
-        let repo = &out.plan.repository;
-        let mut warnings = out.warnings.clone();
-        let mut kbld_docs = BTreeMap::new();
-        let mut package_repositories = BTreeMap::new();
-        for b in &out.bundles {
-            let Some(bundle) = self
-                .core
-                .set
-                .bundles
-                .values()
-                .find(|x| x.digest == b.digest)
-            else {
-                continue;
-            };
-            match kbld::relocated_config(bundle, repo) {
-                Ok(Some(text)) => {
-                    kbld_docs.insert(b.digest.to_string(), text);
-                }
-                Ok(None) => {}
-                Err(e) => warnings.push(format!(
-                    "bundle {}: config not rewritten for the destination: {e}",
-                    b.source
-                )),
-            }
-            if kbld::is_package_repository(bundle) {
-                package_repositories.insert(
-                    b.digest.to_string(),
-                    kbld::package_repository(
-                        &kbld::package_repository_name(&b.source),
-                        repo,
-                        &b.digest,
-                    ),
-                );
-            }
-        }
-        let js = PlanJs {
-            repository: out.plan.repository.name(),
-            images: out.rows(),
-            lock,
-            lock_error,
-            images_yml: out
-                .bundles
+        let planned = self.plan_outputs(&args)?;
+        let mut js = PlanJs {
+            repository: match &planned.relocation {
+                Some(_) => args.repository.trim().to_string(),
+                None => planned.plans[0].plan.repository.name(),
+            },
+            repositories: planned
+                .plans
                 .iter()
-                .map(|b| (b.digest.to_string(), b.pulled_images_yml.clone()))
+                .map(|p| p.plan.repository.name())
                 .collect(),
-            kbld: kbld_docs,
-            package_repositories,
-            warnings,
+            mappings: Vec::new(),
+            images: Vec::new(),
+            lock: None,
+            lock_error: None,
+            images_yml: BTreeMap::new(),
+            kbld: BTreeMap::new(),
+            package_repositories: BTreeMap::new(),
+            warnings: Vec::new(),
         };
+        for out in &planned.plans {
+            js.images.extend(out.rows());
+            js.warnings.extend(out.warnings.iter().cloned());
+            self.bundle_documents(out, &mut js);
+        }
+        match &planned.relocation {
+            Some(r) => {
+                js.mappings = r
+                    .mappings
+                    .iter()
+                    .map(|m| MappingJs {
+                        source: m.source.clone(),
+                        destination: m.destination(),
+                        digest: m.digest.to_string(),
+                    })
+                    .collect();
+                js.lock = r.lock();
+                if js.lock.is_none() {
+                    js.lock_error = Some("the archive holds no image to lock".to_string());
+                }
+            }
+            None => match &planned.plans[0].lock_output {
+                Ok(l) => js.lock = Some(l.clone()),
+                Err(e) => js.lock_error = Some(e.to_string()),
+            },
+        }
         Ok(to_js(&js)?)
     }
 }

@@ -1,5 +1,7 @@
 //! `archive.copy({...})`: pushes the archive into a repository with the
-//! registry copy session, driven by the browser transport.
+//! registry copy session, driven by the browser transport. An OCI layout or
+//! docker-archive whose images go to several repositories (a prefix) has
+//! one plan per repository, pushed in turn as the CLI does.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -13,12 +15,12 @@ use super::archive::{to_js, Archive, PlanArgs};
 use super::endpoint::page_origin;
 use super::error::{Code, WasmError};
 use super::transport::{answers_without_cors, Driver, Inbox};
-use airlock_core::plan::BlobSource as PlanBlobSource;
+use airlock_core::plan::{BlobSource as PlanBlobSource, RelocationPlan};
 use airlock_core::reference::Repository;
 use airlock_core::registry::op::BlobOutcome;
 use airlock_core::registry::{
     auth::StaticKeychain, Client, ClientConfig, CopyError, CopyEvent, CopyOptions, CopySession,
-    Credentials, RegistryError,
+    CopySummary, Credentials, RegistryError,
 };
 
 /// A running copy. `job.cancel()`; `await job.done` gives the summary or
@@ -79,6 +81,8 @@ struct ProgressJs {
 #[serde(rename_all = "camelCase")]
 struct SummaryJs {
     repository: String,
+    /// Every repository pushed to, in order.
+    repositories: Vec<String>,
     /// A thin tar's check: the line `airlock copy --tar` prints.
     thin_check: Option<String>,
     root_reference: Option<String>,
@@ -104,7 +108,7 @@ pub(crate) fn string_opt(options: &JsValue, key: &str) -> Option<String> {
 
 /// The push's client: Basic credentials (also used for the Docker token
 /// flow) for the destination's registry only.
-pub(crate) fn client_for(repo: &Repository, username: Option<String>, password: String) -> Client {
+pub(crate) fn push_client(repo: &Repository, username: Option<String>, password: String) -> Client {
     let mut keychain = StaticKeychain::new();
     if let Some(u) = username {
         keychain = keychain.with(
@@ -129,8 +133,12 @@ impl Archive {
         #[wasm_bindgen(unchecked_param_type = "CopyOptions")] options: JsValue,
     ) -> Result<CopyJob, JsValue> {
         let args = PlanArgs::from_js(options.clone())?;
-        // Bad options fail here, at once.
-        let out = self.plan_output(&args)?;
+        let planned = self.plan_outputs(&args)?;
+        let plans: Vec<RelocationPlan> = planned.plans.into_iter().map(|o| o.plan).collect();
+        let repository = match &planned.relocation {
+            Some(_) => args.repository.trim().to_string(),
+            None => plans[0].repository.name(),
+        };
         let username = string_opt(&options, "username");
         let password = string_opt(&options, "password").unwrap_or_default();
         let concurrency = js_sys::Reflect::get(&options, &"concurrency".into())
@@ -142,16 +150,51 @@ impl Archive {
         let on_progress = js_sys::Reflect::get(&options, &"onProgress".into())
             .ok()
             .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-        let client = client_for(&out.plan.repository, username, password);
-        let repository = out.plan.repository.name();
-        let base = super::endpoint::resolve(&repository, &page_origin())
+
+        // One client per plan (as the CLI makes), all with the same login.
+        let client_for = move |plan: &RelocationPlan| {
+            push_client(&plan.repository, username.clone(), password.clone())
+        };
+        // A thin tar: checked first, then planned again with its omitted
+        // layers pointed at where the check found them.
+        let thin = match (&self.omitted, &self.core) {
+            (Some(o), airlock_core::formats::AnyArchive::Imgpkg(a)) => {
+                Some((o.clone(), a.set.clone()))
+            }
+            _ => None,
+        };
+        let tar_name = self.name.clone();
+        let plan_args = args.clone();
+
+        let mut progress = ProgressJs {
+            phase: "checking",
+            ..Default::default()
+        };
+        for plan in &plans {
+            progress.items_total += (plan.items.len() + plan.locations.len()) as u64;
+            let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
+            for b in plan.unique_blobs() {
+                if !matches!(b.source, PlanBlobSource::Skip) {
+                    sizes.insert(b.digest.to_string(), b.size);
+                }
+            }
+            progress.blobs_total += sizes.len() as u64;
+            progress.bytes_total += sizes.values().sum::<u64>();
+        }
+        let repositories: Vec<String> = plans.iter().map(|p| p.repository.name()).collect();
+        let root_reference = plans[0]
+            .tags
+            .first()
+            .map(|t| plans[0].repository.tagged(&t.tag).name());
+        let base = super::endpoint::resolve(&repositories[0], &page_origin())
             .map(|e| e.base)
             .unwrap_or_default();
-        // A thin tar: checked, then planned again with its omitted layers
-        // pointed at where the check found them.
-        let thin = self.omitted.clone().map(|o| (o, self.core.set.clone()));
-        let tar_name = self.name.clone();
-        let mut plan = Some(out.plan);
+        let copy_options = CopyOptions {
+            concurrency,
+            chunk_size: None,
+            mount: false,
+            ..CopyOptions::default()
+        };
         let cancelled = Rc::new(Cell::new(false));
         let inbox = Rc::new(Inbox::default());
         let inbox_done = inbox.clone();
@@ -164,26 +207,28 @@ impl Archive {
             fetch_blobs,
         };
         let done = wasm_bindgen_futures::future_to_promise(async move {
-            let emit = |p: &ProgressJs| {
-                if let (Some(f), Ok(v)) = (&on_progress, to_js(p)) {
-                    let _ = f.call1(&JsValue::NULL, &v);
-                }
-            };
-            let mut client = client;
+            let active: RefCell<BTreeMap<String, ActiveJs>> = RefCell::new(BTreeMap::new());
+            let mut last_emit = 0.0;
+            let mut total = CopySummary::default();
+            let mut failure = None;
+            let mut plans = plans;
+            let mut copy_options = copy_options;
             let mut present = Vec::new();
             let mut thin_check = None;
             if let Some((omitted, mut set)) = thin {
-                emit(&ProgressJs {
-                    phase: "thin-check",
-                    ..Default::default()
-                });
-                let repo = plan
-                    .as_ref()
-                    .expect("plan before the copy")
-                    .repository
-                    .clone();
-                let (result, back) =
-                    super::thin::check(&driver, client, &tar_name, &omitted, &repo).await;
+                if let (Some(f), Ok(v)) = (
+                    &on_progress,
+                    to_js(&ProgressJs {
+                        phase: "thin-check",
+                        ..Default::default()
+                    }),
+                ) {
+                    let _ = f.call1(&JsValue::NULL, &v);
+                }
+                let repo = plans[0].repository.clone();
+                let (result, _) =
+                    super::thin::check(&driver, client_for(&plans[0]), &tar_name, &omitted, &repo)
+                        .await;
                 let outcome = match result {
                     Ok(o) => o,
                     // Cancelled during the check: its requests were aborted.
@@ -200,73 +245,56 @@ impl Archive {
                     }
                 };
                 airlock_core::thin::resolve(&mut set, &outcome.found);
-                plan = Some(super::archive::plan_set(&set, &args)?.plan);
+                plans = vec![super::archive::plan_imgpkg(&set, &plan_args)?.plan];
                 present = outcome.present();
                 thin_check = Some(outcome.to_string());
-                client = back;
+                // Only a thin tar's layers come from a repository (mounted
+                // from the one its receipt names).
+                copy_options.mount = true;
             }
-            let plan = plan.take().expect("plan before the copy");
-            let mut progress = ProgressJs {
-                phase: "checking",
-                items_total: (plan.items.len() + plan.locations.len()) as u64,
-                ..Default::default()
-            };
-            let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
-            for b in plan.unique_blobs() {
-                if !matches!(b.source, PlanBlobSource::Skip) {
-                    sizes.insert(b.digest.to_string(), b.size);
+            for plan in plans {
+                let mut session = CopySession::new(client_for(&plan), plan, copy_options.clone())
+                    .with_present_blobs(present.clone());
+                driver
+                    .run(
+                        &mut session,
+                        |s: &mut CopySession| {
+                            let mut changed = false;
+                            while let Some(ev) = s.poll_event() {
+                                changed = true;
+                                apply(&mut progress, &mut active.borrow_mut(), ev);
+                            }
+                            let now = js_sys::Date::now();
+                            if changed && now - last_emit > 50.0 {
+                                last_emit = now;
+                                progress.active = active.borrow().values().cloned().collect();
+                                if let (Some(f), Ok(v)) = (&on_progress, to_js(&progress)) {
+                                    let _ = f.call1(&JsValue::NULL, &v);
+                                }
+                            }
+                        },
+                        |s: &mut CopySession| s.cancel(),
+                    )
+                    .await;
+                match session.result().unwrap_or(Err(CopyError::Cancelled)) {
+                    Ok(sum) => add(&mut total, &sum),
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
                 }
             }
-            progress.blobs_total = sizes.len() as u64;
-            progress.bytes_total = sizes.values().sum();
-            let root_reference = plan
-                .tags
-                .first()
-                .map(|t| plan.repository.tagged(&t.tag).name());
-            let mut session = CopySession::new(
-                client,
-                plan,
-                CopyOptions {
-                    concurrency,
-                    chunk_size: None,
-                    // Only a thin tar's layers come from a repository (mounted
-                    // from the one its receipt names).
-                    mount: thin_check.is_some(),
-                    ..CopyOptions::default()
-                },
-            )
-            .with_present_blobs(present);
-            let active: RefCell<BTreeMap<String, ActiveJs>> = RefCell::new(BTreeMap::new());
-            let mut last_emit = 0.0;
-            driver
-                .run(
-                    &mut session,
-                    |s: &mut CopySession| {
-                        let mut changed = false;
-                        while let Some(ev) = s.poll_event() {
-                            changed = true;
-                            apply(&mut progress, &mut active.borrow_mut(), ev);
-                        }
-                        let now = js_sys::Date::now();
-                        if changed && now - last_emit > 50.0 {
-                            last_emit = now;
-                            progress.active = active.borrow().values().cloned().collect();
-                            if let (Some(f), Ok(v)) = (&on_progress, to_js(&progress)) {
-                                let _ = f.call1(&JsValue::NULL, &v);
-                            }
-                        }
-                    },
-                    |s: &mut CopySession| s.cancel(),
-                )
-                .await;
-            let result = session.result().unwrap_or(Err(CopyError::Cancelled));
-            match result {
-                Ok(sum) => {
+            match failure {
+                None => {
+                    let sum = total;
                     progress.phase = "done";
                     progress.active.clear();
-                    emit(&progress);
+                    if let (Some(f), Ok(v)) = (&on_progress, to_js(&progress)) {
+                        let _ = f.call1(&JsValue::NULL, &v);
+                    }
                     Ok(to_js(&SummaryJs {
                         repository,
+                        repositories,
                         thin_check,
                         root_reference,
                         blobs_uploaded: sum.blobs_uploaded,
@@ -282,7 +310,7 @@ impl Archive {
                         retries: sum.retries,
                     })?)
                 }
-                Err(e) => Err(classify(e, &base, inbox_done.send_failures.get() > 0)
+                Some(e) => Err(classify(e, &base, inbox_done.send_failures.get() > 0)
                     .await
                     .into()),
             }
@@ -293,6 +321,21 @@ impl Archive {
             done,
         })
     }
+}
+
+/// Adds one plan's summary to the push's.
+fn add(total: &mut CopySummary, s: &CopySummary) {
+    total.items_pushed += s.items_pushed;
+    total.items_skipped += s.items_skipped;
+    total.blobs_uploaded += s.blobs_uploaded;
+    total.blobs_present += s.blobs_present;
+    total.blobs_mounted += s.blobs_mounted;
+    total.bytes_uploaded += s.bytes_uploaded;
+    total.manifests_pushed += s.manifests_pushed;
+    total.tags_pushed += s.tags_pushed;
+    total.tags_skipped += s.tags_skipped;
+    total.requests += s.requests;
+    total.retries += s.retries;
 }
 
 fn apply(p: &mut ProgressJs, active: &mut BTreeMap<String, ActiveJs>, ev: CopyEvent) {

@@ -9,7 +9,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::archive::{to_js, Archive};
-use super::copy::{client_for, string_opt};
+use super::copy::{push_client, string_opt};
 use super::endpoint::page_origin;
 use super::error::{Code, WasmError};
 use super::transport::{Driver, Inbox};
@@ -187,7 +187,7 @@ pub fn receipt_js(
         .and_then(|v| v.as_f64())
         .map(|n| n.clamp(1.0, 32.0) as usize)
         .unwrap_or(DEFAULT_CONCURRENCY);
-    let client = client_for(
+    let client = push_client(
         &repo,
         string_opt(&options, "username"),
         string_opt(&options, "password").unwrap_or_default(),

@@ -89,6 +89,23 @@ export interface Endpoint {
   sameOrigin: boolean;
 }
 
+/** `archive.format`: what the tar is (the CLI's detection). */
+export type ArchiveFormat = "imgpkg" | "oci-layout" | "docker-archive";
+
+/** `archive.images()`: a top-level image of an OCI layout or docker-archive. */
+export interface ArchiveImageName {
+  /** The normalised reference the archive gives it, or `null`. */
+  name: string | null;
+  /** Its tag (also for a bare-tag name such as `1.27`), or `null`. */
+  tag: string | null;
+  /** The manifest or index digest. */
+  digest: string;
+  /** As `airlock inspect` prints it: the name, `(tag 1.27)` or `(unnamed)`. */
+  label: string;
+  /** Its node in `archive.tree().nodes`. */
+  node: number;
+}
+
 /** `archive.tree()`: the same JSON `airlock inspect --json` prints. */
 export interface Tree {
   nodes: TreeNode[];
@@ -148,7 +165,14 @@ export interface BlobToVerify {
 
 /** Options of `archive.plan()` (imgpkg's `--to-repo` flags). */
 export interface PlanOptions {
+  /** The repository, or with `toRepoPrefix` the destination prefix. */
   repository: string;
+  /**
+   * `repository` is a prefix (`--to-repo-prefix`): each image of an OCI
+   * layout or docker-archive lands at `<prefix>/<its repository path>:<tag>`.
+   * Refused (`E_ARGUMENT`) for imgpkg tars.
+   */
+  toRepoPrefix?: boolean;
   repoBasedTags?: boolean;
   includeNonDistributableLayers?: boolean;
 }
@@ -162,9 +186,23 @@ export interface PlanRow {
   tags: string[];
 }
 
+/** Where one image of an OCI layout or docker-archive lands. */
+export interface PlanMapping {
+  /** The archive's name for it, or where it is in the archive. */
+  source: string;
+  /** `REPO:tag`, or `REPO@digest` for an untagged image. */
+  destination: string;
+  digest: string;
+}
+
 /** `archive.plan()`: the preview. Maps are keyed by bundle digest. */
 export interface Plan {
+  /** The repository (or the prefix, with `toRepoPrefix`). */
   repository: string;
+  /** Every destination repository, in push order (one plan each). */
+  repositories: string[];
+  /** OCI layouts and docker-archives: every image's mapping (else empty). */
+  mappings: PlanMapping[];
   images: PlanRow[];
   /** The `--lock-output` document, or `null` with `lockError`. */
   lock: string | null;
@@ -210,7 +248,10 @@ export interface CopyProgress {
 
 /** What `CopyJob.done` resolves to. */
 export interface CopySummary {
+  /** The repository (or the prefix, with `toRepoPrefix`). */
   repository: string;
+  /** Every repository pushed to, in order. */
+  repositories: string[];
   /** A thin tar's import check, as `airlock copy --tar` prints it; `null` for a full tar. */
   thinCheck: string | null;
   rootReference: string | null;

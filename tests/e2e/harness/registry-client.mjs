@@ -33,3 +33,32 @@ export async function hasBlob(base, repo, digest, { authorization } = {}) {
 export function basic(user, pass) {
   return `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 }
+
+/**
+ * An independent walk of `repo`: every tag whose manifest (or, for an
+ * index, any child manifest) names a blob or child the registry does not
+ * have. A copy that was interrupted must leave this empty.
+ */
+export async function incompleteTags(base, repo, { authorization } = {}) {
+  const headers = authorization ? { Authorization: authorization } : {};
+  const res = await fetch(`${base}/v2/${repo}/tags/list?n=10000`, { headers });
+  if (res.status === 404) return [];
+  if (!res.ok) throw new Error(`tags/list ${res.status}: ${await res.text()}`);
+  const missing = async (ref) => {
+    const m = await fetch(`${base}/v2/${repo}/manifests/${ref}`, { headers: { ...headers, Accept: ACCEPT } });
+    if (!m.ok) return [`manifest ${ref}: ${m.status}`];
+    const body = await m.json();
+    const out = [];
+    for (const child of body.manifests || []) out.push(...(await missing(child.digest)));
+    for (const blob of [body.config, ...(body.layers || [])].filter(Boolean)) {
+      if (!(await hasBlob(base, repo, blob.digest, { authorization }))) out.push(`blob ${blob.digest}`);
+    }
+    return out;
+  };
+  const bad = [];
+  for (const tag of (await res.json()).tags || []) {
+    const gaps = await missing(tag);
+    if (gaps.length) bad.push(`${tag}: ${gaps.join(', ')}`);
+  }
+  return bad;
+}

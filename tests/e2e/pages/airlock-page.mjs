@@ -168,6 +168,11 @@ export class AirlockPage {
     );
   }
 
+  /** The push result's figures, label → value ("blobs uploaded" → "3"). */
+  pushMetrics() {
+    return this.page.$$eval('#push-result .metric', (ms) => Object.fromEntries(ms.map((m) => [m.querySelector('.label').textContent, m.querySelector('.value').textContent])));
+  }
+
   async cancelPush() {
     await this.page.click('#push-cancel');
   }

@@ -12,6 +12,8 @@ import init, {
   registryEndpoint,
   Sha256,
   type AirlockError,
+  type ArchiveFormat,
+  type ArchiveImageName,
   type BlobToVerify,
   type CopyOptions,
   type CopyPhase,
@@ -21,6 +23,7 @@ import init, {
   type ErrorCode,
   type ItemKind,
   type Plan,
+  type PlanMapping,
   type PlanOptions,
   type PlanRow,
   type Problem,
@@ -102,6 +105,12 @@ function usePlan(plan: Plan): void {
   const kbld: Record<string, string> = plan.kbld;
   const packageRepositories: Record<string, string> = plan.packageRepositories;
   const warnings: string[] = plan.warnings;
+  const repositories: string[] = plan.repositories;
+  for (const m of plan.mappings) {
+    const mapping: PlanMapping = m;
+    use(mapping.source.length, mapping.destination.length, mapping.digest.length);
+  }
+  use(repositories);
   for (const r of plan.images) {
     const row: PlanRow = r;
     const kind: ItemKind = row.kind;
@@ -123,6 +132,8 @@ function useProgress(p: CopyProgress): void {
 function useSummary(s: CopySummary): void {
   const repository: string = s.repository;
   const rootReference: string | null = s.rootReference;
+  const repositories: string[] = s.repositories;
+  use(repositories);
   const thinCheck: string | null = s.thinCheck;
   use(thinCheck);
   const numbers: number[] = [
@@ -202,6 +213,15 @@ export async function consume(file: Blob): Promise<void> {
   try {
     const archive: Archive = await openArchive(file);
     const size: number = archive.size;
+    const format: ArchiveFormat = archive.format;
+    const formatName: string = archive.formatName;
+    for (const i of archive.images()) {
+      const image: ArchiveImageName = i;
+      const name: string | null = image.name;
+      const tag: string | null = image.tag;
+      use(name, tag, image.digest.length, image.label.length, image.node + 0);
+    }
+    use(format, formatName);
     useTree(archive.tree());
     useThin(archive.thin());
     const text: string = archive.bundleFile('sha256:00', '.imgpkg/images.yml');
@@ -220,6 +240,7 @@ export async function consume(file: Blob): Promise<void> {
     }
     const planOptions: PlanOptions = { repository: '127.0.0.1:5000/dst/app', repoBasedTags: true, includeNonDistributableLayers: false };
     usePlan(archive.plan(planOptions));
+    usePlan(archive.plan({ repository: '127.0.0.1:5000/mirror', toRepoPrefix: true }));
     const copyOptions: CopyOptions = {
       ...planOptions,
       username: 'u',
@@ -262,6 +283,11 @@ export async function consume(file: Blob): Promise<void> {
   const wrongProblem: Problem = archive0().checkDigest('x', 'sha256:00', 0);
   // @ts-expect-error onProgress receives progress, not a string
   archive0().copy({ repository: 'r/x', onProgress: (p: string) => use(p) });
+  // @ts-expect-error formats are a closed set
+  const wrongFormat: ArchiveFormat = 'docker';
+  // @ts-expect-error an image's name may be null
+  const wrongName: string = archive0().images()[0].name;
+  use(wrongFormat, wrongName);
   // @ts-expect-error endpoint fields are typed
   const wrongSameOrigin: string = registryEndpoint('r/x', 'http://h').sameOrigin;
   // @ts-expect-error receipt() needs a repository

@@ -16,6 +16,10 @@ use crate::lock::{ImagesLock, LockedImage};
 use crate::planner::{self, default_tag, PlanOptions, PlanOutput};
 use crate::reference::Repository;
 
+/// Why an imgpkg tar cannot go under a prefix (the CLI's and the page's
+/// words): its plan targets one repository.
+pub const PREFIX_FOR_IMGPKG: &str = "Flag --to-repo-prefix is for OCI layouts and docker-archives; an imgpkg tar goes to one --to-repo";
+
 /// Where the images go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
@@ -28,24 +32,45 @@ pub enum Destination {
 /// Why the images cannot be placed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DestinationError {
+    /// `--to-repo-prefix` needs the image's repository path, but the archive does not name the
+    /// image.
     #[error("{image} has no name in the archive (no io.containerd.image.name or org.opencontainers.image.ref.name annotation, no RepoTags), so --to-repo-prefix cannot place it; use --to-repo")]
-    Unnamed { image: String },
+    Unnamed {
+        /// Where the image is in the archive (the node's source label).
+        image: String,
+    },
+    /// The prefix joined with the image's repository path is not a valid repository.
     #[error("{destination:?} (prefix {prefix:?} + {path:?}) is not a valid repository: {message}")]
     BadPrefix {
+        /// The prefix that was given.
         prefix: String,
+        /// The image's repository path (without its registry).
         path: String,
+        /// The joined name that does not parse.
         destination: String,
+        /// Why the reference parser refuses it.
         message: String,
     },
+    /// Two images with different digests would get the same tag in one repository.
     #[error("two different images would get tag {tag:?} in {repository}: {first} and {second}; copy them into different repositories (--to-repo-prefix)")]
     TagClash {
+        /// The repository.
         repository: String,
+        /// The tag they share.
         tag: String,
+        /// The archive name of the first image.
         first: String,
+        /// The archive name of the second image.
         second: String,
     },
+    /// [`crate::planner`] could not plan the copy into a repository.
     #[error("planning {repository}: {message}")]
-    Plan { repository: String, message: String },
+    Plan {
+        /// The destination repository.
+        repository: String,
+        /// The planner's error.
+        message: String,
+    },
 }
 
 /// One image placed: from where to where.
@@ -56,10 +81,15 @@ pub struct Mapping {
     pub source: String,
     /// The reference as the archive writes it (`nginx:1.27`), if named.
     pub original: Option<String>,
+    /// The destination repository.
     #[serde(serialize_with = "ser_display")]
     pub repository: Repository,
+    /// The tag it is pushed by; `None` when the archive does not tag it (pushed by its
+    /// `sha256-<hex>.imgpkg` tag).
     pub tag: Option<String>,
+    /// The image's manifest (or index) digest.
     pub digest: Digest,
+    /// The image's node in [`ImageArchive::set`](super::ImageArchive::set).
     #[serde(skip)]
     pub node: NodeId,
 }
@@ -69,6 +99,16 @@ fn ser_display<S: serde::Serializer>(r: &Repository, s: S) -> Result<S::Ok, S::E
 }
 
 impl Mapping {
+    /// `source -> destination (digest)`: how `copy` and `plan` print it.
+    pub fn line(&self) -> String {
+        format!(
+            "{} -> {} ({})",
+            self.source,
+            self.destination(),
+            self.digest
+        )
+    }
+
     /// `REPO:tag`, or `REPO@digest` for an untagged image.
     pub fn destination(&self) -> String {
         match &self.tag {
@@ -208,4 +248,40 @@ pub fn images_lock(mappings: &[&Mapping]) -> ImagesLock {
         })
         .collect();
     ImagesLock { images }
+}
+
+/// Everything a copy of an OCI layout or docker-archive needs, made once for
+/// the CLI (`copy`, `plan`) and the page (preview, push): where each image
+/// lands, one plan per destination repository, and the lock.
+#[derive(Debug, Clone)]
+pub struct Relocation {
+    /// Every image placed, in archive order.
+    pub mappings: Vec<Mapping>,
+    /// One plan per destination repository, in first-use order; pushed in
+    /// turn.
+    pub plans: Vec<PlanOutput>,
+}
+
+impl Relocation {
+    /// Places every image ([`map`]) and plans each destination repository
+    /// ([`plans`]).
+    pub fn new(archive: &ImageArchive, dest: &Destination) -> Result<Relocation, DestinationError> {
+        let mappings = map(archive, dest)?;
+        let plans = plans(archive, &mappings)?;
+        Ok(Relocation { mappings, plans })
+    }
+
+    /// The `--lock-output` ImagesLock of every named image (the last plan's,
+    /// which lists the images of all plans).
+    pub fn lock(&self) -> Option<String> {
+        self.plans.last()?.lock_output.clone().ok()
+    }
+
+    /// The destination repositories, in push order.
+    pub fn repositories(&self) -> Vec<Repository> {
+        self.plans
+            .iter()
+            .map(|p| p.plan.repository.clone())
+            .collect()
+    }
 }

@@ -28,6 +28,7 @@ pub enum Format {
 }
 
 impl Format {
+    /// A short name for messages (`imgpkg tar`, `OCI image layout (oci-archive)`, ...).
     pub fn as_str(&self) -> &'static str {
         match self {
             Format::Imgpkg => "imgpkg tar",

@@ -36,7 +36,9 @@ const TYPE_XHEADER: u8 = b'x';
 /// The entry types written here (`tar.TypeReg`, `tar.TypeDir`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// A regular file (typeflag `'0'`, `tar.TypeReg`).
     Regular,
+    /// A directory (typeflag `'5'`, `tar.TypeDir`); imgpkg gives directories size 0.
     Directory,
 }
 
@@ -52,28 +54,57 @@ impl Kind {
 /// The fields of `tar.Header` that are set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header<'a> {
+    /// The entry's full name, as Go's `Header.Name` (split into prefix and name, or moved to a PAX
+    /// `path` record, as needed).
     pub name: &'a str,
+    /// Data bytes that follow the header; 8 GiB or more needs a PAX `size` record.
     pub size: u64,
     /// Permission bits (Go's `Mode`, here never negative).
     pub mode: u32,
+    /// Regular file or directory.
     pub kind: Kind,
 }
 
 /// Why Go's `WriteHeader` would refuse the header.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GoTarError {
+    /// The mode has bits above the 21 that the header's 8-byte octal field holds.
     #[error("tar entry '{name}': mode {mode:o} does not fit a tar header")]
-    ModeTooLarge { name: String, mode: u32 },
+    ModeTooLarge {
+        /// The entry's name.
+        name: String,
+        /// The mode that was given.
+        mode: u32,
+    },
+    /// The size is above `i64::MAX` (Go's `Header.Size` is an `int64`).
     #[error("tar entry '{name}': size {size} is larger than a tar can describe")]
-    SizeTooLarge { name: String, size: u64 },
+    SizeTooLarge {
+        /// The entry's name.
+        name: String,
+        /// The size that was given, in bytes.
+        size: u64,
+    },
+    /// A regular file's name ends in `/` (Go refuses to write a regular file under a directory
+    /// name).
     #[error("tar entry '{name}': a regular file name cannot end with a slash")]
-    TrailingSlash { name: String },
+    TrailingSlash {
+        /// The entry's name.
+        name: String,
+    },
+    /// The name needs a PAX `path` record, and PAX records cannot hold a NUL byte.
     #[error("tar entry {name:?}: a name that needs a PAX header cannot contain NUL")]
-    NulInPaxPath { name: String },
+    NulInPaxPath {
+        /// The entry's name.
+        name: String,
+    },
+    /// The PAX records would be larger than Go's `maxSpecialFileSize` (1 MiB).
     #[error("tar entry {name:?}: its PAX records ({len} bytes) exceed Go's limit of {limit}")]
     PaxTooLong {
+        /// The entry's name.
         name: String,
+        /// Length of the encoded PAX records, in bytes.
         len: usize,
+        /// The limit they exceed, in bytes.
         limit: u64,
     },
 }

@@ -68,15 +68,20 @@ use crate::yaml::resolve::{is_base60_float, resolve_plain, Resolved};
 /// A document to write: the JSON data model imgpkg's structs pass through.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// YAML `null` (a Go nil pointer, slice or map): written `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A string, quoted only where go-yaml v2 would quote it.
     Str(String),
+    /// A sequence, in the given order (block style; `[]` when empty).
     Seq(Vec<Value>),
     /// Entries in any order: they are written sorted as go-yaml sorts them.
     Map(Vec<(String, Value)>),
 }
 
 impl Value {
+    /// A [`Value::Str`] from anything that converts into a `String`.
     pub fn str(s: impl Into<String>) -> Value {
         Value::Str(s.into())
     }

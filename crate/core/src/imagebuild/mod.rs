@@ -36,12 +36,18 @@ pub const LOCATIONS_FILE: &str = "image-locations.yml";
 pub enum TreeEntry {
     /// A directory (written with mode 0700, no trailing slash). The root is
     /// `"."`.
-    Dir { path: String },
+    Dir {
+        /// Slash-separated path inside the tar (`.` for the root, `.imgpkg`, ...).
+        path: String,
+    },
     /// A regular file; `mode` is written as given (imgpkg passes
     /// `perm & 0o700`).
     File {
+        /// Slash-separated path inside the tar.
         path: String,
+        /// Mode bits written into the header.
         mode: u32,
+        /// The file's bytes.
         contents: Vec<u8>,
     },
 }
@@ -158,12 +164,17 @@ pub fn go_tar(entries: &[TreeEntry]) -> Vec<u8> {
 /// A built single-layer image: every blob and digest needed to push it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BuiltImage {
+    /// The manifest's exact bytes (Docker schema 2), pushed as is.
     pub manifest_raw: Vec<u8>,
+    /// sha256 of `manifest_raw`.
     pub manifest_digest: Digest,
+    /// The config's exact bytes.
     pub config_raw: Vec<u8>,
+    /// sha256 of `config_raw`.
     pub config_digest: Digest,
     /// The gzip layer blob.
     pub layer: Vec<u8>,
+    /// sha256 of `layer` (the compressed blob).
     pub layer_digest: Digest,
     /// sha256 of the uncompressed tar.
     pub diff_id: Digest,

@@ -41,7 +41,9 @@ pub const ROOT_BUNDLE_LABEL: &str = "dev.carvel.imgpkg.copy.root-bundle";
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ImageOrIndex {
+    /// `ImageIndex`: set when the element is an index (imgpkg writes one of the two).
     pub image_index: Option<IndexDescriptor>,
+    /// `Image`: set when the element is an image.
     pub image: Option<ImageDescriptor>,
 }
 
@@ -51,8 +53,11 @@ pub struct ImageOrIndex {
 pub struct ImageDescriptor {
     /// `[source digest reference]`; only the first is used.
     pub refs: Option<Vec<String>>,
+    /// `Layers`: one per layer of the manifest (nil for none).
     pub layers: Option<Vec<LayerDescriptor>>,
+    /// `Config`: the image's config blob.
     pub config: ConfigDescriptor,
+    /// `Manifest`: the image's manifest.
     pub manifest: ManifestDescriptor,
     /// Tag to recreate at the destination ("" for none).
     pub tag: String,
@@ -66,7 +71,9 @@ pub struct ImageDescriptor {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct LayerDescriptor {
+    /// `MediaType` of the layer descriptor.
     pub media_type: String,
+    /// `Digest` of the compressed blob, as written (`sha256:<hex>`).
     pub digest: String,
     /// "" for media types that are not layers (v0.41 and later).
     #[serde(rename = "DiffID")]
@@ -79,7 +86,9 @@ pub struct LayerDescriptor {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ConfigDescriptor {
+    /// `Digest` of the config, as written.
     pub digest: String,
+    /// `Raw`: the config's exact bytes (what `Digest` is over).
     pub raw: String,
 }
 
@@ -87,8 +96,11 @@ pub struct ConfigDescriptor {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ManifestDescriptor {
+    /// `MediaType` of the manifest.
     pub media_type: String,
+    /// `Digest` of the manifest, as written.
     pub digest: String,
+    /// `Raw`: the manifest's exact bytes, pushed as is.
     pub raw: String,
 }
 
@@ -96,38 +108,60 @@ pub struct ManifestDescriptor {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IndexDescriptor {
+    /// `[source digest reference]`; only the first is used.
     pub refs: Option<Vec<String>>,
+    /// `Images`: the child images the tar stores (nil for none).
     pub images: Option<Vec<ImageDescriptor>>,
+    /// `Indexes`: the child indexes the tar stores (nil for none).
     pub indexes: Option<Vec<IndexDescriptor>>,
+    /// `MediaType` of the index.
     pub media_type: String,
+    /// `Digest` of the index, as written.
     pub digest: String,
+    /// `Raw`: the index's exact bytes, pushed as is.
     pub raw: String,
+    /// Tag to recreate at the destination ("" for none).
     pub tag: String,
+    /// The ImagesLock `image:` value that led here ("" when unknown).
     pub orig_ref: String,
+    /// Labels such as the root-bundle label; nil when there are none.
     pub labels: Option<Labels>,
 }
 
 /// Why `manifest.json` could not be read or a field of it used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ManifestJsonError {
+    /// The bytes are not JSON of imgpkg's shape (the serde or UTF-8 error).
     #[error("parsing manifest.json: {0}")]
     Json(String),
+    /// A `Digest` or `DiffID` field is not `sha256:<64 hex>`.
     #[error("manifest.json field {field} {value:?} is not a valid digest: {source}")]
     BadDigest {
+        /// The field (`Manifest.Digest`, `Layers[].DiffID`, ...).
         field: &'static str,
+        /// The value as written.
         value: String,
+        /// Why it is not a digest.
         source: DigestError,
     },
+    /// A `Raw` field does not hash to the `Digest` beside it.
     #[error("manifest.json field {field} is {expected} but its Raw content hashes to {actual}")]
     RawMismatch {
+        /// The digest field (`Config.Digest`, `Manifest.Digest`, `ImageIndex.Digest`).
         field: &'static str,
+        /// The digest the field gives.
         expected: Digest,
+        /// The digest of the `Raw` bytes.
         actual: Digest,
     },
+    /// Two `Layers` entries give one digest two different sizes.
     #[error("manifest.json lists layer {digest} with two sizes, {first} and {second}")]
     ConflictingLayerSize {
+        /// The layer's digest.
         digest: Digest,
+        /// The first size seen, in bytes.
         first: u64,
+        /// The other size, in bytes.
         second: u64,
     },
 }
@@ -166,6 +200,7 @@ impl ImageOrIndex {
 }
 
 impl ImageDescriptor {
+    /// `Refs`, nil read as empty.
     pub fn refs(&self) -> &[String] {
         self.refs.as_deref().unwrap_or_default()
     }
@@ -175,10 +210,12 @@ impl ImageDescriptor {
         self.refs().first().map(String::as_str)
     }
 
+    /// `Layers`, nil read as empty.
     pub fn layers(&self) -> &[LayerDescriptor] {
         self.layers.as_deref().unwrap_or_default()
     }
 
+    /// imgpkg's sort key for an image: `Manifest.Digest + "/" + Config.Digest`.
     pub fn sort_key(&self) -> String {
         format!("{}/{}", self.manifest.digest, self.config.digest)
     }
@@ -212,6 +249,7 @@ impl LayerDescriptor {
 }
 
 impl ConfigDescriptor {
+    /// `Digest` as a [`Digest`].
     pub fn parse_digest(&self) -> Result<Digest, ManifestJsonError> {
         parse_digest_field("Config.Digest", &self.digest)
     }
@@ -223,6 +261,7 @@ impl ConfigDescriptor {
 }
 
 impl ManifestDescriptor {
+    /// `Digest` as a [`Digest`].
     pub fn parse_digest(&self) -> Result<Digest, ManifestJsonError> {
         parse_digest_field("Manifest.Digest", &self.digest)
     }
@@ -234,22 +273,27 @@ impl ManifestDescriptor {
 }
 
 impl IndexDescriptor {
+    /// `Refs`, nil read as empty.
     pub fn refs(&self) -> &[String] {
         self.refs.as_deref().unwrap_or_default()
     }
 
+    /// `Refs[0]`, the source identity.
     pub fn first_ref(&self) -> Option<&str> {
         self.refs().first().map(String::as_str)
     }
 
+    /// `Images`, nil read as empty.
     pub fn images(&self) -> &[ImageDescriptor] {
         self.images.as_deref().unwrap_or_default()
     }
 
+    /// `Indexes`, nil read as empty.
     pub fn indexes(&self) -> &[IndexDescriptor] {
         self.indexes.as_deref().unwrap_or_default()
     }
 
+    /// `Digest` as a [`Digest`].
     pub fn parse_digest(&self) -> Result<Digest, ManifestJsonError> {
         parse_digest_field("ImageIndex.Digest", &self.digest)
     }

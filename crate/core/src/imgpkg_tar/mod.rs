@@ -31,26 +31,44 @@ pub const MAX_MANIFEST_JSON_SIZE: u64 = 256 << 20;
 /// Why an imgpkg tar could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum ImgpkgTarError {
+    /// The tar could not be indexed or an entry read.
     #[error(transparent)]
     Tar(#[from] TarError),
+    /// Writing the tar failed.
     #[error(transparent)]
     Write(#[from] TarWriteError),
+    /// `manifest.json` is malformed or one of its fields is unusable.
     #[error(transparent)]
     ManifestJson(#[from] ManifestJsonError),
     /// imgpkg's own message, used for `manifest.json` and layers alike.
     #[error("file {name} not found in tar (hint: This may be because when copying to a tarball, the --include-non-distributable-layers flag should have been provided.)")]
-    FileNotFound { name: String },
+    FileNotFound {
+        /// The missing entry (`manifest.json` or a `sha256-<hex>.tar.gz` layer).
+        name: String,
+    },
+    /// [`write_imgpkg_tar`] was given the same blob twice with different sizes.
     #[error("layer {digest} is given twice, with sizes {first} and {second}")]
     ConflictingLayerSize {
+        /// The blob's digest.
         digest: Digest,
+        /// The first size given, in bytes.
         first: u64,
+        /// The second size given, in bytes.
         second: u64,
     },
     /// ggcr's message for a blob whose content does not match its digest.
+    /// A blob's bytes do not hash to the digest it is stored under.
     #[error(
         "error verifying sha256 checksum after reading {len} bytes; got \"{got}\", want \"{want}\""
     )]
-    LayerDigestMismatch { len: u64, got: Digest, want: Digest },
+    LayerDigestMismatch {
+        /// How many bytes were read and hashed.
+        len: u64,
+        /// The digest of those bytes.
+        got: Digest,
+        /// The digest the blob is named by.
+        want: Digest,
+    },
 }
 
 /// Reads and parses `manifest.json` from an indexed tar.
@@ -96,8 +114,11 @@ pub fn layer_header(digest: &Digest, size: u64) -> Result<Vec<u8>, TarWriteError
 
 /// One layer blob to store: its digest, size and content.
 pub struct LayerBlob<R> {
+    /// The blob's digest (its entry is `sha256-<hex>.tar.gz`).
     pub digest: Digest,
+    /// Its size in bytes; exactly this many are read from `reader`.
     pub size: u64,
+    /// The blob's bytes.
     pub reader: R,
 }
 

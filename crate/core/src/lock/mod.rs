@@ -26,8 +26,12 @@ use crate::yaml::{self, Limits, Value, YamlError};
 
 /// The only `apiVersion` imgpkg knows for all three documents.
 pub const API_VERSION: &str = "imgpkg.carvel.dev/v1alpha1";
+/// The `kind` of an `images.yml` / `--lock-output` images lock.
 pub const IMAGES_LOCK_KIND: &str = "ImagesLock";
+/// The `kind` of a `--lock-output` bundle lock (`bundle.image` and `bundle.tag`).
 pub const BUNDLE_LOCK_KIND: &str = "BundleLock";
+/// The `kind` of `image-locations.yml`, the file of the locations image written beside each
+/// bundle on copy.
 pub const IMAGE_LOCATIONS_KIND: &str = "ImageLocations";
 
 // Go structs (field names as their `json` tags).
@@ -115,6 +119,7 @@ pub struct LockError {
 }
 
 impl LockError {
+    /// Which class of problem it is.
     pub fn kind(&self) -> LockErrorKind {
         self.kind
     }
@@ -424,6 +429,7 @@ impl LockedImage {
 /// `kind: ImagesLock`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ImagesLock {
+    /// The images, in the order the file lists them.
     pub images: Vec<LockedImage>,
 }
 
@@ -562,12 +568,14 @@ pub struct ImageLocation {
     /// The image as the bundle's `images.yml` names it (normalised), not
     /// where it was copied to.
     pub image: String,
+    /// Whether `image` is itself a bundle (imgpkg's `isBundle`).
     pub is_bundle: bool,
 }
 
 /// `kind: ImageLocations`, the content of `image-locations.yml`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ImageLocations {
+    /// One entry per image the bundle references, in file order.
     pub images: Vec<ImageLocation>,
 }
 
@@ -644,7 +652,9 @@ impl ImageLocations {
 /// What `imgpkg copy --lock FILE` accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LockFile {
+    /// A `BundleLock` (`kind: BundleLock`): copy the bundle it names.
     Bundle(BundleLock),
+    /// An `ImagesLock` (`kind: ImagesLock`): copy the images it lists.
     Images(ImagesLock),
 }
 

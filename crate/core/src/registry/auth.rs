@@ -24,12 +24,23 @@ use crate::reference::Repository;
 /// Credentials for one registry.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub enum Credentials {
+    /// No credentials: requests go without `Authorization`, tokens are asked for anonymously.
     #[default]
     Anonymous,
     /// Username and password: Basic auth, or the token request's Basic auth.
-    Basic { username: String, password: String },
+    Basic {
+        /// The user name.
+        username: String,
+        /// The password (never printed by `Debug`).
+        password: String,
+    },
     /// An OAuth2 refresh token (`identitytoken`), exchanged at the realm.
-    IdentityToken { username: String, token: String },
+    IdentityToken {
+        /// The user name that came with the token.
+        username: String,
+        /// The refresh token (never printed by `Debug`).
+        token: String,
+    },
     /// A bearer token sent to the registry as is (`--registry-token`).
     RegistryToken(String),
 }
@@ -56,6 +67,7 @@ impl fmt::Debug for Credentials {
 }
 
 impl Credentials {
+    /// [`Credentials::Basic`] from a user name and password.
     pub fn basic(username: impl Into<String>, password: impl Into<String>) -> Credentials {
         Credentials::Basic {
             username: username.into(),
@@ -63,6 +75,7 @@ impl Credentials {
         }
     }
 
+    /// Whether these are [`Credentials::Anonymous`].
     pub fn is_anonymous(&self) -> bool {
         matches!(self, Credentials::Anonymous)
     }
@@ -91,7 +104,9 @@ pub enum AuthError {
     /// The Docker config names a credential helper for the registry.
     #[error("{host} needs docker-credential-{helper} ({how} in {path}); Airlock does not run Docker credential helpers: give credentials with --registry-username/--registry-password or IMGPKG_REGISTRY_HOSTNAME/_USERNAME/_PASSWORD")]
     CredentialHelper {
+        /// The registry (`host[:port]`).
         host: String,
+        /// The helper's name (`docker-credential-<helper>`).
         helper: String,
         /// `credHelpers` or `credsStore`.
         how: &'static str,
@@ -132,10 +147,13 @@ pub struct StaticKeychain {
 }
 
 impl StaticKeychain {
+    /// A keychain with no entries (anonymous everywhere).
     pub fn new() -> StaticKeychain {
         StaticKeychain::default()
     }
 
+    /// Adds `credentials` for `registry` (`host[:port]`, compared exactly); the first entry for a
+    /// registry wins.
     pub fn with(mut self, registry: impl Into<String>, credentials: Credentials) -> StaticKeychain {
         self.entries.push((registry.into(), credentials));
         self
@@ -159,12 +177,18 @@ pub enum Challenge {
     /// `/v2/` answered 200: no authentication.
     #[default]
     None,
+    /// `Basic realm=...`: send the credentials as Basic auth on every request.
     Basic {
+        /// The `realm` parameter (informational for Basic).
         realm: String,
     },
+    /// `Bearer realm=...`: fetch a token at the realm and send it as a bearer token.
     Bearer {
+        /// The token endpoint's URL.
         realm: String,
+        /// The `service` parameter, passed back to the token endpoint.
         service: Option<String>,
+        /// The `scope` the registry asked for, when it named one.
         scope: Option<String>,
     },
 }
@@ -280,6 +304,7 @@ pub const PULL_ACTIONS: &str = "pull";
 /// A token endpoint's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenResponse {
+    /// The bearer token to send (`token`, else `access_token`).
     pub token: String,
     /// Lifetime in seconds (60 when the server does not say).
     pub expires_in: u64,

@@ -26,6 +26,8 @@ pub struct GetBlob {
 }
 
 impl GetBlob {
+    /// `GET /v2/<repository>/blobs/<digest>`, refusing a body over `max_bytes`; the bytes are
+    /// checked against `digest` before they are returned.
     pub fn new(repository: Repository, digest: Digest, max_bytes: u64) -> Self {
         GetBlob {
             repository,
@@ -102,6 +104,8 @@ pub struct DownloadBlob {
 }
 
 impl DownloadBlob {
+    /// `GET` the blob `sink.digest` from `repository`, its `200` body written by the transport at
+    /// `sink.offset`.
     pub fn new(repository: Repository, sink: BlobSink) -> Self {
         DownloadBlob {
             repository,

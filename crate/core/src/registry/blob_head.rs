@@ -25,6 +25,8 @@ pub struct HeadBlob {
 }
 
 impl HeadBlob {
+    /// `HEAD /v2/<repository>/blobs/<digest>`, with a token for `actions` (`pull`, or `pull,push`
+    /// when a push follows).
     pub fn new(repository: Repository, digest: Digest, actions: &'static str) -> Self {
         HeadBlob {
             repository,

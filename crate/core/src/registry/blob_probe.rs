@@ -27,6 +27,7 @@ pub struct BlobProbe {
 }
 
 impl BlobProbe {
+    /// Starts one `HEAD` per `(repository, digest)` on `client`, all at once.
     pub fn new(mut client: Client, blobs: &[(Repository, Digest)]) -> BlobProbe {
         let calls = blobs
             .iter()
@@ -53,6 +54,7 @@ impl BlobProbe {
             .map(Ok)
     }
 
+    /// Ends the probe and returns its client (tokens kept for the next machine).
     pub fn into_client(self) -> Client {
         self.client
     }

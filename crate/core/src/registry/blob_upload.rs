@@ -3,7 +3,7 @@
 //!
 //! ```text
 //!  HEAD blob ──200──────────────────────────────────────────> Present
-//!    │404           (skipped when the caller already knows it is absent)
+//!    │404, 5xx      (skipped when the caller already knows it is absent)
 //!    ▼
 //!  POST uploads/ [?mount=<d>&from=<src>] ──201 (mount)──────> Mounted
 //!    │202 Location          └─mount refused (4xx) ──> POST uploads/ (no mount)
@@ -72,6 +72,8 @@ pub struct UploadBlob {
 }
 
 impl UploadBlob {
+    /// An upload of the `size`-byte blob `digest` from `source` into `repository`, as `options` say
+    /// (check first, mount, chunked or monolithic).
     pub fn new(
         repository: Repository,
         digest: Digest,
@@ -224,7 +226,14 @@ impl Operation for UploadBlob {
         match state {
             State::Head => match resp.status {
                 200 => self.finish(Ok(BlobOutcome::Present)),
-                404 => {
+                // 404: absent. A 5xx that outlived the retries is treated as
+                // absent too and the blob is uploaded again (harmless: blobs
+                // are content-addressed): Distribution's filesystem driver
+                // leaves a zero-length link after a write failed (a full
+                // disk, a crash) and answers 500 to HEAD until an upload
+                // rewrites it. A registry that is really broken fails the
+                // upload itself, with its own error.
+                404 | 500..=599 => {
                     self.state = State::Post {
                         mount: self.options.mount_from.is_some(),
                     }

@@ -26,12 +26,21 @@ use super::auth::{AuthError, Credentials, Keychain};
 /// Why the credential sources are unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CredentialError {
+    /// An environment variable starts with `IMGPKG_REGISTRY_` but is none of the known group names.
     #[error("Unknown env variable '{0}'")]
     UnknownEnv(String),
+    /// An `IMGPKG_REGISTRY_HOSTNAME*` value is not a usable host.
     #[error("Parsing registry hostname: {0} (e.g. gcr.io, index.docker.io)")]
     Hostname(String),
+    /// The Docker config is not JSON of its shape, or an `auth` value is not base64 of
+    /// `user:password`.
     #[error("Reading docker config {path}: {message}")]
-    DockerConfig { path: String, message: String },
+    DockerConfig {
+        /// The Docker config file.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 /// One `IMGPKG_REGISTRY_*` group.
@@ -230,9 +239,13 @@ fn glob_match(pattern: &str, text: &str) -> bool {
 /// `--registry-username/--registry-password/--registry-token/--registry-anon`.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct GlobalCredentials {
+    /// `--registry-username` (else `IMGPKG_USERNAME`).
     pub username: Option<String>,
+    /// `--registry-password` (else `IMGPKG_PASSWORD`).
     pub password: Option<String>,
+    /// `--registry-token` (else `IMGPKG_TOKEN`): a bearer token sent as is.
     pub token: Option<String>,
+    /// `--registry-anon` (else `IMGPKG_ANON`): anonymous, and stop looking further.
     pub anon: bool,
 }
 
@@ -391,6 +404,9 @@ impl DockerConfig {
         })
     }
 
+    /// The credentials its `auths` give for `repository`'s registry. Fails with
+    /// [`AuthError::CredentialHelper`] when the registry needs a credential helper (`credHelpers`,
+    /// or `credsStore` with no inline auth).
     pub fn resolve(&self, repository: &Repository) -> Result<Credentials, AuthError> {
         let host = repository.registry().as_str().to_ascii_lowercase();
         let helper_error = |helper: &str, how: &'static str| AuthError::CredentialHelper {

@@ -23,14 +23,18 @@ use super::Machine;
 /// One blob to fetch from `repository` into the output file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DownloadJob {
+    /// The repository to `GET` the blob from.
     pub repository: Repository,
+    /// Which blob, how many bytes, and where in the output file they go.
     pub sink: BlobSink,
 }
 
 /// A finished download.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Downloaded {
+    /// The blob's digest.
     pub digest: Digest,
+    /// Bytes written (its size).
     pub size: u64,
 }
 
@@ -47,6 +51,7 @@ pub struct Downloads {
 }
 
 impl Downloads {
+    /// Starts up to `concurrency` (at least 1) of `jobs` at once, in order, on `client`.
     pub fn new(client: Client, jobs: Vec<DownloadJob>, concurrency: usize) -> Downloads {
         let mut d = Downloads {
             client,
@@ -130,6 +135,7 @@ impl Downloads {
         })
     }
 
+    /// Ends the machine and returns its client.
     pub fn into_client(self) -> Client {
         self.client
     }

@@ -15,9 +15,13 @@ const MAX_BODY_TEXT: usize = 512;
 /// One entry of the error envelope.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct ApiError {
+    /// The spec's error code (`MANIFEST_UNKNOWN`, `BLOB_UNKNOWN`, `DENIED`, `TAG_INVALID`, ...), as
+    /// sent.
     pub code: String,
+    /// The registry's human-readable message ("" when absent).
     #[serde(default)]
     pub message: String,
+    /// The registry's `detail`, any JSON, when present.
     #[serde(default)]
     pub detail: Option<serde_json::Value>,
 }
@@ -82,9 +86,13 @@ pub enum RegistryError {
     /// The registry answered with an error envelope.
     #[error("{method} {url}: {}", join_api_errors(errors))]
     Api {
+        /// The request's method.
         method: Method,
+        /// The request's URL, with secret-bearing query values removed.
         url: String,
+        /// The HTTP status.
         status: u16,
+        /// The envelope's entries, in the order sent.
         errors: Vec<ApiError>,
     },
     /// The registry answered with an unexpected status and no envelope.
@@ -94,8 +102,11 @@ pub enum RegistryError {
         body_suffix(method, body)
     )]
     Status {
+        /// The request's method.
         method: Method,
+        /// The request's URL, redacted.
         url: String,
+        /// The HTTP status.
         status: u16,
         /// The start of the body as text (truncated).
         body: String,
@@ -103,31 +114,42 @@ pub enum RegistryError {
     /// The request did not get an HTTP answer.
     #[error("{method} {url}: {source}")]
     Transport {
+        /// The request's method.
         method: Method,
+        /// The request's URL, redacted.
         url: String,
+        /// What the transport reported.
         #[source]
         source: TransportError,
     },
     /// The keychain could not give credentials for the registry.
     #[error("authenticating to {registry}: {source}")]
     Credentials {
+        /// The registry (`host[:port]`).
         registry: String,
+        /// Why the keychain failed.
         #[source]
         source: Box<AuthError>,
     },
     /// The token endpoint gave no HTTP answer.
     #[error("authenticating to {registry}: fetching token from {realm}: {source}")]
     TokenTransport {
+        /// The registry (`host[:port]`).
         registry: String,
+        /// The token endpoint (the `realm` of the challenge).
         realm: String,
+        /// What the transport reported.
         #[source]
         source: TransportError,
     },
     /// The token endpoint answered 200 with an unusable body.
     #[error("authenticating to {registry}: token from {realm}: {source}")]
     TokenResponse {
+        /// The registry (`host[:port]`).
         registry: String,
+        /// The token endpoint.
         realm: String,
+        /// What is wrong with the body.
         #[source]
         source: Box<AuthError>,
     },
@@ -135,8 +157,11 @@ pub enum RegistryError {
     /// what that usually means (empty when it means nothing special).
     #[error("authenticating to {registry}: {hint}{source}")]
     TokenRefused {
+        /// The registry (`host[:port]`).
         registry: String,
+        /// What the refusal usually means (wrong credentials, no access to the repository), or "".
         hint: &'static str,
+        /// The token endpoint's answer as a registry error.
         #[source]
         source: Box<RegistryError>,
     },
@@ -144,23 +169,39 @@ pub enum RegistryError {
     /// does not hash to the expected digest.
     #[error("manifest digest mismatch for {reference}: expected {expected}, got content with digest {actual}")]
     DigestMismatch {
+        /// The reference fetched (`REPO@sha256:...`).
         reference: String,
+        /// The digest asked for or announced.
         expected: Digest,
+        /// The digest of the bytes received.
         actual: Digest,
     },
     /// The registry stored a pushed manifest under another digest.
     #[error("registry reported Docker-Content-Digest {actual} for {reference}, but {expected} was pushed")]
     PushedDigestMismatch {
+        /// The reference pushed.
         reference: String,
+        /// The digest of the bytes pushed.
         expected: Digest,
+        /// The `Docker-Content-Digest` the registry answered with, as sent.
         actual: String,
     },
     /// An upload answer without the `Location` to continue at.
     #[error("{url}: upload response {status} has no Location header")]
-    MissingLocation { url: String, status: u16 },
+    MissingLocation {
+        /// The request's URL, redacted.
+        url: String,
+        /// The status of the answer.
+        status: u16,
+    },
     /// `tags/list` answered 200 with a body that is not a tag list.
     #[error("GET {url}: tag list is not valid JSON: {detail}")]
-    InvalidTagList { url: String, detail: String },
+    InvalidTagList {
+        /// The request's URL, redacted.
+        url: String,
+        /// The JSON parser's error.
+        detail: String,
+    },
     /// A fetched manifest does not parse.
     #[error(transparent)]
     InvalidManifest(#[from] ManifestError),
@@ -179,17 +220,27 @@ pub enum RegistryError {
     /// Every scheme of a ping failed: the last error, and the one before.
     #[error("{last} (and before that: {earlier})")]
     PingFailed {
+        /// The last scheme's error (`http` after `https`).
         last: Box<RegistryError>,
+        /// The error of the scheme tried before it.
         #[source]
         earlier: Box<RegistryError>,
     },
     /// An operation finished with an output its caller did not ask for
     /// (a bug); `context` says what was being done.
     #[error("unexpected operation output {output} {context}")]
-    UnexpectedOutput { output: String, context: String },
+    UnexpectedOutput {
+        /// The output received, for the message.
+        output: String,
+        /// What was being done.
+        context: String,
+    },
     /// A state machine stopped without a result (a bug); `what` names it.
     #[error("{what} ended without a result")]
-    NoResult { what: &'static str },
+    NoResult {
+        /// The machine that stopped.
+        what: &'static str,
+    },
     /// The driver stopped a machine that had nothing in flight and
     /// nothing scheduled (a bug).
     #[error("internal error: the registry session stalled (nothing in flight, nothing scheduled)")]
@@ -229,6 +280,7 @@ impl RegistryError {
         }
     }
 
+    /// A [`RegistryError::Transport`] for `method url`, with the URL redacted.
     pub fn transport(method: Method, url: &str, source: TransportError) -> RegistryError {
         RegistryError::Transport {
             method,
@@ -255,6 +307,7 @@ impl RegistryError {
         }
     }
 
+    /// Whether the envelope has an entry with exactly this code.
     pub fn has_code(&self, code: &str) -> bool {
         self.codes().contains(&code)
     }

@@ -14,15 +14,22 @@ use crate::plan::BlobSource;
 /// The HTTP methods the registry protocol uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
+    /// `GET`.
     Get,
+    /// `HEAD`.
     Head,
+    /// `POST`.
     Post,
+    /// `PUT`.
     Put,
+    /// `PATCH`.
     Patch,
+    /// `DELETE`.
     Delete,
 }
 
 impl Method {
+    /// The method as it goes on the request line (`GET`, ...).
     pub fn as_str(&self) -> &'static str {
         match self {
             Method::Get => "GET",
@@ -45,6 +52,7 @@ impl fmt::Display for Method {
 /// body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlobBody {
+    /// The blob's digest.
     pub digest: Digest,
     /// Where the bytes come from. For [`BlobSource::TarEntry`] the offset is
     /// the entry's offset in the tar the transport was given.
@@ -67,9 +75,12 @@ pub struct BlobBody {
 /// A request body.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum RequestBody {
+    /// No body (`Content-Length: 0`).
     #[default]
     Empty,
+    /// These bytes (manifests, small chunks); shared so that retries do not copy them.
     Bytes(Arc<Vec<u8>>),
+    /// A blob or a range of one, streamed by the transport from where it is.
     Blob(BlobBody),
 }
 
@@ -83,6 +94,7 @@ impl RequestBody {
         }
     }
 
+    /// Whether the body has no bytes.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -91,12 +103,14 @@ impl RequestBody {
 /// A request for the transport to perform.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpRequest {
+    /// The request's method.
     pub method: Method,
     /// Absolute `http://` or `https://` URL.
     pub url: String,
     /// Header names and values, in order. `Content-Length` is not included:
     /// the transport derives it from the body.
     pub headers: Vec<(String, String)>,
+    /// The body to send.
     pub body: RequestBody,
     /// The largest response body the core accepts; the transport fails the
     /// request with [`TransportErrorKind::BodyTooLarge`] beyond it.
@@ -112,12 +126,16 @@ pub struct HttpRequest {
 /// is positional, so a retried download simply writes the same range again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlobSink {
+    /// The digest the written bytes must hash to.
     pub digest: Digest,
+    /// Number of bytes the body must have.
     pub size: u64,
+    /// Offset in the output file where the first byte goes.
     pub offset: u64,
 }
 
 impl HttpRequest {
+    /// The first value of a header (case-insensitive name).
     pub fn header(&self, name: &str) -> Option<&str> {
         find_header(&self.headers, name)
     }
@@ -126,12 +144,17 @@ impl HttpRequest {
 /// A response, with its body read up to the request's limit.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HttpResponse {
+    /// The HTTP status code.
     pub status: u16,
+    /// Header names and values, in the order received (names as sent).
     pub headers: Vec<(String, String)>,
+    /// The body, read up to [`HttpRequest::max_response_body`]; empty for a `HEAD`, and for a `200`
+    /// streamed to a [`BlobSink`].
     pub body: Vec<u8>,
 }
 
 impl HttpResponse {
+    /// A response with these parts.
     pub fn new(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> HttpResponse {
         HttpResponse {
             status,
@@ -153,6 +176,7 @@ impl HttpResponse {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Whether the status is 2xx.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
@@ -190,11 +214,14 @@ pub enum TransportErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct TransportError {
+    /// What class of failure it is (connect, timeout, TLS, body too large, ...).
     pub kind: TransportErrorKind,
+    /// The transport's own description (the OS or browser error).
     pub message: String,
 }
 
 impl TransportError {
+    /// An error of `kind` with `message`.
     pub fn new(kind: TransportErrorKind, message: impl Into<String>) -> TransportError {
         TransportError {
             kind,

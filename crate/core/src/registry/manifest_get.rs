@@ -31,6 +31,9 @@ pub struct GetManifest {
 }
 
 impl GetManifest {
+    /// `GET /v2/<repository>/manifests/<reference>` (a tag or `sha256:...`), with a token for
+    /// `actions`; the bytes are checked against the digest asked for, or against
+    /// `Docker-Content-Digest`.
     pub fn new(
         repository: Repository,
         reference: impl Into<String>,

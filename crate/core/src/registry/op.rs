@@ -50,11 +50,18 @@ pub enum RetryMode {
 /// A request as an operation describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpRequest {
+    /// The HTTP method.
     pub method: Method,
+    /// Where the request goes.
     pub target: Target,
+    /// Headers the operation needs (`Accept`, `Content-Type`, ...); the client adds `Authorization`
+    /// and `User-Agent`.
     pub headers: Vec<(String, String)>,
+    /// The body to send.
     pub body: RequestBody,
+    /// The largest response body accepted (default [`MAX_SMALL_BODY`]).
     pub max_response_body: u64,
+    /// What to do on a temporary failure (default [`RetryMode::Resend`]).
     pub retry: RetryMode,
     /// Follow 3xx `Location`s (for `GET`/`HEAD`); `Authorization` is only
     /// sent while the URL stays on the registry's origin.
@@ -64,6 +71,8 @@ pub struct OpRequest {
 }
 
 impl OpRequest {
+    /// A request with no headers and no body, a [`MAX_SMALL_BODY`] limit, [`RetryMode::Resend`],
+    /// and redirects followed for `GET` and `HEAD`.
     pub fn new(method: Method, target: Target) -> OpRequest {
         OpRequest {
             method,
@@ -77,26 +86,31 @@ impl OpRequest {
         }
     }
 
+    /// Adds a header.
     pub fn header(mut self, name: &str, value: impl Into<String>) -> OpRequest {
         self.headers.push((name.to_string(), value.into()));
         self
     }
 
+    /// Sets the body.
     pub fn body(mut self, body: RequestBody) -> OpRequest {
         self.body = body;
         self
     }
 
+    /// Sets the largest response body accepted, in bytes.
     pub fn max_response_body(mut self, max: u64) -> OpRequest {
         self.max_response_body = max;
         self
     }
 
+    /// Streams a `200` body to the transport's output file.
     pub fn sink(mut self, sink: BlobSink) -> OpRequest {
         self.sink = Some(sink);
         self
     }
 
+    /// Sets what happens on a temporary failure.
     pub fn retry(mut self, retry: RetryMode) -> OpRequest {
         self.retry = retry;
         self
@@ -106,16 +120,23 @@ impl OpRequest {
 /// A manifest's identity as `HEAD` reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManifestDescriptor {
+    /// The digest (`Docker-Content-Digest`, or the digest of the body for a `GET`).
     pub digest: Digest,
+    /// The `Content-Type`, without parameters ("" when absent).
     pub media_type: String,
+    /// The manifest's size in bytes: `Content-Length` of a `HEAD` (0 when absent), or the
+    /// body's length after a `GET`.
     pub size: u64,
 }
 
 /// A manifest fetched with `GET`, digest-verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchedManifest {
+    /// The exact bytes received.
     pub raw: Vec<u8>,
+    /// Their digest (checked against the one asked for).
     pub digest: Digest,
+    /// The `Content-Type`.
     pub media_type: String,
 }
 
@@ -127,7 +148,10 @@ pub enum BlobOutcome {
     /// Cross-repository mount (`POST ?mount=` 201).
     Mounted,
     /// Uploaded; the number of body bytes sent.
-    Uploaded { bytes: u64 },
+    Uploaded {
+        /// Body bytes sent.
+        bytes: u64,
+    },
 }
 
 /// What an [`UploadProbe`](super::upload_probe::UploadProbe) found.
@@ -135,7 +159,12 @@ pub enum BlobOutcome {
 pub enum UploadProbeOutcome {
     /// `POST` answered 202 with a `Location`; `cancelled`: the `DELETE` of
     /// that session was accepted (otherwise it expires on its own).
-    Started { location: String, cancelled: bool },
+    Started {
+        /// The `Location` the registry answered with.
+        location: String,
+        /// Whether the `DELETE` of the session was accepted.
+        cancelled: bool,
+    },
     /// `POST` answered 202 without a `Location` header (a browser sees this
     /// when the registry does not expose the header to the page's origin).
     NoLocation,
@@ -155,12 +184,14 @@ pub enum OpOutput {
     /// `GET` blob streamed to the output file (verified by the transport);
     /// the number of bytes written.
     BlobStored(u64),
+    /// A blob upload: how the blob came to be present.
     Blob(BlobOutcome),
     /// Manifest `PUT` done; the digest it was stored under.
     ManifestPut(Digest),
     /// A [`PutManifest::confirming`](super::manifest_put::PutManifest::confirming)
     /// PUT whose response named the digest sent (`Docker-Content-Digest`).
     ManifestPutConfirmed(Digest),
+    /// `GET tags/list`: every tag, over all pages, in the registry's order.
     Tags(Vec<String>),
     /// An upload session was started (and cancelled).
     UploadProbe(UploadProbeOutcome),

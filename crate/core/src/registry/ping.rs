@@ -24,18 +24,21 @@ use super::op::MAX_SMALL_BODY;
 pub struct PingResult {
     /// `scheme://host[:port]`.
     pub base: String,
+    /// What `/v2/` asked for in `WWW-Authenticate` ([`Challenge::None`] on 200).
     pub challenge: Challenge,
 }
 
 /// What to do after a ping response.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PingStep {
+    /// The registry answered (200 or 401) on this scheme.
     Done(PingResult),
     /// Try the next scheme now.
     Next,
     /// A temporary failure on the last scheme: retry from the first one
     /// after a backoff.
     Temporary(RegistryError),
+    /// A final failure: the last scheme failed and retrying would not help.
     Failed(RegistryError),
 }
 
@@ -50,6 +53,8 @@ pub struct Ping {
 }
 
 impl Ping {
+    /// The sequence for `registry`: `https`, then `http` when `allow_http` or the registry is
+    /// localhost, a `.local` name, or a loopback or private IPv4 address.
     pub fn new(registry: Registry, allow_http: bool) -> Ping {
         let mut schemes = vec!["https"];
         if allow_http || registry.is_insecure_by_default() {
@@ -83,6 +88,7 @@ impl Ping {
         format!("{}://{}", self.schemes[self.index], self.registry.as_str())
     }
 
+    /// `GET <scheme>://<registry>/v2/` for the current scheme.
     pub fn poll_transmit(&self) -> HttpRequest {
         HttpRequest {
             method: Method::Get,
@@ -94,6 +100,8 @@ impl Ping {
         }
     }
 
+    /// Judges the answer to [`poll_transmit`](Ping::poll_transmit)'s request: done, try the next
+    /// scheme, retry later, or fail.
     pub fn handle_response(&mut self, response: Result<HttpResponse, TransportError>) -> PingStep {
         let url = format!("{}/v2/", self.base());
         match response {

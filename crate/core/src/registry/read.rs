@@ -35,6 +35,7 @@ pub const MAX_SMALL_BLOB: u64 = 64 << 20;
 /// A manifest and, for an image, its config blob.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchedImage {
+    /// The manifest, digest-verified.
     pub manifest: FetchedManifest,
     /// The config blob's bytes (images only, when asked for).
     pub config: Option<Vec<u8>>,
@@ -44,18 +45,26 @@ pub struct FetchedImage {
 /// tar holding `image-locations.yml`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocationsImage {
+    /// The locations image's manifest.
     pub manifest: FetchedManifest,
+    /// Its single layer's bytes (gzip).
     pub layer: Vec<u8>,
 }
 
 /// What a read produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadOutput {
+    /// From [`Read::resolve_digest`]: the digest, `None` when absent.
     Digest(Option<Digest>),
+    /// From [`Read::exists`].
     Exists(bool),
+    /// From [`Read::fetch_image`]: `None` when absent.
     Image(Option<FetchedImage>),
+    /// From [`Read::fetch_locations`]: `None` when absent or not accessible.
     Locations(Option<LocationsImage>),
+    /// From [`Read::list_tags`] and [`Read::list_tags_paged`].
     Tags(Vec<String>),
+    /// From [`Read::fetch_blob`]: the digest-verified bytes.
     Blob(Vec<u8>),
 }
 
@@ -190,14 +199,17 @@ impl Read {
         self.result.as_ref()
     }
 
+    /// Takes the result out, once finished (later calls return `None`).
     pub fn take_result(&mut self) -> Option<Result<ReadOutput, RegistryError>> {
         self.result.take()
     }
 
+    /// The registry client.
     pub fn client(&self) -> &Client {
         &self.client
     }
 
+    /// Ends the read and returns its client (tokens kept for the next machine).
     pub fn into_client(self) -> Client {
         self.client
     }

@@ -29,6 +29,7 @@ pub struct ListTags {
 }
 
 impl ListTags {
+    /// `GET /v2/<repository>/tags/list?n=`[`PAGE_SIZE`], following `Link` headers to the last page.
     pub fn new(repository: Repository) -> Self {
         Self::with_page_size(repository, PAGE_SIZE)
     }

@@ -21,8 +21,11 @@ use super::op::MAX_SMALL_BODY;
 /// What to do after a token response.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TokenStep {
+    /// The endpoint gave a token.
     Done(TokenResponse),
+    /// A temporary failure (408, 429, most 5xx, a dropped connection): retry after a backoff.
     Temporary(RegistryError),
+    /// A final failure: a refusal or other error status, or a body with no usable token.
     Failed(RegistryError),
 }
 
@@ -37,6 +40,8 @@ pub struct TokenFetch {
 }
 
 impl TokenFetch {
+    /// A token request to `realm` for `scopes`: a `GET` with Basic auth (or none), or a `POST` of
+    /// the refresh token for [`Credentials::IdentityToken`].
     pub fn new(
         registry: impl Into<String>,
         realm: impl Into<String>,
@@ -53,6 +58,8 @@ impl TokenFetch {
         }
     }
 
+    /// The token request: `GET realm?service=&scope=`, or the OAuth2 `POST` form for an identity
+    /// token.
     pub fn poll_transmit(&self) -> HttpRequest {
         if let Credentials::IdentityToken { token, .. } = &self.credentials {
             let mut form = format!(
@@ -98,6 +105,7 @@ impl TokenFetch {
         }
     }
 
+    /// Judges the token endpoint's answer.
     pub fn handle_response(&self, response: Result<HttpResponse, TransportError>) -> TokenStep {
         let method = if matches!(self.credentials, Credentials::IdentityToken { .. }) {
             Method::Post

@@ -34,6 +34,8 @@ pub struct UploadProbe {
 }
 
 impl UploadProbe {
+    /// `POST /v2/<repository>/blobs/uploads/`, then `DELETE` of the session it opened: checks that
+    /// the repository accepts pushes without writing anything.
     pub fn new(repository: Repository) -> Self {
         UploadProbe {
             repository,

@@ -93,6 +93,7 @@ pub struct TarEntry {
     /// Number of data bytes stored in the archive (0 for links, directories
     /// and devices).
     pub size: u64,
+    /// What kind of entry this is (file, directory, link, ...).
     pub kind: EntryKind,
     /// Permission and mode bits as stored.
     pub mode: u32,
@@ -130,14 +131,17 @@ impl TarIndex {
         &self.entries
     }
 
+    /// Iterates the entries in file order.
     pub fn iter(&self) -> std::slice::Iter<'_, TarEntry> {
         self.entries.iter()
     }
 
+    /// Number of entries (extension headers are not counted).
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// Whether the tar has no entries.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -161,78 +165,166 @@ impl<'a> IntoIterator for &'a TarIndex {
 /// Why a tar could not be indexed or read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TarError {
+    /// The [`ByteSource`] failed to read.
     #[error("reading the tar: {0}")]
     Source(#[from] SourceError),
+    /// The source has zero bytes.
     #[error("not a tar archive: the file is empty")]
     Empty,
+    /// The first block is not a tar header: its checksum does not match, or the file is shorter
+    /// than one block.
     #[error("not a tar archive: {reason}")]
-    NotTar { reason: String },
+    NotTar {
+        /// What was found instead, for the message.
+        reason: String,
+    },
+    /// A header's checksum field matches neither Go's unsigned nor its signed sum of the block.
     #[error("invalid tar header at offset {offset}: checksum field {stored:?} matches neither computed sum ({unsigned} unsigned, {signed} signed)")]
     BadChecksum {
+        /// Offset of the header block.
         offset: u64,
+        /// The checksum field as stored (lossily decoded).
         stored: String,
+        /// The unsigned sum of the block.
         unsigned: u64,
+        /// The signed sum of the block (old tars summed bytes as `i8`).
         signed: i64,
     },
+    /// The file ends inside a 512-byte header block.
     #[error("truncated tar: the header at offset {offset} has only {got} of 512 bytes")]
-    TruncatedHeader { offset: u64, got: u64 },
+    TruncatedHeader {
+        /// Offset of the header block.
+        offset: u64,
+        /// How many bytes of it the file holds.
+        got: u64,
+    },
+    /// An entry's declared data runs past the end of the file.
     #[error("truncated tar: entry '{name}' (header at offset {offset}) declares {size} bytes of data at offset {data_offset}, past the end of the file at {file_len}")]
     DataBeyondEof {
+        /// The entry's name.
         name: String,
+        /// Offset of its header.
         offset: u64,
+        /// Offset of its first data byte.
         data_offset: u64,
+        /// Declared data size, in bytes.
         size: u64,
+        /// Length of the file, in bytes.
         file_len: u64,
     },
+    /// The zero padding after an entry's data runs past the end of the file.
     #[error("truncated tar: the padding after entry '{name}' (header at offset {offset}) runs past the end of the file at {file_len}")]
     TruncatedPadding {
+        /// The entry's name.
         name: String,
+        /// Offset of its header.
         offset: u64,
+        /// Length of the file, in bytes.
         file_len: u64,
     },
+    /// A numeric header field (size, mode, ...) is neither octal nor base-256.
     #[error("invalid tar header at offset {offset}: field {field} is {raw:?}, not a valid number")]
     BadNumber {
+        /// Offset of the header block.
         offset: u64,
+        /// The field's name (`size`, `mode`, ...).
         field: &'static str,
+        /// The field's raw bytes, lossily decoded.
         raw: String,
     },
+    /// A PAX or GNU long-name entry is larger than [`MAX_SPECIAL_FILE_SIZE`].
     #[error("invalid tar header at offset {offset}: {what} of {size} bytes is larger than the {limit}-byte limit")]
     SpecialTooLarge {
+        /// Offset of the header block.
         offset: u64,
+        /// What the entry is (`PAX header` or `GNU long name`).
         what: &'static str,
+        /// Its declared size, in bytes.
         size: u64,
+        /// The limit, in bytes.
         limit: u64,
     },
+    /// A PAX record is malformed.
     #[error("invalid PAX header at offset {offset}: {reason}")]
     BadPaxRecord {
+        /// Offset of the PAX header block.
         offset: u64,
+        /// Which rule the record breaks.
         #[source]
         reason: PaxError,
     },
+    /// A GNU sparse entry's header cannot be decoded.
     #[error("invalid GNU sparse header at offset {offset}: {reason}")]
-    BadSparseHeader { offset: u64, reason: &'static str },
+    BadSparseHeader {
+        /// Offset of the header block.
+        offset: u64,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A zero block is followed by a non-zero block, so the end-of-archive marker is not one.
     #[error("invalid tar: the zero block at offset {offset} is followed by a non-zero block")]
-    DataAfterZeroBlock { offset: u64 },
+    DataAfterZeroBlock {
+        /// Offset of the zero block.
+        offset: u64,
+    },
+    /// A PAX or GNU extension header is the last thing in the tar.
     #[error("invalid tar: the extended header at offset {offset} is not followed by an entry")]
-    DanglingExtendedHeader { offset: u64 },
+    DanglingExtendedHeader {
+        /// Offset of the extension header.
+        offset: u64,
+    },
+    /// An entry's name is empty.
     #[error("invalid tar entry at offset {offset}: the name is empty")]
-    EmptyName { offset: u64 },
+    EmptyName {
+        /// Offset of its header.
+        offset: u64,
+    },
+    /// An entry's name has a `..` component, so extracting it could escape the target directory.
     #[error("unsafe tar entry name '{name}' at offset {offset}: it has a '..' component")]
-    ParentDirName { name: String, offset: u64 },
+    ParentDirName {
+        /// The entry's name.
+        name: String,
+        /// Offset of its header.
+        offset: u64,
+    },
+    /// An entry's name starts with `/`.
     #[error("unsafe tar entry name '{name}' at offset {offset}: it is an absolute path")]
-    AbsoluteName { name: String, offset: u64 },
+    AbsoluteName {
+        /// The entry's name.
+        name: String,
+        /// Offset of its header.
+        offset: u64,
+    },
+    /// An entry's name is not valid UTF-8.
     #[error("tar entry name at offset {offset} is not valid UTF-8: '{lossy}'")]
-    NonUtf8Name { lossy: String, offset: u64 },
+    NonUtf8Name {
+        /// The name with invalid bytes replaced by U+FFFD.
+        lossy: String,
+        /// Offset of its header.
+        offset: u64,
+    },
+    /// Two entries have exactly the same name; which one a reader takes would be ambiguous.
     #[error(
         "duplicate tar entry '{name}': first at offset {first_offset}, again at offset {offset}"
     )]
     DuplicateName {
+        /// The name they share.
         name: String,
+        /// Offset of the first entry's header.
         first_offset: u64,
+        /// Offset of the second entry's header.
         offset: u64,
     },
+    /// An entry is larger than the caller allows ([`read_entry`]'s limit).
     #[error("tar entry '{name}' has {size} bytes, more than the {limit} bytes allowed here")]
-    EntryTooLarge { name: String, size: u64, limit: u64 },
+    EntryTooLarge {
+        /// The entry's name.
+        name: String,
+        /// Its size, in bytes.
+        size: u64,
+        /// The caller's limit, in bytes.
+        limit: u64,
+    },
 }
 
 /// Result of reading one block position.

@@ -20,28 +20,68 @@ pub const END_OF_ARCHIVE: [u8; 1024] = [0; 1024];
 /// Why a tar could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum TarWriteError {
+    /// Writing to the underlying `Write` failed.
     #[error("writing the tar: {0}")]
     Io(#[from] io::Error),
+    /// The name is one Airlock's reader would refuse (empty, absolute, with `..` or NUL, ending in
+    /// `/`).
     #[error("tar entry name {name:?} cannot be written: {reason}")]
-    BadName { name: String, reason: &'static str },
+    BadName {
+        /// The name that was given.
+        name: String,
+        /// Which rule it breaks.
+        reason: &'static str,
+    },
+    /// The mode does not fit the header's 8-byte octal field.
     #[error("tar entry '{name}': mode {mode:o} does not fit a tar header")]
-    BadMode { name: String, mode: u32 },
+    BadMode {
+        /// The entry's name.
+        name: String,
+        /// The mode that was given.
+        mode: u32,
+    },
+    /// The size is above `i64::MAX` (Go's `Header.Size` is an `int64`).
     #[error("tar entry '{name}': size {size} is larger than a tar can describe")]
-    SizeTooLarge { name: String, size: u64 },
+    SizeTooLarge {
+        /// The entry's name.
+        name: String,
+        /// The size that was given, in bytes.
+        size: u64,
+    },
+    /// [`ustar_header`] was asked for an entry that only a PAX header can describe (a name that
+    /// does not split, or 8 GiB or more).
     #[error("tar entry '{name}' (size {size}) needs a PAX header; a plain USTAR header cannot describe it")]
-    NeedsPax { name: String, size: u64 },
+    NeedsPax {
+        /// The entry's name.
+        name: String,
+        /// Its size, in bytes.
+        size: u64,
+    },
+    /// More bytes were written for the entry than its header declares.
     #[error("tar entry '{name}': more data than the {size} bytes its header declares")]
-    DataTooLong { name: String, size: u64 },
+    DataTooLong {
+        /// The entry's name.
+        name: String,
+        /// The declared size, in bytes.
+        size: u64,
+    },
+    /// The next entry was started, or the archive finished, before the current entry's data was
+    /// complete.
     #[error(
         "tar entry '{name}': only {written} of the {size} bytes its header declares were written"
     )]
     DataTooShort {
+        /// The entry's name.
         name: String,
+        /// The declared size, in bytes.
         size: u64,
+        /// Bytes written so far.
         written: u64,
     },
+    /// Data was written before any entry was started.
     #[error("no tar entry has been started")]
     NoEntry,
+    /// An entry or data was written after [`TarWriter::finish`].
     #[error("the tar archive is already finished")]
     Finished,
 }
@@ -144,6 +184,7 @@ pub struct TarWriter<W: Write> {
 }
 
 impl<W: Write> TarWriter<W> {
+    /// A writer that has written nothing yet; the first call must start an entry.
     pub fn new(w: W) -> Self {
         TarWriter {
             w,
@@ -158,6 +199,7 @@ impl<W: Write> TarWriter<W> {
         self.position
     }
 
+    /// The underlying writer.
     pub fn get_ref(&self) -> &W {
         &self.w
     }

@@ -49,20 +49,28 @@ impl Default for Limits {
 /// A decoded value and the (1-based) line where it starts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spanned {
+    /// The value.
     pub data: Data,
+    /// 1-based line where the value starts.
     pub line: usize,
 }
 
 /// What go-yaml v2 produces when decoding into `interface{}`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Data {
+    /// `null`, `~`, an empty value, or `!!null`.
     Null,
+    /// YAML 1.1 booleans (`true`, `yes`, `on`, ... in any of go-yaml's spellings).
     Bool(bool),
+    /// An integer that fits `i64`, as go-yaml v2 resolves plain scalars.
     Int(i64),
+    /// A non-negative integer above `i64::MAX`.
     Uint(u64),
+    /// A float, including `.inf`, `-.inf` and `.nan`.
     Float(f64),
     /// Strings, including timestamp-looking plain scalars (kept as written).
     Str(String),
+    /// A sequence, in document order.
     Seq(Vec<Spanned>),
     /// Entries in document order (a merged mapping's entries where the merge
     /// key was). Keys are unique.

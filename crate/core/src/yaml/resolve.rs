@@ -10,12 +10,15 @@
 /// What a scalar resolves to, as go-yaml v2's `resolve` decides.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Resolved {
+    /// `null`, `Null`, `NULL`, `~`, or the empty scalar.
     Null,
+    /// One of go-yaml v2's YAML 1.1 booleans (`y`, `yes`, `on`, `true`, ... and their negations).
     Bool(bool),
     /// An integer that fits Go's `int` (64-bit).
     Int(i64),
     /// A non-negative integer above `i64::MAX`.
     Uint(u64),
+    /// A decimal or exponent float, or `.inf` / `.nan` in go-yaml's spellings.
     Float(f64),
     /// A string that looks like a YAML 1.1 timestamp. When decoded into
     /// `interface{}` go-yaml v2 keeps the original text.
@@ -30,8 +33,11 @@ pub enum ResolveError {
     /// The scalar resolves to another type than its tag says.
     #[error("cannot decode !!{resolved} `{value}` as a !!{wanted}")]
     TagMismatch {
+        /// The type the plain scalar resolves to (`int`, `bool`, ...).
         resolved: &'static str,
+        /// The scalar as written.
         value: String,
+        /// The type its tag asks for.
         wanted: String,
     },
     /// A `!!binary` scalar is not valid base64.

@@ -21,7 +21,7 @@ pub fn run(args: &CopyArgs) -> Result<i32, CliError> {
         }
         if args.to_repo_prefix.is_some() {
             return Err(CliError::Usage(
-                "Flag --to-repo-prefix is for OCI layouts and docker-archives; an imgpkg tar goes to one --to-repo",
+                airlock_core::formats::destination::PREFIX_FOR_IMGPKG,
             ));
         }
     }

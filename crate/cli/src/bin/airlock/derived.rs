@@ -21,11 +21,10 @@
 //! an error and nothing is pushed. `copy` writes the files only after the
 //! push succeeded.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use airlock_core::imageset::ImageSet;
-use airlock_core::kbld;
+use airlock_core::kbld::derive;
 use airlock_core::planner::PlanOutput;
 use clap::Args;
 
@@ -62,49 +61,6 @@ pub struct DerivedFlags {
     /// Write the kapp-controller PackageRepository of the package-repository bundle to FILE
     #[arg(long = "package-repository-output", value_name = "FILE")]
     pub package_repository_output: Option<PathBuf>,
-}
-
-/// The documents of one plan, as the page's `plan()` gives them.
-#[derive(Debug, Default)]
-pub struct Derived {
-    /// Bundle digest → configuration with relocated image references.
-    pub kbld: BTreeMap<String, String>,
-    /// Bundle digest → `PackageRepository`.
-    pub package_repositories: BTreeMap<String, String>,
-    /// Bundles whose configuration could not be rewritten, and why.
-    pub kbld_errors: Vec<String>,
-}
-
-/// What the page's `plan()` derives for `out` (planned from `set`).
-pub fn derive(set: &ImageSet, out: &PlanOutput) -> Derived {
-    let repo = &out.plan.repository;
-    let mut d = Derived::default();
-    for b in &out.bundles {
-        let Some(bundle) = set.bundles.values().find(|x| x.digest == b.digest) else {
-            continue;
-        };
-        match kbld::relocated_config(bundle, repo) {
-            Ok(Some(text)) => {
-                d.kbld.insert(b.digest.to_string(), text);
-            }
-            Ok(None) => {}
-            Err(e) => d.kbld_errors.push(format!(
-                "bundle {}: config not rewritten for the destination: {e}",
-                b.source
-            )),
-        }
-        if kbld::is_package_repository(bundle) {
-            d.package_repositories.insert(
-                b.digest.to_string(),
-                kbld::package_repository(
-                    &kbld::package_repository_name(&b.source),
-                    repo,
-                    &b.digest,
-                ),
-            );
-        }
-    }
-    d
 }
 
 /// The page's file name for a bundle's kbld document when the plan has

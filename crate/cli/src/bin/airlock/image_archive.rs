@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use airlock_cli::source::{block_on, FileSource};
-use airlock_core::formats::destination::{self, Destination, Mapping};
+use airlock_core::formats::destination::{Destination, Relocation};
 use airlock_core::formats::{self, Format, ImageArchive};
 use airlock_core::imageset::Problem;
 use airlock_core::inspect;
@@ -50,18 +50,7 @@ pub fn inspect_text(path: &Path, archive: &ImageArchive, json: bool) -> Result<S
     let tree = inspect::tree(&archive.set);
     let mut out = String::new();
     if json {
-        let names: Vec<_> = archive
-            .images
-            .iter()
-            .map(|i| {
-                serde_json::json!({
-                    "name": i.name.as_ref().map(|n| n.name()),
-                    "tag": i.tag,
-                    "digest": archive.set.nodes[i.node].digest.to_string(),
-                })
-            })
-            .collect();
-        let v = serde_json::json!({ "format": archive.format, "images": names, "tree": tree });
+        let v = serde_json::json!({ "format": archive.format, "images": archive.names(), "tree": tree });
         writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(out);
     }
@@ -76,13 +65,12 @@ pub fn inspect_text(path: &Path, archive: &ImageArchive, json: bool) -> Result<S
         inspect::human_size(tree.blob_bytes)
     )?;
     for i in &archive.images {
-        let n = &archive.set.nodes[i.node];
-        let name = match (&i.name, &i.tag) {
-            (Some(r), _) => r.name(),
-            (None, Some(t)) => format!("(tag {t})"),
-            (None, None) => "(unnamed)".to_string(),
-        };
-        writeln!(out, "name {name} -> {}", n.digest)?;
+        writeln!(
+            out,
+            "name {} -> {}",
+            i.label(),
+            archive.set.nodes[i.node].digest
+        )?;
     }
     write!(out, "{}", tree.render_text())?;
     Ok(out)
@@ -94,11 +82,8 @@ pub fn verify_blobs(src: &Source, archive: &ImageArchive) -> Vec<Problem> {
     let mut buf = vec![0u8; 256 << 10];
     let mut problems = Vec::new();
     for c in &archive.blob_checks {
-        if c.size != c.expected_size {
-            problems.push(Problem::new(
-                &c.name,
-                format!("{} bytes, the manifest says {}", c.size, c.expected_size),
-            ));
+        if let Some(p) = verify::size_problem(c) {
+            problems.push(p);
             continue;
         }
         if let Some(p) = block_on(verify::check_blob_with_buffer(
@@ -130,7 +115,7 @@ pub fn copy(
             ))
         }
     };
-    let mappings = destination::map(archive, &dest)?;
+    let relocation = Relocation::new(archive, &dest)?;
     // Every blob hashed before any request: a bad archive pushes nothing.
     let problems = verify_blobs(src, archive);
     if !problems.is_empty() {
@@ -140,27 +125,26 @@ pub fn copy(
             problems,
         });
     }
-    print_mappings(archive, &mappings);
-    let plans = destination::plans(archive, &mappings)?;
+    print_mappings(archive, &relocation);
     let transport = args
         .registry
         .transport(args.concurrency + 2)?
         .with_tar_path(tar)?;
-    for out in &plans {
+    for out in &relocation.plans {
         push_plan(args, out, &transport, Vec::new())?;
     }
     eprintln!("Succeeded");
     Ok(0)
 }
 
-fn print_mappings(archive: &ImageArchive, mappings: &[Mapping]) {
+fn print_mappings(archive: &ImageArchive, relocation: &Relocation) {
     eprintln!(
         "copy | {} with {} image(s):",
         archive.format.as_str(),
-        mappings.len()
+        relocation.mappings.len()
     );
-    for m in mappings {
-        eprintln!("copy | {} -> {} ({})", m.source, m.destination(), m.digest);
+    for m in &relocation.mappings {
+        eprintln!("copy | {}", m.line());
     }
 }
 
@@ -194,9 +178,9 @@ pub fn verify(path: &Path, src: &Source, archive: &ImageArchive) -> i32 {
 /// every mapping, then what `--lock-output` would write.
 pub fn plan_text(archive: &ImageArchive, repo: &str, json: bool) -> Result<String, CliError> {
     let dest = Destination::Repository(Repository::parse(repo)?);
-    let mappings = destination::map(archive, &dest)?;
-    let plans = destination::plans(archive, &mappings)?;
-    let lock = plans.last().and_then(|p| p.lock_output.clone().ok());
+    let relocation = Relocation::new(archive, &dest)?;
+    let mappings = &relocation.mappings;
+    let lock = relocation.lock();
     let mut out = String::new();
     if json {
         let v = serde_json::json!({
@@ -217,8 +201,8 @@ pub fn plan_text(archive: &ImageArchive, repo: &str, json: bool) -> Result<Strin
         archive.format.as_str(),
         mappings.len()
     )?;
-    for m in &mappings {
-        writeln!(out, "{} -> {} ({})", m.source, m.destination(), m.digest)?;
+    for m in mappings {
+        writeln!(out, "{}", m.line())?;
     }
     if let Some(lock) = lock {
         writeln!(out, "\n--lock-output would write:\n{lock}")?;

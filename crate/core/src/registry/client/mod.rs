@@ -49,7 +49,9 @@ pub type RequestId = u64;
 /// A request for the transport, with the id to report its result under.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transmit {
+    /// Report the request's result under this id.
     pub id: RequestId,
+    /// The request to perform.
     pub request: HttpRequest,
 }
 
@@ -58,20 +60,29 @@ pub struct Transmit {
 pub enum ClientEvent {
     /// An operation finished.
     Completed {
+        /// The call (from [`Client::start`]).
         call: CallId,
+        /// Its output, or why it failed after retries.
         result: Result<OpOutput, RegistryError>,
     },
     /// The transport sent this many body bytes of a call's current request
     /// (cumulative for that request).
-    Progress { call: CallId, bytes_sent: u64 },
+    Progress {
+        /// The call.
+        call: CallId,
+        /// Body bytes sent so far for its current request.
+        bytes_sent: u64,
+    },
 }
 
 /// Client settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {
+    /// When and how often failed requests are retried.
     pub retry: RetryPolicy,
     /// Allow plain HTTP for every registry (`--registry-insecure`).
     pub insecure: bool,
+    /// The `User-Agent` header sent unless a request sets one.
     pub user_agent: String,
     /// Added to every registry request (not to token requests).
     pub extra_headers: Vec<(String, String)>,
@@ -93,7 +104,9 @@ impl Default for ClientConfig {
 pub struct ClientStats {
     /// Every request handed to the transport (pings and tokens included).
     pub requests: u64,
+    /// Requests retried after a transient failure.
     pub retries: u64,
+    /// Token endpoint requests made.
     pub token_fetches: u64,
 }
 
@@ -183,6 +196,8 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
+    /// A client with no calls; credentials are asked of `keychain` once per repository when first
+    /// needed.
     pub fn new(config: ClientConfig, keychain: Box<dyn Keychain>) -> Client {
         Client {
             config,
@@ -200,10 +215,12 @@ impl Client {
         }
     }
 
+    /// The settings it was made with.
     pub fn config(&self) -> &ClientConfig {
         &self.config
     }
 
+    /// The counters so far.
     pub fn stats(&self) -> ClientStats {
         self.stats
     }
@@ -213,6 +230,7 @@ impl Client {
         self.start_boxed(Box::new(op))
     }
 
+    /// [`start`](Client::start) for an operation already boxed.
     pub fn start_boxed(&mut self, op: Box<dyn Operation>) -> CallId {
         let id = self.next_call;
         self.next_call += 1;
@@ -250,6 +268,7 @@ impl Client {
         self.outbox.clear();
     }
 
+    /// The next finished call or progress report, in order; `None` when there is none.
     pub fn poll_event(&mut self) -> Option<ClientEvent> {
         self.events.pop_front()
     }

@@ -7,10 +7,15 @@ use super::super::op::BlobOutcome;
 /// The four steps of a copy, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum CopyStep {
+    /// Step 1: items, their children and blobs are pushed, each finished by its upload tag.
     Upload,
+    /// Step 2: every upload tag pushed is checked to point at its item's digest.
     Verify,
+    /// Step 3: the bundles' locations images are pushed, then their extra tags.
     Locations,
+    /// Step 4: the source's original tags are set.
     Tags,
+    /// Every step succeeded.
     Done,
 }
 
@@ -18,46 +23,67 @@ pub enum CopyStep {
 /// `plan.locations[i]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ItemRef {
+    /// `plan.items[i]`.
     Item(usize),
+    /// `plan.locations[i]`.
     Locations(usize),
 }
 
 /// Progress reported by the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CopyEvent {
+    /// A step began; steps come in [`CopyStep`] order.
     StepStarted(CopyStep),
     /// The item's upload tag already pointed at its digest.
     ItemSkipped {
+        /// Which item.
         item: ItemRef,
+        /// The reference checked (`REPO:upload-tag`).
         reference: String,
     },
     /// The item's manifest (and extra tags) were pushed.
     ItemPushed {
+        /// Which item.
         item: ItemRef,
+        /// The reference it was pushed as (`REPO:upload-tag`).
         reference: String,
     },
     /// Body bytes sent so far for a blob upload.
     BlobProgress {
+        /// The blob's digest.
         digest: Digest,
+        /// Body bytes sent so far.
         bytes_sent: u64,
+        /// The blob's size, in bytes.
         size: u64,
     },
+    /// A blob is in place: it was present, mounted or uploaded.
     BlobDone {
+        /// The blob's digest.
         digest: Digest,
+        /// Its size, in bytes.
         size: u64,
+        /// How it got there.
         outcome: BlobOutcome,
     },
     /// A manifest was PUT (by digest or tag).
     ManifestPushed {
+        /// The reference it was PUT as (`REPO@sha256:...` or `REPO:tag`).
         reference: String,
     },
+    /// Step 2 confirmed an upload tag points at its item's digest.
     Verified {
+        /// The tagged reference checked.
         reference: String,
     },
+    /// A tag already pointed at its digest and was not PUT again.
     TagSkipped {
+        /// The tagged reference.
         reference: String,
     },
+    /// A tag was PUT (an extra tag in steps 1 and 3, an original tag in step 4).
     TagPushed {
+        /// The tagged reference.
         reference: String,
     },
 }
@@ -69,13 +95,22 @@ pub struct CopySummary {
     pub items_pushed: u64,
     /// Items whose upload tag already pointed at them.
     pub items_skipped: u64,
+    /// Blobs uploaded (POST then PUT or PATCH).
     pub blobs_uploaded: u64,
+    /// Blobs the destination already had (`HEAD` 200).
     pub blobs_present: u64,
+    /// Blobs mounted from another repository of the registry.
     pub blobs_mounted: u64,
+    /// Body bytes sent for the uploaded blobs.
     pub bytes_uploaded: u64,
+    /// Manifests PUT (by digest or by tag).
     pub manifests_pushed: u64,
+    /// Tags PUT.
     pub tags_pushed: u64,
+    /// Tags that already pointed at their digest.
     pub tags_skipped: u64,
+    /// HTTP requests sent, retries included.
     pub requests: u64,
+    /// Requests retried after a transient failure.
     pub retries: u64,
 }

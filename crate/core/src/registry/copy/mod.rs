@@ -81,6 +81,7 @@ pub struct CopySession {
 }
 
 impl CopySession {
+    /// A session that will copy `plan` through `client`; nothing is sent until it is driven.
     pub fn new(client: Client, plan: RelocationPlan, options: CopyOptions) -> CopySession {
         CopySession {
             client,
@@ -126,10 +127,13 @@ impl CopySession {
         }
     }
 
+    /// The plan being executed.
     pub fn plan(&self) -> &RelocationPlan {
         &self.plan
     }
 
+    /// The step the session is in; [`CopyStep::Done`] once every step succeeded (a failed or
+    /// cancelled session stays in the step where it stopped: see [`result`](Self::result)).
     pub fn step(&self) -> CopyStep {
         self.step
     }
@@ -143,6 +147,7 @@ impl CopySession {
         self.stop();
     }
 
+    /// The next progress event, in the order they happened; `None` when there is none queued.
     pub fn poll_event(&mut self) -> Option<CopyEvent> {
         self.events.pop_front()
     }
@@ -170,10 +175,12 @@ impl CopySession {
         }
     }
 
+    /// The registry client (its stats and cached tokens).
     pub fn client(&self) -> &Client {
         &self.client
     }
 
+    /// Ends the session and returns its client, so that its tokens serve a next session.
     pub fn into_client(self) -> Client {
         self.client
     }

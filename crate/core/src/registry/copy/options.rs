@@ -63,10 +63,13 @@ impl Default for CopyOptions {
 pub struct CancelHandle(Arc<AtomicBool>);
 
 impl CancelHandle {
+    /// Asks the session to stop: it sends no new requests and finishes with
+    /// [`CopyError::Cancelled`](super::CopyError::Cancelled).
     pub fn cancel(&self) {
         self.0.store(true, Ordering::SeqCst);
     }
 
+    /// Whether [`cancel`](CancelHandle::cancel) was called on this handle or a clone.
     pub fn is_cancelled(&self) -> bool {
         self.0.load(Ordering::SeqCst)
     }
