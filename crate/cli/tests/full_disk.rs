@@ -8,8 +8,8 @@
 //! mounting is refused the test fails and says so.
 
 use airlock_core::digest::Digest;
-use airlock_testkit::support::{run_airlock, Auth, TempDir, TestRegistry, Tmpfs};
 use airlock_testkit::registry_state;
+use airlock_testkit::support::{run_airlock, Auth, TempDir, TestRegistry, Tmpfs};
 use airlock_testkit::synth::{self, PackageRepoOptions};
 
 const BIN: &str = env!("CARGO_BIN_EXE_airlock");
@@ -50,7 +50,10 @@ fn fill(dir: &std::path::Path) -> std::path::PathBuf {
 
 /// Frees `bytes` of the filled filesystem again (shortens the filler).
 fn free(filler: &std::path::Path, bytes: u64) {
-    let f = std::fs::OpenOptions::new().write(true).open(filler).unwrap();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(filler)
+        .unwrap();
     let len = f.metadata().unwrap().len();
     f.set_len(len.saturating_sub(bytes)).unwrap();
 }
@@ -125,7 +128,11 @@ fn registry_storage_full_gives_an_error_naming_the_registrys_answer_and_the_reru
     for d in after.blobs.keys() {
         let bytes = reg.blob(repo, &d.parse().unwrap());
         let bytes = bytes.unwrap_or_else(|| panic!("blob {d} is not served after the re-run"));
-        assert_eq!(Digest::of(&bytes).to_string(), *d, "blob {d} is served with other bytes");
+        assert_eq!(
+            Digest::of(&bytes).to_string(),
+            *d,
+            "blob {d} is served with other bytes"
+        );
     }
     drop(reg);
 }

@@ -110,7 +110,7 @@ pub enum ReceiptError {
         /// The destination registry.
         destination: String,
     },
-    /// The repositories given to [`walk`] are on more than one registry.
+    /// The repositories given to a [`ReceiptWalk`](crate::registry::receipt_walk::ReceiptWalk) are on more than one registry.
     #[error("receipt: the repositories {first} and {other} are on different registries; make one receipt per registry")]
     MixedRegistries {
         /// The first repository.
@@ -118,7 +118,7 @@ pub enum ReceiptError {
         /// A repository on another registry.
         other: String,
     },
-    /// [`walk`] was given no repository.
+    /// A [`ReceiptWalk`](crate::registry::receipt_walk::ReceiptWalk) was given no repository.
     #[error("receipt: no repository given")]
     NoRepository,
     /// A registry request of the walk failed.
