@@ -6,6 +6,7 @@
 import { Controller } from './controller.js';
 import { Model } from './model.js';
 import { Store } from './store.js';
+import { ThinView } from './thin.js';
 import { View } from './view.js';
 
 export async function startApp() {
@@ -17,7 +18,7 @@ export async function startApp() {
     view.showFatal(e);
     throw e;
   }
-  const controller = new Controller({ model, view, store: new Store() });
+  const controller = new Controller({ model, view, store: new Store(), thin: new ThinView() });
   controller.start();
   return { model, controller };
 }

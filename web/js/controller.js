@@ -4,10 +4,12 @@
 import { codedError } from './errors.js';
 
 export class Controller {
-  constructor({ model, view, store }) {
+  constructor({ model, view, store, thin = null }) {
     this.model = model;
     this.view = view;
     this.store = store;
+    // Thin tars and receipts (thin.js); optional, so the parts stay testable alone.
+    this.thin = thin;
     this.opened = false;
     this.busy = null; // 'open' | 'verify' | 'push'
     this.previewOk = false;
@@ -45,6 +47,7 @@ export class Controller {
       () => this.clearDestination(),
     );
     v.destination.bindTestConnection(() => this.testConnection());
+    if (this.thin) this.thin.bindReceipt(() => this.downloadReceipt());
     v.preview.bindFilter((q) => v.preview.renderRows(this.model.filterRows(q), this.model.previewRows.length));
     v.preview.bindCopyTable(() => v.preview.copyText(this.model.tableText(this.model.filterRows(v.preview.filterValue()))));
     v.push.bind(
@@ -77,6 +80,8 @@ export class Controller {
       if (this.destinationConfirmed) this.view.destination.hideCarried();
       else this.view.destination.showCarried(repository, previous);
       const rendering = performance.now();
+      // Before the tree is drawn: its layer badges ask thin.js.
+      if (this.thin) this.thin.showArchive(opened.thin, repository);
       this.view.showArchive(opened);
       const previewing = performance.now();
       this.refreshPreview();
@@ -111,6 +116,7 @@ export class Controller {
       const result = await this.model.verify(progress);
       progress.flush();
       this.view.verify.showResult(result);
+      if (this.thin) this.thin.showVerifyNote(result);
       return result;
     } catch (e) {
       progress.cancel();
@@ -127,6 +133,7 @@ export class Controller {
     // for the next one).
     if (repositoryEdited) this.destinationChosen();
     this.store.update(settings);
+    if (this.thin) this.thin.setDestination(settings.repository);
     this.view.destination.clearConnectionResult();
     clearTimeout(this.previewTimer);
     this.previewTimer = setTimeout(() => this.refreshPreview(), 120);
@@ -147,6 +154,7 @@ export class Controller {
     this.view.destination.clearRepository();
     this.destinationChosen();
     this.store.update({ repository: '' });
+    if (this.thin) this.thin.setDestination('');
     this.refreshPreview();
     this.updatePush();
   }
@@ -179,6 +187,22 @@ export class Controller {
     this.updatePush();
   }
 
+  /** "Download receipt": what the destination repository holds, as `airlock receipt` writes it. */
+  async downloadReceipt() {
+    const s = this.store.get();
+    if (!s.repository.trim()) {
+      this.thin.showReceiptError(codedError('E_ARGUMENT', 'enter a destination repository first'));
+      return;
+    }
+    this.thin.showReceiptBusy();
+    try {
+      const json = await this.model.receipt(s, this.store.credentials());
+      this.thin.showReceipt(json, 'receipt.json');
+    } catch (e) {
+      this.thin.showReceiptError(e);
+    }
+  }
+
   async testConnection() {
     const s = this.store.get();
     this.view.destination.showConnectionBusy();
@@ -205,15 +229,17 @@ export class Controller {
     this.busy = 'push';
     this.updatePush();
     this.view.push.showRunning();
-    const progress = throttled((p) => this.view.push.showProgress(p));
+    const progress = throttled((p) => (this.thin && this.thin.showPushProgress(p)) || this.view.push.showProgress(p));
     try {
       const summary = await this.model.push(this.store.get(), this.store.credentials(), progress, { inPage: this.pushInPage });
       progress.cancel();
       this.lastPush = summary;
       this.view.push.showResult(summary);
+      if (this.thin) this.thin.showPushCheck(summary);
     } catch (e) {
       progress.cancel();
       this.view.push.showError(e);
+      if (this.thin) this.thin.showRefusal(e);
     } finally {
       this.busy = null;
       this.updatePush();

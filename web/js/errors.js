@@ -34,6 +34,10 @@ const EXPLANATIONS = {
     title: 'The registry returned an error',
     hint: 'The registry’s own message is below.',
   },
+  E_THIN: {
+    title: 'This thin tar needs layers the registry does not have',
+    hint: 'It left out layers a receipt or an earlier tar promised, and some are not in the destination (nor in the repositories its receipts name). Nothing was pushed. Import the tar those layers came with first, or export again against a fresh receipt.',
+  },
   E_CANCELLED: {
     title: 'Cancelled',
     hint: 'Nothing is lost: run it again to continue; only what is missing is sent.',

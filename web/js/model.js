@@ -75,12 +75,14 @@ export class Model {
     this.verification = null;
     this.treeData = nestTree(archive.tree());
     this.format = archive.format;
+    this.thinInfo = archive.thin();
     return {
       file: { name: file.name, size: file.size, lastModified: file.lastModified },
       format: archive.format,
       formatName: archive.formatName,
       images: archive.images(),
       tree: this.treeData,
+      thin: this.thinInfo,
       openMs: performance.now() - started,
     };
   }
@@ -156,6 +158,17 @@ export class Model {
     const lines = [['kind', 'source', 'destination', 'tags'].join('\t')];
     for (const r of rows) lines.push([r.kind, r.source, r.destination, r.tags.join(' ')].join('\t'));
     return `${lines.join('\n')}\n`;
+  }
+
+  /**
+   * The destination's receipt (wasm `receipt()`: the JSON `airlock receipt
+   * REPO` writes), read with the push's client and credentials.
+   */
+  receipt(settings, credentials) {
+    return this.wasm.receipt({
+      repository: settings.repository.trim(),
+      ...(credentials ? { username: credentials.username, password: credentials.password } : {}),
+    });
   }
 
   /** Runs the core's probe (wasm `probe()`) and words its result. */

@@ -2,6 +2,8 @@
 //! side (`airlock receipt REPO… -o receipt.json`) and read on the connected
 //! side to leave those layers out of a thin tar (`--skip-blobs`).
 //!
+//! Made by [`ReceiptWalk`](crate::registry::receipt_walk::ReceiptWalk):
+//!
 //! ```text
 //!  for each repository:  GET tags/list (Link pagination)
 //!     level 0:            GET every tagged manifest
@@ -20,9 +22,7 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 
 use crate::digest::Digest;
-use crate::manifest::Manifest;
-use crate::reference::{Reference, Registry, Repository};
-use crate::registry::op::FetchedManifest;
+use crate::reference::{Registry, Repository};
 use crate::registry::RegistryError;
 
 /// `kind` of a receipt.
@@ -110,7 +110,7 @@ pub enum ReceiptError {
         /// The destination registry.
         destination: String,
     },
-    /// The repositories given to [`walk`] are on more than one registry.
+    /// The repositories given to a [`ReceiptWalk`](crate::registry::receipt_walk::ReceiptWalk) are on more than one registry.
     #[error("receipt: the repositories {first} and {other} are on different registries; make one receipt per registry")]
     MixedRegistries {
         /// The first repository.
@@ -118,7 +118,7 @@ pub enum ReceiptError {
         /// A repository on another registry.
         other: String,
     },
-    /// [`walk`] was given no repository.
+    /// A [`ReceiptWalk`](crate::registry::receipt_walk::ReceiptWalk) was given no repository.
     #[error("receipt: no repository given")]
     NoRepository,
     /// A registry request of the walk failed.
@@ -141,21 +141,6 @@ pub enum ReceiptError {
     },
 }
 
-/// What the walk needs from a registry. `fetch_manifests` takes a batch so
-/// a native driver may fetch in parallel; results come back in order.
-#[allow(async_fn_in_trait)] // implemented at the edges; no Send bound wanted
-pub trait ReceiptReader {
-    /// `GET /v2/<repository>/tags/list`, following `Link` pagination: every tag, in the registry's
-    /// order.
-    async fn list_tags(&mut self, repository: &Repository) -> Result<Vec<String>, RegistryError>;
-    /// `GET` each manifest, in order: `Ok(None)` for one the registry does not have (404), an error
-    /// for any other failure.
-    async fn fetch_manifests(
-        &mut self,
-        references: &[Reference],
-    ) -> Vec<Result<Option<FetchedManifest>, RegistryError>>;
-}
-
 fn field(file: &str, field: impl Into<String>, message: impl Into<String>) -> ReceiptError {
     ReceiptError::Field {
         file: file.to_string(),
@@ -164,128 +149,26 @@ fn field(file: &str, field: impl Into<String>, message: impl Into<String>) -> Re
     }
 }
 
-/// Walks `repositories` (all on one registry) and records what they hold.
-pub async fn walk<R: ReceiptReader>(
-    reader: &mut R,
-    repositories: &[Repository],
-    created_at: &str,
-) -> Result<Receipt, ReceiptError> {
-    let Some(first) = repositories.first() else {
-        return Err(ReceiptError::NoRepository);
-    };
-    for r in repositories {
-        if r.registry() != first.registry() {
-            return Err(ReceiptError::MixedRegistries {
-                first: first.name(),
-                other: r.name(),
-            });
-        }
-    }
-    let mut records = BTreeMap::new();
-    for repo in repositories {
-        if records.contains_key(&repo.path()) {
-            continue;
-        }
-        let rec = walk_one(reader, repo).await?;
-        records.insert(repo.path(), rec);
-    }
-    Ok(Receipt {
-        registry: first.registry().as_str().to_string(),
-        created_at: created_at.to_string(),
-        repositories: records.into_values().collect(),
-    })
-}
-
-async fn walk_one<R: ReceiptReader>(
-    reader: &mut R,
-    repo: &Repository,
-) -> Result<RepositoryRecord, ReceiptError> {
-    let registry_err = |source| ReceiptError::Registry {
-        repository: repo.name(),
-        source: Box::new(source),
-    };
-    let mut tags = reader.list_tags(repo).await.map_err(registry_err)?;
-    tags.sort();
-    tags.dedup();
-    let mut tag_digests = BTreeMap::new();
-    let mut manifests: BTreeMap<Digest, Entry> = BTreeMap::new();
-    let mut blobs: BTreeMap<Digest, Entry> = BTreeMap::new();
-    // Level 0: the tags; then the children not seen yet, level by level.
-    let mut batch: Vec<(Option<String>, Reference)> = tags
-        .iter()
-        .map(|t| (Some(t.clone()), repo.tagged(t)))
-        .collect();
-    while !batch.is_empty() {
-        let refs: Vec<Reference> = batch.iter().map(|(_, r)| r.clone()).collect();
-        let results = reader.fetch_manifests(&refs).await;
-        let mut next = Vec::new();
-        let mut queued = BTreeSet::new();
-        for ((tag, reference), result) in batch.iter().zip(results) {
-            let what = match tag {
-                Some(t) => format!("tag {t}"),
-                None => reference.identifier(),
-            };
-            let fetched = match result.map_err(registry_err)? {
-                Some(m) => m,
-                // A tag deleted while listing: it holds nothing any more.
-                None if tag.is_some() => continue,
-                None => {
-                    return Err(ReceiptError::Manifest {
-                        repository: repo.name(),
-                        reference: what,
-                        message: "listed by an index but not in the repository".into(),
-                    })
-                }
-            };
-            if let Some(t) = tag {
-                tag_digests.insert(t.clone(), fetched.digest);
-            }
-            if manifests.contains_key(&fetched.digest) {
-                continue;
-            }
-            let parsed =
-                Manifest::parse(fetched.raw.clone(), Some(&fetched.media_type)).map_err(|e| {
-                    ReceiptError::Manifest {
-                        repository: repo.name(),
-                        reference: what.clone(),
-                        message: e.to_string(),
-                    }
-                })?;
-            manifests.insert(
-                fetched.digest,
-                Entry {
-                    digest: fetched.digest,
-                    size: fetched.raw.len() as u64,
-                    media_type: fetched.media_type.clone(),
-                },
-            );
-            match parsed {
-                Manifest::Image(img) => {
-                    for d in std::iter::once(&img.config).chain(&img.layers) {
-                        blobs.entry(d.digest).or_insert_with(|| Entry {
-                            digest: d.digest,
-                            size: d.size,
-                            media_type: d.media_type.clone(),
-                        });
-                    }
-                }
-                Manifest::Index(ix) => {
-                    for c in &ix.manifests {
-                        if !manifests.contains_key(&c.digest) && queued.insert(c.digest) {
-                            next.push((None, repo.at(&c.digest)));
-                        }
-                    }
-                }
-            }
-        }
-        batch = next;
-    }
-    Ok(RepositoryRecord {
-        name: repo.path(),
-        tags: tag_digests,
-        manifests: manifests.into_values().collect(),
-        blobs: blobs.into_values().collect(),
-    })
+/// Seconds since the epoch as RFC 3339 UTC, `YYYY-MM-DDTHH:MM:SSZ`
+/// (civil-from-days): the receipt's `createdAt` from the caller's clock.
+pub fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Counts written in (and checked against) the file.

@@ -431,6 +431,47 @@ pub fn filter_problems(
     out
 }
 
+/// The images that need a blob, for messages: at most three named, then
+/// "and N more".
+pub fn images_text(images: &[String]) -> String {
+    if images.len() > 3 {
+        format!("{} and {} more", images[..3].join(", "), images.len() - 3)
+    } else {
+        images.join(", ")
+    }
+}
+
+/// What `airlock inspect` prints for a thin tar (and the page shows in its
+/// contents): the count and bytes left out, then one line per layer.
+pub fn inspect_text(omitted: &Omitted) -> String {
+    let mut out = format!(
+        "thin tar: {} layer(s) ({}) omitted, expected in the destination registry (listed in {}).\n  imgpkg cannot import this tar (\"file … not found in tar\"); import it with `airlock copy --tar … --to-repo …`.\n",
+        omitted.blobs.len(),
+        crate::inspect::human_size(omitted.bytes()),
+        OMITTED_ENTRY
+    );
+    for b in &omitted.blobs {
+        out.push_str(&format!(
+            "  omitted {} ({}), needed by {}; promised by {}\n",
+            b.digest,
+            crate::inspect::human_size(b.size),
+            images_text(&b.images),
+            omitted.promised_by(b)
+        ));
+    }
+    out
+}
+
+/// The line `airlock verify` prints after "all … blobs verified" for a thin
+/// tar named `file` (the page shows the same).
+pub fn verify_note(file: &str, omitted: &Omitted) -> String {
+    format!(
+        "{file}: thin tar: {} layer(s) ({}) omitted, expected in the destination (checked by `airlock copy --tar` before it writes)",
+        omitted.blobs.len(),
+        crate::inspect::human_size(omitted.bytes())
+    )
+}
+
 /// Points every omitted layer of `set` at the repository found to hold it,
 /// so the planner and the copy HEAD (and, from another repository of the
 /// registry, mount) it instead of reading the tar.
@@ -448,4 +489,16 @@ pub fn resolve(set: &mut ImageSet, found: &BTreeMap<Digest, Repository>) {
             }
         }
     }
+}
+
+/// Every omitted layer pointed at `repo`, as if the check had found them
+/// all there: what a preview (`airlock plan`, the page's preview) plans
+/// before the check has run.
+pub fn resolve_all(set: &mut ImageSet, omitted: &Omitted, repo: &Repository) {
+    let all = omitted
+        .by_digest()
+        .into_keys()
+        .map(|d| (d, repo.clone()))
+        .collect();
+    resolve(set, &all);
 }

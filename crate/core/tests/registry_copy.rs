@@ -681,3 +681,37 @@ fn a_tag_the_registry_cannot_read_is_pushed_again() {
         *p.items[1].manifest.raw
     );
 }
+
+#[test]
+fn blobs_the_caller_found_present_need_no_request() {
+    // What a thin import's check hands over: blobs it already HEADed.
+    let r = repo();
+    let m = image(
+        b"{\"config\":\"thin\"}",
+        &[b"omitted layer", b"other layer"],
+    );
+    let digests: Vec<Digest> = m.blobs.iter().map(|b| b.digest).collect();
+    let mut reg = FakeRegistry::new();
+    for b in &m.blobs {
+        if let BlobSource::Inline(v) = &b.source {
+            reg.blobs.insert(b.digest, v.to_vec());
+        }
+    }
+    let p = RelocationPlan {
+        repository: r.clone(),
+        items: vec![item(&r, ItemKind::Image, m)],
+        locations: vec![],
+        tags: vec![],
+    };
+    let mut s = session(p, check_all()).with_present_blobs(digests.clone());
+    reg.drive(&mut s);
+    let summary = s.result().unwrap().unwrap();
+    assert_eq!(summary.blobs_present, digests.len() as u64, "{summary:?}");
+    assert_eq!(summary.blobs_uploaded, 0);
+    assert_eq!(summary.items_pushed, 1);
+    assert!(
+        !reg.requests.iter().any(|(_, u)| u.contains("/blobs/")),
+        "{:?}",
+        reg.requests
+    );
+}

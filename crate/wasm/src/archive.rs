@@ -21,6 +21,7 @@ use airlock_core::inspect;
 use airlock_core::kbld;
 use airlock_core::planner::{self, PlanOptions, PlanOutput};
 use airlock_core::reference::Repository;
+use airlock_core::thin;
 use airlock_core::verify;
 
 /// Serializes for JS: maps as plain objects, u64 as numbers.
@@ -53,11 +54,25 @@ fn destination_error(e: DestinationError) -> WasmError {
 /// configs (docker-archive) only. Throws `E_NOT_TAR`, `E_FORMAT`, `E_READ`.
 #[wasm_bindgen(js_name = openArchive)]
 pub async fn open_archive(file: web_sys::Blob) -> Result<Archive, JsValue> {
+    let name = js_sys::Reflect::get(&file, &"name".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "the tarball".to_string());
     let source = BlobSource::new(file);
     let core = formats::open_any(&source).await.map_err(archive_error)?;
+    // A thin tar's list of the layers it left out (`None` for a full tar).
+    let omitted = match &core {
+        AnyArchive::Imgpkg(a) => thin::read_omitted(&source, a, &name)
+            .await
+            .map_err(|e| WasmError::new(Code::Format, e.to_string()))?,
+        AnyArchive::Image(_) => None,
+    };
     Ok(Archive {
         source,
         core,
+        name,
+        omitted,
         checks: OnceCell::new(),
     })
 }
@@ -68,12 +83,16 @@ pub struct Archive {
     /// The tar; the copy streams blob bodies from it.
     pub(crate) source: BlobSource,
     pub(crate) core: AnyArchive,
+    /// The file's name (`File.name`), for messages.
+    pub(crate) name: String,
+    /// A thin tar's omitted-blobs entry (imgpkg tars only).
+    pub(crate) omitted: Option<thin::Omitted>,
     /// The verify checks by entry name, built on first use.
     checks: OnceCell<HashMap<String, verify::BlobCheck>>,
 }
 
 /// Options for `plan()` and `copy()`, from JS.
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, Clone)]
 #[serde(rename_all = "camelCase", default)]
 pub(crate) struct PlanArgs {
     pub repository: String,
@@ -144,7 +163,7 @@ impl Archive {
             })
     }
 
-    fn repository(args: &PlanArgs) -> Result<Repository, WasmError> {
+    pub(crate) fn repository(args: &PlanArgs) -> Result<Repository, WasmError> {
         Repository::parse(args.repository.trim()).map_err(|e| {
             WasmError::new(
                 Code::Argument,
@@ -162,15 +181,16 @@ impl Archive {
                 if args.to_repo_prefix {
                     return Err(WasmError::new(Code::Argument, PREFIX_FOR_IMGPKG));
                 }
-                let out = planner::plan(
-                    &a.set,
-                    &Self::repository(args)?,
-                    PlanOptions {
-                        repo_based_tags: args.repo_based_tags,
-                        include_non_distributable_layers: args.include_non_distributable_layers,
-                    },
-                )
-                .map_err(|e| WasmError::new(Code::Format, e.to_string()))?;
+                let out = match &self.omitted {
+                    // A thin tar's omitted layers count as in the
+                    // destination (the push checks that before it writes).
+                    Some(o) => {
+                        let mut set = a.set.clone();
+                        thin::resolve_all(&mut set, o, &Self::repository(args)?);
+                        plan_imgpkg(&set, args)?
+                    }
+                    None => plan_imgpkg(&a.set, args)?,
+                };
                 Ok(Planned {
                     plans: vec![out],
                     relocation: None,
@@ -199,7 +219,34 @@ impl Archive {
     }
 }
 
+/// Plans an imgpkg tar's `set` into the destination of `args`.
+pub(crate) fn plan_imgpkg(
+    set: &airlock_core::imageset::ImageSet,
+    args: &PlanArgs,
+) -> Result<PlanOutput, WasmError> {
+    planner::plan(
+        set,
+        &Archive::repository(args)?,
+        PlanOptions {
+            repo_based_tags: args.repo_based_tags,
+            include_non_distributable_layers: args.include_non_distributable_layers,
+        },
+    )
+    .map_err(|e| WasmError::new(Code::Format, e.to_string()))
+}
+
 impl Archive {
+    /// Problems less a thin tar's omitted layers (which are expected).
+    fn thin_filtered(
+        &self,
+        problems: Vec<airlock_core::imageset::Problem>,
+    ) -> Vec<airlock_core::imageset::Problem> {
+        match (&self.omitted, &self.core) {
+            (Some(o), AnyArchive::Imgpkg(a)) => thin::filter_problems(a, o, problems),
+            _ => problems,
+        }
+    }
+
     /// Each bundle's `.imgpkg/images.yml`, relocated config (kbld) and
     /// `PackageRepository` for one plan, into the preview.
     fn bundle_documents(&self, out: &PlanOutput, js: &mut PlanJs) {
@@ -263,7 +310,9 @@ impl Archive {
     /// blob_bytes}`.
     #[wasm_bindgen(unchecked_return_type = "Tree")]
     pub fn tree(&self) -> Result<JsValue, JsValue> {
-        Ok(to_js(&inspect::tree(self.core.set()))?)
+        let mut tree = inspect::tree(self.core.set());
+        tree.problems = self.thin_filtered(tree.problems);
+        Ok(to_js(&tree)?)
     }
 
     /// A bundle file's contents as text (invalid UTF-8 replaced).
@@ -354,7 +403,7 @@ impl Archive {
     /// `[{subject, message}]`: problems found without hashing layers.
     #[wasm_bindgen(js_name = verifyStructure, unchecked_return_type = "Problem[]")]
     pub fn verify_structure(&self) -> Result<JsValue, JsValue> {
-        Ok(to_js(&self.core.structural_problems())?)
+        Ok(to_js(&self.thin_filtered(self.core.structural_problems()))?)
     }
 
     /// The preview: `{repository, images: [{kind, source, destination,

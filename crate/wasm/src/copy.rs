@@ -16,6 +16,7 @@ use super::endpoint::page_origin;
 use super::error::{Code, WasmError};
 use super::transport::{answers_without_cors, Driver, Inbox};
 use airlock_core::plan::{BlobSource as PlanBlobSource, RelocationPlan};
+use airlock_core::reference::Repository;
 use airlock_core::registry::op::BlobOutcome;
 use airlock_core::registry::{
     auth::StaticKeychain, Client, ClientConfig, CopyError, CopyEvent, CopyOptions, CopySession,
@@ -82,6 +83,8 @@ struct SummaryJs {
     repository: String,
     /// Every repository pushed to, in order.
     repositories: Vec<String>,
+    /// A thin tar's check: the line `airlock copy --tar` prints.
+    thin_check: Option<String>,
     root_reference: Option<String>,
     blobs_uploaded: u64,
     bytes_uploaded: u64,
@@ -101,6 +104,22 @@ pub(crate) fn string_opt(options: &JsValue, key: &str) -> Option<String> {
         .ok()
         .and_then(|v| v.as_string())
         .filter(|s| !s.is_empty())
+}
+
+/// The push's client: Basic credentials (also used for the Docker token
+/// flow) for the destination's registry only.
+pub(crate) fn push_client(repo: &Repository, username: Option<String>, password: String) -> Client {
+    let mut keychain = StaticKeychain::new();
+    if let Some(u) = username {
+        keychain = keychain.with(
+            repo.registry().as_str().to_string(),
+            Credentials::Basic {
+                username: u,
+                password,
+            },
+        );
+    }
+    Client::new(ClientConfig::default(), Box::new(keychain))
 }
 
 #[wasm_bindgen]
@@ -134,19 +153,18 @@ impl Archive {
 
         // One client per plan (as the CLI makes), all with the same login.
         let client_for = move |plan: &RelocationPlan| {
-            let registry = plan.repository.registry().as_str().to_string();
-            let mut keychain = StaticKeychain::new();
-            if let Some(u) = &username {
-                keychain = keychain.with(
-                    registry,
-                    Credentials::Basic {
-                        username: u.clone(),
-                        password: password.clone(),
-                    },
-                );
-            }
-            Client::new(ClientConfig::default(), Box::new(keychain))
+            push_client(&plan.repository, username.clone(), password.clone())
         };
+        // A thin tar: checked first, then planned again with its omitted
+        // layers pointed at where the check found them.
+        let thin = match (&self.omitted, &self.core) {
+            (Some(o), airlock_core::formats::AnyArchive::Imgpkg(a)) => {
+                Some((o.clone(), a.set.clone()))
+            }
+            _ => None,
+        };
+        let tar_name = self.name.clone();
+        let plan_args = args.clone();
 
         let mut progress = ProgressJs {
             phase: "checking",
@@ -180,6 +198,7 @@ impl Archive {
         let cancelled = Rc::new(Cell::new(false));
         let inbox = Rc::new(Inbox::default());
         let inbox_done = inbox.clone();
+        let cancelled_done = cancelled.clone();
         let driver = Driver {
             source: Some(self.source.clone()),
             page_origin: page_origin(),
@@ -192,8 +211,50 @@ impl Archive {
             let mut last_emit = 0.0;
             let mut total = CopySummary::default();
             let mut failure = None;
+            let mut plans = plans;
+            let mut copy_options = copy_options;
+            let mut present = Vec::new();
+            let mut thin_check = None;
+            if let Some((omitted, mut set)) = thin {
+                if let (Some(f), Ok(v)) = (
+                    &on_progress,
+                    to_js(&ProgressJs {
+                        phase: "thin-check",
+                        ..Default::default()
+                    }),
+                ) {
+                    let _ = f.call1(&JsValue::NULL, &v);
+                }
+                let repo = plans[0].repository.clone();
+                let (result, _) =
+                    super::thin::check(&driver, client_for(&plans[0]), &tar_name, &omitted, &repo)
+                        .await;
+                let outcome = match result {
+                    Ok(o) => o,
+                    // Cancelled during the check: its requests were aborted.
+                    Err(_) if cancelled_done.get() => {
+                        return Err(WasmError::new(Code::Cancelled, "push cancelled").into())
+                    }
+                    Err(e) => {
+                        return Err(super::thin::check_error(
+                            e,
+                            &base,
+                            inbox_done.send_failures.get() > 0,
+                        )
+                        .await)
+                    }
+                };
+                airlock_core::thin::resolve(&mut set, &outcome.found);
+                plans = vec![super::archive::plan_imgpkg(&set, &plan_args)?.plan];
+                present = outcome.present();
+                thin_check = Some(outcome.to_string());
+                // Only a thin tar's layers come from a repository (mounted
+                // from the one its receipt names).
+                copy_options.mount = true;
+            }
             for plan in plans {
-                let mut session = CopySession::new(client_for(&plan), plan, copy_options.clone());
+                let mut session = CopySession::new(client_for(&plan), plan, copy_options.clone())
+                    .with_present_blobs(present.clone());
                 driver
                     .run(
                         &mut session,
@@ -234,6 +295,7 @@ impl Archive {
                     Ok(to_js(&SummaryJs {
                         repository,
                         repositories,
+                        thin_check,
                         root_reference,
                         blobs_uploaded: sum.blobs_uploaded,
                         bytes_uploaded: sum.bytes_uploaded,
@@ -339,7 +401,7 @@ fn apply(p: &mut ProgressJs, active: &mut BTreeMap<String, ActiveJs>, ev: CopyEv
 /// Maps a copy failure to a coded error. A request the browser could not
 /// send is either a network failure or CORS: an opaque `no-cors` probe of
 /// the registry tells them apart (it succeeds when the server answers).
-async fn classify(e: CopyError, base: &str, send_failed: bool) -> WasmError {
+pub(crate) async fn classify(e: CopyError, base: &str, send_failed: bool) -> WasmError {
     let message = e.to_string();
     match &e {
         CopyError::Cancelled => WasmError::new(Code::Cancelled, "push cancelled"),

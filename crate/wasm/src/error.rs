@@ -26,6 +26,9 @@ pub enum Code {
     Network,
     /// The registry answered with an error envelope or an unexpected status.
     Registry,
+    /// A thin tar's omitted layers are not all in the destination registry
+    /// (the error's `missing` lists them); nothing was pushed.
+    Thin,
     /// The operation was cancelled by the caller.
     Cancelled,
     /// Reading the `File`/`Blob` failed (the file changed or vanished).
@@ -45,6 +48,7 @@ impl Code {
             Code::Cors => "E_CORS",
             Code::Network => "E_NETWORK",
             Code::Registry => "E_REGISTRY",
+            Code::Thin => "E_THIN",
             Code::Cancelled => "E_CANCELLED",
             Code::Read => "E_READ",
             Code::Internal => "E_INTERNAL",

@@ -13,12 +13,60 @@ const TS_TYPES: &'static str = r#"
 /** The stable `code` of every Error the API throws (`err.code`). */
 export type ErrorCode =
   | "E_NOT_TAR" | "E_FORMAT" | "E_VERIFY" | "E_ARGUMENT" | "E_AUTH" | "E_CORS"
-  | "E_NETWORK" | "E_REGISTRY" | "E_CANCELLED" | "E_READ" | "E_INTERNAL";
+  | "E_NETWORK" | "E_REGISTRY" | "E_THIN" | "E_CANCELLED" | "E_READ" | "E_INTERNAL";
 
 /** What the API throws (and what `CopyJob.done` rejects with). */
 export interface AirlockError extends Error {
   name: "AirlockError";
   code: ErrorCode;
+  /** `E_THIN` from the thin import check: each omitted layer not found. */
+  missing?: ThinMissingBlob[];
+}
+
+/** One omitted layer a thin import did not find in the registry. */
+export interface ThinMissingBlob {
+  digest: string;
+  size: number;
+  /** `Refs[0]` of every image that needs it. */
+  images: string[];
+  /** `receipt FILE` or `tar FILE`. */
+  promisedBy: string;
+  /** The line `airlock copy --tar` lists it with. */
+  line: string;
+}
+
+/** `archive.thin()`: what a thin tar left out (`airlock-omitted-blobs.json`). */
+export interface ThinInfo {
+  /** The entry's name, `airlock-omitted-blobs.json`. */
+  entry: string;
+  /** Layers left out, and their bytes. */
+  count: number;
+  bytes: number;
+  promises: { kind: "receipt" | "tar"; file: string; registry: string | null; createdAt: string | null }[];
+  blobs: ThinBlob[];
+  /** What `airlock inspect` prints about them. */
+  inspectText: string;
+  /** The line `airlock verify` adds after "all … blobs verified". */
+  verifyNote: string;
+}
+
+export interface ThinBlob {
+  digest: string;
+  size: number;
+  mediaType: string;
+  images: string[];
+  promisedBy: string;
+  /** Where the receipt saw it (repository paths of its registry). */
+  repositories: string[];
+}
+
+/** Options of `receipt()`. */
+export interface ReceiptOptions {
+  repository: string;
+  username?: string;
+  password?: string;
+  /** Manifests fetched at once (1–32, default 8). */
+  concurrency?: number;
 }
 
 /** A problem found in a tarball; `subject` names the file, entry or reference. */
@@ -176,7 +224,7 @@ export interface CopyOptions extends PlanOptions {
   onProgress?: (progress: CopyProgress) => void;
 }
 
-export type CopyPhase = "checking" | "uploading" | "verifying" | "locations" | "tags" | "done";
+export type CopyPhase = "thin-check" | "checking" | "uploading" | "verifying" | "locations" | "tags" | "done";
 
 /** What `onProgress` receives (at most every 50 ms, and once at the end). */
 export interface CopyProgress {
@@ -204,6 +252,8 @@ export interface CopySummary {
   repository: string;
   /** Every repository pushed to, in order. */
   repositories: string[];
+  /** A thin tar's import check, as `airlock copy --tar` prints it; `null` for a full tar. */
+  thinCheck: string | null;
   rootReference: string | null;
   blobsUploaded: number;
   bytesUploaded: number;

@@ -8,6 +8,7 @@ import init, {
   CopyJob,
   openArchive,
   probe,
+  receipt,
   registryEndpoint,
   Sha256,
   type AirlockError,
@@ -31,7 +32,11 @@ import init, {
   type ProbeResult,
   type ProbeStep,
   type ProbeStepName,
+  type ReceiptOptions,
   type RegistryApiError,
+  type ThinBlob,
+  type ThinInfo,
+  type ThinMissingBlob,
   type Tree,
   type TreeBundle,
   type TreeLayer,
@@ -129,11 +134,32 @@ function useSummary(s: CopySummary): void {
   const rootReference: string | null = s.rootReference;
   const repositories: string[] = s.repositories;
   use(repositories);
+  const thinCheck: string | null = s.thinCheck;
+  use(thinCheck);
   const numbers: number[] = [
     s.blobsUploaded, s.bytesUploaded, s.blobsSkipped, s.blobsMounted, s.manifestsPut,
     s.manifestsSkipped, s.tagsPut, s.tagsSkipped, s.itemsPushed, s.requests, s.retries,
   ];
   use(repository, rootReference, numbers);
+}
+
+function useThin(t: ThinInfo | null): void {
+  if (!t) return;
+  const entry: string = t.entry;
+  const numbers: number[] = [t.count, t.bytes];
+  const texts: string[] = [t.inspectText, t.verifyNote];
+  for (const p of t.promises) {
+    const kind: 'receipt' | 'tar' = p.kind;
+    const registry: string | null = p.registry;
+    const createdAt: string | null = p.createdAt;
+    use(kind, p.file.length, registry, createdAt);
+  }
+  for (const b of t.blobs) {
+    const blob: ThinBlob = b;
+    const repositories: string[] = blob.repositories;
+    use(blob.digest.length, blob.size + 0, blob.mediaType.length, blob.images.join(' '), blob.promisedBy.length, repositories);
+  }
+  use(entry, numbers, texts);
 }
 
 function useEndpoint(e: Endpoint): void {
@@ -175,6 +201,10 @@ function useError(e: unknown): void {
   const err = e as AirlockError;
   const code: ErrorCode = err.code;
   const name: 'AirlockError' = err.name;
+  for (const m of err.missing || []) {
+    const missing: ThinMissingBlob = m;
+    use(missing.digest.length, missing.size + 0, missing.images.join(' '), missing.promisedBy.length, missing.line.length);
+  }
   use(code, name, err.message);
 }
 
@@ -193,6 +223,7 @@ export async function consume(file: Blob): Promise<void> {
     }
     use(format, formatName);
     useTree(archive.tree());
+    useThin(archive.thin());
     const text: string = archive.bundleFile('sha256:00', '.imgpkg/images.yml');
     archive.verifyStructure().forEach(useProblem);
     const blobs: BlobToVerify[] = archive.blobsToVerify();
@@ -228,6 +259,9 @@ export async function consume(file: Blob): Promise<void> {
     const probeOptions: ProbeOptions = { repository: '127.0.0.1:5000/dst/app', username: 'u', password: 'p' };
     useProbe(await probe(probeOptions));
     useProbe(await probe({ repository: '127.0.0.1:5000/dst/app' }));
+    const receiptOptions: ReceiptOptions = { repository: '127.0.0.1:5000/dst/app', username: 'u', password: 'p', concurrency: 4 };
+    const receiptJson: string = await receipt(receiptOptions);
+    use(receiptJson.length);
   } catch (e) {
     useError(e);
   }
@@ -256,6 +290,11 @@ export async function consume(file: Blob): Promise<void> {
   use(wrongFormat, wrongName);
   // @ts-expect-error endpoint fields are typed
   const wrongSameOrigin: string = registryEndpoint('r/x', 'http://h').sameOrigin;
+  // @ts-expect-error receipt() needs a repository
+  await receipt({ username: 'u' });
+  // @ts-expect-error a thin tar's count is a number
+  const wrongThin: string = archive0().thin()!.count;
+  use(wrongThin);
   use(wrongCount, wrongStatus, wrongFailure, wrongKind, wrongProblem, wrongSameOrigin);
 }
 

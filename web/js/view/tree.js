@@ -3,6 +3,7 @@
 
 import { $, el, replace } from '../dom.js';
 import { formatBytes, plural, shortDigest } from '../format.js';
+import { missingLayerBadge } from '../thin.js';
 import { badgeClass, GROUPED } from './common.js';
 
 /** Trees up to this many nodes (items + layers) are built whole at open. */
@@ -145,7 +146,7 @@ function nodeBody(item, depth, lazy) {
         el('span', { className: 'node-name', attrs: { title: l.digest } }, shortDigest(l.digest)),
         el('span', { className: 'node-meta' }, [formatBytes(l.size), l.mediaType].join(' · ')),
         l.nonDistributable ? el('span', { className: 'badge skip' }, 'non-distributable') : null,
-        l.present === false ? el('span', { className: 'badge missing' }, 'not in tar') : null,
+        l.present === false ? missingLayerBadge(l) : null,
       ),
     );
   }

@@ -23,7 +23,7 @@ let job = null;
 const plainError = (e) => {
   const out = { code: (e && e.code) || 'E_INTERNAL', message: String((e && e.message) || e) };
   if (e && typeof e === 'object') {
-    for (const [k, v] of Object.entries(e)) if (['string', 'number', 'boolean'].includes(typeof v)) out[k] = v;
+    for (const [k, v] of Object.entries(e)) if (['string', 'number', 'boolean'].includes(typeof v) || Array.isArray(v)) out[k] = v;
   }
   return out;
 };

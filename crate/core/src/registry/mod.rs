@@ -38,8 +38,10 @@ pub mod on_client;
 pub mod op;
 pub mod ping;
 pub mod read;
+pub mod receipt_walk;
 pub mod retry;
 pub mod tags_list;
+pub mod thin_check;
 pub mod token;
 pub mod upload_probe;
 

@@ -167,7 +167,7 @@ fn inspect_cmd(path: &Path, json: bool, stats: bool) -> Result<i32, CliError> {
         )?;
         write!(out, "{}", tree.render_text())?;
         if let Some(o) = &omitted {
-            write!(out, "{}", crate::thin::inspect_text(o))?;
+            write!(out, "{}", airlock_core::thin::inspect_text(o))?;
         }
         for p in &tree.problems {
             writeln!(out, "problem: {p}")?;
@@ -257,10 +257,8 @@ fn verify_cmd(
         );
         if let Some(o) = &omitted {
             println!(
-                "{}: thin tar: {} layer(s) ({}) omitted, expected in the destination (checked by `airlock copy --tar` before it writes)",
-                path.display(),
-                o.blobs.len(),
-                inspect::human_size(o.bytes())
+                "{}",
+                airlock_core::thin::verify_note(&path.display().to_string(), o)
             );
         }
         Ok(0)

@@ -66,16 +66,19 @@ fn tar_to_repo(
         .registry
         .transport(args.concurrency + 2)?
         .with_tar_path(tar)?;
+    let mut present = Vec::new();
     if let Some(o) = &omitted {
         // A thin tar: every omitted layer must already be in the registry.
         let found = crate::thin::check_import(&args.registry, &transport, tar, o, &repo)?;
-        airlock_core::thin::resolve(&mut archive.set, &found);
+        airlock_core::thin::resolve(&mut archive.set, &found.found);
+        // Found in the destination already: the copy asks no more about them.
+        present = found.present();
     }
     let out = planner::plan(&archive.set, &repo, args.plan_options())?;
     let documents = args
         .derived
         .prepare(&archive.set, &out, &tar.display().to_string())?;
-    push_plan(args, &out, &transport)?;
+    push_plan(args, &out, &transport, present)?;
     documents.write()?;
     eprintln!("Succeeded");
     Ok(0)

@@ -55,7 +55,7 @@ pub fn run(a: &PlanArgs) -> Result<i32, CliError> {
     }
     let repo = Repository::parse(&a.to_repo)?;
     if let Some(o) = crate::thin::omitted_of(&src, &archive, &a.tar)? {
-        crate::thin::resolve_all(&mut archive.set, &o, &repo);
+        airlock_core::thin::resolve_all(&mut archive.set, &o, &repo);
     }
     let out = planner::plan(
         &archive.set,

@@ -13,11 +13,13 @@ use crate::error::CliError;
 use crate::output::{print_warnings, write_lock};
 use crate::progress::Progress;
 
-/// Pushes a plan with progress, then writes the lock output.
+/// Pushes a plan with progress, then writes the lock output. `present`:
+/// blobs already found in the destination (a thin import's check).
 pub fn push_plan(
     args: &CopyArgs,
     out: &PlanOutput,
     transport: &NativeTransport,
+    present: Vec<airlock_core::digest::Digest>,
 ) -> Result<(), CliError> {
     let started = Instant::now();
     // Refuse before pushing anything when the asked-for lock cannot be written.
@@ -30,6 +32,7 @@ pub fn push_plan(
         transport,
         args.concurrency,
         std::io::stderr().is_terminal(),
+        present,
     )?;
     print_warnings(out);
     if let (Some(path), Ok(lock)) = (&args.lock_output, &out.lock_output) {
@@ -53,7 +56,7 @@ pub fn push_plans(
     transport: &NativeTransport,
 ) -> Result<(), CliError> {
     if plans.len() == 1 {
-        return push_plan(args, &plans[0], transport);
+        return push_plan(args, &plans[0], transport, Vec::new());
     }
     let started = Instant::now();
     if let (Some(_), Some(Err(e))) = (&args.lock_output, plans.last().map(|p| &p.lock_output)) {
@@ -73,7 +76,7 @@ pub fn push_plans(
                     if failed.load(Relaxed) {
                         break;
                     }
-                    let r = run_session(args, out, transport, each, false);
+                    let r = run_session(args, out, transport, each, false, Vec::new());
                     if r.is_err() {
                         failed.store(true, Relaxed);
                     }
@@ -111,6 +114,7 @@ fn run_session(
     transport: &NativeTransport,
     concurrency: usize,
     terminal: bool,
+    present: Vec<airlock_core::digest::Digest>,
 ) -> Result<CopySummary, CliError> {
     let client = args.registry.client()?;
     let mut session = CopySession::new(
@@ -120,7 +124,8 @@ fn run_session(
             concurrency,
             ..CopyOptions::default()
         },
-    );
+    )
+    .with_present_blobs(present);
     let total_bytes: u64 = out
         .plan
         .unique_blobs()

@@ -1,16 +1,14 @@
 //! Thin transfers in the CLI: reading `--skip-blobs` files for a thin
 //! export, and the check a thin import runs before it writes anything.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use airlock_cli::source::{block_on, FileSource};
 use airlock_cli::transport::NativeTransport;
 use airlock_core::archive::Archive;
-use airlock_core::digest::Digest;
 use airlock_core::receipt::{self, Receipt, MAX_RECEIPT_BYTES};
 use airlock_core::reference::Repository;
-use airlock_core::registry::blob_probe::BlobProbe;
+use airlock_core::registry::thin_check::{ThinCheck, ThinCheckError, ThinCheckOutcome};
 use airlock_core::thin::{self, Omitted, SkipSet};
 
 use crate::flags::RegistryFlags;
@@ -41,25 +39,13 @@ pub enum ThinCliError {
     Receipt(#[from] receipt::ReceiptError),
     #[error(transparent)]
     Format(#[from] thin::ThinError),
-    #[error("{tar}: {source}; nothing was pushed")]
-    OtherRegistry {
-        tar: String,
-        #[source]
-        source: receipt::ReceiptError,
-    },
+    #[error(transparent)]
+    Import(#[from] ThinCheckError),
     #[error("checking the omitted layers in {repo}: {source}")]
-    Check {
+    Drive {
         repo: String,
         #[source]
         source: Box<airlock_core::registry::RegistryError>,
-    },
-    #[error("{tar} is a thin tar, and {} of its {total} omitted layer(s) are not in {repo} (nor in the repositories its receipts name); nothing was pushed:\n{}\nImport the tar those layers came with first, or export again against a fresh receipt", .missing.len(), .missing.join("\n"))]
-    Missing {
-        tar: String,
-        total: usize,
-        repo: String,
-        /// One line per missing layer.
-        missing: Vec<String>,
     },
     #[error(transparent)]
     Flags(#[from] Box<crate::error::CliError>),
@@ -140,117 +126,33 @@ pub fn load_skip_set(files: &[PathBuf]) -> Result<SkipSet, ThinCliError> {
     Ok(skip)
 }
 
-/// The images that need a blob, at most three named.
-fn images_of(b: &thin::OmittedBlob) -> String {
-    if b.images.len() > 3 {
-        format!(
-            "{} and {} more",
-            b.images[..3].join(", "),
-            b.images.len() - 3
-        )
-    } else {
-        b.images.join(", ")
-    }
-}
-
-/// One blob that the destination lacks.
-fn missing_line(omitted: &Omitted, b: &thin::OmittedBlob) -> String {
-    let images = images_of(b);
-    format!(
-        "  {} ({} bytes), needed by {images}; promised by {}",
-        b.digest,
-        b.size,
-        omitted.promised_by(b)
-    )
-}
-
 /// Before anything is written: every omitted blob must be in `repo`, or in
 /// another repository of the same registry that its receipt names (then it
-/// is mounted). Returns where each one is.
+/// is mounted). The core's [`ThinCheck`] decides; this drives it and prints
+/// its summary.
 pub fn check_import(
     flags: &RegistryFlags,
     transport: &NativeTransport,
     tar: &Path,
     omitted: &Omitted,
     repo: &Repository,
-) -> Result<BTreeMap<Digest, Repository>, ThinCliError> {
-    for p in &omitted.promises {
-        if let Some(r) = &p.registry {
-            receipt::check_registry(&p.file, r, repo.registry()).map_err(|source| {
-                ThinCliError::OtherRegistry {
-                    tar: tar.display().to_string(),
-                    source,
-                }
-            })?;
-        }
-    }
-    let check = |source| ThinCliError::Check {
-        repo: repo.to_string(),
-        source: Box::new(source),
-    };
-    let blobs = omitted.by_digest();
-    let mut found: BTreeMap<Digest, Repository> = BTreeMap::new();
-    // Round 1: the destination itself; round 2: the receipt's other repositories.
-    let mut round: Vec<(Repository, Digest)> = blobs.keys().map(|d| (repo.clone(), *d)).collect();
-    for attempt in 0..2 {
-        if round.is_empty() {
-            break;
-        }
-        let client = flags.client().map_err(Box::new)?;
-        let mut probe = BlobProbe::new(client, &round);
-        transport
-            .drive(&mut probe, &mut |_| {})
-            .map_err(|e| check(e.into()))?;
-        let sizes = probe
-            .result()
-            .unwrap_or(Err(airlock_core::registry::RegistryError::NoResult {
-                what: "the omitted-layer check",
-            }))
-            .map_err(check)?;
-        for ((r, d), s) in round.iter().zip(sizes) {
-            if s.is_some() && !found.contains_key(d) {
-                found.insert(*d, r.clone());
-            }
-        }
-        if attempt == 1 {
-            break;
-        }
-        round = blobs
-            .iter()
-            .filter(|(d, _)| !found.contains_key(d))
-            .flat_map(|(d, b)| {
-                b.repositories
-                    .iter()
-                    .filter(|path| **path != repo.path())
-                    .filter_map(|path| {
-                        Repository::parse(&format!("{}/{path}", repo.registry())).ok()
-                    })
-                    .map(|r| (r, *d))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-    }
-    let missing: Vec<String> = blobs
-        .iter()
-        .filter(|(d, _)| !found.contains_key(d))
-        .map(|(_, b)| missing_line(omitted, b))
-        .collect();
-    if !missing.is_empty() {
-        return Err(ThinCliError::Missing {
-            tar: tar.display().to_string(),
-            total: blobs.len(),
+) -> Result<ThinCheckOutcome, ThinCliError> {
+    let client = flags.client().map_err(Box::new)?;
+    let mut check = ThinCheck::new(client, &tar.display().to_string(), omitted, repo);
+    transport
+        .drive(&mut check, &mut |_| {})
+        .map_err(|e| ThinCliError::Drive {
             repo: repo.to_string(),
-            missing,
-        });
-    }
-    let mounted = found.values().filter(|r| *r != repo).count();
-    eprintln!(
-        "copy | thin tar: all {} omitted layers ({}) are in the registry ({} to mount from other repositories)",
-        blobs.len(),
-        airlock_core::inspect::human_size(omitted.bytes()),
-        mounted
-    );
-    Ok(found)
+            source: Box::new(e.into()),
+        })?;
+    let outcome = check.take_result().unwrap_or(Err(ThinCheckError::Check {
+        repo: repo.to_string(),
+        source: Box::new(airlock_core::registry::RegistryError::NoResult {
+            what: "the omitted-layer check",
+        }),
+    }))?;
+    eprintln!("copy | {outcome}");
+    Ok(outcome)
 }
 
 /// `--to-tar` with `--skip-blobs`: the thin layout, with a summary on stderr.
@@ -292,38 +194,4 @@ pub fn omitted_of<S: airlock_core::source::ByteSource>(
         archive,
         &path.display().to_string(),
     ))?)
-}
-
-/// `inspect`'s lines for a thin tar.
-pub fn inspect_text(omitted: &Omitted) -> String {
-    let mut out = format!(
-        "thin tar: {} layer(s) ({}) omitted, expected in the destination registry (listed in {}).\n  imgpkg cannot import this tar (\"file … not found in tar\"); import it with `airlock copy --tar … --to-repo …`.\n",
-        omitted.blobs.len(),
-        airlock_core::inspect::human_size(omitted.bytes()),
-        thin::OMITTED_ENTRY
-    );
-    for b in &omitted.blobs {
-        out.push_str(&format!(
-            "  omitted {} ({}), needed by {}; promised by {}\n",
-            b.digest,
-            airlock_core::inspect::human_size(b.size),
-            images_of(b),
-            omitted.promised_by(b)
-        ));
-    }
-    out
-}
-
-/// Every omitted layer pointed at `repo` (what `plan` previews).
-pub fn resolve_all(
-    set: &mut airlock_core::imageset::ImageSet,
-    omitted: &Omitted,
-    repo: &Repository,
-) {
-    let all = omitted
-        .by_digest()
-        .into_keys()
-        .map(|d| (d, repo.clone()))
-        .collect();
-    thin::resolve(set, &all);
 }

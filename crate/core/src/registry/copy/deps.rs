@@ -45,6 +45,17 @@ impl CopySession {
                     b.waiters.push(node);
                     pending += 1;
                 }
+                None if self.present.contains(&blob.digest) => {
+                    self.blobs.insert(
+                        blob.digest,
+                        BlobState {
+                            blob: blob.clone(),
+                            done: true,
+                            waiters: Vec::new(),
+                        },
+                    );
+                    self.known_present(blob.digest, blob.size);
+                }
                 None => {
                     self.blobs.insert(
                         blob.digest,

@@ -2,13 +2,16 @@
 //! without a request: a tag it does not show is absent; a repository that
 //! shows none of the plan's upload tags is fresh (see
 //! [`CopyOptions`](super::CopyOptions)); an upload tag whose `PUT` response
-//! named the item's digest needs no read-back. The first blobs of a fresh
+//! named the item's digest needs no read-back; a blob the caller already
+//! found present (a thin import's check) needs no request at all. The first blobs of a fresh
 //! repository are still checked, to notice an interrupted earlier copy.
 
 use std::collections::HashSet;
 
+use crate::digest::Digest;
+
 use super::super::error::RegistryError;
-use super::super::op::OpOutput;
+use super::super::op::{BlobOutcome, OpOutput};
 use super::events::CopyEvent;
 use super::options::VerifyAfterWrite;
 use super::state::Work;
@@ -50,6 +53,18 @@ impl CopySession {
         !self.fresh
             || size >= self.options.fresh_check_min_size
             || self.blobs_started <= self.options.concurrency.max(1)
+    }
+
+    /// A blob the caller found present before the copy (see
+    /// [`CopySession::with_present_blobs`]): counted and reported as
+    /// present, with no request. It says nothing about freshness.
+    pub(super) fn known_present(&mut self, digest: Digest, size: u64) {
+        self.summary.blobs_present += 1;
+        self.events.push_back(CopyEvent::BlobDone {
+            digest,
+            size,
+            outcome: BlobOutcome::Present,
+        });
     }
 
     /// A blob was already there: the repository is not fresh after all.

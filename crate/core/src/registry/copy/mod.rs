@@ -75,6 +75,9 @@ pub struct CopySession {
     /// Blob operations started so far; the first `concurrency` are always
     /// checked (see `known.rs`).
     blobs_started: usize,
+    /// Blobs known to be in the destination already (see
+    /// [`CopySession::with_present_blobs`]).
+    present: HashSet<Digest>,
 }
 
 impl CopySession {
@@ -100,7 +103,16 @@ impl CopySession {
             known_tags: None,
             fresh: false,
             blobs_started: 0,
+            present: HashSet::new(),
         }
+    }
+
+    /// Blobs the caller already found in the destination repository (a thin
+    /// import's check HEADed them): they count as present without a request
+    /// of their own.
+    pub fn with_present_blobs(mut self, blobs: impl IntoIterator<Item = Digest>) -> CopySession {
+        self.present.extend(blobs);
+        self
     }
 
     /// A handle that cancels this session when triggered; the session
