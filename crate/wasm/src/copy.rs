@@ -289,7 +289,7 @@ fn apply(p: &mut ProgressJs, active: &mut BTreeMap<String, ActiveJs>, ev: CopyEv
                     p.blobs_mounted += 1;
                     p.bytes_done += size;
                 }
-                BlobOutcome::Uploaded { bytes } => {
+                BlobOutcome::Uploaded { bytes, .. } => {
                     let rest = bytes.saturating_sub(sent);
                     p.bytes_sent += rest;
                     p.bytes_done += rest;

@@ -38,6 +38,7 @@ pub mod read;
 pub mod retry;
 pub mod tags_list;
 pub mod token;
+pub mod upload_chunks;
 pub mod upload_probe;
 
 pub use auth::{Credentials, Keychain};

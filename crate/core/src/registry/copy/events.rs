@@ -3,6 +3,7 @@
 use crate::digest::Digest;
 
 use super::super::op::BlobOutcome;
+use super::super::upload_chunks::UploadMode;
 
 /// The four steps of a copy, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -78,4 +79,13 @@ pub struct CopySummary {
     pub tags_skipped: u64,
     pub requests: u64,
     pub retries: u64,
+    /// How blobs were uploaded: monolithic unless some blob went in
+    /// chunks; then the chunk size in use at the end and why (a fallback
+    /// reason wins over "requested").
+    pub upload_mode: UploadMode,
+    /// Blobs uploaded in `PATCH` chunks.
+    pub chunked_blobs: u64,
+    /// Times a chunked upload continued where its session stood after a
+    /// failure instead of starting the blob again.
+    pub upload_resumes: u64,
 }

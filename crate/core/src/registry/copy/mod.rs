@@ -75,10 +75,14 @@ pub struct CopySession {
     /// Blob operations started so far; the first `concurrency` are always
     /// checked (see `known.rs`).
     blobs_started: usize,
+    /// The upload chunk size for blobs started from now on: the requested
+    /// one, until a fallback finds the size this registry takes.
+    chunk_size: Option<u64>,
 }
 
 impl CopySession {
     pub fn new(client: Client, plan: RelocationPlan, options: CopyOptions) -> CopySession {
+        let chunk_size = options.chunk_size.filter(|c| *c > 0);
         CopySession {
             client,
             plan,
@@ -99,6 +103,7 @@ impl CopySession {
             known_tags: None,
             fresh: false,
             blobs_started: 0,
+            chunk_size,
         }
     }
 

@@ -8,7 +8,9 @@ use std::sync::Arc;
 pub struct CopyOptions {
     /// Operations in flight at once (imgpkg `--concurrency`, default 5).
     pub concurrency: usize,
-    /// Upload blobs larger than this in `PATCH` chunks; `None`: one `PUT`.
+    /// Upload blobs larger than this in `PATCH` chunks; `None` or 0: one
+    /// `PUT`, in chunks only when a proxy refuses the body with 413 (the
+    /// size found is then kept for the rest of the copy).
     pub chunk_size: Option<u64>,
     /// Try cross-repository mounts for blobs whose source is a repository
     /// on the destination registry.

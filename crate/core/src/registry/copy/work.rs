@@ -56,7 +56,7 @@ impl CopySession {
                     UploadOptions {
                         check_exists: self.must_check_blob(b.size),
                         mount_from,
-                        chunk_size: self.options.chunk_size,
+                        chunk_size: self.chunk_size,
                     },
                 ))
             }
