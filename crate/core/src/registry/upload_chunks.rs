@@ -94,6 +94,35 @@ pub fn parse_min_length(value: Option<&str>) -> u64 {
     value.and_then(|v| v.trim().parse().ok()).unwrap_or(0)
 }
 
+/// A chunk size as a person writes it: bytes (`8388608`), or a number with
+/// `K`/`KiB`, `M`/`MiB`, `G`/`GiB` (powers of 1024; `KB`/`MB`/`GB` too, also
+/// powers of 1024, as Docker reads them). `0` means monolithic.
+pub fn parse_size(text: &str) -> Result<u64, SizeError> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let bad = || SizeError {
+        input: text.to_string(),
+    };
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(1u64 << shift).ok_or_else(bad)
+}
+
+/// A size that [`parse_size`] does not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid size {input:?}: expected bytes or a number with KiB, MiB or GiB (e.g. 8MiB; 0 for one PUT per blob)")]
+pub struct SizeError {
+    /// The text given.
+    pub input: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +146,23 @@ mod tests {
         assert_eq!(lowered_chunk(8 * MIB, 5 * MIB), Some(5 * MIB));
         assert_eq!(lowered_chunk(5 * MIB, 5 * MIB), None);
         assert_eq!(lowered_chunk(1, 0), None);
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("8MiB"), Ok(8 * MIB));
+        assert_eq!(parse_size("8m"), Ok(8 * MIB));
+        assert_eq!(parse_size("512KiB"), Ok(512 << 10));
+        assert_eq!(parse_size("1 GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("0"), Ok(0));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        for bad in ["", "MiB", "8 TiB", "-1", "1.5MiB", "99999999999999G"] {
+            assert!(parse_size(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_size("8 parsecs")
+            .unwrap_err()
+            .to_string()
+            .contains("\"8 parsecs\""));
     }
 
     #[test]
