@@ -21,6 +21,8 @@ export const DEFAULT_SETTINGS = Object.freeze({
   rememberPassword: false,
   repoBasedTags: false,
   includeNonDistributableLayers: false,
+  /** Upload chunk size in MiB; 0: one request per blob (chunks only after a 413). */
+  uploadChunkMiB: 0,
 });
 
 export class Store {
@@ -36,7 +38,7 @@ export class Store {
     const out = {};
     try {
       const s = JSON.parse(this.storage.getItem(SETTINGS_KEY) || '{}');
-      for (const key of ['repository', 'auth', 'repoBasedTags', 'includeNonDistributableLayers']) {
+      for (const key of ['repository', 'auth', 'repoBasedTags', 'includeNonDistributableLayers', 'uploadChunkMiB']) {
         if (key in s && typeof s[key] === typeof DEFAULT_SETTINGS[key]) out[key] = s[key];
       }
       const username = this.storage.getItem(USERNAME_KEY);
@@ -89,6 +91,7 @@ export class Store {
           auth: s.auth,
           repoBasedTags: s.repoBasedTags,
           includeNonDistributableLayers: s.includeNonDistributableLayers,
+          uploadChunkMiB: s.uploadChunkMiB,
         }),
       );
       const keepUser = s.remember && s.auth === 'password';

@@ -51,6 +51,7 @@ export class View {
     this.legacyPasswordNote = $('legacy-password-note');
     this.optRepoBasedTags = $('opt-repo-based-tags');
     this.optNonDistributable = $('opt-non-distributable');
+    this.optUploadChunk = $('opt-upload-chunk');
     this.cosignNote = $('cosign-note');
     this.testButton = $('test-connection');
     this.connectionBusy = $('connection-busy');
@@ -344,6 +345,7 @@ export class View {
     this.rememberPassword.disabled = !s.remember;
     this.optRepoBasedTags.checked = s.repoBasedTags;
     this.optNonDistributable.checked = s.includeNonDistributableLayers;
+    this.optUploadChunk.value = String(s.uploadChunkMiB || 0);
   }
 
   getDestination() {
@@ -356,6 +358,7 @@ export class View {
       rememberPassword: this.remember.checked && this.rememberPassword.checked,
       repoBasedTags: this.optRepoBasedTags.checked,
       includeNonDistributableLayers: this.optNonDistributable.checked,
+      uploadChunkMiB: Number(this.optUploadChunk.value) || 0,
     };
   }
 
@@ -640,6 +643,7 @@ export class View {
           metric(formatDuration(s.seconds), `at ${formatRate(s.bytesUploaded / Math.max(s.seconds, 0.001))}`),
         ),
         s.rootReference ? el('p', {}, 'Root: ', el('span', { className: 'mono' }, s.rootReference)) : null,
+        s.uploadNote ? el('p', { attrs: { 'data-upload-note': '' } }, `${s.uploadNote[0].toUpperCase()}${s.uploadNote.slice(1)}.`) : null,
       ),
     );
   }

@@ -148,6 +148,17 @@ enum Cmd {
         #[command(flatten)]
         out: Out,
     },
+    /// Run the chunk-rules front (testkit `ChunkFront`) on 127.0.0.1 in front of a
+    /// registry until killed; prints `{"port": N}` once listening
+    ChunkFront {
+        /// The registry's port on 127.0.0.1
+        #[arg(long)]
+        upstream: u16,
+        #[arg(long, default_value = "5MiB", value_parser = parse_size)]
+        min: u64,
+        #[arg(long, default_value = "16MiB", value_parser = parse_size)]
+        max: u64,
+    },
     /// Measure in-memory sha256 throughput (MiB/s), one thread and all cores
     HashSpeed {
         #[arg(long, default_value = "256MiB", value_parser = parse_size)]
@@ -279,6 +290,13 @@ fn hash_speed(size: u64) {
 
 fn run() -> Result<(), String> {
     match Cli::parse().command {
+        Cmd::ChunkFront { upstream, min, max } => {
+            let front = airlock_testkit::support::ChunkFront::start(upstream, min, max);
+            println!("{}", serde_json::json!({ "port": front.port }));
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            }
+        }
         Cmd::Big {
             images,
             layers,

@@ -62,7 +62,7 @@ impl ChunkFront {
                     let Ok(conn) = conn else { continue };
                     let (log, short) = (log.clone(), short.clone());
                     std::thread::spawn(move || {
-                        let _ = serve(conn, upstream_port, port, rules, &log, &short);
+                        let _ = serve(conn, upstream_port, rules, &log, &short);
                     });
                 }
             });
@@ -126,7 +126,6 @@ fn refuse(
 fn serve(
     mut client: TcpStream,
     upstream_port: u16,
-    own_port: u16,
     rules: Rules,
     log: &Mutex<FrontLog>,
     short: &Mutex<HashMap<String, bool>>,
@@ -154,7 +153,8 @@ fn serve(
         let _ = client.shutdown(Shutdown::Both);
         return Ok(());
     }
-    let mut up = open_upstream(&head, upstream_port, own_port)?;
+    // The client's Host is kept: Locations point at whatever is in front.
+    let mut up = open_upstream(&head, upstream_port, None)?;
     std::io::copy(&mut (&mut reader).take(len), &mut up)?;
     let mut response = Vec::new();
     up.read_to_end(&mut response)?;

@@ -188,13 +188,13 @@ pub(super) fn read_head(
     }))
 }
 
-/// Opens an upstream connection and sends the head (`Host` rewritten to
-/// the proxy's own address so `Location`s point back at it, and
-/// `Connection: close`).
+/// Opens an upstream connection and sends the head with `Connection:
+/// close` (and `Host` rewritten to `127.0.0.1:<own_port>`, when given, so
+/// `Location`s point back at the proxy).
 pub(super) fn open_upstream(
     head: &Head,
     upstream_port: u16,
-    own_port: u16,
+    own_port: Option<u16>,
 ) -> std::io::Result<TcpStream> {
     let mut up = TcpStream::connect(("127.0.0.1", upstream_port))?;
     for line in &head.lines {
@@ -202,7 +202,7 @@ pub(super) fn open_upstream(
         if lower.starts_with("connection:") {
             continue;
         }
-        if lower.starts_with("host:") {
+        if let (true, Some(own_port)) = (lower.starts_with("host:"), own_port) {
             up.write_all(format!("Host: 127.0.0.1:{own_port}\r\n").as_bytes())?;
         } else if line == "\r\n" {
             up.write_all(b"Connection: close\r\n\r\n")?;
@@ -249,13 +249,13 @@ fn serve_conn(
             client.write_all(resp.as_bytes())?;
         }
         Fault::CutBody(after) => {
-            let mut up = open_upstream(&head, upstream_port, own_port)?;
+            let mut up = open_upstream(&head, upstream_port, Some(own_port))?;
             let sent = std::io::copy(&mut (&mut reader).take(after.min(content_length)), &mut up)?;
             forwarded.fetch_add(sent, Ordering::SeqCst);
             let _ = up.shutdown(Shutdown::Both);
         }
         Fault::Forward | Fault::DropAfter => {
-            let mut up = open_upstream(&head, upstream_port, own_port)?;
+            let mut up = open_upstream(&head, upstream_port, Some(own_port))?;
             let sent = std::io::copy(&mut (&mut reader).take(content_length), &mut up)?;
             forwarded.fetch_add(sent, Ordering::SeqCst);
             let mut response = Vec::new();

@@ -6,34 +6,12 @@ use std::time::Instant;
 
 use airlock_cli::transport::{run_copy, NativeTransport};
 use airlock_core::planner::PlanOutput;
-use airlock_core::registry::upload_chunks::UploadMode;
-use airlock_core::registry::{CopyOptions, CopySession, CopySummary};
+use airlock_core::registry::{CopyOptions, CopySession};
 
 use crate::copy_args::CopyArgs;
 use crate::error::CliError;
 use crate::output::{print_warnings, write_lock};
 use crate::progress::Progress;
-
-/// How blobs went, when not all as one `PUT` each: `uploads: 3 blobs in
-/// chunks of 8.0 MiB (after a 413 …); 1 resumed`.
-fn upload_mode_line(summary: &CopySummary) -> Option<String> {
-    let UploadMode::Chunked { chunk_size, reason } = summary.upload_mode else {
-        return None;
-    };
-    let mut line = format!(
-        "uploads: {} blobs in chunks of {} ({})",
-        summary.chunked_blobs,
-        airlock_core::inspect::human_size(chunk_size),
-        reason.describe()
-    );
-    if summary.upload_resumes > 0 {
-        line.push_str(&format!(
-            "; {} resumed where the upload stood",
-            summary.upload_resumes
-        ));
-    }
-    Some(line)
-}
 
 /// Pushes a plan with progress, then writes the lock output.
 pub fn push_plan(
@@ -87,7 +65,7 @@ pub fn push_plan(
         airlock_core::inspect::human_size((summary.bytes_uploaded as f64 / secs.max(1e-3)) as u64),
         summary.requests
     );
-    if let Some(line) = upload_mode_line(&summary) {
+    if let Some(line) = summary.upload_note() {
         eprintln!("copy | {line}");
     }
     Ok(())

@@ -89,3 +89,28 @@ pub struct CopySummary {
     /// failure instead of starting the blob again.
     pub upload_resumes: u64,
 }
+
+impl CopySummary {
+    /// How blobs went, when not all as one `PUT` each, e.g. `uploads: 3
+    /// blobs in chunks of 8.0 MiB (after a 413 (request body too large)
+    /// answer); 1 resumed where the upload stood`. `None` when every blob
+    /// went in one request.
+    pub fn upload_note(&self) -> Option<String> {
+        let UploadMode::Chunked { chunk_size, reason } = self.upload_mode else {
+            return None;
+        };
+        let mut line = format!(
+            "uploads: {} blobs in chunks of {} ({})",
+            self.chunked_blobs,
+            crate::inspect::human_size(chunk_size),
+            reason.describe()
+        );
+        if self.upload_resumes > 0 {
+            line.push_str(&format!(
+                "; {} resumed where the upload stood",
+                self.upload_resumes
+            ));
+        }
+        Some(line)
+    }
+}
