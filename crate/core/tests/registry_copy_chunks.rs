@@ -104,3 +104,45 @@ fn without_limits_uploads_stay_monolithic() {
     assert_eq!(summary.upload_mode, UploadMode::Monolithic);
     assert!(!reg.requests.iter().any(|(m, _)| *m == Method::Patch));
 }
+
+#[test]
+fn blobs_known_in_another_repository_are_mounted_from_there() {
+    let mut reg = FakeRegistry::new();
+    let first = run(&mut reg, CopyOptions::default());
+    assert_eq!(first.blobs_uploaded, 4);
+    // The same image into another repository of the registry, told where
+    // the blobs are.
+    let mut p = plan();
+    let x = p.repository.clone();
+    p.repository = Repository::parse("reg.example/dst/y").unwrap();
+    let known = p
+        .unique_blobs()
+        .iter()
+        .map(|b| (b.digest, x.clone()))
+        .collect();
+    let client = Client::new(ClientConfig::default(), Box::new(AnonymousKeychain));
+    let mut s = CopySession::new(
+        client,
+        p,
+        CopyOptions {
+            mount_known: known,
+            ..Default::default()
+        },
+    );
+    let before = reg.requests.len();
+    reg.drive(&mut s);
+    let second = s.result().unwrap().unwrap();
+    assert_eq!(
+        (second.blobs_mounted, second.blobs_uploaded),
+        (4, 0),
+        "{second:?}"
+    );
+    assert!(reg.requests[before..]
+        .iter()
+        .any(|(m, u)| *m == Method::Post
+            && u.contains("mount=sha256")
+            && u.contains("from=dst%2Fx")));
+    assert!(!reg.requests[before..]
+        .iter()
+        .any(|(m, _)| *m == Method::Patch));
+}

@@ -59,7 +59,7 @@ fn tar_to_repo(args: &CopyArgs, tar: &Path, repo: &str) -> Result<i32, CliError>
     let documents = args
         .derived
         .prepare(&archive.set, &out, &tar.display().to_string())?;
-    push_plan(args, &out, &transport)?;
+    push_plan(args, &out, &transport, &mut Default::default())?;
     documents.write()?;
     eprintln!("Succeeded");
     Ok(0)

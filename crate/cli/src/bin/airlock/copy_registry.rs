@@ -46,7 +46,7 @@ pub fn run(args: &CopyArgs) -> Result<i32, CliError> {
             out.lock_output = Ok(l.relocated_to(&repo).to_yaml());
         }
         let documents = args.derived.prepare(&set, &out, &source_name(args))?;
-        push_plan(args, &out, &transport)?;
+        push_plan(args, &out, &transport, &mut Default::default())?;
         documents.write()?;
     } else if let Some(path) = &args.to_tar {
         to_tar(args, &set, path, &transport, &skip)?;

@@ -16,7 +16,7 @@ use airlock_core::verify;
 
 use crate::copy_args::CopyArgs;
 use crate::error::CliError;
-use crate::push::push_plan;
+use crate::push::{push_plan, PushRun};
 use crate::tarball::Source;
 
 /// What a tar on the command line holds.
@@ -146,8 +146,9 @@ pub fn copy(
         .registry
         .transport(args.concurrency + 2)?
         .with_tar_path(tar)?;
+    let mut run = PushRun::default();
     for out in &plans {
-        push_plan(args, out, &transport)?;
+        push_plan(args, out, &transport, &mut run)?;
     }
     eprintln!("Succeeded");
     Ok(0)
