@@ -17,6 +17,7 @@ mod fault_proxy;
 mod inspect;
 mod nginx;
 mod registry;
+mod shaping_proxy;
 mod tmpfs;
 mod tools;
 
@@ -27,6 +28,7 @@ pub use fault_proxy::{Fault, FaultChooser, FaultProxy};
 pub use inspect::assert_plan_present;
 pub use nginx::{Nginx, NginxOptions, NGINX_BIN};
 pub use registry::{Auth, RegistryOptions, TestRegistry, PASSWORD, REGISTRY_BIN, USER};
+pub use shaping_proxy::{LinkShape, ShapingProxy};
 pub use tmpfs::Tmpfs;
 pub use tools::{skopeo, tar_create, tar_extract, SKOPEO_BIN};
 
