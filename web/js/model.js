@@ -192,6 +192,7 @@ export class Model {
       username: credentials ? credentials.username : undefined,
       password: credentials ? credentials.password : undefined,
       concurrency: 6,
+      uploadChunkSize: (Number(settings.uploadChunkMiB) || 0) * 1024 * 1024,
     };
     const progress = (p) => {
       meter.sample(p.bytesSent);

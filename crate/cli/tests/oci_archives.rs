@@ -87,7 +87,7 @@ fn oci_layout_of_several_images_lands_under_a_prefix() {
 
     let lock = dir.path().join("lock.yml");
     let prefix = format!("{}/mirror", reg.host());
-    airlock_ok(&[
+    let out = airlock_ok(&[
         "copy",
         "--tar",
         s(&tar),
@@ -96,6 +96,9 @@ fn oci_layout_of_several_images_lands_under_a_prefix() {
         "--lock-output",
         s(&lock),
     ]);
+    // The layer both images share is uploaded once, then mounted into the
+    // second repository.
+    assert!(out.contains(", 1 mounted;"), "{out}");
     for (repo, tag, digest) in [
         ("mirror/team/app1", "v1", APP1),
         ("mirror/team/app2", "v2", APP2),

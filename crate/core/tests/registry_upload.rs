@@ -8,6 +8,7 @@ use airlock_core::registry::http::{
     HttpResponse, Method, RequestBody, TransportError, TransportErrorKind,
 };
 use airlock_core::registry::op::{BlobOutcome, OpOutput};
+use airlock_core::registry::upload_chunks::{ChunkReason, UploadMode};
 use airlock_testkit::scenario::{resp, OneOp, RespExt, Scenario};
 
 const HOST: &str = "reg.example";
@@ -56,7 +57,11 @@ fn absolute(location: &str) -> String {
 
 /// What a finished upload of [`blob`] reports.
 fn uploaded() -> OpOutput {
-    OpOutput::Blob(BlobOutcome::Uploaded { bytes: 10 })
+    OpOutput::Blob(BlobOutcome::Uploaded {
+        bytes: 10,
+        mode: UploadMode::Monolithic,
+        resumes: 0,
+    })
 }
 
 /// Upload steps on top of [`Scenario`].
@@ -259,7 +264,17 @@ fn chunked_patch_then_empty_put() {
         vec![("0-3".into(), 4), ("4-7".into(), 4), ("8-9".into(), 2)]
     );
     assert_eq!(log.last().unwrap().1.body, RequestBody::Empty);
-    assert_eq!(m.output().unwrap(), uploaded());
+    assert_eq!(
+        m.output().unwrap(),
+        OpOutput::Blob(BlobOutcome::Uploaded {
+            bytes: 10,
+            mode: UploadMode::Chunked {
+                chunk_size: 4,
+                reason: ChunkReason::Requested
+            },
+            resumes: 0,
+        })
+    );
 }
 
 #[test]

@@ -228,6 +228,9 @@ pub struct FakeRegistry {
     /// Answer the first request matching (method, URL substring) with this
     /// status instead (each rule applies once).
     pub fail_matching: Vec<(Method, String, u16)>,
+    /// Answer requests whose body is larger with 413 (a proxy's
+    /// `client_max_body_size`), without looking at them.
+    pub max_body: Option<u64>,
 }
 
 impl FakeRegistry {
@@ -273,6 +276,9 @@ impl FakeRegistry {
         {
             let (_, _, status) = self.fail_matching.remove(i);
             return resp(status);
+        }
+        if self.max_body.is_some_and(|max| req.body.len() > max) {
+            return resp(413);
         }
         let url = req.url.clone();
         let path_q = path_and_query(&url);

@@ -97,6 +97,9 @@ struct SummaryJs {
     items_pushed: u64,
     requests: u64,
     retries: u64,
+    /// Blobs sent in `PATCH` chunks, and why (`uploads: …`), or null.
+    upload_note: Option<String>,
+    upload_resumes: u64,
 }
 
 pub(crate) fn string_opt(options: &JsValue, key: &str) -> Option<String> {
@@ -126,7 +129,8 @@ pub(crate) fn push_client(repo: &Repository, username: Option<String>, password:
 impl Archive {
     /// Starts pushing: `copy({repository, username?, password?,
     /// repoBasedTags?, includeNonDistributableLayers?, concurrency? (6),
-    /// onProgress?})` → `CopyJob`. Throws `E_ARGUMENT` at once for bad
+    /// uploadChunkSize? (bytes; 0: one request per blob, chunks after a
+    /// 413), onProgress?})` → `CopyJob`. Throws `E_ARGUMENT` at once for bad
     /// options; everything else arrives through `job.done`.
     pub fn copy(
         &self,
@@ -147,6 +151,11 @@ impl Archive {
             .map(|n| n.clamp(1.0, 32.0) as usize)
             .unwrap_or(6);
         let fetch_blobs = string_opt(&options, "uploadWith").as_deref() == Some("fetch");
+        let chunk_size = js_sys::Reflect::get(&options, &"uploadChunkSize".into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .filter(|n| n.is_finite() && *n >= 1.0)
+            .map(|n| n as u64);
         let on_progress = js_sys::Reflect::get(&options, &"onProgress".into())
             .ok()
             .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
@@ -191,7 +200,7 @@ impl Archive {
             .unwrap_or_default();
         let copy_options = CopyOptions {
             concurrency,
-            chunk_size: None,
+            chunk_size,
             mount: false,
             ..CopyOptions::default()
         };
@@ -308,6 +317,8 @@ impl Archive {
                         items_pushed: sum.items_pushed,
                         requests: sum.requests,
                         retries: sum.retries,
+                        upload_note: sum.upload_note(),
+                        upload_resumes: sum.upload_resumes,
                     })?)
                 }
                 Some(e) => Err(classify(e, &base, inbox_done.send_failures.get() > 0)
@@ -386,7 +397,7 @@ fn apply(p: &mut ProgressJs, active: &mut BTreeMap<String, ActiveJs>, ev: CopyEv
                     p.blobs_mounted += 1;
                     p.bytes_done += size;
                 }
-                BlobOutcome::Uploaded { bytes } => {
+                BlobOutcome::Uploaded { bytes, .. } => {
                     let rest = bytes.saturating_sub(sent);
                     p.bytes_sent += rest;
                     p.bytes_done += rest;

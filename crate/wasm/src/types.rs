@@ -221,6 +221,13 @@ export interface CopyOptions extends PlanOptions {
   concurrency?: number;
   /** `"fetch"`: upload blobs with fetch (no upload progress) instead of XHR. */
   uploadWith?: "xhr" | "fetch";
+  /**
+   * Upload blobs larger than this many bytes in `PATCH` chunks of this size
+   * (raised to the registry's `OCI-Chunk-Min-Length`). 0 or absent: one
+   * request per blob, in chunks only after a 413 (halving from 64 MiB; the
+   * size that passes is kept for the rest of the push).
+   */
+  uploadChunkSize?: number;
   onProgress?: (progress: CopyProgress) => void;
 }
 
@@ -266,6 +273,10 @@ export interface CopySummary {
   itemsPushed: number;
   requests: number;
   retries: number;
+  /** How chunked uploads went (`uploads: 2 blobs in chunks of 8.0 MiB (…)`), or null when every blob went in one request. */
+  uploadNote: string | null;
+  /** Times a chunked upload continued where its session stood after a failure. */
+  uploadResumes: number;
 }
 
 /** Options of `probe()`. */

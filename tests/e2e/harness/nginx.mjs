@@ -2,7 +2,7 @@
 // (and /auth/token) to a registry, from deploy/nginx/airlock-local.conf.template.
 
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,8 +15,10 @@ import { freePort, removeDir, requireFile, ROOT, start, tempDir, waitHttp } from
  * @param {number} [o.port] listen port (default: a free one)
  * @param {boolean} [o.tls] HTTPS + HTTP/2 with a throwaway self-signed
  *   certificate for 127.0.0.1 (browsers need ignoreHTTPSErrors)
+ * @param {string} [o.maxBody] client_max_body_size for /v2/ (e.g. '8m'; the
+ *   template's is 0, no limit)
  */
-export async function startNginx({ registry, tokenPort = null, port: wantedPort = null, tls = false }) {
+export async function startNginx({ registry, tokenPort = null, port: wantedPort = null, tls = false, maxBody = null }) {
   requireFile('/usr/sbin/nginx', 'install Debian package nginx-light (scripts/setup.sh does)');
   requireFile(path.join(ROOT, 'pkg/airlock_bg.wasm'), 'build the wasm package first: scripts/build-wasm.sh');
   const dir = tempDir('nginx');
@@ -37,6 +39,7 @@ export async function startNginx({ registry, tokenPort = null, port: wantedPort 
     .replace('@PKG_ROOT@', path.join(ROOT, 'pkg'))
     .replace('@REGISTRY@', registry)
     .replace('@TOKEN_LOCATION@', tokenLocation);
+  if (maxBody) conf = conf.replace('client_max_body_size 0;', `client_max_body_size ${maxBody};`);
   let listen = `127.0.0.1:${port}`;
   if (tls) {
     const cert = path.join(dir, 'cert.pem');
@@ -62,6 +65,7 @@ export async function startNginx({ registry, tokenPort = null, port: wantedPort 
     host: `127.0.0.1:${port}`,
     origin: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     log: () => handle.log(),
+    accessLog: () => (existsSync(path.join(dir, 'access.log')) ? readFileSync(path.join(dir, 'access.log'), 'utf8') : ''),
     async stop() {
       await handle.stop();
       removeDir(dir);

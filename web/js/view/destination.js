@@ -23,6 +23,7 @@ export class DestinationView {
     this.legacyPasswordNote = $('legacy-password-note');
     this.optRepoBasedTags = $('opt-repo-based-tags');
     this.optNonDistributable = $('opt-non-distributable');
+    this.optUploadChunk = $('opt-upload-chunk');
     this.repositoryHelp = $('repository-help');
     this.imgpkgHelp = [...this.repositoryHelp.childNodes];
     this.prefixOption = $('prefix-option');
@@ -46,6 +47,7 @@ export class DestinationView {
     this.rememberPassword.disabled = !s.remember;
     this.optRepoBasedTags.checked = s.repoBasedTags;
     this.optNonDistributable.checked = s.includeNonDistributableLayers;
+    this.optUploadChunk.value = String(s.uploadChunkMiB || 0);
     this.optToRepoPrefix.checked = !!s.toRepoPrefix;
   }
 
@@ -78,6 +80,7 @@ export class DestinationView {
       repoBasedTags: this.optRepoBasedTags.checked,
       includeNonDistributableLayers: this.optNonDistributable.checked,
       toRepoPrefix: this.optToRepoPrefix.checked,
+      uploadChunkMiB: Number(this.optUploadChunk.value) || 0,
     };
   }
 

@@ -111,6 +111,7 @@ export class PushView {
           metric(formatDuration(s.seconds), `at ${formatRate(s.bytesUploaded / Math.max(s.seconds, 0.001))}`),
         ),
         s.rootReference ? el('p', {}, 'Root: ', el('span', { className: 'mono' }, s.rootReference)) : null,
+        s.uploadNote ? el('p', { attrs: { 'data-upload-note': '' } }, `${s.uploadNote[0].toUpperCase()}${s.uploadNote.slice(1)}.`) : null,
       ),
     );
   }

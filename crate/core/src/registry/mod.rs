@@ -43,6 +43,7 @@ pub mod retry;
 pub mod tags_list;
 pub mod thin_check;
 pub mod token;
+pub mod upload_chunks;
 pub mod upload_probe;
 
 pub use auth::{Credentials, Keychain};

@@ -19,6 +19,7 @@ use crate::reference::Repository;
 
 use super::error::RegistryError;
 use super::http::{BlobSink, HttpResponse, Method, RequestBody, TransportError};
+use super::upload_chunks::UploadMode;
 
 /// Manifests and error bodies larger than this are refused (Distribution
 /// itself limits manifests to 4 MiB).
@@ -147,10 +148,15 @@ pub enum BlobOutcome {
     Present,
     /// Cross-repository mount (`POST ?mount=` 201).
     Mounted,
-    /// Uploaded; the number of body bytes sent.
+    /// Uploaded.
     Uploaded {
-        /// Body bytes sent.
+        /// The blob's size (body bytes that reached the registry).
         bytes: u64,
+        /// One `PUT`, or `PATCH` chunks (and why).
+        mode: UploadMode,
+        /// Times the upload continued where its session stood after a
+        /// failed chunk, instead of starting again.
+        resumes: u32,
     },
 }
 

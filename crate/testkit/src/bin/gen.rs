@@ -148,6 +148,30 @@ enum Cmd {
         #[command(flatten)]
         out: Out,
     },
+    /// Run the chunk-rules front (testkit `ChunkFront`) on 127.0.0.1 in front of a
+    /// registry until killed; prints `{"port": N}` once listening
+    ChunkFront {
+        /// The registry's port on 127.0.0.1
+        #[arg(long)]
+        upstream: u16,
+        #[arg(long, default_value = "5MiB", value_parser = parse_size)]
+        min: u64,
+        #[arg(long, default_value = "16MiB", value_parser = parse_size)]
+        max: u64,
+    },
+    /// Run a latency and bandwidth shaping TCP proxy (testkit `ShapingProxy`) on
+    /// 127.0.0.1 in front of a port until killed; prints `{"port": N}` once listening
+    ShapeProxy {
+        /// The port on 127.0.0.1 to relay to
+        #[arg(long)]
+        upstream: u16,
+        /// Round-trip time added, in milliseconds
+        #[arg(long = "rtt-ms", default_value_t = 20)]
+        rtt_ms: u64,
+        /// Bandwidth per direction, in Mbit/s
+        #[arg(long, default_value_t = 1000)]
+        mbit: u64,
+    },
     /// Measure in-memory sha256 throughput (MiB/s), one thread and all cores
     HashSpeed {
         #[arg(long, default_value = "256MiB", value_parser = parse_size)]
@@ -279,6 +303,30 @@ fn hash_speed(size: u64) {
 
 fn run() -> Result<(), String> {
     match Cli::parse().command {
+        Cmd::ShapeProxy {
+            upstream,
+            rtt_ms,
+            mbit,
+        } => {
+            let proxy = airlock_testkit::support::ShapingProxy::start(
+                upstream,
+                airlock_testkit::support::LinkShape {
+                    rtt: std::time::Duration::from_millis(rtt_ms),
+                    bits_per_second: mbit * 1_000_000,
+                },
+            );
+            println!("{}", serde_json::json!({ "port": proxy.port }));
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            }
+        }
+        Cmd::ChunkFront { upstream, min, max } => {
+            let front = airlock_testkit::support::ChunkFront::start(upstream, min, max);
+            println!("{}", serde_json::json!({ "port": front.port }));
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            }
+        }
         Cmd::Big {
             images,
             layers,

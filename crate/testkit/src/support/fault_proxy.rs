@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::random::Rng;
@@ -20,52 +20,92 @@ pub enum Fault {
     DropAfter,
     /// Answer 429 with `Retry-After: 1`.
     TooMany,
+    /// Forward the head and this many body bytes, then close both
+    /// connections (a connection cut in the middle of a request body).
+    CutBody(u64),
 }
+
+/// Chooses the fault for request `n` (0-based) from its request line and
+/// `Content-Length`.
+pub type FaultChooser = Arc<dyn Fn(usize, &str, u64) -> Fault + Send + Sync>;
 
 /// An HTTP/1.1 proxy on 127.0.0.1 that injects faults: a deterministic
 /// share of requests get 500 or a dropped connection, and exactly one gets
-/// 429 with `Retry-After: 1`. One upstream connection per request.
+/// 429 with `Retry-After: 1` ([`FaultProxy::start`]); or whatever a script
+/// chooses ([`FaultProxy::start_scripted`]). One upstream connection per
+/// request.
 pub struct FaultProxy {
     pub port: u16,
     pub requests: Arc<AtomicUsize>,
     pub faults: Arc<Mutex<Vec<(usize, Fault, String)>>>,
+    /// Request body bytes forwarded to the upstream so far.
+    pub forwarded: Arc<AtomicU64>,
     stop: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl FaultProxy {
     /// `rate_percent` of requests (after the first `grace`) are faulted.
     pub fn start(upstream_port: u16, rate_percent: u64, seed: u64) -> FaultProxy {
+        let rng = Mutex::new(Rng::new(seed));
+        let sent_429 = std::sync::atomic::AtomicBool::new(false);
+        FaultProxy::start_scripted(
+            upstream_port,
+            Arc::new(move |n, request_line, _| {
+                let is_ping = request_line.starts_with("GET /v2/ ");
+                if n == 0 || is_ping {
+                    Fault::Forward
+                } else if !sent_429.load(Ordering::SeqCst) && n >= 3 {
+                    sent_429.store(true, Ordering::SeqCst);
+                    Fault::TooMany
+                } else if rng.lock().unwrap().below(100) < rate_percent {
+                    match rng.lock().unwrap().below(3) {
+                        0 => Fault::Error500,
+                        1 => Fault::DropBefore,
+                        _ => Fault::DropAfter,
+                    }
+                } else {
+                    Fault::Forward
+                }
+            }),
+        )
+    }
+
+    /// Every request gets the fault `choose` picks.
+    pub fn start_scripted(upstream_port: u16, choose: FaultChooser) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(AtomicUsize::new(0));
         let faults = Arc::new(Mutex::new(Vec::new()));
+        let forwarded = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let rng = Arc::new(Mutex::new(Rng::new(seed)));
-        let sent_429 = Arc::new(std::sync::atomic::AtomicBool::new(false));
         {
-            let (requests, faults, stop) = (requests.clone(), faults.clone(), stop.clone());
+            let (requests, faults, stop, forwarded) = (
+                requests.clone(),
+                faults.clone(),
+                stop.clone(),
+                forwarded.clone(),
+            );
             std::thread::spawn(move || {
                 for conn in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {
                         return;
                     }
                     let Ok(conn) = conn else { continue };
-                    let (requests, faults, rng, sent_429) = (
+                    let (requests, faults, choose, forwarded) = (
                         requests.clone(),
                         faults.clone(),
-                        rng.clone(),
-                        sent_429.clone(),
+                        choose.clone(),
+                        forwarded.clone(),
                     );
                     std::thread::spawn(move || {
                         let _ = serve_conn(
                             conn,
                             upstream_port,
                             port,
-                            rate_percent,
                             &requests,
                             &faults,
-                            &rng,
-                            &sent_429,
+                            &*choose,
+                            &forwarded,
                         );
                     });
                 }
@@ -75,6 +115,7 @@ impl FaultProxy {
             port,
             requests,
             faults,
+            forwarded,
             stop,
         }
     }
@@ -100,38 +141,38 @@ impl Drop for FaultProxy {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn serve_conn(
-    mut client: TcpStream,
-    upstream_port: u16,
-    own_port: u16,
-    rate: u64,
-    requests: &AtomicUsize,
-    faults: &Mutex<Vec<(usize, Fault, String)>>,
-    rng: &Mutex<Rng>,
-    sent_429: &std::sync::atomic::AtomicBool,
-) -> std::io::Result<()> {
-    let mut reader = BufReader::new(client.try_clone()?);
-    // One request per connection: every answer closes it. A TLS
-    // ClientHello (the client's https probe) is refused at once.
+/// A request's head as read from the client: its lines (with `\r\n`), the
+/// request line, and `Content-Length` (0 when absent).
+pub(super) struct Head {
+    pub lines: Vec<String>,
+    pub request_line: String,
+    pub content_length: u64,
+}
+
+/// Reads one request head; `None` at end of stream or for a TLS
+/// ClientHello (the client's https probe), which is refused.
+pub(super) fn read_head(
+    reader: &mut BufReader<TcpStream>,
+    client: &TcpStream,
+) -> std::io::Result<Option<Head>> {
     if reader.fill_buf()?.first() == Some(&0x16) {
         let _ = client.shutdown(Shutdown::Both);
-        return Ok(());
+        return Ok(None);
     }
-    let mut head = Vec::new();
+    let mut lines = Vec::new();
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 {
-            return Ok(());
+            return Ok(None);
         }
         let end = line == "\r\n";
-        head.push(line);
+        lines.push(line);
         if end {
             break;
         }
     }
-    let request_line = head[0].trim().to_string();
-    let content_length: u64 = head
+    let request_line = lines[0].trim().to_string();
+    let content_length = lines
         .iter()
         .find_map(|l| {
             let (k, v) = l.split_once(':')?;
@@ -140,26 +181,59 @@ fn serve_conn(
                 .then(|| v.trim().parse().ok())?
         })
         .unwrap_or(0);
-    let n = requests.fetch_add(1, Ordering::SeqCst);
-    let is_ping = request_line.starts_with("GET /v2/ ");
-    let fault = if n == 0 || is_ping {
-        Fault::Forward
-    } else if !sent_429.load(Ordering::SeqCst) && n >= 3 {
-        sent_429.store(true, Ordering::SeqCst);
-        Fault::TooMany
-    } else if rng.lock().unwrap().below(100) < rate {
-        match rng.lock().unwrap().below(3) {
-            0 => Fault::Error500,
-            1 => Fault::DropBefore,
-            _ => Fault::DropAfter,
+    Ok(Some(Head {
+        lines,
+        request_line,
+        content_length,
+    }))
+}
+
+/// Opens an upstream connection and sends the head with `Connection:
+/// close` (and `Host` rewritten to `127.0.0.1:<own_port>`, when given, so
+/// `Location`s point back at the proxy).
+pub(super) fn open_upstream(
+    head: &Head,
+    upstream_port: u16,
+    own_port: Option<u16>,
+) -> std::io::Result<TcpStream> {
+    let mut up = TcpStream::connect(("127.0.0.1", upstream_port))?;
+    for line in &head.lines {
+        let lower = line.to_ascii_lowercase();
+        if lower.starts_with("connection:") {
+            continue;
         }
-    } else {
-        Fault::Forward
+        if let (true, Some(own_port)) = (lower.starts_with("host:"), own_port) {
+            up.write_all(format!("Host: 127.0.0.1:{own_port}\r\n").as_bytes())?;
+        } else if line == "\r\n" {
+            up.write_all(b"Connection: close\r\n\r\n")?;
+        } else {
+            up.write_all(line.as_bytes())?;
+        }
+    }
+    Ok(up)
+}
+
+fn serve_conn(
+    mut client: TcpStream,
+    upstream_port: u16,
+    own_port: u16,
+    requests: &AtomicUsize,
+    faults: &Mutex<Vec<(usize, Fault, String)>>,
+    choose: &(dyn Fn(usize, &str, u64) -> Fault + Send + Sync),
+    forwarded: &AtomicU64,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(client.try_clone()?);
+    // One request per connection: every answer closes it.
+    let Some(head) = read_head(&mut reader, &client)? else {
+        return Ok(());
     };
+    let content_length = head.content_length;
+    let n = requests.fetch_add(1, Ordering::SeqCst);
+    let fault = choose(n, &head.request_line, content_length);
     faults
         .lock()
         .unwrap()
-        .push((n, fault, request_line.clone()));
+        .push((n, fault, head.request_line.clone()));
     match fault {
         Fault::DropBefore => {}
         Fault::Error500 | Fault::TooMany => {
@@ -174,23 +248,16 @@ fn serve_conn(
             };
             client.write_all(resp.as_bytes())?;
         }
+        Fault::CutBody(after) => {
+            let mut up = open_upstream(&head, upstream_port, Some(own_port))?;
+            let sent = std::io::copy(&mut (&mut reader).take(after.min(content_length)), &mut up)?;
+            forwarded.fetch_add(sent, Ordering::SeqCst);
+            let _ = up.shutdown(Shutdown::Both);
+        }
         Fault::Forward | Fault::DropAfter => {
-            let mut up = TcpStream::connect(("127.0.0.1", upstream_port))?;
-            for line in &head {
-                let lower = line.to_ascii_lowercase();
-                if lower.starts_with("connection:") {
-                    continue;
-                }
-                if lower.starts_with("host:") {
-                    // Keep the proxy's address so Locations point back here.
-                    up.write_all(format!("Host: 127.0.0.1:{own_port}\r\n").as_bytes())?;
-                } else if line == "\r\n" {
-                    up.write_all(b"Connection: close\r\n\r\n")?;
-                } else {
-                    up.write_all(line.as_bytes())?;
-                }
-            }
-            std::io::copy(&mut (&mut reader).take(content_length), &mut up)?;
+            let mut up = open_upstream(&head, upstream_port, Some(own_port))?;
+            let sent = std::io::copy(&mut (&mut reader).take(content_length), &mut up)?;
+            forwarded.fetch_add(sent, Ordering::SeqCst);
             let mut response = Vec::new();
             up.read_to_end(&mut response)?;
             if fault == Fault::Forward {

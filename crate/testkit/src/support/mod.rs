@@ -1,7 +1,8 @@
 //! Real-registry test support: Distribution (`/usr/bin/docker-registry`) on
 //! 127.0.0.1 in three auth modes with a token issuer ([`TestRegistry`]),
 //! reading it back with admin credentials, a fault-injecting proxy
-//! ([`FaultProxy`]), and running copies through the native transport.
+//! ([`FaultProxy`]), nginx with a body limit ([`Nginx`]), a front with
+//! chunk rules ([`ChunkFront`]), and running copies through the native transport.
 //! Every process started here is killed on `Drop`; nothing listens beyond
 //! loopback. A missing `docker-registry` fails the test (it is not skipped).
 
@@ -9,19 +10,25 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+mod chunk_front;
 mod cli;
 mod copy;
 mod fault_proxy;
 mod inspect;
+mod nginx;
 mod registry;
+mod shaping_proxy;
 mod tmpfs;
 mod tools;
 
+pub use chunk_front::{ChunkFront, FrontLog};
 pub use cli::{fixture, read_fixture, run_airlock, Airlock};
 pub use copy::{copy, copy_with, transport};
-pub use fault_proxy::{Fault, FaultProxy};
+pub use fault_proxy::{Fault, FaultChooser, FaultProxy};
 pub use inspect::assert_plan_present;
+pub use nginx::{Nginx, NginxOptions, NGINX_BIN};
 pub use registry::{Auth, RegistryOptions, TestRegistry, PASSWORD, REGISTRY_BIN, USER};
+pub use shaping_proxy::{LinkShape, ShapingProxy};
 pub use tmpfs::Tmpfs;
 pub use tools::{skopeo, tar_create, tar_extract, SKOPEO_BIN};
 

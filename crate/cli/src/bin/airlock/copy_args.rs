@@ -45,6 +45,10 @@ pub struct CopyArgs {
     /// Operations in flight at once
     #[arg(long = "concurrency", default_value_t = 5)]
     pub concurrency: usize,
+    /// Upload blobs larger than SIZE in PATCH chunks of SIZE (e.g. 8MiB); 0: one PUT per blob,
+    /// falling back to chunks when a proxy answers 413
+    #[arg(long = "upload-chunk-size", value_name = "SIZE", default_value = "0", value_parser = parse_chunk_size)]
+    pub upload_chunk_size: u64,
     /// Also copy non-distributable (foreign) layers
     #[arg(long = "include-non-distributable-layers")]
     pub include_non_distributable_layers: bool,
@@ -62,6 +66,10 @@ pub struct CopyArgs {
     pub skip_blobs: Vec<PathBuf>,
     #[command(flatten)]
     pub registry: RegistryFlags,
+}
+
+fn parse_chunk_size(s: &str) -> Result<u64, String> {
+    airlock_core::registry::upload_chunks::parse_size(s).map_err(|e| e.to_string())
 }
 
 impl CopyArgs {

@@ -5,13 +5,47 @@ use std::io::IsTerminal;
 use std::time::Instant;
 
 use airlock_cli::transport::{run_copy, NativeTransport};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use airlock_core::digest::Digest;
 use airlock_core::planner::PlanOutput;
+use airlock_core::reference::Repository;
+use airlock_core::registry::upload_chunks::{ChunkReason, UploadMode};
 use airlock_core::registry::{CopyOptions, CopySession, CopySummary};
 
 use crate::copy_args::CopyArgs;
 use crate::error::CliError;
 use crate::output::{print_warnings, write_lock};
 use crate::progress::Progress;
+
+/// What one push of a run tells the pushes that start after it
+/// (`--to-repo-prefix` pushes several plans to one registry): where each
+/// blob now is, so a later repository mounts it instead of uploading it
+/// again, and the chunk size a 413/416 fallback found.
+#[derive(Debug, Default)]
+pub struct PushRun {
+    known: BTreeMap<Digest, Repository>,
+    chunk_size: Option<u64>,
+}
+
+impl PushRun {
+    /// Records what a finished push of `out` left in the registry.
+    fn learn(&mut self, out: &PlanOutput, summary: &CopySummary) {
+        for b in out.plan.unique_blobs() {
+            if !matches!(b.source, airlock_core::plan::BlobSource::Skip) {
+                self.known
+                    .entry(b.digest)
+                    .or_insert_with(|| out.plan.repository.clone());
+            }
+        }
+        if let UploadMode::Chunked { chunk_size, reason } = summary.upload_mode {
+            if reason != ChunkReason::Requested {
+                self.chunk_size = Some(chunk_size);
+            }
+        }
+    }
+}
 
 /// Pushes a plan with progress, then writes the lock output. `present`:
 /// blobs already found in the destination (a thin import's check).
@@ -33,6 +67,7 @@ pub fn push_plan(
         args.concurrency,
         std::io::stderr().is_terminal(),
         present,
+        &Mutex::new(PushRun::default()),
     )?;
     print_warnings(out);
     if let (Some(path), Ok(lock)) = (&args.lock_output, &out.lock_output) {
@@ -68,6 +103,7 @@ pub fn push_plans(
     let results = std::sync::Mutex::new(Vec::new());
     // After a failure no further plan starts.
     let failed = std::sync::atomic::AtomicBool::new(false);
+    let run = Mutex::new(PushRun::default());
     std::thread::scope(|s| {
         for _ in 0..parallel {
             s.spawn(|| {
@@ -76,7 +112,7 @@ pub fn push_plans(
                     if failed.load(Relaxed) {
                         break;
                     }
-                    let r = run_session(args, out, transport, each, false, Vec::new());
+                    let r = run_session(args, out, transport, each, false, Vec::new(), &run);
                     if r.is_err() {
                         failed.store(true, Relaxed);
                     }
@@ -115,13 +151,20 @@ fn run_session(
     concurrency: usize,
     terminal: bool,
     present: Vec<airlock_core::digest::Digest>,
+    run: &Mutex<PushRun>,
 ) -> Result<CopySummary, CliError> {
     let client = args.registry.client()?;
+    let (chunk_size, mount_known) = {
+        let run = run.lock().unwrap_or_else(|e| e.into_inner());
+        (run.chunk_size, run.known.clone())
+    };
     let mut session = CopySession::new(
         client,
         out.plan.clone(),
         CopyOptions {
             concurrency,
+            chunk_size: chunk_size.or(Some(args.upload_chunk_size).filter(|c| *c > 0)),
+            mount_known,
             ..CopyOptions::default()
         },
     )
@@ -139,7 +182,13 @@ fn run_session(
     let result = run_copy(transport, &mut session, &mut |e| progress.event(&e));
     progress.finish();
     let summary = result?;
+    run.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .learn(out, &summary);
     eprintln!("copy | done uploading images");
+    if let Some(line) = summary.upload_note() {
+        eprintln!("copy | {line}");
+    }
     Ok(summary)
 }
 

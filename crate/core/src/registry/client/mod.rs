@@ -35,7 +35,7 @@ use crate::reference::{Registry, Repository};
 
 use super::auth::{AuthError, Credentials, Keychain};
 use super::error::RegistryError;
-use super::http::{HttpRequest, HttpResponse, TransportError};
+use super::http::{HttpRequest, HttpResponse, RequestBody, TransportError};
 use super::op::{OpOutput, OpRequest, Operation};
 use super::ping::{Ping, PingResult};
 use super::retry::RetryPolicy;
@@ -65,12 +65,13 @@ pub enum ClientEvent {
         /// Its output, or why it failed after retries.
         result: Result<OpOutput, RegistryError>,
     },
-    /// The transport sent this many body bytes of a call's current request
-    /// (cumulative for that request).
+    /// The transport sent body bytes of a call's current request: for a
+    /// blob range (an upload chunk), the blob bytes up to where the request
+    /// stands; otherwise the request's bytes so far.
     Progress {
         /// The call.
         call: CallId,
-        /// Body bytes sent so far for its current request.
+        /// Body bytes sent so far (see above).
         bytes_sent: u64,
     },
 }
@@ -311,12 +312,21 @@ impl Client {
         None
     }
 
-    /// Body bytes sent so far for request `id`.
+    /// Body bytes sent so far for request `id`. A request whose body is a
+    /// range of a blob (an upload chunk) reports the blob bytes up to
+    /// where it stands: the range's offset is added.
     pub fn handle_progress(&mut self, id: RequestId, bytes_sent: u64) {
         if let Some(Owner::Call(call)) = self.owners.get(&id) {
+            let offset = match self.calls.get(call).and_then(|c| c.current.as_ref()) {
+                Some(OpRequest {
+                    body: RequestBody::Blob(b),
+                    ..
+                }) => b.offset,
+                _ => 0,
+            };
             self.events.push_back(ClientEvent::Progress {
                 call: *call,
-                bytes_sent,
+                bytes_sent: offset + bytes_sent,
             });
         }
     }

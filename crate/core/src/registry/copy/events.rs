@@ -3,6 +3,7 @@
 use crate::digest::Digest;
 
 use super::super::op::BlobOutcome;
+use super::super::upload_chunks::UploadMode;
 
 /// The four steps of a copy, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -113,4 +114,38 @@ pub struct CopySummary {
     pub requests: u64,
     /// Requests retried after a transient failure.
     pub retries: u64,
+    /// How blobs were uploaded: monolithic unless some blob went in
+    /// chunks; then the chunk size in use at the end and why (a fallback
+    /// reason wins over "requested").
+    pub upload_mode: UploadMode,
+    /// Blobs uploaded in `PATCH` chunks.
+    pub chunked_blobs: u64,
+    /// Times a chunked upload continued where its session stood after a
+    /// failure instead of starting the blob again.
+    pub upload_resumes: u64,
+}
+
+impl CopySummary {
+    /// How blobs went, when not all as one `PUT` each, e.g. `uploads: 3
+    /// blobs in chunks of 8.0 MiB (after a 413 (request body too large)
+    /// answer); 1 resumed where the upload stood`. `None` when every blob
+    /// went in one request.
+    pub fn upload_note(&self) -> Option<String> {
+        let UploadMode::Chunked { chunk_size, reason } = self.upload_mode else {
+            return None;
+        };
+        let mut line = format!(
+            "uploads: {} blobs in chunks of {} ({})",
+            self.chunked_blobs,
+            crate::inspect::human_size(chunk_size),
+            reason.describe()
+        );
+        if self.upload_resumes > 0 {
+            line.push_str(&format!(
+                "; {} resumed where the upload stood",
+                self.upload_resumes
+            ));
+        }
+        Some(line)
+    }
 }

@@ -7,6 +7,7 @@ use crate::digest::Digest;
 use super::super::client::CallId;
 use super::super::error::RegistryError;
 use super::super::op::{BlobOutcome, ManifestDescriptor, OpOutput};
+use super::super::upload_chunks::{ChunkReason, UploadMode};
 use super::error::CopyError;
 use super::events::{CopyEvent, ItemRef};
 use super::state::{ItemPhase, Work};
@@ -128,9 +129,15 @@ impl CopySession {
                 self.saw_present_blob();
             }
             BlobOutcome::Mounted => self.summary.blobs_mounted += 1,
-            BlobOutcome::Uploaded { bytes } => {
+            BlobOutcome::Uploaded {
+                bytes,
+                mode,
+                resumes,
+            } => {
                 self.summary.blobs_uploaded += 1;
                 self.summary.bytes_uploaded += bytes;
+                self.summary.upload_resumes += u64::from(resumes);
+                self.on_upload_mode(mode);
             }
         }
         self.events.push_back(CopyEvent::BlobDone {
@@ -139,6 +146,25 @@ impl CopySession {
             outcome,
         });
         self.blob_done(d);
+    }
+
+    /// A chunked upload: later blobs of this push use the chunk size it
+    /// ended with (a fallback found the size that passes this registry).
+    fn on_upload_mode(&mut self, mode: UploadMode) {
+        let UploadMode::Chunked { chunk_size, reason } = mode else {
+            return;
+        };
+        self.summary.chunked_blobs += 1;
+        if reason != ChunkReason::Requested {
+            self.chunk_size = Some(chunk_size);
+        }
+        let keep = matches!(
+            self.summary.upload_mode,
+            UploadMode::Chunked { reason: r, .. } if r != ChunkReason::Requested
+        ) && reason == ChunkReason::Requested;
+        if !keep {
+            self.summary.upload_mode = mode;
+        }
     }
 
     fn on_child_put(&mut self, d: Digest) {

@@ -78,11 +78,15 @@ pub struct CopySession {
     /// Blobs known to be in the destination already (see
     /// [`CopySession::with_present_blobs`]).
     present: HashSet<Digest>,
+    /// The upload chunk size for blobs started from now on: the requested
+    /// one, until a fallback finds the size this registry takes.
+    chunk_size: Option<u64>,
 }
 
 impl CopySession {
     /// A session that will copy `plan` through `client`; nothing is sent until it is driven.
     pub fn new(client: Client, plan: RelocationPlan, options: CopyOptions) -> CopySession {
+        let chunk_size = options.chunk_size.filter(|c| *c > 0);
         CopySession {
             client,
             plan,
@@ -104,6 +108,7 @@ impl CopySession {
             fresh: false,
             blobs_started: 0,
             present: HashSet::new(),
+            chunk_size,
         }
     }
 

@@ -1,18 +1,29 @@
 //! How a copy runs: its settings and its cancel handle.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+
+use crate::digest::Digest;
+use crate::reference::Repository;
 
 /// Settings for a copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CopyOptions {
     /// Operations in flight at once (imgpkg `--concurrency`, default 5).
     pub concurrency: usize,
-    /// Upload blobs larger than this in `PATCH` chunks; `None`: one `PUT`.
+    /// Upload blobs larger than this in `PATCH` chunks; `None` or 0: one
+    /// `PUT`, in chunks only when a proxy refuses the body with 413 (the
+    /// size found is then kept for the rest of the copy).
     pub chunk_size: Option<u64>,
     /// Try cross-repository mounts for blobs whose source is a repository
-    /// on the destination registry.
+    /// on the destination registry, and for those in `mount_known`.
     pub mount: bool,
+    /// Blobs the destination registry is known to hold in another of its
+    /// repositories (an earlier push of the same run, a receipt): each is
+    /// mounted from there with `POST ?mount=&from=` before it is uploaded
+    /// (a refused mount falls back to the upload, silently).
+    pub mount_known: BTreeMap<Digest, Repository>,
     /// List the destination's tags once before the upload (one
     /// `GET …/tags/list`): an item, extra or final tag the list does not
     /// show is pushed without a `HEAD` first, and a repository that shows
@@ -50,6 +61,7 @@ impl Default for CopyOptions {
             concurrency: 5,
             chunk_size: None,
             mount: true,
+            mount_known: BTreeMap::new(),
             list_tags: true,
             fresh_check_min_size: 1 << 20,
             verify: VerifyAfterWrite::Unconfirmed,

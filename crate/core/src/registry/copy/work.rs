@@ -40,23 +40,33 @@ impl CopySession {
             )),
             Work::Blob(d) => {
                 let b = &self.blobs[d].blob;
-                let mount_from = match &b.source {
-                    BlobSource::Registry { repository }
-                        if self.options.mount && repository.registry() == repo.registry() =>
+                let known = self
+                    .options
+                    .mount_known
+                    .get(&b.digest)
+                    .filter(|r| *r != &repo && r.registry() == repo.registry());
+                let mount_from = match (&b.source, known) {
+                    _ if !self.options.mount => None,
+                    (BlobSource::Registry { repository }, _)
+                        if repository.registry() == repo.registry() =>
                     {
                         Some(repository.clone())
                     }
+                    (_, Some(r)) => Some(r.clone()),
                     _ => None,
                 };
+                // A blob known in another repository is mounted straight
+                // away: the mount answers 201 whether or not it is here.
+                let from_known = known.is_some() && mount_from.as_ref() == known;
                 Box::new(UploadBlob::new(
                     repo,
                     b.digest,
                     b.size,
                     b.source.clone(),
                     UploadOptions {
-                        check_exists: self.must_check_blob(b.size),
+                        check_exists: !from_known && self.must_check_blob(b.size),
                         mount_from,
-                        chunk_size: self.options.chunk_size,
+                        chunk_size: self.chunk_size,
                     },
                 ))
             }

@@ -1,0 +1,100 @@
+// Chunked uploads from the page through real parts: same-origin nginx with
+// `client_max_body_size 8m` (the 413 fallback, and the page's upload-chunks
+// option), and a front with chunk rules (at least 5 MiB but the last, at
+// most 16 MiB) between nginx and Distribution. Each registry must end up as
+// the CLI's push of the same tar straight into a registry leaves it.
+
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { cargoBin, run } from './harness/cargo-bin.mjs';
+import { browserPage, Stack } from './harness/env.mjs';
+import { writeBundleTar } from './harness/make-bundle.mjs';
+import { startNginx } from './harness/nginx.mjs';
+import { removeDir, start, tempDir } from './harness/procs.mjs';
+import { tagLines } from './harness/registry-client.mjs';
+import { startRegistry } from './harness/registry.mjs';
+
+/** The chunk-rules front (`gen chunk-front`) in front of `registry`. */
+async function startFront(registry) {
+  const gen = await cargoBin('airlock-testkit', 'gen');
+  const handle = start(gen, ['chunk-front', '--upstream', String(registry.port), '--min', '5MiB', '--max', '16MiB']);
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    handle.proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/"port":\s*(\d+)/);
+      if (m) resolve(Number(m[1]));
+    });
+    handle.proc.on('exit', () => reject(new Error(`gen chunk-front exited:\n${handle.log()}`)));
+  });
+  return { host: `127.0.0.1:${port}`, port, stop: () => handle.stop() };
+}
+
+async function resultNote(page) {
+  return page.textContent('#push-result [data-upload-note]').catch(() => '');
+}
+
+describe('chunked uploads from the page', () => {
+  const stack = new Stack();
+  let ui;
+  let tar;
+  let expected;
+  before(async () => {
+    const dir = tempDir('chunked');
+    stack.add({ stop: () => removeDir(dir) });
+    tar = path.join(dir, 'big.tar');
+    await writeBundleTar(tar, { seed: 'chunked', images: [{ repo: 'gen/app', layers: [24 << 20, 24 << 20] }] });
+    // The reference: the CLI straight into a registry, no proxy.
+    const plain = stack.add(await startRegistry({ cors: false }));
+    const airlock = await cargoBin('airlock-cli', 'airlock');
+    await run(airlock, ['copy', '--tar', tar, '--to-repo', `${plain.host}/dst/app`]);
+    expected = await tagLines(plain.base, 'dst/app');
+    assert.ok(expected.length >= 2, expected.join('\n'));
+    ui = await browserPage(stack);
+  });
+  after(() => stack.stop());
+
+  test('nginx with client_max_body_size 8m: the push completes through the 413 fallback', async () => {
+    const registry = stack.add(await startRegistry({ cors: false }));
+    const nginx = stack.add(await startNginx({ registry: registry.host, maxBody: '8m' }));
+    await ui.airlock.goto(nginx.origin);
+    assert.ok(await ui.airlock.open(tar), await ui.airlock.openError());
+    await ui.airlock.setRepository(`${nginx.host}/dst/app`);
+    const r = await ui.airlock.push();
+    assert.equal(r.result, 'pushed', r.text);
+    assert.match(await resultNote(ui.page), /in chunks of 8\.0 MiB \(after a 413/);
+    assert.match(nginx.accessLog(), /" 413 /);
+    assert.deepEqual(await tagLines(registry.base, 'dst/app'), expected);
+  });
+
+  test('the upload-chunks option sends 8 MiB chunks with no 413', async () => {
+    const registry = stack.add(await startRegistry({ cors: false }));
+    const nginx = stack.add(await startNginx({ registry: registry.host, maxBody: '8m' }));
+    await ui.airlock.goto(nginx.origin);
+    assert.ok(await ui.airlock.open(tar), await ui.airlock.openError());
+    await ui.page.selectOption('#opt-upload-chunk', '8');
+    await ui.airlock.setRepository(`${nginx.host}/dst/app`);
+    const r = await ui.airlock.push();
+    assert.equal(r.result, 'pushed', r.text);
+    assert.match(await resultNote(ui.page), /2 blobs in chunks of 8\.0 MiB \(as requested\)/);
+    const log = nginx.accessLog();
+    assert.doesNotMatch(log, /" 413 /);
+    assert.equal(log.split('\n').filter((l) => l.includes('"PATCH ')).length, 6, log);
+    assert.deepEqual(await tagLines(registry.base, 'dst/app'), expected);
+    await ui.page.selectOption('#opt-upload-chunk', '0');
+  });
+
+  test('a front with chunk rules (5 MiB to 16 MiB): the page complies', async () => {
+    const registry = stack.add(await startRegistry({ cors: false }));
+    const front = stack.add(await startFront(registry));
+    const nginx = stack.add(await startNginx({ registry: front.host }));
+    await ui.airlock.goto(nginx.origin);
+    assert.ok(await ui.airlock.open(tar), await ui.airlock.openError());
+    await ui.airlock.setRepository(`${nginx.host}/dst/app`);
+    const r = await ui.airlock.push();
+    assert.equal(r.result, 'pushed', r.text);
+    assert.match(await resultNote(ui.page), /in chunks of 16\.0 MiB \(after a 413/);
+    assert.deepEqual(await tagLines(registry.base, 'dst/app'), expected);
+  });
+});
