@@ -6,7 +6,7 @@
 //! [`airlock_core::kbld::package_repository`]).
 //!
 //! The documents are the wasm `plan()`'s `kbld` and `packageRepositories`
-//! maps, from the same function ([`airlock_core::derived::derive`]), so the
+//! maps, from the same function ([`airlock_core::kbld::derive`]), so the
 //! files hold the bytes of the page's downloads. Inside DIR the files are named as the page names its
 //! downloads: `bundle-relocated.yml` when one bundle has configuration
 //! files, else `bundle-relocated-sha256-<first 12 hex digits>.yml` per
