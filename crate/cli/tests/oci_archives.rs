@@ -95,9 +95,12 @@ fn oci_layout_of_several_images_lands_under_a_prefix() {
         &prefix,
         "--lock-output",
         s(&lock),
+        "--concurrency",
+        "1",
     ]);
     // The layer both images share is uploaded once, then mounted into the
-    // second repository.
+    // second repository (with one session at a time, the second starts
+    // after the first finished).
     assert!(out.contains(", 1 mounted;"), "{out}");
     for (repo, tag, digest) in [
         ("mirror/team/app1", "v1", APP1),
