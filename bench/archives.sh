@@ -38,38 +38,7 @@ if [ ! -f "$OCI" ] || [ ! -f "$DOCKER" ]; then
 fi
 IMAGES=8
 
-REG_PID=""
-REG_DIR=""
-stop_registry() {
-  if [ -n "$REG_PID" ]; then kill "$REG_PID" 2>/dev/null || true; wait "$REG_PID" 2>/dev/null || true; fi
-  [ -n "$REG_DIR" ] && rm -rf "$REG_DIR"
-  REG_PID=""; REG_DIR=""
-}
-trap stop_registry EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-start_registry() { # fresh storage every time
-  stop_registry
-  REG_DIR="$(mktemp -d /tmp/airlock-bench-reg.XXXXXX)"
-  PORT="$(free_port)"
-  cat > "$REG_DIR/config.yml" <<YAML
-version: 0.1
-log: {level: error, accesslog: {disabled: true}}
-storage:
-  filesystem: {rootdirectory: $REG_DIR/data}
-  maintenance: {uploadpurging: {enabled: false}}
-http: {addr: 127.0.0.1:$PORT, secret: bench}
-YAML
-  docker-registry serve "$REG_DIR/config.yml" >"$REG_DIR/log" 2>&1 </dev/null &
-  REG_PID=$!
-  for _ in $(seq 1 100); do
-    curl -sf -o /dev/null "http://127.0.0.1:$PORT/v2/" && return 0
-    sleep 0.05
-  done
-  echo "registry did not start" >&2; cat "$REG_DIR/log" >&2; exit 1
-}
-now() { date +%s.%N; }
-secs() { python3 -c "print(f'{$2 - $1:.2f}')"; }
-mibs() { python3 -c "print(f'{$1 / 1048576 / ($3 - $2):.0f}')"; }
+. bench/lib.sh
 
 BYTES=$(python3 - "$BIG" <<'PY'
 import json, sys, tarfile
@@ -94,20 +63,20 @@ verify_mibs() {
   mibs "$BYTES" "$t0" "$t1"
 }
 # Pushes and skopeo runs set T (seconds); no subshell, so the registry they
-# start is the one stop_registry stops.
+# start is the one bench_cleanup stops.
 push() { # push LOG ARGS... (ARGS may use @PORT@)
   local log=$1; shift
-  start_registry
-  local args=("${@//@PORT@/$PORT}") t0 t1
+  bench_cleanup; start_registry REG
+  local args=("${@//127.0.0.1:@PORT@/$REG}") t0 t1
   t0=$(now); "$AIRLOCK" copy "${args[@]}" 2>"$log"; t1=$(now)
   T=$(secs "$t0" "$t1")
 }
 skopeo_push() { # skopeo_push TRANSPORT FILE
-  start_registry
+  bench_cleanup; start_registry REG
   local t0 t1
   t0=$(now)
   seq 0 $((IMAGES - 1)) | xargs -P 5 -I{} skopeo copy -q --dest-tls-verify=false \
-    "$1:$2:bench/app-{}:v1" "docker://127.0.0.1:$PORT/sko/bench/app-{}:v1"
+    "$1:$2:bench/app-{}:v1" "docker://$REG/sko/bench/app-{}:v1"
   t1=$(now)
   T=$(secs "$t0" "$t1")
 }
@@ -121,7 +90,7 @@ push "$OUT/arch-docker-gzip.log" --tar "$DOCKER" --to-repo-prefix "127.0.0.1:@PO
 GZ_PASS=$(grep -o 'compressed to .* in [0-9.]*s' "$OUT/arch-docker-gzip.log" | grep -o '[0-9.]*s$' | tr -d s)
 skopeo_push oci-archive "$OCI"; S_OCI=$T
 skopeo_push docker-archive "$DOCKER"; S_DOCK=$T
-stop_registry
+bench_cleanup
 # What a spool would add instead of compressing again: writing the
 # compressed layers (~ the same bytes: random data) to disk once.
 t0=$(now); dd if=/dev/zero of="$OUT/spool.bin" bs=1M count=$((BYTES / 1048576)) conv=fsync status=none; t1=$(now)
