@@ -286,7 +286,7 @@ impl Archive {
                     )
                     .await;
                 match session.result().unwrap_or(Err(CopyError::Cancelled)) {
-                    Ok(sum) => add(&mut total, &sum),
+                    Ok(sum) => total.absorb(&sum),
                     Err(e) => {
                         failure = Some(e);
                         break;
@@ -332,21 +332,6 @@ impl Archive {
             done,
         })
     }
-}
-
-/// Adds one plan's summary to the push's.
-fn add(total: &mut CopySummary, s: &CopySummary) {
-    total.items_pushed += s.items_pushed;
-    total.items_skipped += s.items_skipped;
-    total.blobs_uploaded += s.blobs_uploaded;
-    total.blobs_present += s.blobs_present;
-    total.blobs_mounted += s.blobs_mounted;
-    total.bytes_uploaded += s.bytes_uploaded;
-    total.manifests_pushed += s.manifests_pushed;
-    total.tags_pushed += s.tags_pushed;
-    total.tags_skipped += s.tags_skipped;
-    total.requests += s.requests;
-    total.retries += s.retries;
 }
 
 fn apply(p: &mut ProgressJs, active: &mut BTreeMap<String, ActiveJs>, ev: CopyEvent) {

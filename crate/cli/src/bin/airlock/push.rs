@@ -123,14 +123,7 @@ pub fn push_plans(
     });
     let mut total = CopySummary::default();
     for r in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        let s = r?;
-        total.items_pushed += s.items_pushed;
-        total.items_skipped += s.items_skipped;
-        total.blobs_uploaded += s.blobs_uploaded;
-        total.blobs_present += s.blobs_present;
-        total.blobs_mounted += s.blobs_mounted;
-        total.bytes_uploaded += s.bytes_uploaded;
-        total.requests += s.requests;
+        total.absorb(&r?);
     }
     for out in plans {
         print_warnings(out);

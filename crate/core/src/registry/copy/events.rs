@@ -126,6 +126,28 @@ pub struct CopySummary {
 }
 
 impl CopySummary {
+    /// Adds `other` (another plan's push, in a run of several) to this
+    /// summary: counts add up; the upload mode is the later chunked one,
+    /// if any (a fallback found by any plan is what the run used).
+    pub fn absorb(&mut self, other: &CopySummary) {
+        self.items_pushed += other.items_pushed;
+        self.items_skipped += other.items_skipped;
+        self.blobs_uploaded += other.blobs_uploaded;
+        self.blobs_present += other.blobs_present;
+        self.blobs_mounted += other.blobs_mounted;
+        self.bytes_uploaded += other.bytes_uploaded;
+        self.manifests_pushed += other.manifests_pushed;
+        self.tags_pushed += other.tags_pushed;
+        self.tags_skipped += other.tags_skipped;
+        self.requests += other.requests;
+        self.retries += other.retries;
+        self.chunked_blobs += other.chunked_blobs;
+        self.upload_resumes += other.upload_resumes;
+        if matches!(other.upload_mode, UploadMode::Chunked { .. }) {
+            self.upload_mode = other.upload_mode;
+        }
+    }
+
     /// How blobs went, when not all as one `PUT` each, e.g. `uploads: 3
     /// blobs in chunks of 8.0 MiB (after a 413 (request body too large)
     /// answer); 1 resumed where the upload stood`. `None` when every blob
