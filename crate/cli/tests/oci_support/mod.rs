@@ -8,33 +8,27 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use airlock_testkit::support::{
-    fixture, run_airlock, skopeo, tar_create, tar_extract, Auth, TestRegistry,
+    fixture, skopeo, tar_create, tar_extract, Airlock, Auth, TestRegistry,
 };
 
 /// The fixture images (OCI manifests) inside `simple-bundle.tar`.
 pub const APP1: &str = "sha256:95cdec99a5b01a74bed240f40f9f59e71ce86dbaf85f869cea6d35c441f4c1b6";
 pub const APP2: &str = "sha256:11ec1c1648f89d64201c926e7a4abb84c6ab34c0eb4fa211903b2fed15b06a4e";
 
+const AIRLOCK: Airlock = Airlock::new(env!("CARGO_BIN_EXE_airlock"));
+
 pub fn airlock(args: &[&str]) -> Output {
-    run_airlock(env!("CARGO_BIN_EXE_airlock"), args)
+    AIRLOCK.run(args)
 }
 
+/// Succeeds; `airlock`'s stdout and stderr.
 pub fn airlock_ok(args: &[&str]) -> String {
-    let out = airlock(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "airlock {args:?}: {stderr}");
-    String::from_utf8_lossy(&out.stdout).to_string() + &stderr
+    AIRLOCK.ok(args)
 }
 
 /// Fails with `airlock`'s error text.
 pub fn airlock_err(args: &[&str]) -> String {
-    let out = airlock(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(
-        !out.status.success(),
-        "airlock {args:?} succeeded: {stderr}"
-    );
-    stderr
+    AIRLOCK.fails(args)
 }
 
 /// A registry holding the fixture images under `src/simple`.
