@@ -23,13 +23,12 @@ use crate::receipt::{Entry, Receipt, ReceiptError, RepositoryRecord};
 use crate::reference::Repository;
 
 use super::auth::PULL_ACTIONS;
-use super::client::{CallId, Client, ClientEvent, RequestId, Transmit};
+use super::client::{CallId, Client};
 use super::error::RegistryError;
-use super::http::{HttpResponse, TransportError};
 use super::manifest_get::GetManifest;
+use super::on_client::OnClient;
 use super::op::{FetchedManifest, OpOutput};
 use super::tags_list::ListTags;
-use super::Machine;
 
 /// Manifest GETs in flight at once unless told otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 8;
@@ -56,7 +55,7 @@ struct Walked {
 }
 
 /// Walks repositories into a [`Receipt`] (see the module doc). Drive it as
-/// a [`Machine`]; read [`ReceiptWalk::result`] once finished.
+/// a [`Machine`](super::Machine) (through [`OnClient`]); read [`ReceiptWalk::result`] once finished.
 #[derive(Debug)]
 pub struct ReceiptWalk {
     client: Client,
@@ -319,60 +318,29 @@ impl ReceiptWalk {
             repositories,
         }));
     }
-
-    /// Handles finished calls; returns whether any was.
-    fn drain(&mut self) -> bool {
-        let mut any = false;
-        while let Some(ev) = self.client.poll_event() {
-            let ClientEvent::Completed { call, result } = ev else {
-                continue;
-            };
-            any = true;
-            if self.result.is_some() {
-                continue;
-            }
-            if self.tags_call == Some(call) {
-                self.on_tags(result);
-            } else if let Some(i) = self.level.calls.remove(&call) {
-                self.on_manifest(i, result);
-            }
-        }
-        any
-    }
 }
 
-impl Machine for ReceiptWalk {
-    fn poll_transmit(&mut self, now_ms: u64) -> Option<Transmit> {
-        loop {
-            if self.result.is_some() {
-                return None;
-            }
-            let t = self.client.poll_transmit(now_ms);
-            let progressed = self.drain();
-            if t.is_some() {
-                return t;
-            }
-            if !progressed {
-                return None;
-            }
+impl OnClient for ReceiptWalk {
+    fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn client_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
+    fn on_completed(&mut self, call: CallId, result: Result<OpOutput, RegistryError>) {
+        if self.result.is_some() {
+            return;
+        }
+        if self.tags_call == Some(call) {
+            self.on_tags(result);
+        } else if let Some(i) = self.level.calls.remove(&call) {
+            self.on_manifest(i, result);
         }
     }
 
-    fn handle_response(
-        &mut self,
-        id: RequestId,
-        now_ms: u64,
-        result: Result<HttpResponse, TransportError>,
-    ) {
-        self.client.handle_response(id, now_ms, result);
-        self.drain();
-    }
-
-    fn poll_timeout(&self) -> Option<u64> {
-        self.client.poll_timeout()
-    }
-
-    fn is_finished(&self) -> bool {
+    fn is_done(&self) -> bool {
         self.result.is_some()
     }
 }
