@@ -100,6 +100,9 @@ struct SummaryJs {
     /// Blobs sent in `PATCH` chunks, and why (`uploads: …`), or null.
     upload_note: Option<String>,
     upload_resumes: u64,
+    /// Requests in flight on average over the push, and at most.
+    mean_in_flight: f64,
+    max_in_flight: u32,
 }
 
 pub(crate) fn string_opt(options: &JsValue, key: &str) -> Option<String> {
@@ -319,6 +322,8 @@ impl Archive {
                         retries: sum.retries,
                         upload_note: sum.upload_note(),
                         upload_resumes: sum.upload_resumes,
+                        mean_in_flight: (inbox_done.flight().mean() * 100.0).round() / 100.0,
+                        max_in_flight: inbox_done.flight().max,
                     })?)
                 }
                 Some(e) => Err(classify(e, &base, inbox_done.send_failures.get() > 0)

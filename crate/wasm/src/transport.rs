@@ -1,9 +1,9 @@
 //! The browser transport: drives a registry [`Machine`] (the sans-IO copy
-//! session) with `fetch`, and with `XMLHttpRequest` for blob bodies.
+//! session) with `fetch`, and with `XMLHttpRequest` for large blob bodies.
 //!
 //! Blob bodies are `File.slice(offset, offset + size)` handed straight to
-//! the browser: layer bytes never enter wasm memory. Blob uploads use XHR
-//! only because `fetch` reports no upload progress; everything else is
+//! the browser: layer bytes never enter wasm memory. Blob uploads over
+//! 256 KiB use XHR only because `fetch` reports no upload progress; everything else is
 //! `fetch` with `credentials: "omit"` (no cookies, no browser login prompt).
 //!
 //! ```text
@@ -41,6 +41,10 @@ const SKIP_HEADERS: &[&str] = &[
     "accept-encoding",
 ];
 
+/// Blob bodies up to this size go by `fetch` (no upload progress); larger
+/// ones by XHR, whose upload progress moves the page's progress bar.
+const SMALL_BODY: u64 = 256 * 1024;
+
 /// What a finished or progressing request reports back to the driver loop.
 enum Report {
     Done(RequestId, Result<HttpResponse, TransportError>),
@@ -58,10 +62,61 @@ pub(crate) struct Inbox {
     aborts: RefCell<HashMap<RequestId, web_sys::AbortController>>,
     /// Requests the browser could not send at all (network error or CORS).
     pub(crate) send_failures: Cell<u32>,
+    /// Requests in flight now, and their time-weighted sum (for the mean).
+    in_flight: Cell<u32>,
+    flight: Cell<FlightStats>,
+}
+
+/// How many requests were in flight, over a run.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FlightStats {
+    /// Since the first request (ms).
+    pub started_ms: f64,
+    last_ms: f64,
+    /// Sum of (requests in flight × ms).
+    area: f64,
+    /// The most at once.
+    pub max: u32,
+}
+
+impl FlightStats {
+    /// The mean number of requests in flight since the first one.
+    pub(crate) fn mean(&self) -> f64 {
+        let span = self.last_ms - self.started_ms;
+        if span > 0.0 {
+            self.area / span
+        } else {
+            0.0
+        }
+    }
 }
 
 impl Inbox {
+    /// Counts a request in or out of flight (`delta` ±1).
+    fn count(&self, delta: i32) {
+        let now = js_sys::Date::now();
+        let mut f = self.flight.get();
+        if f.started_ms == 0.0 {
+            f.started_ms = now;
+            f.last_ms = now;
+        }
+        f.area += f64::from(self.in_flight.get()) * (now - f.last_ms);
+        f.last_ms = now;
+        let n = self.in_flight.get().saturating_add_signed(delta);
+        self.in_flight.set(n);
+        f.max = f.max.max(n);
+        self.flight.set(f);
+    }
+
+    /// Requests in flight over the run so far.
+    pub(crate) fn flight(&self) -> FlightStats {
+        self.flight.get()
+    }
+
     fn push(&self, r: Report) {
+        if matches!(r, Report::Done(..)) {
+            self.count(-1);
+        }
         if let Report::Done(_, Err(e)) = &r {
             if e.kind == TransportErrorKind::Connect {
                 self.send_failures.set(self.send_failures.get() + 1);
@@ -90,20 +145,29 @@ impl Inbox {
         }
     }
 
-    /// Waits for a report, or `timeout_ms`.
+    /// Waits for a report, or `timeout_ms`. The timer is cleared when a
+    /// report comes first: a push wakes thousands of times, and stale timers
+    /// would each cost the worker a task.
     async fn wait(&self, timeout_ms: i32) {
         if !self.reports.borrow().is_empty() {
             return;
         }
+        let g = global();
+        let mut timer = None;
         let mut setup = |resolve: js_sys::Function, _reject: js_sys::Function| {
-            if let Some(g) = global() {
-                let _ =
-                    g.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, timeout_ms);
+            if let Some(g) = &g {
+                timer = g
+                    .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, timeout_ms)
+                    .ok();
             }
             *self.wake.borrow_mut() = Some(resolve);
         };
-        let _ = JsFuture::from(js_sys::Promise::new(&mut setup)).await;
+        let promise = js_sys::Promise::new(&mut setup);
+        let _ = JsFuture::from(promise).await;
         self.wake.borrow_mut().take();
+        if let (Some(g), Some(t)) = (&g, timer) {
+            g.clear_timeout(t);
+        }
     }
 }
 
@@ -122,6 +186,13 @@ impl Global {
         match self {
             Global::Window(w) => w.set_timeout_with_callback_and_timeout_and_arguments_0(f, ms),
             Global::Worker(w) => w.set_timeout_with_callback_and_timeout_and_arguments_0(f, ms),
+        }
+    }
+
+    fn clear_timeout(&self, handle: i32) {
+        match self {
+            Global::Window(w) => w.clear_timeout_with_handle(handle),
+            Global::Worker(w) => w.clear_timeout_with_handle(handle),
         }
     }
 
@@ -250,6 +321,7 @@ impl Driver {
     fn perform(&self, id: RequestId, req: HttpRequest) {
         let url = self.url_for(&req.url);
         let inbox = self.inbox.clone();
+        inbox.count(1);
         if req.sink.is_some() {
             inbox.push(Report::Done(
                 id,
@@ -281,7 +353,9 @@ impl Driver {
                     )),
                 };
                 match blob {
-                    Ok(blob) if self.fetch_blobs => {
+                    // Small bodies by fetch: their progress would say
+                    // nothing, and XHR's upload events cost a wake each.
+                    Ok(blob) if self.fetch_blobs || b.length <= SMALL_BODY => {
                         let max = req.max_response_body;
                         wasm_bindgen_futures::spawn_local(async move {
                             let result = fetch(id, &req, &url, max, Some(blob), &inbox).await;

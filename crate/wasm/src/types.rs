@@ -277,6 +277,9 @@ export interface CopySummary {
   uploadNote: string | null;
   /** Times a chunked upload continued where its session stood after a failure. */
   uploadResumes: number;
+  /** Requests in flight on average over the push (how well the push kept the browser's connections busy), and at most. */
+  meanInFlight: number;
+  maxInFlight: number;
 }
 
 /** Options of `probe()`. */
