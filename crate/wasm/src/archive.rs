@@ -188,6 +188,9 @@ struct PlanJs {
     /// Where each image of an OCI layout or docker-archive lands (empty for
     /// imgpkg tars).
     mappings: Vec<MappingJs>,
+    /// The media types of the layers pushed (OCI layouts, docker-archives;
+    /// `…tar+gzip` with `dockerLayers: 'gzip'`).
+    layer_media_types: Vec<String>,
     images: Vec<planner::PlanRow>,
     lock: Option<String>,
     lock_error: Option<String>,
@@ -273,12 +276,13 @@ impl Archive {
                 Ok(Planned {
                     plans: vec![out],
                     relocation: None,
+                    layer_media_types: Vec::new(),
                 })
             }
             AnyArchive::Image(a) => {
                 let dest = Self::destination(args)?;
                 let relocation = match args.layers()? {
-                    DockerLayers::Tar => Relocation::new(a, &dest),
+                    DockerLayers::Tar => Relocation::new(a, &dest).map(|r| (r, layer_media_types(a))),
                     DockerLayers::Gzip => {
                         if a.format != Format::DockerArchive {
                             return Err(gzip_refused(a.format));
@@ -290,13 +294,15 @@ impl Archive {
                                 "option dockerLayers 'gzip': the layers are not compressed yet (await archive.compressLayers() first)",
                             ));
                         };
-                        Relocation::new(gz, &dest)
+                        Relocation::new(gz, &dest).map(|r| (r, layer_media_types(gz)))
                     }
                 }
                 .map_err(destination_error)?;
+                let (relocation, layer_media_types) = relocation;
                 Ok(Planned {
                     plans: relocation.plans.clone(),
                     relocation: Some(relocation),
+                    layer_media_types,
                 })
             }
         }
@@ -350,6 +356,20 @@ impl Archive {
 pub(crate) struct Planned {
     pub plans: Vec<PlanOutput>,
     pub relocation: Option<Relocation>,
+    /// The media types of the layers an OCI layout's or docker-archive's
+    /// images are pushed with (empty for imgpkg tars).
+    pub layer_media_types: Vec<String>,
+}
+
+/// Every layer media type of the images of `a`, each once, sorted.
+fn layer_media_types(a: &ImageArchive) -> Vec<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for node in &a.set.nodes {
+        if let airlock_core::imageset::NodeKind::Image { layers, .. } = &node.kind {
+            out.extend(layers.iter().map(|l| l.media_type.clone()));
+        }
+    }
+    out.into_iter().collect()
 }
 
 #[wasm_bindgen]
@@ -539,6 +559,7 @@ impl Archive {
                 .map(|p| p.plan.repository.name())
                 .collect(),
             mappings: Vec::new(),
+            layer_media_types: planned.layer_media_types.clone(),
             images: Vec::new(),
             lock: None,
             lock_error: None,
