@@ -157,6 +157,92 @@ describe('OCI layouts and docker-archives in the page', () => {
     await ui.airlock.screenshot('preview-docker-archive');
   });
 
+  test('docker-archive with gzip layers: the digests of `airlock copy --docker-layers gzip`; a second push skips everything; a bad dockerLayers is E_ARGUMENT', async () => {
+    const file = path.join(dir, 'app2-docker.tar');
+    await copy(APP2, `docker-archive:${file}:apps/app2:v1`);
+    assert.ok(await ui.airlock.open(file), await ui.airlock.openError());
+    // Only for docker-archives.
+    assert.equal(await ui.page.isVisible('#opt-docker-layers'), true);
+    await ui.page.selectOption('#opt-docker-layers', 'gzip');
+    try {
+      await ui.airlock.setRepository(`${env.host}/page/docker-gzip`);
+      await ui.page.waitForSelector('#preview-body:not([hidden])');
+      const shown = await mappings(ui.page);
+      assert.equal(await ui.page.textContent('#preview-layers'), 'Layers sent as application/vnd.oci.image.layer.v1.tar+gzip');
+      const first = await ui.airlock.push();
+      assert.equal(first.result, 'pushed', first.text);
+      const again = await ui.airlock.push();
+      assert.equal(again.result, 'pushed', again.text);
+      const m = await metrics(ui.page);
+      assert.equal(m['blobs uploaded'], '0', JSON.stringify(m));
+      assert.equal(m['manifests written'], '0', JSON.stringify(m));
+      assert.equal(m['tags written'], '0', JSON.stringify(m));
+      await run(airlock, ['copy', '--tar', file, '--to-repo', `${env.registry.host}/cli/docker-gzip`, '--docker-layers', 'gzip']);
+      const page = await tagLines(env.registry.base, 'page/docker-gzip');
+      assert.equal(page.length, 1, page.join('\n'));
+      assert.deepEqual(page, await tagLines(env.registry.base, 'cli/docker-gzip'));
+      // The preview showed the digest the registry ended with.
+      const digest = page[0].split(' ')[1];
+      assert.deepEqual(shown, [`index.docker.io/apps/app2:v1 → ${env.host}/page/docker-gzip:v1 (${short(digest)})`]);
+      // Not the uncompressed build: gzip layers, the archive's config.
+      const get = async (repo, ref) => (await fetch(`${env.registry.base}/v2/${repo}/${ref}`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } })).json();
+      const built = await get('page/docker-gzip', 'manifests/v1');
+      const source = await get('src/simple', `manifests/${APP2}`);
+      assert.equal(built.config.digest, source.config.digest);
+      assert.ok(built.layers.length >= 1);
+      for (const l of built.layers) assert.equal(l.mediaType, 'application/vnd.oci.image.layer.v1.tar+gzip');
+      const config = await get('src/simple', `blobs/${source.config.digest}`);
+      assert.notDeepEqual(built.layers.map((l) => l.digest), config.rootfs.diff_ids);
+    } finally {
+      await ui.page.selectOption('#opt-docker-layers', 'tar');
+    }
+    // The API: a bad value names the option; gzip is refused for an OCI layout.
+    const oci = path.join(dir, 'app2-oci.tar');
+    await copy(APP2, `oci-archive:${oci}:apps/app2:v1`);
+    const b64 = (f) => readFileSync(f).toString('base64');
+    const errors = await ui.page.evaluate(
+      async ({ docker, layout }) => {
+        const m = await import(new URL('pkg/airlock.js', location.href).href);
+        await m.default();
+        const blob = (b) => new Blob([Uint8Array.from(atob(b), (c) => c.charCodeAt(0))]);
+        const caught = async (f) => {
+          try {
+            await f();
+            return null;
+          } catch (e) {
+            return { code: e.code, message: e.message };
+          }
+        };
+        const d = await m.openArchive(blob(docker));
+        const o = await m.openArchive(blob(layout));
+        return {
+          planBad: await caught(() => d.plan({ repository: 'r.test/x', dockerLayers: 'zip' })),
+          copyBad: await caught(() => d.copy({ repository: 'r.test/x', dockerLayers: 'zip' })),
+          notYet: await caught(() => d.plan({ repository: 'r.test/x', dockerLayers: 'gzip' })),
+          ociPlan: await caught(() => o.plan({ repository: 'r.test/x', dockerLayers: 'gzip' })),
+          ociCompress: await caught(() => o.compressLayers()),
+          compressed: await caught(async () => {
+            await d.compressLayers();
+            const p = d.plan({ repository: 'r.test/x', dockerLayers: 'gzip' });
+            if (p.layerMediaTypes.join() !== 'application/vnd.oci.image.layer.v1.tar+gzip') throw new Error(p.layerMediaTypes.join());
+          }),
+        };
+      },
+      { docker: b64(file), layout: b64(oci) },
+    );
+    for (const k of ['planBad', 'copyBad']) {
+      assert.equal(errors[k] && errors[k].code, 'E_ARGUMENT', JSON.stringify(errors));
+      assert.match(errors[k].message, /option dockerLayers is 'zip'; expected 'tar' or 'gzip'/);
+    }
+    assert.equal(errors.notYet.code, 'E_ARGUMENT');
+    assert.match(errors.notYet.message, /compressLayers\(\) first/);
+    for (const k of ['ociPlan', 'ociCompress']) {
+      assert.equal(errors[k] && errors[k].code, 'E_ARGUMENT', JSON.stringify(errors));
+      assert.match(errors[k].message, /dockerLayers 'gzip' is for docker-archive tars/);
+    }
+    assert.equal(errors.compressed, null, JSON.stringify(errors));
+  });
+
   test('an OCI layout of several images under a prefix: every mapping shown, each image in its own repository', async () => {
     const layout = path.join(dir, 'multi');
     await copy(APP1, `oci:${layout}:corp.example/team/app1:v1`);

@@ -164,7 +164,8 @@ export class Controller {
     const s = this.store.get();
     // Unchanged plan inputs (a 'change' event after typing, an auth or
     // "remember" edit): keep the table as it is, with its pages and filter.
-    const key = JSON.stringify([this.tarSeq, s.repository.trim(), !!s.repoBasedTags, !!s.includeNonDistributableLayers, !!s.toRepoPrefix]);
+    const gzip = this.model.gzipLayers(s);
+    const key = JSON.stringify([this.tarSeq, s.repository.trim(), !!s.repoBasedTags, !!s.includeNonDistributableLayers, !!s.toRepoPrefix, gzip]);
     if (this.previewOk && key === this.previewKey) {
       this.updatePush();
       return;
@@ -173,6 +174,24 @@ export class Controller {
     this.previewOk = false;
     if (!s.repository) {
       this.view.preview.showEmpty();
+    } else if (gzip && !this.model.layersCompressed) {
+      // The compressed digests come from one pass over every layer first.
+      const seq = this.tarSeq;
+      this.view.preview.showBusy('Compressing the layers with gzip to learn their digests…');
+      this.model
+        .compressLayers((p) => {
+          if (seq === this.tarSeq) this.view.preview.showBusy(`Compressing the layers with gzip to learn their digests… ${Math.floor((100 * p.bytesDone) / Math.max(p.bytesTotal, 1))} %`);
+        })
+        .then(
+          () => {
+            if (seq !== this.tarSeq) return;
+            this.previewKey = null;
+            this.refreshPreview();
+          },
+          (e) => {
+            if (seq === this.tarSeq) this.view.preview.showError(e);
+          },
+        );
     } else {
       try {
         const preview = this.model.plan(s);

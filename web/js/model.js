@@ -69,6 +69,9 @@ export class Model {
     const archive = await this.wasm.openArchive(file);
     if (this.archive && typeof this.archive.free === 'function') this.archive.free();
     this.archive = archive;
+    // `dockerLayers: 'gzip'`: the pass that learns the compressed digests, once per tarball.
+    this.compressing = null;
+    this.layersCompressed = false;
     this.file = file;
     if (this.pushClient) this.pushClient.terminate();
     this.pushClient = null;
@@ -131,6 +134,25 @@ export class Model {
     return this.wasm.registryEndpoint(repository, this.pageOrigin);
   }
 
+  /** Whether the settings send this docker-archive's layers gzip-compressed. */
+  gzipLayers(settings) {
+    return this.format === 'docker-archive' && settings.dockerLayers === 'gzip';
+  }
+
+  /** The first pass of `dockerLayers: 'gzip'` (wasm `compressLayers()`), started once. */
+  compressLayers(onProgress) {
+    if (!this.compressing) {
+      const archive = this.archive;
+      this.compressing = archive.compressLayers(onProgress).then(() => {
+        if (this.archive === archive) this.layersCompressed = true;
+      });
+      this.compressing.catch(() => {
+        if (this.archive === archive) this.compressing = null;
+      });
+    }
+    return this.compressing;
+  }
+
   /** The preview for the current settings: rows and downloads. */
   plan(settings) {
     const plan = this.archive.plan(planOptions(settings, this.format));
@@ -143,7 +165,7 @@ export class Model {
     // Lower-cased text per row, built once, so a filter over thousands of
     // rows is one substring search each.
     this.previewHay = this.previewRows.map((r) => [r.kind, r.source, r.destination, ...r.tags].join('\n').toLowerCase());
-    return { repository: plan.repository, repositories: plan.repositories, mappings: plan.mappings, rows: this.previewRows, downloads: downloadsOf(plan), warnings: [...(plan.warnings || []), ...(plan.lockError ? [`No --lock-output document: ${plan.lockError}`] : [])] };
+    return { repository: plan.repository, repositories: plan.repositories, mappings: plan.mappings, layerMediaTypes: plan.layerMediaTypes || [], rows: this.previewRows, downloads: downloadsOf(plan), warnings: [...(plan.warnings || []), ...(plan.lockError ? [`No --lock-output document: ${plan.lockError}`] : [])] };
   }
 
   filterRows(query) {
@@ -231,6 +253,7 @@ function planOptions(s, format) {
     repoBasedTags: !!s.repoBasedTags,
     includeNonDistributableLayers: !!s.includeNonDistributableLayers,
     toRepoPrefix: format !== 'imgpkg' && !!s.toRepoPrefix,
+    ...(format === 'docker-archive' && s.dockerLayers === 'gzip' ? { dockerLayers: 'gzip' } : {}),
   };
 }
 

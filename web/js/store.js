@@ -22,6 +22,8 @@ export const DEFAULT_SETTINGS = Object.freeze({
   repoBasedTags: false,
   includeNonDistributableLayers: false,
   toRepoPrefix: false,
+  /** docker-archive layers: 'tar' (as they are) or 'gzip' (`--docker-layers gzip`). */
+  dockerLayers: 'tar',
   /** Upload chunk size in MiB; 0: one request per blob (chunks only after a 413). */
   uploadChunkMiB: 0,
 });
@@ -39,7 +41,7 @@ export class Store {
     const out = {};
     try {
       const s = JSON.parse(this.storage.getItem(SETTINGS_KEY) || '{}');
-      for (const key of ['repository', 'auth', 'repoBasedTags', 'includeNonDistributableLayers', 'toRepoPrefix', 'uploadChunkMiB']) {
+      for (const key of ['repository', 'auth', 'repoBasedTags', 'includeNonDistributableLayers', 'toRepoPrefix', 'dockerLayers', 'uploadChunkMiB']) {
         if (key in s && typeof s[key] === typeof DEFAULT_SETTINGS[key]) out[key] = s[key];
       }
       const username = this.storage.getItem(USERNAME_KEY);
@@ -93,6 +95,7 @@ export class Store {
           repoBasedTags: s.repoBasedTags,
           includeNonDistributableLayers: s.includeNonDistributableLayers,
           toRepoPrefix: s.toRepoPrefix,
+          dockerLayers: s.dockerLayers,
           uploadChunkMiB: s.uploadChunkMiB,
         }),
       );

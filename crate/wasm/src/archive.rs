@@ -3,8 +3,9 @@
 //! The tar may be an imgpkg tarball, an OCI layout or a docker-archive
 //! ([`airlock_core::formats::open_any`], the CLI's detection).
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -16,7 +17,8 @@ use airlock_core::digest::Digest;
 use airlock_core::formats::destination::{
     Destination, DestinationError, Relocation, PREFIX_FOR_IMGPKG,
 };
-use airlock_core::formats::{self, AnyArchive, FormatError, OpenError};
+use airlock_core::formats::docker_gzip::{self, DockerLayers};
+use airlock_core::formats::{self, AnyArchive, Format, FormatError, ImageArchive, OpenError};
 use airlock_core::inspect;
 use airlock_core::kbld;
 use airlock_core::planner::{self, PlanOptions, PlanOutput};
@@ -74,6 +76,7 @@ pub async fn open_archive(file: web_sys::Blob) -> Result<Archive, JsValue> {
         name,
         omitted,
         checks: OnceCell::new(),
+        gzipped: Rc::default(),
     })
 }
 
@@ -89,6 +92,9 @@ pub struct Archive {
     pub(crate) omitted: Option<thin::Omitted>,
     /// The verify checks by entry name, built on first use.
     checks: OnceCell<HashMap<String, verify::BlobCheck>>,
+    /// The docker-archive with its layers gzip-compressed
+    /// (`dockerLayers: 'gzip'`), once `compressLayers()` or a copy made it.
+    pub(crate) gzipped: Rc<RefCell<Option<ImageArchive>>>,
 }
 
 /// Options for `plan()` and `copy()`, from JS.
@@ -101,13 +107,67 @@ pub(crate) struct PlanArgs {
     /// `repository` is a prefix (`--to-repo-prefix`); OCI layouts and
     /// docker-archives only.
     pub to_repo_prefix: bool,
+    /// `"tar"` (default) or `"gzip"` (`--docker-layers`); docker-archives
+    /// only.
+    pub docker_layers: Option<String>,
 }
 
 impl PlanArgs {
     pub(crate) fn from_js(v: JsValue) -> Result<PlanArgs, WasmError> {
-        serde_wasm_bindgen::from_value(v)
-            .map_err(|e| WasmError::new(Code::Argument, format!("invalid options: {e}")))
+        let args: PlanArgs = serde_wasm_bindgen::from_value(v)
+            .map_err(|e| WasmError::new(Code::Argument, format!("invalid options: {e}")))?;
+        args.layers()?;
+        Ok(args)
     }
+
+    /// How docker-archive layers are sent; `E_ARGUMENT` for another value.
+    pub(crate) fn layers(&self) -> Result<DockerLayers, WasmError> {
+        match self.docker_layers.as_deref() {
+            None | Some("tar") => Ok(DockerLayers::Tar),
+            Some("gzip") => Ok(DockerLayers::Gzip),
+            Some(other) => Err(WasmError::new(
+                Code::Argument,
+                format!("option dockerLayers is '{other}'; expected 'tar' or 'gzip'"),
+            )),
+        }
+    }
+}
+
+/// The docker-archive `a` with every layer gzip-compressed: one pass over
+/// the layers (each checked against its diff ID and compressed on the way,
+/// the core's [`docker_gzip`], as `airlock copy --docker-layers gzip`
+/// does), `progress` getting the bytes read. A bad layer is `E_VERIFY` with
+/// every problem.
+pub(crate) async fn gzip_archive(
+    source: &BlobSource,
+    a: &ImageArchive,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImageArchive, WasmError> {
+    let gzipped = docker_gzip::gzip_all(source, a, progress)
+        .await
+        .map_err(|problems| {
+            let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+            WasmError::new(
+                Code::Verify,
+                format!(
+                    "the docker-archive's layers do not match their diff IDs: {}",
+                    list.join("; ")
+                ),
+            )
+        })?;
+    docker_gzip::with_gzip_layers(a, &gzipped)
+        .map_err(|e| WasmError::new(Code::Format, e.to_string()))
+}
+
+/// `dockerLayers: 'gzip'` for an archive that is not a docker-archive.
+fn gzip_refused(format: Format) -> WasmError {
+    WasmError::new(
+        Code::Argument,
+        format!(
+            "option dockerLayers 'gzip' is for docker-archive tars; this {}'s layers are pushed as they are",
+            format.as_str()
+        ),
+    )
 }
 
 /// One image of an OCI layout or docker-archive placed (`copy` prints it).
@@ -128,6 +188,9 @@ struct PlanJs {
     /// Where each image of an OCI layout or docker-archive lands (empty for
     /// imgpkg tars).
     mappings: Vec<MappingJs>,
+    /// The media types of the layers pushed (OCI layouts, docker-archives;
+    /// `…tar+gzip` with `dockerLayers: 'gzip'`).
+    layer_media_types: Vec<String>,
     images: Vec<planner::PlanRow>,
     lock: Option<String>,
     lock_error: Option<String>,
@@ -172,12 +235,31 @@ impl Archive {
         })
     }
 
+    /// Where an OCI layout's or docker-archive's images go.
+    pub(crate) fn destination(args: &PlanArgs) -> Result<Destination, WasmError> {
+        if args.to_repo_prefix {
+            let prefix = args.repository.trim();
+            if prefix.is_empty() {
+                return Err(WasmError::new(
+                    Code::Argument,
+                    "the destination prefix is empty",
+                ));
+            }
+            Ok(Destination::Prefix(prefix.to_string()))
+        } else {
+            Ok(Destination::Repository(Self::repository(args)?))
+        }
+    }
+
     /// What a push does: one plan (imgpkg), or one plan per destination
     /// repository (OCI layout, docker-archive: the CLI's
     /// [`Relocation`]), pushed in turn.
     pub(crate) fn plan_outputs(&self, args: &PlanArgs) -> Result<Planned, WasmError> {
         match &self.core {
             AnyArchive::Imgpkg(a) => {
+                if args.layers()? == DockerLayers::Gzip {
+                    return Err(gzip_refused(self.core.format()));
+                }
                 if args.to_repo_prefix {
                     return Err(WasmError::new(Code::Argument, PREFIX_FOR_IMGPKG));
                 }
@@ -194,25 +276,33 @@ impl Archive {
                 Ok(Planned {
                     plans: vec![out],
                     relocation: None,
+                    layer_media_types: Vec::new(),
                 })
             }
             AnyArchive::Image(a) => {
-                let dest = if args.to_repo_prefix {
-                    let prefix = args.repository.trim();
-                    if prefix.is_empty() {
-                        return Err(WasmError::new(
-                            Code::Argument,
-                            "the destination prefix is empty",
-                        ));
+                let dest = Self::destination(args)?;
+                let relocation = match args.layers()? {
+                    DockerLayers::Tar => Relocation::new(a, &dest).map(|r| (r, layer_media_types(a))),
+                    DockerLayers::Gzip => {
+                        if a.format != Format::DockerArchive {
+                            return Err(gzip_refused(a.format));
+                        }
+                        let gzipped = self.gzipped.borrow();
+                        let Some(gz) = gzipped.as_ref() else {
+                            return Err(WasmError::new(
+                                Code::Argument,
+                                "option dockerLayers 'gzip': the layers are not compressed yet (await archive.compressLayers() first)",
+                            ));
+                        };
+                        Relocation::new(gz, &dest).map(|r| (r, layer_media_types(gz)))
                     }
-                    Destination::Prefix(prefix.to_string())
-                } else {
-                    Destination::Repository(Self::repository(args)?)
-                };
-                let relocation = Relocation::new(a, &dest).map_err(destination_error)?;
+                }
+                .map_err(destination_error)?;
+                let (relocation, layer_media_types) = relocation;
                 Ok(Planned {
                     plans: relocation.plans.clone(),
                     relocation: Some(relocation),
+                    layer_media_types,
                 })
             }
         }
@@ -266,10 +356,50 @@ impl Archive {
 pub(crate) struct Planned {
     pub plans: Vec<PlanOutput>,
     pub relocation: Option<Relocation>,
+    /// The media types of the layers an OCI layout's or docker-archive's
+    /// images are pushed with (empty for imgpkg tars).
+    pub layer_media_types: Vec<String>,
+}
+
+/// Every layer media type of the images of `a`, each once, sorted.
+fn layer_media_types(a: &ImageArchive) -> Vec<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for node in &a.set.nodes {
+        if let airlock_core::imageset::NodeKind::Image { layers, .. } = &node.kind {
+            out.extend(layers.iter().map(|l| l.media_type.clone()));
+        }
+    }
+    out.into_iter().collect()
 }
 
 #[wasm_bindgen]
 impl Archive {
+    /// `compressLayers(onProgress?)` → `Promise<void>`: the first pass of
+    /// `dockerLayers: 'gzip'` (`airlock copy --docker-layers gzip`): every
+    /// layer of a docker-archive read once, checked against its diff ID and
+    /// compressed with the core's Go-exact gzip to learn its digest and
+    /// size; `plan()` then shows those. `onProgress({bytesDone,
+    /// bytesTotal})`. Kept for this archive (a second call resolves at
+    /// once). Rejects with `E_ARGUMENT` for another format, `E_VERIFY` for
+    /// a layer that does not match its diff ID, `E_READ`.
+    #[wasm_bindgen(js_name = compressLayers)]
+    pub fn compress_layers(&self, on_progress: Option<js_sys::Function>) -> js_sys::Promise {
+        let source = self.source.clone();
+        let core = match &self.core {
+            AnyArchive::Image(a) if a.format == Format::DockerArchive => Ok(a.clone()),
+            other => Err(gzip_refused(other.format())),
+        };
+        let cell = self.gzipped.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let a = core?;
+            if cell.borrow().is_none() {
+                let gz = gzip_with_progress(&source, &a, on_progress.as_ref()).await?;
+                *cell.borrow_mut() = Some(gz);
+            }
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
     /// Size of the tar in bytes.
     #[wasm_bindgen(getter)]
     pub fn size(&self) -> f64 {
@@ -429,6 +559,7 @@ impl Archive {
                 .map(|p| p.plan.repository.name())
                 .collect(),
             mappings: Vec::new(),
+            layer_media_types: planned.layer_media_types.clone(),
             images: Vec::new(),
             lock: None,
             lock_error: None,
@@ -465,4 +596,38 @@ impl Archive {
         }
         Ok(to_js(&js)?)
     }
+}
+
+/// [`gzip_archive`], reporting `{bytesDone, bytesTotal}` to `on_progress`
+/// at most every 50 ms.
+pub(crate) async fn gzip_with_progress(
+    source: &BlobSource,
+    a: &ImageArchive,
+    on_progress: Option<&js_sys::Function>,
+) -> Result<ImageArchive, WasmError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct P {
+        bytes_done: u64,
+        bytes_total: u64,
+    }
+    let total: u64 = a.blob_checks.iter().map(|c| c.size).sum();
+    let mut done = 0u64;
+    let mut last = 0.0;
+    let mut report = |n: u64| {
+        done += n;
+        let now = js_sys::Date::now();
+        if let Some(f) = on_progress {
+            if now - last > 50.0 || done == total {
+                last = now;
+                if let Ok(v) = to_js(&P {
+                    bytes_done: done,
+                    bytes_total: total,
+                }) {
+                    let _ = f.call1(&JsValue::NULL, &v);
+                }
+            }
+        }
+    };
+    gzip_archive(source, a, &mut report).await
 }

@@ -15,6 +15,9 @@ use super::archive::{to_js, Archive, PlanArgs};
 use super::endpoint::page_origin;
 use super::error::{Code, WasmError};
 use super::transport::{answers_without_cors, Driver, Inbox};
+use airlock_core::formats::destination::Relocation;
+use airlock_core::formats::docker_gzip::DockerLayers;
+use airlock_core::formats::Format;
 use airlock_core::plan::{BlobSource as PlanBlobSource, RelocationPlan};
 use airlock_core::reference::Repository;
 use airlock_core::registry::op::BlobOutcome;
@@ -75,6 +78,25 @@ struct ProgressJs {
     items_skipped: u64,
     manifests_done: u64,
     active: Vec<ActiveJs>,
+}
+
+/// The chunk size of a push with `dockerLayers: 'gzip'` when none was
+/// asked for: a compressed layer up to this size is one request body.
+const GZIP_CHUNK: u64 = 16 << 20;
+
+/// Adds the items, blobs and bytes of `plans` to the totals of `progress`.
+fn count(plans: &[RelocationPlan], progress: &mut ProgressJs) {
+    for plan in plans {
+        progress.items_total += (plan.items.len() + plan.locations.len()) as u64;
+        let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
+        for b in plan.unique_blobs() {
+            if !matches!(b.source, PlanBlobSource::Skip) {
+                sizes.insert(b.digest.to_string(), b.size);
+            }
+        }
+        progress.blobs_total += sizes.len() as u64;
+        progress.bytes_total += sizes.values().sum::<u64>();
+    }
 }
 
 #[derive(Serialize)]
@@ -140,7 +162,30 @@ impl Archive {
         #[wasm_bindgen(unchecked_param_type = "CopyOptions")] options: JsValue,
     ) -> Result<CopyJob, JsValue> {
         let args = PlanArgs::from_js(options.clone())?;
-        let planned = self.plan_outputs(&args)?;
+        // `dockerLayers: 'gzip'` before `compressLayers()`: the options are
+        // checked now, the layers compressed first thing in the job.
+        let compress = match &self.core {
+            airlock_core::formats::AnyArchive::Image(a)
+                if args.layers()? == DockerLayers::Gzip
+                    && a.format == Format::DockerArchive
+                    && self.gzipped.borrow().is_none() =>
+            {
+                Some((
+                    self.source.clone(),
+                    a.clone(),
+                    Archive::destination(&args)?,
+                    self.gzipped.clone(),
+                ))
+            }
+            _ => None,
+        };
+        let planned = match compress {
+            Some(_) => self.plan_outputs(&PlanArgs {
+                docker_layers: None,
+                ..args.clone()
+            })?,
+            None => self.plan_outputs(&args)?,
+        };
         let plans: Vec<RelocationPlan> = planned.plans.into_iter().map(|o| o.plan).collect();
         let repository = match &planned.relocation {
             Some(_) => args.repository.trim().to_string(),
@@ -182,17 +227,7 @@ impl Archive {
             phase: "checking",
             ..Default::default()
         };
-        for plan in &plans {
-            progress.items_total += (plan.items.len() + plan.locations.len()) as u64;
-            let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
-            for b in plan.unique_blobs() {
-                if !matches!(b.source, PlanBlobSource::Skip) {
-                    sizes.insert(b.digest.to_string(), b.size);
-                }
-            }
-            progress.blobs_total += sizes.len() as u64;
-            progress.bytes_total += sizes.values().sum::<u64>();
-        }
+        count(&plans, &mut progress);
         let repositories: Vec<String> = plans.iter().map(|p| p.repository.name()).collect();
         let root_reference = plans[0]
             .tags
@@ -201,9 +236,15 @@ impl Archive {
         let base = super::endpoint::resolve(&repositories[0], &page_origin())
             .map(|e| e.base)
             .unwrap_or_default();
+        let gzip = args.layers()? == DockerLayers::Gzip;
         let copy_options = CopyOptions {
             concurrency,
-            chunk_size,
+            // Compressed layers are built in memory, so a big one goes in
+            // chunks (one chunk in memory at a time).
+            chunk_size: match chunk_size {
+                None if gzip => Some(GZIP_CHUNK),
+                c => c,
+            },
             mount: false,
             ..CopyOptions::default()
         };
@@ -227,6 +268,36 @@ impl Archive {
             let mut copy_options = copy_options;
             let mut present = Vec::new();
             let mut thin_check = None;
+            if let Some((source, archive, dest, cell)) = compress {
+                let total: u64 = archive.blob_checks.iter().map(|c| c.size).sum();
+                let mut shown = ProgressJs {
+                    phase: "compressing",
+                    bytes_total: total,
+                    ..Default::default()
+                };
+                let mut last = 0.0;
+                let gz = super::archive::gzip_archive(&source, &archive, &mut |n| {
+                    shown.bytes_done += n;
+                    shown.bytes_sent = shown.bytes_done;
+                    let now = js_sys::Date::now();
+                    if now - last > 50.0 || shown.bytes_done == total {
+                        last = now;
+                        if let (Some(f), Ok(v)) = (&on_progress, to_js(&shown)) {
+                            let _ = f.call1(&JsValue::NULL, &v);
+                        }
+                    }
+                })
+                .await?;
+                let relocation = Relocation::new(&gz, &dest)
+                    .map_err(|e| WasmError::new(Code::Format, e.to_string()))?;
+                *cell.borrow_mut() = Some(gz);
+                plans = relocation.plans.into_iter().map(|o| o.plan).collect();
+                progress = ProgressJs {
+                    phase: "checking",
+                    ..Default::default()
+                };
+                count(&plans, &mut progress);
+            }
             if let Some((omitted, mut set)) = thin {
                 if let (Some(f), Ok(v)) = (
                     &on_progress,

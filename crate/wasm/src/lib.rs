@@ -20,6 +20,7 @@ pub mod connection;
 pub mod copy;
 pub mod endpoint;
 pub mod error;
+pub mod gzip_body;
 pub mod hash;
 pub mod thin;
 pub mod transport;

@@ -2,8 +2,10 @@
 //! session) with `fetch`, and with `XMLHttpRequest` for large blob bodies.
 //!
 //! Blob bodies are `File.slice(offset, offset + size)` handed straight to
-//! the browser: layer bytes never enter wasm memory. Blob uploads over
-//! 256 KiB use XHR only because `fetch` reports no upload progress; everything else is
+//! the browser: layer bytes never enter wasm memory (except docker-archive
+//! layers sent gzip-compressed, compressed one chunk at a time:
+//! [`super::gzip_body`]). Blob uploads over 256 KiB use XHR only because
+//! `fetch` reports no upload progress; everything else is
 //! `fetch` with `credentials: "omit"` (no cookies, no browser login prompt).
 //!
 //! ```text
@@ -65,6 +67,8 @@ pub(crate) struct Inbox {
     /// Requests in flight now, and their time-weighted sum (for the mean).
     in_flight: Cell<u32>,
     flight: Cell<FlightStats>,
+    /// Compressed docker-archive layers being sent (`dockerLayers: 'gzip'`).
+    gzip: super::gzip_body::GzipBodies,
 }
 
 /// How many requests were in flight, over a run.
@@ -334,6 +338,9 @@ impl Driver {
         }
         match &req.body {
             RequestBody::Blob(b) => {
+                if let PlanBlobSource::GzipTarEntry { offset, size } = b.source {
+                    return self.perform_gzip(id, req.clone(), url, offset, size);
+                }
                 let blob = match &b.source {
                     PlanBlobSource::TarEntry { offset, .. } => match &self.source {
                         Some(source) => source.slice(offset + b.offset, b.length),
@@ -362,7 +369,7 @@ impl Driver {
                             inbox.push(Report::Done(id, result));
                         });
                     }
-                    Ok(blob) => self.xhr(id, &req, &url, Some(&blob), inbox),
+                    Ok(blob) => xhr(id, &req, &url, Some(&blob), inbox),
                     Err(e) => inbox.push(Report::Done(
                         id,
                         Err(TransportError::new(TransportErrorKind::Source, e.message)),
@@ -379,100 +386,132 @@ impl Driver {
         }
     }
 
-    /// A blob upload with upload progress.
-    fn xhr(
-        &self,
-        id: RequestId,
-        req: &HttpRequest,
-        url: &str,
-        body: Option<&web_sys::Blob>,
-        inbox: Rc<Inbox>,
-    ) {
-        let fail = |inbox: &Inbox, msg: String| {
-            inbox.push(Report::Done(
-                id,
-                Err(TransportError::new(TransportErrorKind::Other, msg)),
-            ))
-        };
-        let xhr = match web_sys::XmlHttpRequest::new() {
-            Ok(x) => x,
-            Err(e) => return fail(&inbox, describe_js(&e)),
-        };
-        if let Err(e) = xhr.open(req.method.as_str(), url) {
+    /// A compressed docker-archive layer's body (or one chunk of it):
+    /// compressed from the tar's bytes into memory, then sent as the other
+    /// blob bodies are.
+    fn perform_gzip(&self, id: RequestId, req: HttpRequest, url: String, offset: u64, size: u64) {
+        let inbox = self.inbox.clone();
+        let source = self.source.clone();
+        let fetch_blobs = self.fetch_blobs;
+        wasm_bindgen_futures::spawn_local(async move {
+            let RequestBody::Blob(b) = &req.body else {
+                return;
+            };
+            let bytes = match &source {
+                Some(s) => inbox.gzip.range(s, offset, size, b.offset, b.length).await,
+                None => Err(super::error::WasmError::new(
+                    super::error::Code::Internal,
+                    "a blob body without an opened tar",
+                )),
+            };
+            let blob = bytes.and_then(|bytes| bytes_blob(&bytes));
+            match blob {
+                Ok(blob) if fetch_blobs => {
+                    let result =
+                        fetch(id, &req, &url, req.max_response_body, Some(blob), &inbox).await;
+                    inbox.push(Report::Done(id, result));
+                }
+                Ok(blob) => xhr(id, &req, &url, Some(&blob), inbox),
+                Err(e) => inbox.push(Report::Done(
+                    id,
+                    Err(TransportError::new(TransportErrorKind::Source, e.message)),
+                )),
+            }
+        });
+    }
+}
+
+/// A blob upload with upload progress.
+fn xhr(
+    id: RequestId,
+    req: &HttpRequest,
+    url: &str,
+    body: Option<&web_sys::Blob>,
+    inbox: Rc<Inbox>,
+) {
+    let fail = |inbox: &Inbox, msg: String| {
+        inbox.push(Report::Done(
+            id,
+            Err(TransportError::new(TransportErrorKind::Other, msg)),
+        ))
+    };
+    let xhr = match web_sys::XmlHttpRequest::new() {
+        Ok(x) => x,
+        Err(e) => return fail(&inbox, describe_js(&e)),
+    };
+    if let Err(e) = xhr.open(req.method.as_str(), url) {
+        return fail(&inbox, describe_js(&e));
+    }
+    xhr.set_response_type(web_sys::XmlHttpRequestResponseType::Arraybuffer);
+    for (k, v) in &req.headers {
+        if SKIP_HEADERS.contains(&k.to_ascii_lowercase().as_str()) {
+            continue;
+        }
+        if let Err(e) = xhr.set_request_header(k, v) {
             return fail(&inbox, describe_js(&e));
         }
-        xhr.set_response_type(web_sys::XmlHttpRequestResponseType::Arraybuffer);
-        for (k, v) in &req.headers {
-            if SKIP_HEADERS.contains(&k.to_ascii_lowercase().as_str()) {
-                continue;
-            }
-            if let Err(e) = xhr.set_request_header(k, v) {
-                return fail(&inbox, describe_js(&e));
-            }
-        }
-        // Progress: `loaded` is bytes sent so far.
-        if let Ok(upload) = xhr.upload() {
-            let inbox_p = inbox.clone();
-            let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(
-                move |e: web_sys::ProgressEvent| {
-                    inbox_p.push(Report::Progress(id, e.loaded() as u64));
-                },
-            );
-            upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
-            on_progress.forget();
-        }
-        let done = Rc::new(Cell::new(false));
-        let x2 = xhr.clone();
-        let inbox_l = inbox.clone();
-        let done_l = done.clone();
-        let on_load = Closure::<dyn FnMut()>::new(move || {
-            if done_l.replace(true) {
-                return;
-            }
-            let status = x2.status().unwrap_or(0);
-            let headers = parse_raw_headers(&x2.get_all_response_headers().unwrap_or_default());
-            let body = x2
-                .response()
-                .ok()
-                .filter(|r| !r.is_null() && !r.is_undefined())
-                .map(|r| js_sys::Uint8Array::new(&r).to_vec())
-                .unwrap_or_default();
-            inbox_l.push(Report::Done(
-                id,
-                Ok(HttpResponse::new(status, headers, body)),
-            ));
-        });
-        let inbox_e = inbox.clone();
-        let done_e = done.clone();
-        let on_error = Closure::<dyn FnMut()>::new(move || {
-            if done_e.replace(true) {
-                return;
-            }
-            inbox_e.push(Report::Done(
-                id,
-                Err(TransportError::new(
-                    TransportErrorKind::Connect,
-                    "the browser could not send the upload (network error, or blocked by CORS)",
-                )),
-            ));
-        });
-        xhr.set_onload(Some(on_load.as_ref().unchecked_ref()));
-        xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        xhr.set_onabort(Some(on_error.as_ref().unchecked_ref()));
-        on_load.forget();
-        on_error.forget();
-        let sent = match body {
-            Some(b) => xhr.send_with_opt_blob(Some(b)),
-            None => xhr.send(),
-        };
-        if let Err(e) = sent {
-            if !done.replace(true) {
-                fail(&inbox, describe_js(&e));
-            }
+    }
+    // Progress: `loaded` is bytes sent so far.
+    if let Ok(upload) = xhr.upload() {
+        let inbox_p = inbox.clone();
+        let on_progress =
+            Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+                inbox_p.push(Report::Progress(id, e.loaded() as u64));
+            });
+        upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+        on_progress.forget();
+    }
+    let done = Rc::new(Cell::new(false));
+    let x2 = xhr.clone();
+    let inbox_l = inbox.clone();
+    let done_l = done.clone();
+    let on_load = Closure::<dyn FnMut()>::new(move || {
+        if done_l.replace(true) {
             return;
         }
-        self.inbox.xhrs.borrow_mut().insert(id, xhr);
+        let status = x2.status().unwrap_or(0);
+        let headers = parse_raw_headers(&x2.get_all_response_headers().unwrap_or_default());
+        let body = x2
+            .response()
+            .ok()
+            .filter(|r| !r.is_null() && !r.is_undefined())
+            .map(|r| js_sys::Uint8Array::new(&r).to_vec())
+            .unwrap_or_default();
+        inbox_l.push(Report::Done(
+            id,
+            Ok(HttpResponse::new(status, headers, body)),
+        ));
+    });
+    let inbox_e = inbox.clone();
+    let done_e = done.clone();
+    let on_error = Closure::<dyn FnMut()>::new(move || {
+        if done_e.replace(true) {
+            return;
+        }
+        inbox_e.push(Report::Done(
+            id,
+            Err(TransportError::new(
+                TransportErrorKind::Connect,
+                "the browser could not send the upload (network error, or blocked by CORS)",
+            )),
+        ));
+    });
+    xhr.set_onload(Some(on_load.as_ref().unchecked_ref()));
+    xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    xhr.set_onabort(Some(on_error.as_ref().unchecked_ref()));
+    on_load.forget();
+    on_error.forget();
+    let sent = match body {
+        Some(b) => xhr.send_with_opt_blob(Some(b)),
+        None => xhr.send(),
+    };
+    if let Err(e) = sent {
+        if !done.replace(true) {
+            fail(&inbox, describe_js(&e));
+        }
+        return;
     }
+    inbox.xhrs.borrow_mut().insert(id, xhr);
 }
 
 fn bytes_blob(bytes: &[u8]) -> Result<web_sys::Blob, super::error::WasmError> {

@@ -173,6 +173,8 @@ export interface PlanOptions {
    * Refused (`E_ARGUMENT`) for imgpkg tars.
    */
   toRepoPrefix?: boolean;
+  /** docker-archives: `'tar'` (default) or `'gzip'` (`--docker-layers gzip`; after `compressLayers()` for `plan()`). */
+  dockerLayers?: 'tar' | 'gzip';
   repoBasedTags?: boolean;
   includeNonDistributableLayers?: boolean;
 }
@@ -203,6 +205,8 @@ export interface Plan {
   repositories: string[];
   /** OCI layouts and docker-archives: every image's mapping (else empty). */
   mappings: PlanMapping[];
+  /** The media types of the layers pushed (OCI layouts, docker-archives). */
+  layerMediaTypes: string[];
   images: PlanRow[];
   /** The `--lock-output` document, or `null` with `lockError`. */
   lock: string | null;

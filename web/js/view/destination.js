@@ -29,6 +29,9 @@ export class DestinationView {
     this.prefixOption = $('prefix-option');
     this.optToRepoPrefix = $('opt-to-repo-prefix');
     this.prefixHelp = $('prefix-help');
+    this.dockerLayersOption = $('docker-layers-option');
+    this.dockerLayersHelp = $('docker-layers-help');
+    this.optDockerLayers = $('opt-docker-layers');
     this.optionsNote = $('options-note');
     this.testButton = $('test-connection');
     this.connectionBusy = $('connection-busy');
@@ -49,6 +52,7 @@ export class DestinationView {
     this.optNonDistributable.checked = s.includeNonDistributableLayers;
     this.optUploadChunk.value = String(s.uploadChunkMiB || 0);
     this.optToRepoPrefix.checked = !!s.toRepoPrefix;
+    this.optDockerLayers.value = s.dockerLayers === 'gzip' ? 'gzip' : 'tar';
   }
 
   /**
@@ -59,6 +63,9 @@ export class DestinationView {
     const images = format === 'oci-layout' || format === 'docker-archive';
     this.prefixOption.hidden = !images;
     this.prefixHelp.hidden = !images;
+    // How layers are sent: docker-archives only (their layers are uncompressed tars).
+    this.dockerLayersOption.hidden = format !== 'docker-archive';
+    this.dockerLayersHelp.hidden = format !== 'docker-archive';
     this.optRepoBasedTags.disabled = images;
     this.optNonDistributable.disabled = images;
     this.optionsNote.hidden = !images;
@@ -80,6 +87,7 @@ export class DestinationView {
       repoBasedTags: this.optRepoBasedTags.checked,
       includeNonDistributableLayers: this.optNonDistributable.checked,
       toRepoPrefix: this.optToRepoPrefix.checked,
+      dockerLayers: this.optDockerLayers.value === 'gzip' ? 'gzip' : 'tar',
       uploadChunkMiB: Number(this.optUploadChunk.value) || 0,
     };
   }

@@ -29,9 +29,21 @@ export class PreviewView {
     this.previewWarnings = $('preview-warnings');
     this.mappings = $('preview-mappings');
     this.mappingList = $('preview-mapping-list');
+    this.layers = $('preview-layers');
+  }
+
+  /** The preview is waiting for something (the layers being compressed). */
+  showBusy(text) {
+    this.previewEmpty.hidden = false;
+    this.previewEmpty.dataset.busy = 'true';
+    this.previewEmpty.textContent = text;
+    this.previewError.hidden = true;
+    this.previewBody.hidden = true;
   }
 
   showEmpty() {
+    delete this.previewEmpty.dataset.busy;
+    this.previewEmpty.textContent = 'Enter a destination repository to see where every image lands.';
     this.previewEmpty.hidden = false;
     this.previewError.hidden = true;
     this.previewBody.hidden = true;
@@ -57,6 +69,10 @@ export class PreviewView {
       mappings.map((m) => el('li', { dataset: { digest: m.digest } }, el('span', { className: 'ref' }, m.source), ' → ', el('span', { className: 'ref' }, m.destination), el('span', { className: 'muted' }, ` (${shortDigest(m.digest)})`))),
     );
     this.mappings.hidden = mappings.length === 0;
+    // The layer media types the images are pushed with (gzip for `--docker-layers gzip`).
+    const types = preview.layerMediaTypes || [];
+    this.layers.textContent = types.length ? `Layers sent as ${types.join(', ')}` : '';
+    this.layers.hidden = types.length === 0;
     const warnings = preview.warnings || [];
     replace(this.previewWarnings, warnings.map((w) => el('li', {}, w)));
     this.previewWarnings.hidden = warnings.length === 0;
