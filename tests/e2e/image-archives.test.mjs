@@ -216,14 +216,14 @@ describe('OCI layouts and docker-archives in the page', () => {
         const d = await m.openArchive(blob(docker));
         const o = await m.openArchive(blob(layout));
         return {
-          planBad: await caught(() => d.plan({ repository: 'r.test/x', dockerLayers: 'zip' })),
-          copyBad: await caught(() => d.copy({ repository: 'r.test/x', dockerLayers: 'zip' })),
-          notYet: await caught(() => d.plan({ repository: 'r.test/x', dockerLayers: 'gzip' })),
-          ociPlan: await caught(() => o.plan({ repository: 'r.test/x', dockerLayers: 'gzip' })),
+          planBad: await caught(() => d.plan({ repository: 'r.test/mirror/app', dockerLayers: 'zip' })),
+          copyBad: await caught(() => d.copy({ repository: 'r.test/mirror/app', dockerLayers: 'zip' })),
+          notYet: await caught(() => d.plan({ repository: 'r.test/mirror/app', dockerLayers: 'gzip' })),
+          ociPlan: await caught(() => o.plan({ repository: 'r.test/mirror/app', dockerLayers: 'gzip' })),
           ociCompress: await caught(() => o.compressLayers()),
           compressed: await caught(async () => {
             await d.compressLayers();
-            const p = d.plan({ repository: 'r.test/x', dockerLayers: 'gzip' });
+            const p = d.plan({ repository: 'r.test/mirror/app', dockerLayers: 'gzip' });
             if (p.layerMediaTypes.join() !== 'application/vnd.oci.image.layer.v1.tar+gzip') throw new Error(p.layerMediaTypes.join());
           }),
         };
