@@ -100,6 +100,9 @@ trait UploadSteps {
     fn patch_to(self, from: &str, to: &str) -> Self;
     /// The closing `PUT` of the `size`-byte blob at the session `at`, answered 201.
     fn put_done(self, size: usize, at: &str) -> Self;
+    /// A `PATCH` at each session but the last, each answered with the next
+    /// one, then the closing `PUT` at the last.
+    fn patches_then_put(self, size: usize, sessions: &[&str]) -> Self;
 }
 
 impl UploadSteps for Scenario {
@@ -119,6 +122,12 @@ impl UploadSteps for Scenario {
     }
     fn put_done(self, size: usize, at: &str) -> Self {
         self.expect(Method::Put, &put_url(size, &session(at)), resp(201))
+    }
+    fn patches_then_put(self, size: usize, sessions: &[&str]) -> Self {
+        let patched = sessions
+            .windows(2)
+            .fold(self, |s, w| s.patch_to(w[0], w[1]));
+        patched.put_done(size, sessions[sessions.len() - 1])
     }
 }
 
@@ -140,9 +149,7 @@ fn monolithic_413_falls_back_to_chunks_at_the_same_session() {
             &put_url(size, &session("a?_state=0")),
             resp(413).body(b"<html>413 Request Entity Too Large</html>"),
         )
-        .patch_to("a?_state=0", "a?_state=1")
-        .patch_to("a?_state=1", "a?_state=2")
-        .put_done(size, "a?_state=2")
+        .patches_then_put(size, &["a?_state=0", "a?_state=1", "a?_state=2"])
         .run(&mut m);
     assert_eq!(
         bodies(&log),
@@ -171,10 +178,7 @@ fn a_413_on_a_chunk_halves_it_and_resends_at_the_same_offset() {
         .ping_ok(HOST)
         .post_to("a")
         .expect(Method::Patch, &session("a"), resp(413))
-        .patch_to("a", "b")
-        .patch_to("b", "c")
-        .patch_to("c", "d")
-        .put_done(10, "d")
+        .patches_then_put(10, &["a", "b", "c", "d"])
         .run(&mut m);
     assert_eq!(ranges(&log), ["0-7", "0-3", "4-7", "8-9"]);
     assert_eq!(
@@ -208,10 +212,7 @@ fn chunk_min_length_raises_the_chunk_size() {
             UPLOADS,
             accepted("/v2/dst/x/blobs/uploads/a").h("OCI-Chunk-Min-Length", "4"),
         )
-        .patch_to("a", "b")
-        .patch_to("b", "c")
-        .patch_to("c", "d")
-        .put_done(10, "d")
+        .patches_then_put(10, &["a", "b", "c", "d"])
         .run(&mut m);
     assert_eq!(ranges(&log), ["0-3", "4-7", "8-9"]);
     assert_eq!(
@@ -234,10 +235,7 @@ fn a_416_lowers_the_chunk_once_then_resyncs_with_the_session() {
                 .h("Range", "0-0")
                 .h("Location", "/v2/dst/x/blobs/uploads/a?s=g"),
         )
-        .patch_to("a?s=g", "a?s=4")
-        .patch_to("a?s=4", "a?s=8")
-        .patch_to("a?s=8", "a?s=10")
-        .put_done(10, "a?s=10")
+        .patches_then_put(10, &["a?s=g", "a?s=4", "a?s=8", "a?s=10"])
         .run(&mut m);
     assert_eq!(ranges(&log), ["0-7", "0-3", "4-7", "8-9"]);
     assert_eq!(
@@ -275,9 +273,7 @@ fn a_dropped_chunk_resumes_from_the_range_the_session_reports() {
                 .h("Range", "0-3")
                 .h("Location", "/v2/dst/x/blobs/uploads/a?s=4b"),
         )
-        .patch_to("a?s=4b", "a?s=8")
-        .patch_to("a?s=8", "a?s=10")
-        .put_done(10, "a?s=10")
+        .patches_then_put(10, &["a?s=4b", "a?s=8", "a?s=10"])
         .run(&mut m);
     assert_eq!(ranges(&log), ["0-3", "4-7", "4-7", "8-9"]);
     // The status request waited for the backoff.
@@ -297,9 +293,7 @@ fn a_5xx_on_a_chunk_resumes_where_the_session_stands() {
         .post_to("a")
         .expect(Method::Patch, &session("a"), resp(503))
         .expect(Method::Get, &session("a"), resp(204).h("Range", "0-3"))
-        .patch_to("a", "b")
-        .patch_to("b", "c")
-        .put_done(10, "c")
+        .patches_then_put(10, &["a", "b", "c"])
         .run(&mut m);
     assert_eq!(ranges(&log), ["0-3", "4-7", "8-9"]);
     assert!(matches!(
@@ -330,10 +324,7 @@ fn a_session_that_cannot_say_where_it_stands_starts_the_blob_again() {
             .expect(Method::Get, &session("a"), answer.clone())
             .expect(Method::Head, &blob_url(10), resp(404))
             .post_to("n")
-            .patch_to("n", "n1")
-            .patch_to("n1", "n2")
-            .patch_to("n2", "n3")
-            .put_done(10, "n3")
+            .patches_then_put(10, &["n", "n1", "n2", "n3"])
             .run(&mut m);
         assert_eq!(
             m.output().unwrap(),
@@ -357,10 +348,7 @@ fn a_session_that_expires_between_chunks_starts_the_blob_again() {
         )
         .expect(Method::Head, &blob_url(10), resp(404))
         .post_to("n")
-        .patch_to("n", "n1")
-        .patch_to("n1", "n2")
-        .patch_to("n2", "n3")
-        .put_done(10, "n3")
+        .patches_then_put(10, &["n", "n1", "n2", "n3"])
         .run(&mut m);
     assert_eq!(ranges(&log), ["0-3", "4-7", "0-3", "4-7", "8-9"]);
     assert!(m.output().is_ok());
