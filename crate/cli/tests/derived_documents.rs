@@ -20,6 +20,17 @@ use airlock_testkit::synth::{self, PackageRepoOptions};
 
 const AIRLOCK: Airlock = Airlock::new(env!("CARGO_BIN_EXE_airlock"));
 
+/// `args` followed by `--kbld-output KBLD` and, when given,
+/// `--package-repository-output PR`.
+fn with_outputs<'a>(args: &[&'a str], kbld: &'a Path, pr: Option<&'a Path>) -> Vec<&'a str> {
+    let mut all = args.to_vec();
+    all.extend(["--kbld-output", kbld.to_str().unwrap()]);
+    if let Some(pr) = pr {
+        all.extend(["--package-repository-output", pr.to_str().unwrap()]);
+    }
+    all
+}
+
 fn golden_tar() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures/simple-bundle/simple-bundle.tar")
@@ -96,15 +107,11 @@ fn plan_writes_the_golden_bundles_relocated_configuration() {
     let tar = golden_tar();
     let repo = "registry.corp:5000/team/simple";
     let kbld_dir = dir.path().join("kbld");
-    AIRLOCK.ok(&[
-        "plan",
-        "--tar",
-        tar.to_str().unwrap(),
-        "--to-repo",
-        repo,
-        "--kbld-output",
-        kbld_dir.to_str().unwrap(),
-    ]);
+    AIRLOCK.ok(&with_outputs(
+        &["plan", "--tar", tar.to_str().unwrap(), "--to-repo", repo],
+        &kbld_dir,
+        None,
+    ));
     let (docs, repos) = page_documents(&tar, repo);
     assert_eq!(docs.len(), 1);
     assert!(repos.is_empty());
@@ -121,17 +128,11 @@ fn plan_writes_the_golden_bundles_relocated_configuration() {
     // and no file of either flag is written.
     let pr = dir.path().join("pr.yml");
     let other = dir.path().join("kbld-2");
-    let err = AIRLOCK.fails(&[
-        "plan",
-        "--tar",
-        tar.to_str().unwrap(),
-        "--to-repo",
-        repo,
-        "--kbld-output",
-        other.to_str().unwrap(),
-        "--package-repository-output",
-        pr.to_str().unwrap(),
-    ]);
+    let err = AIRLOCK.fails(&with_outputs(
+        &["plan", "--tar", tar.to_str().unwrap(), "--to-repo", repo],
+        &other,
+        Some(&pr),
+    ));
     assert_eq!(
         err,
         format!(
@@ -153,17 +154,11 @@ fn plan_writes_a_package_repositorys_documents() {
     let repo = "registry.corp:5000/mirror/packages";
     let kbld_dir = dir.path().join("kbld");
     let pr = dir.path().join("packagerepository.yml");
-    AIRLOCK.ok(&[
-        "plan",
-        "--tar",
-        tar.to_str().unwrap(),
-        "--to-repo",
-        repo,
-        "--kbld-output",
-        kbld_dir.to_str().unwrap(),
-        "--package-repository-output",
-        pr.to_str().unwrap(),
-    ]);
+    AIRLOCK.ok(&with_outputs(
+        &["plan", "--tar", tar.to_str().unwrap(), "--to-repo", repo],
+        &kbld_dir,
+        Some(&pr),
+    ));
     let (docs, repos) = page_documents(&tar, repo);
     assert!(docs.len() > 1, "one document per bundle with configuration");
     assert_eq!(dir_files(&kbld_dir), page_names(&docs));
@@ -176,15 +171,17 @@ fn plan_writes_a_package_repositorys_documents() {
     );
 
     // The tar destination cannot take them (imgpkg's lock-output rule).
-    let err = AIRLOCK.fails(&[
-        "copy",
-        "--tar",
-        tar.to_str().unwrap(),
-        "--to-tar",
-        dir.path().join("x.tar").to_str().unwrap(),
-        "--kbld-output",
-        kbld_dir.to_str().unwrap(),
-    ]);
+    let err = AIRLOCK.fails(&with_outputs(
+        &[
+            "copy",
+            "--tar",
+            tar.to_str().unwrap(),
+            "--to-tar",
+            dir.path().join("x.tar").to_str().unwrap(),
+        ],
+        &kbld_dir,
+        None,
+    ));
     assert!(
         err.contains("Cannot use tar source (--tar) with tar destination"),
         "{err}"
@@ -218,19 +215,19 @@ fn copy_writes_the_documents_after_a_successful_push_only() {
     let down = format!("127.0.0.1:{}/mirror/packages", free_port());
     let kbld_dir = dir.path().join("kbld-failed");
     let pr = dir.path().join("pr-failed.yml");
-    let err = AIRLOCK.fails(&[
-        "copy",
-        "--tar",
-        tar.to_str().unwrap(),
-        "--to-repo",
-        &down,
-        "--registry-retry-count",
-        "1",
-        "--kbld-output",
-        kbld_dir.to_str().unwrap(),
-        "--package-repository-output",
-        pr.to_str().unwrap(),
-    ]);
+    let err = AIRLOCK.fails(&with_outputs(
+        &[
+            "copy",
+            "--tar",
+            tar.to_str().unwrap(),
+            "--to-repo",
+            &down,
+            "--registry-retry-count",
+            "1",
+        ],
+        &kbld_dir,
+        Some(&pr),
+    ));
     assert!(err.contains("Connection refused"), "the push failed: {err}");
     assert!(!kbld_dir.exists() && !pr.exists());
 
@@ -238,17 +235,11 @@ fn copy_writes_the_documents_after_a_successful_push_only() {
     let dst = format!("{}/mirror/packages", reg.host());
     let kbld_dir = dir.path().join("kbld");
     let pr = dir.path().join("pr.yml");
-    AIRLOCK.ok(&[
-        "copy",
-        "--tar",
-        tar.to_str().unwrap(),
-        "--to-repo",
-        &dst,
-        "--kbld-output",
-        kbld_dir.to_str().unwrap(),
-        "--package-repository-output",
-        pr.to_str().unwrap(),
-    ]);
+    AIRLOCK.ok(&with_outputs(
+        &["copy", "--tar", tar.to_str().unwrap(), "--to-repo", &dst],
+        &kbld_dir,
+        Some(&pr),
+    ));
     let (docs, repos) = page_documents(&tar, &dst);
     assert_eq!(dir_files(&kbld_dir), page_names(&docs));
     assert_eq!(
@@ -261,17 +252,11 @@ fn copy_writes_the_documents_after_a_successful_push_only() {
     let again = format!("{}/again/packages", reg.host());
     let kbld_dir = dir.path().join("kbld-again");
     let pr = dir.path().join("pr-again.yml");
-    AIRLOCK.ok(&[
-        "copy",
-        "-b",
-        &format!("{dst}@{root}"),
-        "--to-repo",
-        &again,
-        "--kbld-output",
-        kbld_dir.to_str().unwrap(),
-        "--package-repository-output",
-        pr.to_str().unwrap(),
-    ]);
+    AIRLOCK.ok(&with_outputs(
+        &["copy", "-b", &format!("{dst}@{root}"), "--to-repo", &again],
+        &kbld_dir,
+        Some(&pr),
+    ));
     let (docs, _) = page_documents(&tar, &again);
     assert_eq!(dir_files(&kbld_dir), page_names(&docs));
     let expected = kbld::package_repository("packages", &Repository::parse(&again).unwrap(), &root);
@@ -286,15 +271,17 @@ fn copy_of_an_image_has_no_bundle_for_kbld_output() {
     let tar = dir.path().join("image.tar");
     img.write_to(&tar).unwrap();
     let kbld_dir = dir.path().join("kbld");
-    let err = AIRLOCK.fails(&[
-        "copy",
-        "--tar",
-        tar.to_str().unwrap(),
-        "--to-repo",
-        &format!("{}/img/only", reg.host()),
-        "--kbld-output",
-        kbld_dir.to_str().unwrap(),
-    ]);
+    let err = AIRLOCK.fails(&with_outputs(
+        &[
+            "copy",
+            "--tar",
+            tar.to_str().unwrap(),
+            "--to-repo",
+            &format!("{}/img/only", reg.host()),
+        ],
+        &kbld_dir,
+        None,
+    ));
     assert_eq!(
         err,
         format!(

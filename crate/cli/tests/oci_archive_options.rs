@@ -39,12 +39,7 @@ fn docker_archive_layers_as_gzip_are_deterministic_and_skopeo_reads_them() {
     let reg = source_registry();
     let dir = TempDir::new("docker-gzip");
     let tar = dir.path().join("app1.tar");
-    export(
-        &reg,
-        APP1,
-        &format!("docker-archive:{}:apps/app1:v1", s(&tar)),
-        &[],
-    );
+    export_as(&reg, APP1, "docker-archive", &tar, "apps/app1:v1");
     let dest = format!("{}/gz/app1", reg.host());
     let plan = |layers: &str| {
         stdout_json(&[
@@ -126,7 +121,7 @@ fn docker_archive_layers_as_gzip_are_deterministic_and_skopeo_reads_them() {
 
     // gzip is for docker-archives only, and a bad layer is still refused.
     let layout = dir.path().join("layout");
-    export(&reg, APP1, &format!("oci:{}:apps/app1:v1", s(&layout)), &[]);
+    export_as(&reg, APP1, "oci", &layout, "apps/app1:v1");
     let err = airlock_err(&[
         "copy",
         "--tar",
@@ -170,45 +165,31 @@ fn oci_layout_directory_is_read_like_its_tar() {
     let reg = source_registry();
     let dir = TempDir::new("oci-dir");
     let layout = dir.path().join("layout");
-    export(
-        &reg,
+    export_as(&reg, APP1, "oci", &layout, "corp.example/team/app1:v1");
+    assert_inspected(
+        &layout,
+        "OCI image layout",
+        "corp.example/team/app1:v1",
         APP1,
-        &format!("oci:{}:corp.example/team/app1:v1", s(&layout)),
-        &[],
-    );
-    let shown = airlock_ok(&["inspect", s(&layout)]);
-    assert!(shown.contains("OCI image layout"), "{shown}");
-    assert!(
-        shown.contains(&format!("name corp.example/team/app1:v1 -> {APP1}")),
-        "{shown}"
     );
     let verified = airlock_ok(&["verify", s(&layout)]);
     assert!(verified.contains("blobs verified"), "{verified}");
 
     let dest = format!("{}/dir/app1", reg.host());
     let lock = dir.path().join("lock.yml");
-    airlock_ok(&[
-        "copy",
-        "--tar",
-        s(&layout),
-        "--to-repo",
-        &dest,
-        "--lock-output",
-        s(&lock),
-    ]);
+    let lock = copy_with_lock(&layout, &["--to-repo", &dest], &lock);
     assert_eq!(
         reg.manifest("dir/app1", "v1").unwrap(),
         reg.manifest("src/simple", APP1).unwrap()
     );
     reg.assert_tags_complete("dir/app1");
-    let lock = std::fs::read_to_string(&lock).unwrap();
     assert!(lock.contains(&format!("image: {dest}@{APP1}")), "{lock}");
 
     // The same errors as for the tar: a missing blob, a symlinked index.json.
     let m = json(&reg.manifest("src/simple", APP1).unwrap());
     let layer_hex = m["layers"][0]["digest"].as_str().unwrap()[7..].to_string();
     let missing = dir.path().join("missing");
-    export(&reg, APP1, &format!("oci:{}:app1:v1", s(&missing)), &[]);
+    export_as(&reg, APP1, "oci", &missing, "app1:v1");
     std::fs::remove_file(missing.join("blobs/sha256").join(&layer_hex)).unwrap();
     refused(
         &reg,
@@ -235,16 +216,7 @@ fn lock_of_a_prefixed_docker_archive_rewrites_a_deployment() {
     let tar = two_image_docker_archive(&reg, dir.path());
     let lock_path = dir.path().join("lock.yml");
     let prefix = format!("{}/air", reg.host());
-    airlock_ok(&[
-        "copy",
-        "--tar",
-        s(&tar),
-        "--to-repo-prefix",
-        &prefix,
-        "--lock-output",
-        s(&lock_path),
-    ]);
-    let text = std::fs::read_to_string(&lock_path).unwrap();
+    let text = copy_with_lock(&tar, &["--to-repo-prefix", &prefix], &lock_path);
     let lock = ImagesLock::parse(text.as_bytes(), "lock.yml").unwrap();
     let map = airlock_core::kbld::lock_map(&lock);
 

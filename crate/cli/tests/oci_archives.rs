@@ -17,18 +17,13 @@ fn oci_archive_lands_at_identical_digests_with_its_tag_and_lock() {
     let reg = source_registry();
     let dir = TempDir::new("oci-archive");
     let tar = dir.path().join("app1.tar");
-    export(
-        &reg,
-        APP1,
-        &format!("oci-archive:{}:apps/app1:v1", s(&tar)),
-        &[],
-    );
+    export_as(&reg, APP1, "oci-archive", &tar, "apps/app1:v1");
 
-    let shown = airlock_ok(&["inspect", s(&tar)]);
-    assert!(shown.contains("OCI image layout (oci-archive)"), "{shown}");
-    assert!(
-        shown.contains(&format!("name index.docker.io/apps/app1:v1 -> {APP1}")),
-        "{shown}"
+    assert_inspected(
+        &tar,
+        "OCI image layout (oci-archive)",
+        "index.docker.io/apps/app1:v1",
+        APP1,
     );
 
     let lock = dir.path().join("lock.yml");
@@ -40,15 +35,7 @@ fn oci_archive_lands_at_identical_digests_with_its_tag_and_lock() {
         )),
         "{planned}"
     );
-    airlock_ok(&[
-        "copy",
-        "--tar",
-        s(&tar),
-        "--to-repo",
-        &dest,
-        "--lock-output",
-        s(&lock),
-    ]);
+    let lock = copy_with_lock(&tar, &["--to-repo", &dest], &lock);
     assert_eq!(reg.tags("oci/app1"), vec!["v1".to_string()]);
     assert_eq!(
         reg.manifest("oci/app1", "v1").unwrap(),
@@ -56,7 +43,6 @@ fn oci_archive_lands_at_identical_digests_with_its_tag_and_lock() {
     );
     reg.assert_tags_complete("oci/app1");
     assert_eq!(skopeo_digest(&format!("{dest}:v1")), APP1);
-    let lock = std::fs::read_to_string(&lock).unwrap();
     assert!(lock.contains(&format!("image: {dest}@{APP1}")), "{lock}");
     assert!(lock.contains("kbld.carvel.dev/id: apps/app1:v1"), "{lock}");
 
@@ -70,18 +56,8 @@ fn oci_layout_of_several_images_lands_under_a_prefix() {
     let reg = source_registry();
     let dir = TempDir::new("oci-prefix");
     let layout = dir.path().join("layout");
-    export(
-        &reg,
-        APP1,
-        &format!("oci:{}:corp.example/team/app1:v1", s(&layout)),
-        &[],
-    );
-    export(
-        &reg,
-        APP2,
-        &format!("oci:{}:corp.example/team/app2:v2", s(&layout)),
-        &[],
-    );
+    export_as(&reg, APP1, "oci", &layout, "corp.example/team/app1:v1");
+    export_as(&reg, APP2, "oci", &layout, "corp.example/team/app2:v2");
     let tar = dir.path().join("multi.tar");
     tar_create(&layout, &tar, &["."]);
 
@@ -164,18 +140,9 @@ fn docker_archive_of_two_images_lands_under_a_prefix() {
     let tar = two_image_docker_archive(&reg, dir.path());
     let lock = dir.path().join("lock.yml");
     let prefix = format!("{}/m", reg.host());
-    airlock_ok(&[
-        "copy",
-        "--tar",
-        s(&tar),
-        "--to-repo-prefix",
-        &prefix,
-        "--lock-output",
-        s(&lock),
-    ]);
+    let lock = copy_with_lock(&tar, &["--to-repo-prefix", &prefix], &lock);
     assert_docker_image(&reg, "m/apps/app1", "v1", APP1);
     assert_docker_image(&reg, "m/apps/app2", "v1", APP2);
-    let lock = std::fs::read_to_string(&lock).unwrap();
     // skopeo writes RepoTags fully qualified; the lock keeps them as written.
     assert!(
         lock.contains("kbld.carvel.dev/id: docker.io/apps/app1:v1"),
@@ -247,7 +214,7 @@ fn bad_archives_push_nothing() {
 
     // A layout missing a layer blob.
     let layout = dir.path().join("missing-blob");
-    export(&reg, APP1, &format!("oci:{}:app1:v1", s(&layout)), &[]);
+    export_as(&reg, APP1, "oci", &layout, "app1:v1");
     std::fs::remove_file(layout.join("blobs/sha256").join(&layer_hex)).unwrap();
     let tar = dir.path().join("missing-blob.tar");
     tar_create(&layout, &tar, &["."]);
@@ -255,7 +222,7 @@ fn bad_archives_push_nothing() {
 
     // An index pointing at a missing manifest.
     let layout = dir.path().join("missing-manifest");
-    export(&reg, APP1, &format!("oci:{}:app1:v1", s(&layout)), &[]);
+    export_as(&reg, APP1, "oci", &layout, "app1:v1");
     let mut index = json(&std::fs::read(layout.join("index.json")).unwrap());
     let absent = format!("sha256:{}", "0".repeat(64));
     index["manifests"][0]["digest"] = absent.clone().into();
@@ -274,12 +241,7 @@ fn bad_archives_push_nothing() {
 
     // A docker-archive layer that does not match its diff ID.
     let good = dir.path().join("docker.tar");
-    export(
-        &reg,
-        APP1,
-        &format!("docker-archive:{}:apps/app1:v1", s(&good)),
-        &[],
-    );
+    export_as(&reg, APP1, "docker-archive", &good, "apps/app1:v1");
     let root = dir.path().join("docker-bad-layer");
     tar_extract(&good, &root);
     let mj = json(&std::fs::read(root.join("manifest.json")).unwrap());
@@ -316,7 +278,7 @@ fn bad_archives_push_nothing() {
 
     // A symlinked index.json.
     let layout = dir.path().join("symlink");
-    export(&reg, APP1, &format!("oci:{}:app1:v1", s(&layout)), &[]);
+    export_as(&reg, APP1, "oci", &layout, "app1:v1");
     std::fs::rename(layout.join("index.json"), layout.join("real-index.json")).unwrap();
     std::os::unix::fs::symlink("real-index.json", layout.join("index.json")).unwrap();
     let tar = dir.path().join("symlink.tar");
@@ -359,8 +321,8 @@ fn multi_platform_index_lands_byte_for_byte_and_skopeo_reads_it_all() {
     let reg = source_registry();
     let dir = TempDir::new("oci-index");
     let layout = dir.path().join("layout");
-    export(&reg, APP1, &format!("oci:{}:a", s(&layout)), &[]);
-    export(&reg, APP2, &format!("oci:{}:b", s(&layout)), &[]);
+    export_as(&reg, APP1, "oci", &layout, "a");
+    export_as(&reg, APP2, "oci", &layout, "b");
     let child = |digest: &str, arch: &str| {
         let size = reg.manifest("src/simple", digest).unwrap().len();
         serde_json::json!({

@@ -2,17 +2,40 @@
 //! Pushing plans to a real Distribution registry (no auth).
 
 use std::io::Write;
+use std::path::Path;
 
 use airlock_cli::transport::{run_read, NativeConfig, NativeTransport};
 use airlock_core::digest::Digest;
-use airlock_core::plan::{BlobSource, ItemKind, RelocationPlan};
+use airlock_core::plan::{BlobSource, RelocationPlan};
 use airlock_core::reference::Reference;
 use airlock_core::registry::auth::AnonymousKeychain;
-use airlock_core::registry::copy::{CopyEvent, CopyOptions};
+use airlock_core::registry::copy::{CopyError, CopyEvent, CopyOptions, CopySummary};
 use airlock_core::registry::read::{Read, ReadOutput};
 use airlock_core::registry::{Client, ClientConfig};
 
 use airlock_testkit::support::*;
+
+/// Pushes `plan` anonymously with the default options, its tar-entry blobs
+/// read from the file `tar`, passing every event to `on_event`.
+fn push_from_tar(
+    plan: &RelocationPlan,
+    tar: &Path,
+    on_event: &mut dyn FnMut(&CopyEvent),
+) -> Result<CopySummary, CopyError> {
+    let t = NativeTransport::new(&NativeConfig::default())
+        .unwrap()
+        .with_tar_path(tar)
+        .unwrap();
+    let (r, _) = copy_with(
+        &t,
+        plan,
+        Box::new(AnonymousKeychain),
+        CopyOptions::default(),
+        ClientConfig::default(),
+        on_event,
+    );
+    r
+}
 
 #[test]
 fn push_plan_then_rerun_skips_everything() {
@@ -63,12 +86,7 @@ fn chunked_uploads_work_against_distribution() {
     let repo = reg.repo("dst/chunked");
     let big = bytes(7, 300_000);
     let m = image(br#"{"architecture":"amd64","os":"linux"}"#, &[&big]);
-    let plan = RelocationPlan {
-        repository: repo.clone(),
-        items: vec![item(&repo, ItemKind::Image, m)],
-        locations: vec![],
-        tags: vec![],
-    };
+    let plan = one_image_plan(&repo, m);
     let (r, _) = copy(
         &plan,
         Box::new(AnonymousKeychain),
@@ -103,29 +121,13 @@ fn tar_entry_blobs_stream_from_the_file() {
         offset,
         size: layer.len() as u64,
     };
-    let plan = RelocationPlan {
-        repository: repo.clone(),
-        items: vec![item(&repo, ItemKind::Image, m)],
-        locations: vec![],
-        tags: vec![],
-    };
-    let t = NativeTransport::new(&NativeConfig::default())
-        .unwrap()
-        .with_tar_path(&path)
-        .unwrap();
+    let plan = one_image_plan(&repo, m);
     let mut progress = Vec::new();
-    let (r, _) = copy_with(
-        &t,
-        &plan,
-        Box::new(AnonymousKeychain),
-        CopyOptions::default(),
-        ClientConfig::default(),
-        &mut |e| {
-            if let CopyEvent::BlobProgress { bytes_sent, .. } = e {
-                progress.push(*bytes_sent);
-            }
-        },
-    );
+    let r = push_from_tar(&plan, &path, &mut |e| {
+        if let CopyEvent::BlobProgress { bytes_sent, .. } = e {
+            progress.push(*bytes_sent);
+        }
+    });
     let s = r.unwrap();
     assert_eq!(
         s.bytes_uploaded,
@@ -150,24 +152,8 @@ fn corrupt_tar_entry_is_reported_before_the_upload_completes() {
         offset: 0,
         size: layer.len() as u64,
     };
-    let plan = RelocationPlan {
-        repository: repo.clone(),
-        items: vec![item(&repo, ItemKind::Image, m)],
-        locations: vec![],
-        tags: vec![],
-    };
-    let t = NativeTransport::new(&NativeConfig::default())
-        .unwrap()
-        .with_tar_path(&path)
-        .unwrap();
-    let (r, _) = copy_with(
-        &t,
-        &plan,
-        Box::new(AnonymousKeychain),
-        CopyOptions::default(),
-        ClientConfig::default(),
-        &mut |_| {},
-    );
+    let plan = one_image_plan(&repo, m);
+    let r = push_from_tar(&plan, &path, &mut |_| {});
     let e = r.unwrap_err().to_string();
     assert!(
         e.contains("error verifying sha256 checksum after reading 10000 bytes"),

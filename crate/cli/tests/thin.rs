@@ -188,6 +188,30 @@ impl Releases {
     fn file(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
+
+    /// `airlock receipt REPO -o receipt.json`: the receipt's path.
+    fn receipt_of(&self, repo: &str) -> PathBuf {
+        let receipt = self.file("receipt.json");
+        AIRLOCK.ok(&["receipt", repo, "-o", p(&receipt)]);
+        receipt
+    }
+
+    /// v2 exported from the source registry as the thin tar `name`, leaving
+    /// out what `skip` (a receipt or last month's tar) promises: the tar's
+    /// path and the command's output.
+    fn thin_v2(&self, name: &str, skip: &Path) -> (PathBuf, String) {
+        let thin_tar = self.file(name);
+        let out = AIRLOCK.ok(&[
+            "copy",
+            "-b",
+            &self.v2_ref(),
+            "--to-tar",
+            p(&thin_tar),
+            "--skip-blobs",
+            p(skip),
+        ]);
+        (thin_tar, out)
+    }
 }
 
 const DST: &str = "dst/pkgrepo";
@@ -313,18 +337,8 @@ fn thin_import_against_a_receipt_or_last_months_tar_equals_a_full_import() {
     // The seed workflow: receipt on the air-gapped side, thin export against it.
     let reg = with_v1(&rel, port);
     let v1_state = walk(&reg, DST);
-    let receipt = rel.file("receipt.json");
-    AIRLOCK.ok(&["receipt", &dest(&reg), "-o", p(&receipt)]);
-    let thin_tar = rel.file("v2-thin.tar");
-    let out = AIRLOCK.ok(&[
-        "copy",
-        "-b",
-        &rel.v2_ref(),
-        "--to-tar",
-        p(&thin_tar),
-        "--skip-blobs",
-        p(&receipt),
-    ]);
+    let receipt = rel.receipt_of(&dest(&reg));
+    let (thin_tar, out) = rel.thin_v2("v2-thin.tar", &receipt);
     assert!(out.contains("thin tar: leaving out"), "{out}");
     assert!(std::fs::metadata(&thin_tar).unwrap().len() < full_size);
     check_thin_tar(
@@ -342,16 +356,7 @@ fn thin_import_against_a_receipt_or_last_months_tar_equals_a_full_import() {
 
     // The one-way variant: last month's tar stands for the receipt.
     let reg = with_v1(&rel, port);
-    let thin2 = rel.file("v2-thin-from-tar.tar");
-    AIRLOCK.ok(&[
-        "copy",
-        "-b",
-        &rel.v2_ref(),
-        "--to-tar",
-        p(&thin2),
-        "--skip-blobs",
-        p(&rel.v1),
-    ]);
+    let (thin2, _) = rel.thin_v2("v2-thin-from-tar.tar", &rel.v1);
     check_thin_tar(&thin2, &full, &v1_state, &format!("tar {}", p(&rel.v1)));
     AIRLOCK.ok(&["copy", "--tar", p(&thin2), "--to-repo", &dest(&reg)]);
     assert_eq!(walk(&reg, DST), full);
@@ -361,18 +366,8 @@ fn thin_import_against_a_receipt_or_last_months_tar_equals_a_full_import() {
 fn thin_import_missing_a_promised_blob_writes_nothing() {
     let rel = Releases::new();
     let reg = with_v1(&rel, free_port());
-    let receipt = rel.file("receipt.json");
-    AIRLOCK.ok(&["receipt", &dest(&reg), "-o", p(&receipt)]);
-    let thin_tar = rel.file("v2-thin.tar");
-    AIRLOCK.ok(&[
-        "copy",
-        "-b",
-        &rel.v2_ref(),
-        "--to-tar",
-        p(&thin_tar),
-        "--skip-blobs",
-        p(&receipt),
-    ]);
+    let receipt = rel.receipt_of(&dest(&reg));
+    let (thin_tar, _) = rel.thin_v2("v2-thin.tar", &receipt);
     let (_, omitted) = open_tar(&thin_tar);
     let omitted = omitted.unwrap();
     // The destination loses one promised layer after the receipt was made.
@@ -423,18 +418,8 @@ fn thin_import_mounts_from_the_receipts_other_repository() {
     let reg = TestRegistry::start(Auth::None);
     let other = format!("{}/dst/last-month", reg.host());
     AIRLOCK.ok(&["copy", "--tar", p(&rel.v1), "--to-repo", &other]);
-    let receipt = rel.file("receipt.json");
-    AIRLOCK.ok(&["receipt", &other, "-o", p(&receipt)]);
-    let thin_tar = rel.file("v2-thin.tar");
-    AIRLOCK.ok(&[
-        "copy",
-        "-b",
-        &rel.v2_ref(),
-        "--to-tar",
-        p(&thin_tar),
-        "--skip-blobs",
-        p(&receipt),
-    ]);
+    let receipt = rel.receipt_of(&other);
+    let (thin_tar, _) = rel.thin_v2("v2-thin.tar", &receipt);
     let out = AIRLOCK.ok(&["copy", "--tar", p(&thin_tar), "--to-repo", &dest(&reg)]);
     assert!(out.contains("to mount from other repositories"), "{out}");
     reg.assert_tags_complete(DST);

@@ -7,7 +7,6 @@ use airlock_core::registry::client::ClientConfig;
 use airlock_core::registry::http::{HttpResponse, Method, TransportError, TransportErrorKind};
 use airlock_core::registry::manifest_head::HeadManifest;
 use airlock_core::registry::op::{OpOutput, Operation};
-use airlock_core::registry::RetryPolicy;
 use airlock_testkit::scenario::{resp, OneOp, RespExt, Scenario};
 
 const D: &str = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -262,17 +261,9 @@ fn server_error_then_ok_backs_off_100ms_then_200ms() {
 
 #[test]
 fn retries_give_up_after_max_tries() {
-    let config = ClientConfig {
-        retry: RetryPolicy {
-            max_tries: 2,
-            ..RetryPolicy::default()
-        },
-        ..ClientConfig::default()
-    };
-    let mut m = OneOp::with(
+    let mut m = OneOp::with_tries(
         HeadBlob::new(repo("reg.example/dst/x"), D.parse().unwrap(), "pull"),
-        config,
-        Box::new(airlock_core::registry::auth::AnonymousKeychain),
+        2,
     );
     Scenario::new()
         .ping_ok("reg.example")

@@ -12,7 +12,7 @@ use airlock_core::registry::http::Method;
 use airlock_core::registry::Machine;
 use airlock_testkit::scenario::{FakeRegistry, RespExt};
 
-use airlock_testkit::synth::plans::{image, index, item};
+use airlock_testkit::synth::plans::{image, index, item, one_image_plan};
 
 fn repo() -> Repository {
     Repository::parse("reg.example/dst/x").unwrap()
@@ -318,12 +318,7 @@ fn skip_sources_are_not_uploaded_and_tar_entries_are() {
     let mut m = image(b"{}", &[layer, b"foreign"]);
     m.blobs[1].source = BlobSource::TarEntry { offset: 4, size: 7 };
     m.blobs[2].source = BlobSource::Skip;
-    let p = RelocationPlan {
-        repository: r.clone(),
-        items: vec![item(&r, ItemKind::Image, m)],
-        locations: vec![],
-        tags: vec![],
-    };
+    let p = one_image_plan(&r, m);
     let mut reg = FakeRegistry::new();
     reg.tar = tar.clone();
     let mut s = session(p, CopyOptions::default());
@@ -344,12 +339,7 @@ fn same_registry_sources_are_mounted() {
             repository: Repository::parse("reg.example/src/y").unwrap(),
         };
     }
-    let p = RelocationPlan {
-        repository: r.clone(),
-        items: vec![item(&r, ItemKind::Image, m2)],
-        locations: vec![],
-        tags: vec![],
-    };
+    let p = one_image_plan(&r, m2);
     let mut reg = FakeRegistry::new();
     for b in &m.blobs {
         if let BlobSource::Inline(v) = &b.source {
@@ -697,12 +687,7 @@ fn blobs_the_caller_found_present_need_no_request() {
             reg.blobs.insert(b.digest, v.to_vec());
         }
     }
-    let p = RelocationPlan {
-        repository: r.clone(),
-        items: vec![item(&r, ItemKind::Image, m)],
-        locations: vec![],
-        tags: vec![],
-    };
+    let p = one_image_plan(&r, m);
     let mut s = session(p, check_all()).with_present_blobs(digests.clone());
     reg.drive(&mut s);
     let summary = s.result().unwrap().unwrap();

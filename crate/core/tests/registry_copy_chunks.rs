@@ -1,7 +1,7 @@
 //! The copy session's chunked uploads: a 413 fallback found once is kept
 //! for the rest of the push, and the summary says which mode was used.
 
-use airlock_core::plan::{ItemKind, RelocationPlan};
+use airlock_core::plan::RelocationPlan;
 use airlock_core::reference::Repository;
 use airlock_core::registry::auth::AnonymousKeychain;
 use airlock_core::registry::client::{Client, ClientConfig};
@@ -9,7 +9,7 @@ use airlock_core::registry::copy::{CopyOptions, CopySession};
 use airlock_core::registry::http::Method;
 use airlock_core::registry::upload_chunks::{ChunkReason, UploadMode};
 use airlock_testkit::scenario::FakeRegistry;
-use airlock_testkit::synth::plans::{image, item};
+use airlock_testkit::synth::plans::{image, one_image_plan};
 
 const MIB: usize = 1 << 20;
 
@@ -19,12 +19,7 @@ fn plan() -> RelocationPlan {
     let layers: Vec<Vec<u8>> = (0..3u8).map(|i| vec![i; MIB]).collect();
     let refs: Vec<&[u8]> = layers.iter().map(|l| l.as_slice()).collect();
     let img = image(b"{\"config\":\"big\"}", &refs);
-    RelocationPlan {
-        repository: r.clone(),
-        items: vec![item(&r, ItemKind::Image, img)],
-        locations: vec![],
-        tags: vec![],
-    }
+    one_image_plan(&r, img)
 }
 
 fn run(reg: &mut FakeRegistry, options: CopyOptions) -> airlock_core::registry::CopySummary {

@@ -368,20 +368,10 @@ fn authorization_never_goes_to_another_origin() {
 /// upload rewrites it (`crate/cli/tests/full_disk.rs` shows it for real).
 #[test]
 fn head_server_error_after_retries_uploads_again() {
-    use airlock_core::registry::client::ClientConfig;
-    use airlock_core::registry::retry::RetryPolicy;
     let (d, data) = blob();
-    let config = ClientConfig {
-        retry: RetryPolicy {
-            max_tries: 2,
-            ..RetryPolicy::default()
-        },
-        ..ClientConfig::default()
-    };
-    let mut m = OneOp::with(
+    let mut m = OneOp::with_tries(
         UploadBlob::new(repo(), d, 10, BlobSource::Inline(data), check()),
-        config,
-        Box::new(airlock_core::registry::auth::AnonymousKeychain),
+        2,
     );
     let log = Scenario::new()
         .ping_ok(HOST)

@@ -86,6 +86,51 @@ fn bodies(log: &[(u64, HttpRequest)]) -> Vec<(Method, Option<String>, u64, u64)>
         .collect()
 }
 
+/// The `Content-Range` of every request with a body.
+fn ranges(log: &[(u64, HttpRequest)]) -> Vec<String> {
+    bodies(log).into_iter().map(|b| b.1.unwrap()).collect()
+}
+
+/// The usual steps of an upload to `reg.example/dst/x`, its sessions named
+/// as [`session`] names them.
+trait UploadSteps {
+    /// `POST` to start an upload, answered 202 with the session `to`.
+    fn post_to(self, to: &str) -> Self;
+    /// `PATCH` at the session `from`, answered 202 with the session `to`.
+    fn patch_to(self, from: &str, to: &str) -> Self;
+    /// The closing `PUT` of the `size`-byte blob at the session `at`, answered 201.
+    fn put_done(self, size: usize, at: &str) -> Self;
+    /// A `PATCH` at each session but the last, each answered with the next
+    /// one, then the closing `PUT` at the last.
+    fn patches_then_put(self, size: usize, sessions: &[&str]) -> Self;
+}
+
+impl UploadSteps for Scenario {
+    fn post_to(self, to: &str) -> Self {
+        self.expect(
+            Method::Post,
+            UPLOADS,
+            accepted(&format!("/v2/dst/x/blobs/uploads/{to}")),
+        )
+    }
+    fn patch_to(self, from: &str, to: &str) -> Self {
+        self.expect(
+            Method::Patch,
+            &session(from),
+            accepted(&format!("/v2/dst/x/blobs/uploads/{to}")),
+        )
+    }
+    fn put_done(self, size: usize, at: &str) -> Self {
+        self.expect(Method::Put, &put_url(size, &session(at)), resp(201))
+    }
+    fn patches_then_put(self, size: usize, sessions: &[&str]) -> Self {
+        let patched = sessions
+            .windows(2)
+            .fold(self, |s, w| s.patch_to(w[0], w[1]));
+        patched.put_done(size, sessions[sessions.len() - 1])
+    }
+}
+
 fn reset() -> TransportError {
     TransportError::new(TransportErrorKind::Io, "connection reset by peer")
 }
@@ -98,31 +143,13 @@ fn monolithic_413_falls_back_to_chunks_at_the_same_session() {
     let mut m = upload(size, None);
     let log = Scenario::new()
         .ping_ok(HOST)
-        .expect(
-            Method::Post,
-            UPLOADS,
-            accepted("/v2/dst/x/blobs/uploads/a?_state=0"),
-        )
+        .post_to("a?_state=0")
         .expect(
             Method::Put,
             &put_url(size, &session("a?_state=0")),
             resp(413).body(b"<html>413 Request Entity Too Large</html>"),
         )
-        .expect(
-            Method::Patch,
-            &session("a?_state=0"),
-            accepted("/v2/dst/x/blobs/uploads/a?_state=1"),
-        )
-        .expect(
-            Method::Patch,
-            &session("a?_state=1"),
-            accepted("/v2/dst/x/blobs/uploads/a?_state=2"),
-        )
-        .expect(
-            Method::Put,
-            &put_url(size, &session("a?_state=2")),
-            resp(201),
-        )
+        .patches_then_put(size, &["a?_state=0", "a?_state=1", "a?_state=2"])
         .run(&mut m);
     assert_eq!(
         bodies(&log),
@@ -149,27 +176,11 @@ fn a_413_on_a_chunk_halves_it_and_resends_at_the_same_offset() {
     let mut m = upload(10, Some(8));
     let log = Scenario::new()
         .ping_ok(HOST)
-        .expect(Method::Post, UPLOADS, accepted("/v2/dst/x/blobs/uploads/a"))
+        .post_to("a")
         .expect(Method::Patch, &session("a"), resp(413))
-        .expect(
-            Method::Patch,
-            &session("a"),
-            accepted("/v2/dst/x/blobs/uploads/b"),
-        )
-        .expect(
-            Method::Patch,
-            &session("b"),
-            accepted("/v2/dst/x/blobs/uploads/c"),
-        )
-        .expect(
-            Method::Patch,
-            &session("c"),
-            accepted("/v2/dst/x/blobs/uploads/d"),
-        )
-        .expect(Method::Put, &put_url(10, &session("d")), resp(201))
+        .patches_then_put(10, &["a", "b", "c", "d"])
         .run(&mut m);
-    let ranges: Vec<_> = bodies(&log).into_iter().map(|b| b.1.unwrap()).collect();
-    assert_eq!(ranges, ["0-7", "0-3", "4-7", "8-9"]);
+    assert_eq!(ranges(&log), ["0-7", "0-3", "4-7", "8-9"]);
     assert_eq!(
         m.output().unwrap(),
         uploaded(10, chunked(4, ChunkReason::TooLarge), 0)
@@ -181,7 +192,7 @@ fn a_413_with_no_smaller_chunk_allowed_fails_naming_the_request() {
     let mut m = upload(10, None);
     Scenario::new()
         .ping_ok(HOST)
-        .expect(Method::Post, UPLOADS, accepted("/v2/dst/x/blobs/uploads/a"))
+        .post_to("a")
         .expect(Method::Put, &put_url(10, &session("a")), resp(413))
         .run(&mut m);
     let e = m.output().unwrap_err().to_string();
@@ -201,25 +212,9 @@ fn chunk_min_length_raises_the_chunk_size() {
             UPLOADS,
             accepted("/v2/dst/x/blobs/uploads/a").h("OCI-Chunk-Min-Length", "4"),
         )
-        .expect(
-            Method::Patch,
-            &session("a"),
-            accepted("/v2/dst/x/blobs/uploads/b"),
-        )
-        .expect(
-            Method::Patch,
-            &session("b"),
-            accepted("/v2/dst/x/blobs/uploads/c"),
-        )
-        .expect(
-            Method::Patch,
-            &session("c"),
-            accepted("/v2/dst/x/blobs/uploads/d"),
-        )
-        .expect(Method::Put, &put_url(10, &session("d")), resp(201))
+        .patches_then_put(10, &["a", "b", "c", "d"])
         .run(&mut m);
-    let ranges: Vec<_> = bodies(&log).into_iter().map(|b| b.1.unwrap()).collect();
-    assert_eq!(ranges, ["0-3", "4-7", "8-9"]);
+    assert_eq!(ranges(&log), ["0-3", "4-7", "8-9"]);
     assert_eq!(
         m.output().unwrap(),
         uploaded(10, chunked(4, ChunkReason::Requested), 0)
@@ -231,11 +226,7 @@ fn a_416_lowers_the_chunk_once_then_resyncs_with_the_session() {
     let mut m = upload(10, Some(8));
     let log = Scenario::new()
         .ping_ok(HOST)
-        .expect(
-            Method::Post,
-            UPLOADS,
-            accepted("/v2/dst/x/blobs/uploads/a?s=0"),
-        )
+        .post_to("a?s=0")
         .expect(Method::Patch, &session("a?s=0"), resp(416))
         .expect(
             Method::Get,
@@ -244,25 +235,9 @@ fn a_416_lowers_the_chunk_once_then_resyncs_with_the_session() {
                 .h("Range", "0-0")
                 .h("Location", "/v2/dst/x/blobs/uploads/a?s=g"),
         )
-        .expect(
-            Method::Patch,
-            &session("a?s=g"),
-            accepted("/v2/dst/x/blobs/uploads/a?s=4"),
-        )
-        .expect(
-            Method::Patch,
-            &session("a?s=4"),
-            accepted("/v2/dst/x/blobs/uploads/a?s=8"),
-        )
-        .expect(
-            Method::Patch,
-            &session("a?s=8"),
-            accepted("/v2/dst/x/blobs/uploads/a?s=10"),
-        )
-        .expect(Method::Put, &put_url(10, &session("a?s=10")), resp(201))
+        .patches_then_put(10, &["a?s=g", "a?s=4", "a?s=8", "a?s=10"])
         .run(&mut m);
-    let ranges: Vec<_> = bodies(&log).into_iter().map(|b| b.1.unwrap()).collect();
-    assert_eq!(ranges, ["0-7", "0-3", "4-7", "8-9"]);
+    assert_eq!(ranges(&log), ["0-7", "0-3", "4-7", "8-9"]);
     assert_eq!(
         m.output().unwrap(),
         uploaded(10, chunked(4, ChunkReason::RangeRefused), 1)
@@ -274,7 +249,7 @@ fn a_second_416_starts_the_blob_again() {
     let mut m = upload(10, Some(8));
     Scenario::new()
         .ping_ok(HOST)
-        .expect(Method::Post, UPLOADS, accepted("/v2/dst/x/blobs/uploads/a"))
+        .post_to("a")
         .expect(Method::Patch, &session("a"), resp(416))
         .expect(Method::Get, &session("a"), resp(204).h("Range", "0-0"))
         .expect(Method::Patch, &session("a"), resp(416))
@@ -288,16 +263,8 @@ fn a_dropped_chunk_resumes_from_the_range_the_session_reports() {
     let mut m = upload(10, Some(4));
     let log = Scenario::new()
         .ping_ok(HOST)
-        .expect(
-            Method::Post,
-            UPLOADS,
-            accepted("/v2/dst/x/blobs/uploads/a?s=0"),
-        )
-        .expect(
-            Method::Patch,
-            &session("a?s=0"),
-            accepted("/v2/dst/x/blobs/uploads/a?s=4"),
-        )
+        .post_to("a?s=0")
+        .patch_to("a?s=0", "a?s=4")
         .expect_err(Method::Patch, &session("a?s=4"), reset())
         .expect(
             Method::Get,
@@ -306,20 +273,9 @@ fn a_dropped_chunk_resumes_from_the_range_the_session_reports() {
                 .h("Range", "0-3")
                 .h("Location", "/v2/dst/x/blobs/uploads/a?s=4b"),
         )
-        .expect(
-            Method::Patch,
-            &session("a?s=4b"),
-            accepted("/v2/dst/x/blobs/uploads/a?s=8"),
-        )
-        .expect(
-            Method::Patch,
-            &session("a?s=8"),
-            accepted("/v2/dst/x/blobs/uploads/a?s=10"),
-        )
-        .expect(Method::Put, &put_url(10, &session("a?s=10")), resp(201))
+        .patches_then_put(10, &["a?s=4b", "a?s=8", "a?s=10"])
         .run(&mut m);
-    let ranges: Vec<_> = bodies(&log).into_iter().map(|b| b.1.unwrap()).collect();
-    assert_eq!(ranges, ["0-3", "4-7", "4-7", "8-9"]);
+    assert_eq!(ranges(&log), ["0-3", "4-7", "4-7", "8-9"]);
     // The status request waited for the backoff.
     assert_eq!((log[3].0, log[4].0), (0, 100));
     assert_eq!(
@@ -334,23 +290,12 @@ fn a_5xx_on_a_chunk_resumes_where_the_session_stands() {
     let mut m = upload(10, Some(4));
     let log = Scenario::new()
         .ping_ok(HOST)
-        .expect(Method::Post, UPLOADS, accepted("/v2/dst/x/blobs/uploads/a"))
+        .post_to("a")
         .expect(Method::Patch, &session("a"), resp(503))
         .expect(Method::Get, &session("a"), resp(204).h("Range", "0-3"))
-        .expect(
-            Method::Patch,
-            &session("a"),
-            accepted("/v2/dst/x/blobs/uploads/b"),
-        )
-        .expect(
-            Method::Patch,
-            &session("b"),
-            accepted("/v2/dst/x/blobs/uploads/c"),
-        )
-        .expect(Method::Put, &put_url(10, &session("c")), resp(201))
+        .patches_then_put(10, &["a", "b", "c"])
         .run(&mut m);
-    let ranges: Vec<_> = bodies(&log).into_iter().map(|b| b.1.unwrap()).collect();
-    assert_eq!(ranges, ["0-3", "4-7", "8-9"]);
+    assert_eq!(ranges(&log), ["0-3", "4-7", "8-9"]);
     assert!(matches!(
         m.output().unwrap(),
         OpOutput::Blob(BlobOutcome::Uploaded { resumes: 1, .. })
@@ -374,27 +319,12 @@ fn a_session_that_cannot_say_where_it_stands_starts_the_blob_again() {
         let mut m = upload(10, Some(4));
         Scenario::new()
             .ping_ok(HOST)
-            .expect(Method::Post, UPLOADS, accepted("/v2/dst/x/blobs/uploads/a"))
+            .post_to("a")
             .expect_err(Method::Patch, &session("a"), reset())
             .expect(Method::Get, &session("a"), answer.clone())
             .expect(Method::Head, &blob_url(10), resp(404))
-            .expect(Method::Post, UPLOADS, accepted("/v2/dst/x/blobs/uploads/n"))
-            .expect(
-                Method::Patch,
-                &session("n"),
-                accepted("/v2/dst/x/blobs/uploads/n1"),
-            )
-            .expect(
-                Method::Patch,
-                &session("n1"),
-                accepted("/v2/dst/x/blobs/uploads/n2"),
-            )
-            .expect(
-                Method::Patch,
-                &session("n2"),
-                accepted("/v2/dst/x/blobs/uploads/n3"),
-            )
-            .expect(Method::Put, &put_url(10, &session("n3")), resp(201))
+            .post_to("n")
+            .patches_then_put(10, &["n", "n1", "n2", "n3"])
             .run(&mut m);
         assert_eq!(
             m.output().unwrap(),
@@ -409,22 +339,18 @@ fn a_session_that_expires_between_chunks_starts_the_blob_again() {
     let mut m = upload(10, Some(4));
     let log = Scenario::new()
         .ping_ok(HOST)
-        .expect(Method::Post, UPLOADS, accepted("/v2/dst/x/blobs/uploads/a"))
-        .expect(Method::Patch, &session("a"), accepted("/v2/dst/x/blobs/uploads/b"))
+        .post_to("a")
+        .patch_to("a", "b")
         .expect(
             Method::Patch,
             &session("b"),
             resp(404).body(br#"{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown to registry"}]}"#),
         )
         .expect(Method::Head, &blob_url(10), resp(404))
-        .expect(Method::Post, UPLOADS, accepted("/v2/dst/x/blobs/uploads/n"))
-        .expect(Method::Patch, &session("n"), accepted("/v2/dst/x/blobs/uploads/n1"))
-        .expect(Method::Patch, &session("n1"), accepted("/v2/dst/x/blobs/uploads/n2"))
-        .expect(Method::Patch, &session("n2"), accepted("/v2/dst/x/blobs/uploads/n3"))
-        .expect(Method::Put, &put_url(10, &session("n3")), resp(201))
+        .post_to("n")
+        .patches_then_put(10, &["n", "n1", "n2", "n3"])
         .run(&mut m);
-    let ranges: Vec<_> = bodies(&log).into_iter().map(|b| b.1.unwrap()).collect();
-    assert_eq!(ranges, ["0-3", "4-7", "0-3", "4-7", "8-9"]);
+    assert_eq!(ranges(&log), ["0-3", "4-7", "0-3", "4-7", "8-9"]);
     assert!(m.output().is_ok());
 }
 
@@ -472,17 +398,9 @@ fn a_dropped_closing_put_after_chunks_asks_the_session_first() {
     let mut m = upload(10, Some(5));
     Scenario::new()
         .ping_ok(HOST)
-        .expect(Method::Post, UPLOADS, accepted("/v2/dst/x/blobs/uploads/a"))
-        .expect(
-            Method::Patch,
-            &session("a"),
-            accepted("/v2/dst/x/blobs/uploads/b"),
-        )
-        .expect(
-            Method::Patch,
-            &session("b"),
-            accepted("/v2/dst/x/blobs/uploads/c"),
-        )
+        .post_to("a")
+        .patch_to("a", "b")
+        .patch_to("b", "c")
         .expect_err(Method::Put, &put_url(10, &session("c")), reset())
         .expect(Method::Get, &session("c"), resp(404))
         .expect(Method::Head, &blob_url(10), resp(200))

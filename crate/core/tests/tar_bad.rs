@@ -5,6 +5,7 @@
 use std::io::Write;
 
 use airlock_core::tar::{self, EntryKind, TarError, TarIndex, TarWriter};
+use airlock_testkit::sources::{ShortReadSource, YieldingSource};
 use airlock_testkit::{block_on, random, FileSource};
 
 const SIMPLE_BUNDLE: &[u8] =
@@ -715,62 +716,10 @@ fn system_tar_lists_our_pax_entries() {
     assert!(lines[2].ends_with(" after"), "{listing}");
 }
 
-/// A source that breaks the contract by returning short reads mid-file: the
-/// indexer reports an error instead of misreading or panicking.
-struct ShortReadSource<'a>(&'a [u8]);
-
-impl airlock_core::source::ByteSource for ShortReadSource<'_> {
-    fn len(&self) -> u64 {
-        self.0.len() as u64
-    }
-    async fn read_at(
-        &self,
-        offset: u64,
-        len: usize,
-    ) -> Result<Vec<u8>, airlock_core::source::SourceError> {
-        airlock_core::source::ByteSource::read_at(self.0, offset, len.min(100)).await
-    }
-}
-
 #[test]
 fn short_reads_are_errors_not_panics() {
     let err = block_on(tar::index(&ShortReadSource(SIMPLE_BUNDLE))).unwrap_err();
     assert!(matches!(err, TarError::NotTar { .. }), "{err:?}");
-}
-
-/// A source whose reads are not ready at once (like a browser `Blob`).
-struct YieldingSource<'a>(&'a [u8]);
-
-struct YieldOnce(bool);
-
-impl std::future::Future for YieldOnce {
-    type Output = ();
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<()> {
-        if self.0 {
-            std::task::Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            std::task::Poll::Pending
-        }
-    }
-}
-
-impl airlock_core::source::ByteSource for YieldingSource<'_> {
-    fn len(&self) -> u64 {
-        self.0.len() as u64
-    }
-    async fn read_at(
-        &self,
-        offset: u64,
-        len: usize,
-    ) -> Result<Vec<u8>, airlock_core::source::SourceError> {
-        YieldOnce(false).await;
-        airlock_core::source::ByteSource::read_at(self.0, offset, len).await
-    }
 }
 
 #[test]

@@ -5,9 +5,10 @@
 //! small entries, not with its entry count.
 
 use airlock_core::archive::Archive;
-use airlock_core::source::{self, ByteSource, CountingSource, SourceError};
+use airlock_core::source::{self, ByteSource, CountingSource};
 use airlock_core::tar::{self, TarError, TarIndex, TarWriter, Windows};
 use airlock_testkit::block_on;
+use airlock_testkit::sources::{ShortReadSource, YieldingSource};
 use airlock_testkit::synth;
 
 const SIMPLE_BUNDLE: &[u8] =
@@ -126,19 +127,6 @@ fn every_bad_archive_gets_the_same_error_through_windows() {
     }
 }
 
-/// Returns at most 100 bytes a read, wherever the source ends (a source
-/// breaking the `read_at` contract).
-struct ShortReadSource<'a>(&'a [u8]);
-
-impl ByteSource for ShortReadSource<'_> {
-    fn len(&self) -> u64 {
-        self.0.len() as u64
-    }
-    async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
-        self.0.read_at(offset, len.min(100)).await
-    }
-}
-
 #[test]
 fn short_reads_give_the_same_errors() {
     for bytes in [SIMPLE_BUNDLE, &mixed_tar()] {
@@ -149,37 +137,6 @@ fn short_reads_give_the_same_errors() {
         }
         let err = block_on(Archive::open(&ShortReadSource(bytes))).unwrap_err();
         assert!(err.to_string().starts_with("not a tar archive"), "{err}");
-    }
-}
-
-/// A source whose reads are not ready at once (like a browser `Blob`).
-struct YieldingSource<'a>(&'a [u8]);
-
-struct YieldOnce(bool);
-
-impl std::future::Future for YieldOnce {
-    type Output = ();
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<()> {
-        if self.0 {
-            std::task::Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            std::task::Poll::Pending
-        }
-    }
-}
-
-impl ByteSource for YieldingSource<'_> {
-    fn len(&self) -> u64 {
-        self.0.len() as u64
-    }
-    async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
-        YieldOnce(false).await;
-        self.0.read_at(offset, len).await
     }
 }
 

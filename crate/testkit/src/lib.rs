@@ -5,6 +5,7 @@
 //! - [`go_inputs`]: the inputs of the Go oracle corpus's flate/gzip cases
 //! - [`random`]: the one deterministic random generator (seeded)
 //! - [`synth`]: deterministic synthetic imgpkg tarballs, bad archives, plan builders
+//! - [`sources`]: byte sources that read short or not at once
 //! - [`scenario`]: scripted exchanges and an in-memory fake registry on a fake clock
 //! - [`support`]: real Distribution registries, a token issuer and a fault proxy on 127.0.0.1
 //! - [`registry_state`]: independent views of a test registry (raw walk, storage links, snapshots)
@@ -15,6 +16,7 @@ pub mod random;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod registry_state;
 pub mod scenario;
+pub mod sources;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod support;
 pub mod synth;

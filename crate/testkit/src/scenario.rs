@@ -184,6 +184,18 @@ impl OneOp {
         }
     }
 
+    /// Runs `op` anonymously on a client that gives up after `max_tries` tries.
+    pub fn with_tries(op: impl Operation + 'static, max_tries: u32) -> OneOp {
+        let config = ClientConfig {
+            retry: airlock_core::registry::RetryPolicy {
+                max_tries,
+                ..Default::default()
+            },
+            ..ClientConfig::default()
+        };
+        OneOp::with(op, config, Box::new(AnonymousKeychain))
+    }
+
     pub fn restart_with(&mut self, op: impl Operation + 'static) {
         self.call = self.client.start(op);
         self.result = None;

@@ -67,6 +67,16 @@ pub fn skopeo_digest(reference: &str) -> String {
     json(&out.stdout)["Digest"].as_str().unwrap().to_string()
 }
 
+/// `airlock copy --tar SOURCE DEST_ARGS… --lock-output LOCK` (a tar or a
+/// layout directory; `dest_args` such as `["--to-repo", dest]`): the lock's text.
+pub fn copy_with_lock(source: &Path, dest_args: &[&str], lock: &Path) -> String {
+    let mut args = vec!["copy", "--tar", s(source)];
+    args.extend_from_slice(dest_args);
+    args.extend_from_slice(&["--lock-output", s(lock)]);
+    airlock_ok(&args);
+    std::fs::read_to_string(lock).unwrap()
+}
+
 /// `skopeo copy` of a fixture image to `dest` (an `oci:`, `oci-archive:` or
 /// `docker-archive:` reference).
 pub fn export(reg: &TestRegistry, digest: &str, dest: &str, extra: &[&str]) {
@@ -75,6 +85,22 @@ pub fn export(reg: &TestRegistry, digest: &str, dest: &str, extra: &[&str]) {
     args.extend_from_slice(extra);
     args.extend_from_slice(&[source.as_str(), dest]);
     skopeo(&args);
+}
+
+/// [`export`] to `TRANSPORT:PATH:NAME` with no extra flags.
+pub fn export_as(reg: &TestRegistry, digest: &str, transport: &str, path: &Path, name: &str) {
+    export(reg, digest, &format!("{transport}:{}:{name}", s(path)), &[]);
+}
+
+/// `airlock inspect SOURCE`, asserting that it names `format` and lists
+/// `name -> digest`.
+pub fn assert_inspected(source: &Path, format: &str, name: &str, digest: &str) {
+    let shown = airlock_ok(&["inspect", s(source)]);
+    assert!(shown.contains(format), "{shown}");
+    assert!(
+        shown.contains(&format!("name {name} -> {digest}")),
+        "{shown}"
+    );
 }
 
 /// The config digest and diff IDs of a source image.

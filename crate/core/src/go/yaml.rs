@@ -573,44 +573,24 @@ impl Emitter {
         if !self.whitespace {
             self.put(' ');
         }
-        let chars: Vec<char> = value.chars().collect();
-        let mut spaces = false;
-        let mut breaks = false;
-        for (i, &c) in chars.iter().enumerate() {
-            if c == ' ' {
-                if allow_breaks
-                    && !spaces
-                    && self.column > self.best_width
-                    && chars.get(i + 1) != Some(&' ')
-                {
-                    self.write_indent();
-                } else {
-                    self.put(c);
-                }
-                spaces = true;
-            } else if is_break(c) {
-                if !breaks && c == '\n' {
-                    self.put_break();
-                }
-                self.write_break(c);
-                self.indention = true;
-                breaks = true;
-            } else {
-                if breaks {
-                    self.write_indent();
-                }
-                self.put(c);
-                self.indention = false;
-                spaces = false;
-                breaks = false;
-            }
-        }
+        self.write_folded_chars(value, allow_breaks, false);
         self.whitespace = false;
         self.indention = false;
     }
 
     fn write_single_quoted(&mut self, value: &str, allow_breaks: bool) {
         self.write_indicator("'", true, false, false);
+        self.write_folded_chars(value, allow_breaks, true);
+        self.write_indicator("'", false, false, false);
+        self.whitespace = false;
+        self.indention = false;
+    }
+
+    /// The character loop libyaml's plain and single-quoted writers share:
+    /// a space past the best width may become a line break, breaks are
+    /// written as breaks. `single_quoted` adds what that writer does besides:
+    /// no break at the first or last character, and `'` doubled.
+    fn write_folded_chars(&mut self, value: &str, allow_breaks: bool, single_quoted: bool) {
         let chars: Vec<char> = value.chars().collect();
         let mut spaces = false;
         let mut breaks = false;
@@ -619,8 +599,7 @@ impl Emitter {
                 if allow_breaks
                     && !spaces
                     && self.column > self.best_width
-                    && i > 0
-                    && i < chars.len() - 1
+                    && (!single_quoted || (i > 0 && i < chars.len() - 1))
                     && chars.get(i + 1) != Some(&' ')
                 {
                     self.write_indent();
@@ -639,7 +618,7 @@ impl Emitter {
                 if breaks {
                     self.write_indent();
                 }
-                if c == '\'' {
+                if single_quoted && c == '\'' {
                     self.put('\'');
                 }
                 self.put(c);
@@ -648,9 +627,6 @@ impl Emitter {
                 breaks = false;
             }
         }
-        self.write_indicator("'", false, false, false);
-        self.whitespace = false;
-        self.indention = false;
     }
 
     fn write_double_quoted(&mut self, value: &str, allow_breaks: bool) {

@@ -620,122 +620,71 @@ go_value_for_struct!(
     IndexDescriptor
 );
 
-impl GoStruct for ImageOrIndex {
-    const NAME: &'static str = "ImageOrImageIndexDescriptor";
-    const FIELDS: &'static [&'static str] = &["ImageIndex", "Image"];
-    fn decode_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        i: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match i {
-            0 => map.next_value_seed(PtrSeed(&mut self.image_index)),
-            _ => map.next_value_seed(PtrSeed(&mut self.image)),
+/// Implements [`GoStruct`] from the Go field names in declaration order, each
+/// with the seed that decodes it and the Rust field it decodes into.
+macro_rules! go_struct {
+    ($t:ty, $name:literal { $($key:literal => $seed:ident($field:ident)),* $(,)? }) => {
+        impl GoStruct for $t {
+            const NAME: &'static str = $name;
+            const FIELDS: &'static [&'static str] = &[$($key),*];
+            fn decode_field<'de, A: MapAccess<'de>>(
+                &mut self,
+                i: usize,
+                map: &mut A,
+            ) -> Result<(), A::Error> {
+                match Self::FIELDS[i] {
+                    $($key => map.next_value_seed($seed(&mut self.$field)),)*
+                    other => unreachable!("{other} is not a field of {}", Self::NAME),
+                }
+            }
         }
-    }
+    };
 }
 
-impl GoStruct for ImageDescriptor {
-    const NAME: &'static str = "ImageDescriptor";
-    const FIELDS: &'static [&'static str] = &[
-        "Refs", "Layers", "Config", "Manifest", "Tag", "OrigRef", "Labels",
-    ];
-    fn decode_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        i: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match i {
-            0 => map.next_value_seed(SliceSeed(&mut self.refs)),
-            1 => map.next_value_seed(SliceSeed(&mut self.layers)),
-            2 => map.next_value_seed(StructSeed(&mut self.config)),
-            3 => map.next_value_seed(StructSeed(&mut self.manifest)),
-            4 => map.next_value_seed(StrSeed(&mut self.tag)),
-            5 => map.next_value_seed(StrSeed(&mut self.orig_ref)),
-            _ => map.next_value_seed(LabelsSeed(&mut self.labels)),
-        }
-    }
-}
+go_struct!(ImageOrIndex, "ImageOrImageIndexDescriptor" {
+    "ImageIndex" => PtrSeed(image_index),
+    "Image" => PtrSeed(image),
+});
 
-impl GoStruct for LayerDescriptor {
-    const NAME: &'static str = "ImageLayerDescriptor";
-    const FIELDS: &'static [&'static str] = &["MediaType", "Digest", "DiffID", "Size"];
-    fn decode_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        i: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match i {
-            0 => map.next_value_seed(StrSeed(&mut self.media_type)),
-            1 => map.next_value_seed(StrSeed(&mut self.digest)),
-            2 => map.next_value_seed(StrSeed(&mut self.diff_id)),
-            _ => map.next_value_seed(SizeSeed(&mut self.size)),
-        }
-    }
-}
+go_struct!(ImageDescriptor, "ImageDescriptor" {
+    "Refs" => SliceSeed(refs),
+    "Layers" => SliceSeed(layers),
+    "Config" => StructSeed(config),
+    "Manifest" => StructSeed(manifest),
+    "Tag" => StrSeed(tag),
+    "OrigRef" => StrSeed(orig_ref),
+    "Labels" => LabelsSeed(labels),
+});
 
-impl GoStruct for ConfigDescriptor {
-    const NAME: &'static str = "ConfigDescriptor";
-    const FIELDS: &'static [&'static str] = &["Digest", "Raw"];
-    fn decode_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        i: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match i {
-            0 => map.next_value_seed(StrSeed(&mut self.digest)),
-            _ => map.next_value_seed(StrSeed(&mut self.raw)),
-        }
-    }
-}
+go_struct!(LayerDescriptor, "ImageLayerDescriptor" {
+    "MediaType" => StrSeed(media_type),
+    "Digest" => StrSeed(digest),
+    "DiffID" => StrSeed(diff_id),
+    "Size" => SizeSeed(size),
+});
 
-impl GoStruct for ManifestDescriptor {
-    const NAME: &'static str = "ManifestDescriptor";
-    const FIELDS: &'static [&'static str] = &["MediaType", "Digest", "Raw"];
-    fn decode_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        i: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match i {
-            0 => map.next_value_seed(StrSeed(&mut self.media_type)),
-            1 => map.next_value_seed(StrSeed(&mut self.digest)),
-            _ => map.next_value_seed(StrSeed(&mut self.raw)),
-        }
-    }
-}
+go_struct!(ConfigDescriptor, "ConfigDescriptor" {
+    "Digest" => StrSeed(digest),
+    "Raw" => StrSeed(raw),
+});
 
-impl GoStruct for IndexDescriptor {
-    const NAME: &'static str = "ImageIndexDescriptor";
-    const FIELDS: &'static [&'static str] = &[
-        "Refs",
-        "Images",
-        "Indexes",
-        "MediaType",
-        "Digest",
-        "Raw",
-        "Tag",
-        "OrigRef",
-        "Labels",
-    ];
-    fn decode_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        i: usize,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match i {
-            0 => map.next_value_seed(SliceSeed(&mut self.refs)),
-            1 => map.next_value_seed(SliceSeed(&mut self.images)),
-            2 => map.next_value_seed(SliceSeed(&mut self.indexes)),
-            3 => map.next_value_seed(StrSeed(&mut self.media_type)),
-            4 => map.next_value_seed(StrSeed(&mut self.digest)),
-            5 => map.next_value_seed(StrSeed(&mut self.raw)),
-            6 => map.next_value_seed(StrSeed(&mut self.tag)),
-            7 => map.next_value_seed(StrSeed(&mut self.orig_ref)),
-            _ => map.next_value_seed(LabelsSeed(&mut self.labels)),
-        }
-    }
-}
+go_struct!(ManifestDescriptor, "ManifestDescriptor" {
+    "MediaType" => StrSeed(media_type),
+    "Digest" => StrSeed(digest),
+    "Raw" => StrSeed(raw),
+});
+
+go_struct!(IndexDescriptor, "ImageIndexDescriptor" {
+    "Refs" => SliceSeed(refs),
+    "Images" => SliceSeed(images),
+    "Indexes" => SliceSeed(indexes),
+    "MediaType" => StrSeed(media_type),
+    "Digest" => StrSeed(digest),
+    "Raw" => StrSeed(raw),
+    "Tag" => StrSeed(tag),
+    "OrigRef" => StrSeed(orig_ref),
+    "Labels" => LabelsSeed(labels),
+});
 
 // ---------------------------------------------------------------------------
 // Writing, byte-identical to Go's json.Marshal.

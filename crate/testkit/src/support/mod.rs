@@ -36,7 +36,7 @@ pub use tools::{skopeo, tar_create, tar_extract, SKOPEO_BIN};
 #[allow(unused_imports)]
 pub use crate::random::bytes;
 #[allow(unused_imports)]
-pub use crate::synth::plans::{image, index, inline_blob, item, small_plan};
+pub use crate::synth::plans::{image, index, inline_blob, item, one_image_plan, small_plan};
 #[allow(unused_imports)]
 pub use airlock_core::manifest::media_type::OCI_MANIFEST;
 

@@ -90,6 +90,16 @@ pub fn item(repo: &Repository, kind: ItemKind, m: PlannedManifest) -> PlannedIte
     }
 }
 
+/// A plan of the one image `m`, uploaded by its digest tag only.
+pub fn one_image_plan(repo: &Repository, m: PlannedManifest) -> RelocationPlan {
+    RelocationPlan {
+        repository: repo.clone(),
+        items: vec![item(repo, ItemKind::Image, m)],
+        locations: vec![],
+        tags: vec![],
+    }
+}
+
 /// An index of two images sharing a layer, plus a plain image tagged `v1`.
 pub fn small_plan(repo: &Repository) -> RelocationPlan {
     let shared = random::bytes(1, 3000);
