@@ -1,6 +1,7 @@
 // Test environments: a browser plus registries and nginx on 127.0.0.1,
 // all stopped after the test file (t.after / the returned stop()).
 
+import { after, before } from 'node:test';
 import { launchBrowser, newPage } from './browser.mjs';
 import { startNginx } from './nginx.mjs';
 import { freePort } from './procs.mjs';
@@ -60,4 +61,27 @@ export async function browserPage(stack, options = {}) {
   stack.add({ stop: () => browser.close() });
   const opened = await newPage(browser, options);
   return { browser, ...opened, airlock: new AirlockPage(opened.page) };
+}
+
+/**
+ * The usual suite: registers before/after hooks in the calling describe()
+ * that start sameOrigin(stack, { auth }), run `prepare(stack, env)` if given,
+ * open browserPage(stack, page) and (unless goto is false) load the page from
+ * the origin; after() stops the stack. `env` and `ui` are filled in by the
+ * before hook (the objects sameOrigin and browserPage return); `stack` takes
+ * whatever else the tests start.
+ * @param {{auth?: 'none'|'basic'|'token', page?: object, goto?: boolean, prepare?: Function}} [options]
+ */
+export function pageSuite({ auth = 'none', page = {}, goto = true, prepare } = {}) {
+  const stack = new Stack();
+  const env = {};
+  const ui = {};
+  before(async () => {
+    Object.assign(env, await sameOrigin(stack, { auth }));
+    if (prepare) await prepare(stack, env);
+    Object.assign(ui, await browserPage(stack, page));
+    if (goto) await ui.airlock.goto(env.origin);
+  });
+  after(() => stack.stop());
+  return { stack, env, ui };
 }
