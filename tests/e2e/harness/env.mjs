@@ -64,23 +64,33 @@ export async function browserPage(stack, options = {}) {
 }
 
 /**
- * The usual suite: registers before/after hooks in the calling describe()
- * that start sameOrigin(stack, { auth }), run `prepare(stack, env)` if given,
- * open browserPage(stack, page) and (unless goto is false) load the page from
- * the origin; after() stops the stack. `env` and `ui` are filled in by the
- * before hook (the objects sameOrigin and browserPage return); `stack` takes
- * whatever else the tests start.
+ * sameOrigin(stack, { auth }), then `prepare(stack, env)` if given, then
+ * browserPage(stack, page), loaded from the origin unless goto is false.
  * @param {{auth?: 'none'|'basic'|'token', page?: object, goto?: boolean, prepare?: Function}} [options]
  */
-export function pageSuite({ auth = 'none', page = {}, goto = true, prepare } = {}) {
+export async function openPage(stack, { auth = 'none', page = {}, goto = true, prepare } = {}) {
+  const env = await sameOrigin(stack, { auth });
+  if (prepare) await prepare(stack, env);
+  const ui = await browserPage(stack, page);
+  if (goto) await ui.airlock.goto(env.origin);
+  return { env, ui };
+}
+
+/**
+ * The usual suite: registers before/after hooks in the calling describe()
+ * that run openPage(stack, options) and stop the stack after. `env` and `ui`
+ * are filled in by the before hook (the objects sameOrigin and browserPage
+ * return); `stack` takes whatever else the tests start.
+ * @param {Parameters<typeof openPage>[1]} [options]
+ */
+export function pageSuite(options) {
   const stack = new Stack();
   const env = {};
   const ui = {};
   before(async () => {
-    Object.assign(env, await sameOrigin(stack, { auth }));
-    if (prepare) await prepare(stack, env);
-    Object.assign(ui, await browserPage(stack, page));
-    if (goto) await ui.airlock.goto(env.origin);
+    const opened = await openPage(stack, options);
+    Object.assign(env, opened.env);
+    Object.assign(ui, opened.ui);
   });
   after(() => stack.stop());
   return { stack, env, ui };
