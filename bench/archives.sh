@@ -17,16 +17,9 @@
 # Usage: bench/archives.sh [OUTDIR]   (default bench-out/, git-ignored)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT="$PWD"
-OUT="${1:-$ROOT/bench-out}"
-mkdir -p "$OUT"
-
+. bench/lib.sh
+bench_setup "${1:-}"
 command -v skopeo >/dev/null || { apt-get install -y -qq skopeo >/dev/null; }
-command -v docker-registry >/dev/null || scripts/setup.sh
-
-cargo build -q --release --bin airlock --bin gen
-AIRLOCK="$ROOT/target/release/airlock"
-GEN="$ROOT/target/release/gen"
 
 BIG="$OUT/big-512m.tar"
 [ -f "$BIG" ] || "$GEN" big --images 8 --layers 4 --layer-size 16MiB -o "$BIG" >&2
@@ -37,8 +30,6 @@ if [ ! -f "$OCI" ] || [ ! -f "$DOCKER" ]; then
   mv "$OUT/archives/oci.tar" "$OCI"; mv "$OUT/archives/docker.tar" "$DOCKER"; rmdir "$OUT/archives"
 fi
 IMAGES=8
-
-. bench/lib.sh
 
 BYTES=$(python3 - "$BIG" <<'PY'
 import json, sys, tarfile

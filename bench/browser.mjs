@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { browserPage, sameOrigin, Stack } from '../tests/e2e/harness/env.mjs';
+import { browserPage, openPage, Stack } from '../tests/e2e/harness/env.mjs';
 import { writeBundleTar } from '../tests/e2e/harness/make-bundle.mjs';
 
 const execFileP = promisify(execFile);
@@ -45,9 +45,7 @@ const big = await tarOf('bundle-4g', { seed: 'bench-4g', images: Array.from({ le
 
 const stack = new Stack();
 try {
-  const env = await sameOrigin(stack);
-  const ui = await browserPage(stack);
-  await ui.airlock.goto(env.origin);
+  const { env, ui } = await openPage(stack);
   // The page warms its wasm paths in the background at load; a user takes
   // longer than that to pick a file.
   await ui.page.evaluate(() => window.airlockApp.model.warmed);

@@ -17,24 +17,15 @@
 # Usage: bench/copy.sh [OUTDIR]   (default bench-out/, git-ignored)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT="$PWD"
-OUT="${1:-$ROOT/bench-out}"
-mkdir -p "$OUT"
-
+. bench/lib.sh
+bench_setup "${1:-}"
 command -v skopeo >/dev/null || { apt-get install -y -qq skopeo >/dev/null; }
 [ -x /usr/bin/time ] || { apt-get install -y -qq time >/dev/null; }
-command -v docker-registry >/dev/null || scripts/setup.sh
-
-cargo build -q --release --bin airlock --bin gen
-AIRLOCK="$ROOT/target/release/airlock"
-GEN="$ROOT/target/release/gen"
 
 BIG="$OUT/big-512m.tar"
 REPO1000="$OUT/package-repo-1000.tar"
 [ -f "$BIG" ] || "$GEN" big --images 8 --layers 4 --layer-size 16MiB -o "$BIG" >&2
 [ -f "$REPO1000" ] || "$GEN" large-package-repo --packages 100 --images-per-package 10 -o "$REPO1000" >&2
-
-. bench/lib.sh
 
 BYTES=$(python3 - "$BIG" <<'EOF'
 import json, sys, tarfile

@@ -11,6 +11,19 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
+# bench_setup OUTDIR [SUBDIR] (from the repository root): ROOT, OUT (OUTDIR,
+# default bench-out/, then SUBDIR; created), and this tree's release binaries
+# built into AIRLOCK and GEN; docker-registry installed if missing.
+bench_setup() {
+  ROOT="$PWD"
+  OUT="${1:-$ROOT/bench-out}${2:+/$2}"
+  mkdir -p "$OUT"
+  command -v docker-registry >/dev/null || scripts/setup.sh
+  cargo build -q --release --bin airlock --bin gen
+  AIRLOCK="$ROOT/target/release/airlock"
+  GEN="$ROOT/target/release/gen"
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # start_registry VAR [STORAGE_DIR]: a fresh registry; its host:port goes

@@ -18,18 +18,10 @@
 # 5 GiB tar and its OCI layouts need ~11 GiB of disk there)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT="$PWD"
-OUT="${1:-$ROOT/bench-out}/memory"
-mkdir -p "$OUT"
-
-command -v docker-registry >/dev/null || scripts/setup.sh
+. bench/lib.sh
+bench_setup "${1:-}" memory
 command -v skopeo >/dev/null || scripts/setup.sh
 [ -x /usr/bin/time ] || apt-get install -y -qq time >/dev/null
-
-cargo build -q --release --bin airlock --bin gen
-AIRLOCK="$ROOT/target/release/airlock"
-GEN="$ROOT/target/release/gen"
-. bench/lib.sh
 
 BIG="$OUT/big-512m.tar"
 HUGE="$OUT/big-5g.tar"

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { cargoBin } from '../tests/e2e/harness/cargo-bin.mjs';
-import { browserPage, sameOrigin, Stack } from '../tests/e2e/harness/env.mjs';
+import { browserPage, openPage, Stack } from '../tests/e2e/harness/env.mjs';
 import { startNginx } from '../tests/e2e/harness/nginx.mjs';
 
 const execFileP = promisify(execFile);
@@ -102,9 +102,7 @@ async function pagePush(ui, repository, { inPage = false } = {}) {
 
 const stack = new Stack();
 try {
-  const env = await sameOrigin(stack);
-  const ui = await browserPage(stack);
-  await ui.airlock.goto(env.origin);
+  const { env, ui } = await openPage(stack);
   await ui.page.evaluate(() => globalThis.airlockApp.model.warmed);
 
   // --- open -------------------------------------------------------------------

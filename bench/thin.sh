@@ -16,15 +16,8 @@
 # Usage: bench/thin.sh [OUTDIR]   (default bench-out/, git-ignored)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT="$PWD"
-OUT="${1:-$ROOT/bench-out}/thin"
-mkdir -p "$OUT"
-
-command -v docker-registry >/dev/null || scripts/setup.sh
-
-cargo build -q --release --bin airlock --bin gen
-AIRLOCK="$ROOT/target/release/airlock"
-GEN="$ROOT/target/release/gen"
+. bench/lib.sh
+bench_setup "${1:-}" thin
 
 LAYER=2MiB
 V1="$OUT/v1.tar"
@@ -34,8 +27,6 @@ REPO1000="$OUT/package-repo-1000.tar"
 [ -f "$V2" ] || "$GEN" package-repo-release --packages 100 --layer-size "$LAYER" --changed 10 --release 2 -o "$V2" >&2
 [ -f "$REPO1000" ] || "$GEN" large-package-repo --packages 100 --images-per-package 10 -o "$REPO1000" >&2
 CHANGED=$(python3 -c "print(10 * 2 * 1048576)")
-
-. bench/lib.sh
 
 # Source registry with both releases.
 start_registry SRC

@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { closeSync, copyFileSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { axeViolations } from './harness/axe.mjs';
-import { browserPage, sameOrigin, Stack } from './harness/env.mjs';
+import { pageSuite } from './harness/env.mjs';
 import { fixture, FIXTURES } from './harness/fixtures.mjs';
 import { writeBundleTar } from './harness/make-bundle.mjs';
 import { freePort, removeDir, tempDir } from './harness/procs.mjs';
@@ -27,19 +27,14 @@ function corruptCopy(src, dst) {
 }
 
 describe('axe-core on every main state', () => {
-  const stack = new Stack();
-  let env;
-  let ui;
+  const { stack, env, ui } = pageSuite({ page: { bypassCSP: true }, goto: false });
   let dir;
   const found = [];
   const check = async (state) => found.push(...(await axeViolations(ui.page, state)));
-  before(async () => {
-    env = await sameOrigin(stack);
-    ui = await browserPage(stack, { bypassCSP: true });
+  before(() => {
     dir = tempDir('a11y');
     stack.add({ stop: () => removeDir(dir) });
   });
-  after(() => stack.stop());
 
   test('empty, opened, verified, preview, carried destination, pushing, pushed', async () => {
     await ui.airlock.goto(env.origin);
@@ -83,14 +78,7 @@ describe('axe-core on every main state', () => {
 });
 
 describe('keyboard only', () => {
-  const stack = new Stack();
-  let env;
-  let ui;
-  before(async () => {
-    env = await sameOrigin(stack);
-    ui = await browserPage(stack);
-  });
-  after(() => stack.stop());
+  const { env, ui } = pageSuite({ goto: false });
 
   const focused = () => ui.page.evaluate(() => ({ id: document.activeElement.id, tag: document.activeElement.tagName, inTree: !!document.activeElement.closest('#tree') }));
   /** Presses Tab until `want(focused)` holds. */

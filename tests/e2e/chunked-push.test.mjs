@@ -55,15 +55,21 @@ describe('chunked uploads from the page', () => {
   });
   after(() => stack.stop());
 
-  test('nginx with client_max_body_size 8m: the push completes through the 413 fallback', async () => {
-    const registry = stack.add(await startRegistry({ cors: false }));
-    const nginx = stack.add(await startNginx({ registry: registry.host, maxBody: '8m' }));
+  /** The tar opened from `nginx`'s page and pushed to dst/app there (`options` set first): the result note. */
+  async function pushThrough(nginx, options = async () => {}) {
     await ui.airlock.goto(nginx.origin);
     assert.ok(await ui.airlock.open(tar), await ui.airlock.openError());
+    await options();
     await ui.airlock.setRepository(`${nginx.host}/dst/app`);
     const r = await ui.airlock.push();
     assert.equal(r.result, 'pushed', r.text);
-    assert.match(await resultNote(ui.page), /in chunks of 8\.0 MiB \(after a 413/);
+    return resultNote(ui.page);
+  }
+
+  test('nginx with client_max_body_size 8m: the push completes through the 413 fallback', async () => {
+    const registry = stack.add(await startRegistry({ cors: false }));
+    const nginx = stack.add(await startNginx({ registry: registry.host, maxBody: '8m' }));
+    assert.match(await pushThrough(nginx), /in chunks of 8\.0 MiB \(after a 413/);
     assert.match(nginx.accessLog(), /" 413 /);
     assert.deepEqual(await tagLines(registry.base, 'dst/app'), expected);
   });
@@ -71,13 +77,8 @@ describe('chunked uploads from the page', () => {
   test('the upload-chunks option sends 8 MiB chunks with no 413', async () => {
     const registry = stack.add(await startRegistry({ cors: false }));
     const nginx = stack.add(await startNginx({ registry: registry.host, maxBody: '8m' }));
-    await ui.airlock.goto(nginx.origin);
-    assert.ok(await ui.airlock.open(tar), await ui.airlock.openError());
-    await ui.page.selectOption('#opt-upload-chunk', '8');
-    await ui.airlock.setRepository(`${nginx.host}/dst/app`);
-    const r = await ui.airlock.push();
-    assert.equal(r.result, 'pushed', r.text);
-    assert.match(await resultNote(ui.page), /2 blobs in chunks of 8\.0 MiB \(as requested\)/);
+    const note = await pushThrough(nginx, () => ui.page.selectOption('#opt-upload-chunk', '8'));
+    assert.match(note, /2 blobs in chunks of 8\.0 MiB \(as requested\)/);
     const log = nginx.accessLog();
     assert.doesNotMatch(log, /" 413 /);
     assert.equal(log.split('\n').filter((l) => l.includes('"PATCH ')).length, 6, log);
@@ -89,12 +90,7 @@ describe('chunked uploads from the page', () => {
     const registry = stack.add(await startRegistry({ cors: false }));
     const front = stack.add(await startFront(registry));
     const nginx = stack.add(await startNginx({ registry: front.host }));
-    await ui.airlock.goto(nginx.origin);
-    assert.ok(await ui.airlock.open(tar), await ui.airlock.openError());
-    await ui.airlock.setRepository(`${nginx.host}/dst/app`);
-    const r = await ui.airlock.push();
-    assert.equal(r.result, 'pushed', r.text);
-    assert.match(await resultNote(ui.page), /in chunks of 16\.0 MiB \(after a 413/);
+    assert.match(await pushThrough(nginx), /in chunks of 16\.0 MiB \(after a 413/);
     assert.deepEqual(await tagLines(registry.base, 'dst/app'), expected);
   });
 });

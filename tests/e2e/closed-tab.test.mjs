@@ -5,8 +5,8 @@
 
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { browserPage, sameOrigin, Stack } from './harness/env.mjs';
+import { describe, test } from 'node:test';
+import { pageSuite } from './harness/env.mjs';
 import { writeBundleTar } from './harness/make-bundle.mjs';
 import { removeDir, tempDir } from './harness/procs.mjs';
 import { incompleteTags, tagLines } from './harness/registry-client.mjs';
@@ -21,14 +21,7 @@ function bytes(text) {
 }
 
 describe('closed tab (same origin, no auth)', () => {
-  const stack = new Stack();
-  let env;
-  let ui;
-  before(async () => {
-    env = await sameOrigin(stack);
-    ui = await browserPage(stack);
-  });
-  after(() => stack.stop());
+  const { stack, env, ui } = pageSuite({ goto: false });
 
   test('reload mid-push, open the tar again, push: completes and sends only what is missing', async () => {
     const dir = tempDir('closed-tab');

@@ -3,21 +3,13 @@
 // same-origin nginx deployment with Basic and token auth.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { browserPage, PASSWORD, sameOrigin, Stack, USER } from './harness/env.mjs';
+import { before, describe, test } from 'node:test';
+import { pageSuite, PASSWORD, USER } from './harness/env.mjs';
 import { freePort } from './harness/procs.mjs';
 import { startRegistry } from './harness/registry.mjs';
 
 describe('test connection', () => {
-  const stack = new Stack();
-  let env;
-  let ui;
-  before(async () => {
-    env = await sameOrigin(stack);
-    ui = await browserPage(stack);
-    await ui.airlock.goto(env.origin);
-  });
-  after(() => stack.stop());
+  const { stack, env, ui } = pageSuite();
 
   test('a registry without CORS headers: explains the refusal and the same-origin fix', async () => {
     const refusing = stack.add(await startRegistry({ cors: false }));
@@ -65,16 +57,8 @@ describe('test connection', () => {
 
 for (const auth of ['basic', 'token']) {
   describe(`test connection through nginx, ${auth} auth`, () => {
-    const stack = new Stack();
-    let env;
-    let ui;
-    before(async () => {
-      env = await sameOrigin(stack, { auth });
-      ui = await browserPage(stack);
-      await ui.airlock.goto(env.origin);
-      await ui.page.fill('#repository', `${env.host}/dst/auth-${auth}`);
-    });
-    after(() => stack.stop());
+    const { env, ui } = pageSuite({ auth });
+    before(() => ui.page.fill('#repository', `${env.host}/dst/auth-${auth}`));
 
     test('anonymous: asks for a login', async () => {
       const r = await ui.airlock.testConnection();

@@ -11,9 +11,9 @@ import { execFile } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { cargoBin, run } from './harness/cargo-bin.mjs';
-import { browserPage, sameOrigin, Stack } from './harness/env.mjs';
+import { pageSuite } from './harness/env.mjs';
 import { fixture } from './harness/fixtures.mjs';
 import { removeDir, tempDir } from './harness/procs.mjs';
 import { tagLines } from './harness/registry-client.mjs';
@@ -64,25 +64,19 @@ async function catalog(base) {
 }
 
 describe('OCI layouts and docker-archives in the page', () => {
-  const stack = new Stack();
-  let env;
-  let ui;
   let airlock;
   let dir;
+  const { env, ui } = pageSuite({
+    prepare: async (stack, env) => {
+      dir = tempDir('image-archives');
+      stack.add({ stop: () => removeDir(dir) });
+      airlock = await cargoBin('airlock-cli', 'airlock');
+      // The fixture images in the registry, for skopeo to export.
+      await run(airlock, ['copy', '--tar', fixture('simple-bundle').tar, '--to-repo', `${env.registry.host}/src/simple`]);
+    },
+  });
   const src = (digest) => `docker://${env.registry.host}/src/simple@${digest}`;
   const copy = (digest, dest, extra = []) => skopeo(['copy', '--quiet', '--src-tls-verify=false', ...extra, src(digest), dest]);
-
-  before(async () => {
-    dir = tempDir('image-archives');
-    stack.add({ stop: () => removeDir(dir) });
-    env = await sameOrigin(stack);
-    airlock = await cargoBin('airlock-cli', 'airlock');
-    // The fixture images in the registry, for skopeo to export.
-    await run(airlock, ['copy', '--tar', fixture('simple-bundle').tar, '--to-repo', `${env.registry.host}/src/simple`]);
-    ui = await browserPage(stack);
-    await ui.airlock.goto(env.origin);
-  });
-  after(() => stack.stop());
 
   /**
    * Opens `tarPath` in the page, previews it at `dest` (a prefix with

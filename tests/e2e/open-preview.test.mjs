@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { browserPage, sameOrigin, Stack } from './harness/env.mjs';
+import { describe, test } from 'node:test';
+import { pageSuite } from './harness/env.mjs';
 import { fixture, FIXTURES } from './harness/fixtures.mjs';
 import { writeBundleTar } from './harness/make-bundle.mjs';
 import { removeDir, tempDir } from './harness/procs.mjs';
@@ -15,14 +15,7 @@ import { removeDir, tempDir } from './harness/procs.mjs';
 const DST = (name) => `127.0.0.1:5000/dst-from-tar/${name}`;
 
 describe('open and preview', () => {
-  const stack = new Stack();
-  let ui;
-  before(async () => {
-    const env = await sameOrigin(stack);
-    ui = await browserPage(stack);
-    await ui.airlock.goto(env.origin);
-  });
-  after(() => stack.stop());
+  const { stack, ui } = pageSuite();
 
   test('simple-bundle: tree, files, preview, downloads', async () => {
     const fx = fixture('simple-bundle');

@@ -4,21 +4,13 @@
 // it is off in visible text.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { browserPage, sameOrigin, Stack } from './harness/env.mjs';
+import { describe, test } from 'node:test';
+import { pageSuite } from './harness/env.mjs';
 import { fixture } from './harness/fixtures.mjs';
 import { tagLines } from './harness/registry-client.mjs';
 
 describe('state per tarball', () => {
-  const stack = new Stack();
-  let env;
-  let ui;
-  before(async () => {
-    env = await sameOrigin(stack);
-    ui = await browserPage(stack);
-    await ui.airlock.goto(env.origin);
-  });
-  after(() => stack.stop());
+  const { env, ui } = pageSuite();
 
   test('A verified and pushed, then B: reset labels, carried destination to confirm, B lands where confirmed', async () => {
     const a = fixture('simple-bundle');

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { openSync, readSync, writeSync, closeSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { browserPage, PASSWORD, sameOrigin, Stack, USER } from './harness/env.mjs';
+import { after, describe, test } from 'node:test';
+import { browserPage, pageSuite, PASSWORD, sameOrigin, Stack, USER } from './harness/env.mjs';
 import { fixture } from './harness/fixtures.mjs';
 import { writeBundleTar } from './harness/make-bundle.mjs';
 import { removeDir, tempDir } from './harness/procs.mjs';
@@ -14,15 +14,7 @@ import { basic, tagLines } from './harness/registry-client.mjs';
 import { startRegistry } from './harness/registry.mjs';
 
 describe('push (same origin, no auth)', () => {
-  const stack = new Stack();
-  let env;
-  let ui;
-  before(async () => {
-    env = await sameOrigin(stack);
-    ui = await browserPage(stack);
-    await ui.airlock.goto(env.origin);
-  });
-  after(() => stack.stop());
+  const { stack, env, ui } = pageSuite();
 
   for (const name of ['simple-bundle', 'image-app1']) {
     test(`${name}: the registry matches imgpkg's, and a second push skips everything`, async () => {

@@ -7,9 +7,9 @@
 
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { cargoBin, run } from './harness/cargo-bin.mjs';
-import { browserPage, sameOrigin, Stack } from './harness/env.mjs';
+import { pageSuite } from './harness/env.mjs';
 import { removeDir, tempDir } from './harness/procs.mjs';
 import { tagLines } from './harness/registry-client.mjs';
 
@@ -17,24 +17,23 @@ const PACKAGES = 100;
 const IMAGES = 10;
 
 describe('a 1,000-image package repository', () => {
-  const stack = new Stack();
-  let env;
-  let ui;
   let tar;
   let airlock;
+  const { env, ui } = pageSuite({
+    goto: false,
+    prepare: async (stack) => {
+      const dir = tempDir('scale');
+      stack.add({ stop: () => removeDir(dir) });
+      tar = path.join(dir, 'repo-1000.tar');
+      const gen = await cargoBin('airlock-testkit', 'gen');
+      airlock = await cargoBin('airlock-cli', 'airlock');
+      await run(gen, ['large-package-repo', '--packages', String(PACKAGES), '--images-per-package', String(IMAGES), '-o', tar]);
+    },
+  });
   before(async () => {
-    const dir = tempDir('scale');
-    stack.add({ stop: () => removeDir(dir) });
-    tar = path.join(dir, 'repo-1000.tar');
-    const gen = await cargoBin('airlock-testkit', 'gen');
-    airlock = await cargoBin('airlock-cli', 'airlock');
-    await run(gen, ['large-package-repo', '--packages', String(PACKAGES), '--images-per-package', String(IMAGES), '-o', tar]);
-    env = await sameOrigin(stack);
-    ui = await browserPage(stack);
     await ui.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.origin });
     await ui.airlock.goto(env.origin);
   });
-  after(() => stack.stop());
 
   test('open: counts, a paged lazy tree, a paged preview that copies every row', async () => {
     assert.ok(await ui.airlock.open(tar), await ui.airlock.openError());

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { newPage } from './harness/browser.mjs';
-import { browserPage, sameOrigin, Stack } from './harness/env.mjs';
+import { browserPage, pageSuite } from './harness/env.mjs';
 import { writeBundleTar } from './harness/make-bundle.mjs';
 import { ROOT, removeDir, tempDir } from './harness/procs.mjs';
 
@@ -33,14 +33,7 @@ describe('static checks of web/', () => {
 });
 
 describe('served page', () => {
-  const stack = new Stack();
-  let env;
-  let ui;
-  before(async () => {
-    env = await sameOrigin(stack);
-    ui = await browserPage(stack);
-  });
-  after(() => stack.stop());
+  const { stack, env, ui } = pageSuite({ goto: false });
 
   test('strict Content-Security-Policy header, wasm served as application/wasm', async () => {
     const res = await fetch(`${env.origin}/`);

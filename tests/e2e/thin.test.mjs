@@ -11,9 +11,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { run } from './harness/cargo-bin.mjs';
-import { browserPage, sameOrigin, Stack } from './harness/env.mjs';
+import { pageSuite } from './harness/env.mjs';
 import { removeDir, tempDir } from './harness/procs.mjs';
 import { hasBlob, tagLines } from './harness/registry-client.mjs';
 import { makeThinTransfer } from './harness/thin.mjs';
@@ -47,22 +47,17 @@ function entriesOf(tarPath) {
 const withoutCreatedAt = (json) => json.replace(/"createdAt": "[^"]*"/, '"createdAt": "…"');
 
 describe('thin tars in the page', () => {
-  const stack = new Stack();
-  let env;
-  let ui;
   let t;
   let omitted;
-  before(async () => {
-    const dir = tempDir('thin');
-    stack.add({ stop: () => removeDir(dir) });
-    env = await sameOrigin(stack);
-    t = await makeThinTransfer(dir, env.host);
-    omitted = entriesOf(t.thin)['airlock-omitted-blobs.json'];
-    assert.ok(omitted && omitted.blobs.length > 0, 'the CLI made a thin tar');
-    ui = await browserPage(stack);
-    await ui.airlock.goto(env.origin);
+  const { env, ui } = pageSuite({
+    prepare: async (stack, env) => {
+      const dir = tempDir('thin');
+      stack.add({ stop: () => removeDir(dir) });
+      t = await makeThinTransfer(dir, env.host);
+      omitted = entriesOf(t.thin)['airlock-omitted-blobs.json'];
+      assert.ok(omitted && omitted.blobs.length > 0, 'the CLI made a thin tar');
+    },
   });
-  after(() => stack.stop());
 
   test('opened: the omitted layers are "expected in REPO" in the tree, counted in the contents and the preview; verify passes', async () => {
     assert.ok(await ui.airlock.open(t.thin), await ui.airlock.openError());

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { browserPage, sameOrigin, Stack } from './harness/env.mjs';
+import { describe, test } from 'node:test';
+import { pageSuite } from './harness/env.mjs';
 import { fixture } from './harness/fixtures.mjs';
 import { removeDir, requireFile, ROOT, tempDir } from './harness/procs.mjs';
 
@@ -28,18 +28,14 @@ function corruptCopy(from, to) {
 }
 
 describe('verify: the page and the CLI report the same problems', () => {
-  const stack = new Stack();
-  let ui;
-  before(async () => {
-    // The binary of this tree (a no-op when it is up to date).
-    const built = spawnSync('cargo', ['build', '-q', '-p', 'airlock-cli', '--bin', 'airlock'], { cwd: ROOT, encoding: 'utf8' });
-    assert.equal(built.status, 0, built.stderr);
-    requireFile(CLI, 'cargo build -p airlock-cli');
-    const env = await sameOrigin(stack);
-    ui = await browserPage(stack);
-    await ui.airlock.goto(env.origin);
+  const { stack, ui } = pageSuite({
+    prepare: () => {
+      // The binary of this tree (a no-op when it is up to date).
+      const built = spawnSync('cargo', ['build', '-q', '-p', 'airlock-cli', '--bin', 'airlock'], { cwd: ROOT, encoding: 'utf8' });
+      assert.equal(built.status, 0, built.stderr);
+      requireFile(CLI, 'cargo build -p airlock-cli');
+    },
   });
-  after(() => stack.stop());
 
   test('a corrupt layer: the page shows the exact lines of `airlock verify`', async () => {
     const dir = tempDir('verify-text');

@@ -8,6 +8,7 @@
 import { $, clear, el, replace } from './dom.js';
 import { explain } from './errors.js';
 import { formatBytes, plural } from './format.js';
+import { byIds, download } from './view/common.js';
 
 // What the tree's layer badges need: the omitted digests and the destination.
 const state = { digests: new Set(), repository: '' };
@@ -29,11 +30,7 @@ export function missingLayerBadge(layer) {
 
 export class ThinView {
   constructor() {
-    this.tree = $('tree');
-    this.fileSummary = $('file-summary');
-    this.previewBody = $('preview-body');
-    this.verifyResult = $('verify-result');
-    this.pushResult = $('push-result');
+    Object.assign(this, byIds('tree', 'file-summary', 'preview-body', 'verify-result', 'push-result'));
     this.info = null;
     // Contents: the omitted layers, under the file summary.
     this.contents = el('div', { id: 'thin-contents', className: 'alert warn', attrs: { 'data-thin': 'contents' }, hidden: true });
@@ -152,12 +149,7 @@ export class ThinView {
     const r = JSON.parse(json);
     const c = r.counts;
     this.receiptStatus.textContent = `${filename}: ${plural(c.tags, 'tag')}, ${plural(c.manifests, 'manifest')}, ${plural(c.blobs, 'blob')} (${formatBytes(c.blobBytes)}).`;
-    const url = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
-    const a = el('a', { attrs: { href: url, download: filename }, className: 'visually-hidden' });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    download(filename, json, 'application/json');
   }
 
   showReceiptError(err) {

@@ -1,6 +1,7 @@
 // Test environments: a browser plus registries and nginx on 127.0.0.1,
 // all stopped after the test file (t.after / the returned stop()).
 
+import { after, before } from 'node:test';
 import { launchBrowser, newPage } from './browser.mjs';
 import { startNginx } from './nginx.mjs';
 import { freePort } from './procs.mjs';
@@ -60,4 +61,37 @@ export async function browserPage(stack, options = {}) {
   stack.add({ stop: () => browser.close() });
   const opened = await newPage(browser, options);
   return { browser, ...opened, airlock: new AirlockPage(opened.page) };
+}
+
+/**
+ * sameOrigin(stack, { auth }), then `prepare(stack, env)` if given, then
+ * browserPage(stack, page), loaded from the origin unless goto is false.
+ * @param {{auth?: 'none'|'basic'|'token', page?: object, goto?: boolean, prepare?: Function}} [options]
+ */
+export async function openPage(stack, { auth = 'none', page = {}, goto = true, prepare } = {}) {
+  const env = await sameOrigin(stack, { auth });
+  if (prepare) await prepare(stack, env);
+  const ui = await browserPage(stack, page);
+  if (goto) await ui.airlock.goto(env.origin);
+  return { env, ui };
+}
+
+/**
+ * The usual suite: registers before/after hooks in the calling describe()
+ * that run openPage(stack, options) and stop the stack after. `env` and `ui`
+ * are filled in by the before hook (the objects sameOrigin and browserPage
+ * return); `stack` takes whatever else the tests start.
+ * @param {Parameters<typeof openPage>[1]} [options]
+ */
+export function pageSuite(options) {
+  const stack = new Stack();
+  const env = {};
+  const ui = {};
+  before(async () => {
+    const opened = await openPage(stack, options);
+    Object.assign(env, opened.env);
+    Object.assign(ui, opened.ui);
+  });
+  after(() => stack.stop());
+  return { stack, env, ui };
 }

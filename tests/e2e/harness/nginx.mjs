@@ -6,7 +6,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, removeDir, requireFile, ROOT, start, tempDir, waitHttp } from './procs.mjs';
+import { freePort, readyOrCleanUp, removeDir, requireFile, ROOT, start, tempDir, waitHttp } from './procs.mjs';
 
 /**
  * @param {object} o
@@ -52,14 +52,7 @@ export async function startNginx({ registry, tokenPort = null, port: wantedPort 
   const confPath = path.join(dir, 'nginx.conf');
   writeFileSync(confPath, conf);
   const handle = start('/usr/sbin/nginx', ['-p', dir, '-c', confPath, '-e', path.join(dir, 'error.log')], { logFile: path.join(dir, 'error.log') });
-  try {
-    if (tls) await waitTls(port, handle);
-    else await waitHttp(`http://127.0.0.1:${port}/`, handle, 'nginx', [200]);
-  } catch (e) {
-    await handle.stop();
-    removeDir(dir);
-    throw e;
-  }
+  await readyOrCleanUp(handle, dir, () => (tls ? waitTls(port, handle) : waitHttp(`http://127.0.0.1:${port}/`, handle, 'nginx', [200])));
   return {
     port,
     host: `127.0.0.1:${port}`,

@@ -76,6 +76,17 @@ export function start(cmd, args, { logFile, cwd, env } = {}) {
   };
 }
 
+/** Awaits `ready()`; when it fails, stops `handle`, removes `dir` and rethrows. */
+export async function readyOrCleanUp(handle, dir, ready) {
+  try {
+    await ready();
+  } catch (e) {
+    await handle.stop();
+    removeDir(dir);
+    throw e;
+  }
+}
+
 /** Waits until `url` answers one of `codes`, or the process exits. */
 export async function waitHttp(url, handle, name, codes = [200, 401]) {
   const deadline = Date.now() + 15000;

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, removeDir, requireFile, start, tempDir, waitHttp } from './procs.mjs';
+import { freePort, readyOrCleanUp, removeDir, requireFile, start, tempDir, waitHttp } from './procs.mjs';
 
 const REGISTRY = '/usr/bin/docker-registry';
 
@@ -62,13 +62,7 @@ ${cors ? CORS : ''}`;
   const configPath = path.join(dir, 'config.yml');
   writeFileSync(configPath, config);
   const handle = start(REGISTRY, ['serve', configPath]);
-  try {
-    await waitHttp(`http://127.0.0.1:${port}/v2/`, handle, 'registry');
-  } catch (e) {
-    await handle.stop();
-    removeDir(dir);
-    throw e;
-  }
+  await readyOrCleanUp(handle, dir, () => waitHttp(`http://127.0.0.1:${port}/v2/`, handle, 'registry'));
   return {
     port,
     host: `127.0.0.1:${port}`,

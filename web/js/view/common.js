@@ -1,10 +1,18 @@
 // DOM builders shared by the view's parts: error blocks, badges, downloads.
 
-import { el } from '../dom.js';
+import { $, el } from '../dom.js';
 
 // Built at load: the first Intl use costs ~15–18 ms here (locale data),
 // which the first open would otherwise pay.
 export const GROUPED = new Intl.NumberFormat('en-US');
+
+/**
+ * The elements with these ids (each through `$`, which throws for a missing
+ * one), keyed by the id in camelCase: 'push-start' → pushStart.
+ */
+export function byIds(...ids) {
+  return Object.fromEntries(ids.map((id) => [id.replace(/-([a-z])/g, (_, c) => c.toUpperCase()), $(id)]));
+}
 
 /** An explained error (errors.js `explain`) as an alert block, or its bare children. */
 export function errorBlock(x, { bare = false, cancelled = false } = {}) {
@@ -21,9 +29,9 @@ export function badgeClass(kind) {
   return 'image';
 }
 
-/** Offers `text` as a file download named `filename`. */
-export function download(filename, text) {
-  const url = URL.createObjectURL(new Blob([text], { type: 'text/yaml' }));
+/** Offers `text` (of media type `type`) as a file download named `filename`. */
+export function download(filename, text, type = 'text/yaml') {
+  const url = URL.createObjectURL(new Blob([text], { type }));
   const a = el('a', { attrs: { href: url, download: filename }, className: 'visually-hidden' });
   document.body.append(a);
   a.click();

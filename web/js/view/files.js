@@ -1,17 +1,14 @@
 // The bundle files of the view: a button per file of each bundle, and the
 // chosen file shown as text.
 
-import { $, clear, el } from '../dom.js';
+import { clear, el } from '../dom.js';
 import { explain } from '../errors.js';
 import { formatBytes } from '../format.js';
+import { byIds } from './common.js';
 
 export class FilesView {
   constructor() {
-    this.bundleFiles = $('bundle-files');
-    this.filesEmpty = $('files-empty');
-    this.fileView = $('file-view');
-    this.fileViewName = $('file-view-name');
-    this.fileViewText = $('file-view-text');
+    Object.assign(this, byIds('bundle-files', 'files-empty', 'file-view', 'file-view-name', 'file-view-text'));
   }
 
   render(bundles) {

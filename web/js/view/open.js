@@ -4,17 +4,12 @@
 import { $, el, replace } from '../dom.js';
 import { explain } from '../errors.js';
 import { formatBytes, plural, shortDigest } from '../format.js';
-import { errorBlock, GROUPED } from './common.js';
+import { byIds, errorBlock, GROUPED } from './common.js';
 
 export class OpenView {
   constructor() {
     this.status = $('app-status');
-    this.dropzone = $('dropzone');
-    this.fileInput = $('file-input');
-    this.chooseFile = $('choose-file');
-    this.openError = $('open-error');
-    this.fileSummary = $('file-summary');
-    this.cosignNote = $('cosign-note');
+    Object.assign(this, byIds('dropzone', 'file-input', 'choose-file', 'open-error', 'file-summary', 'cosign-note'));
   }
 
   setStatus(text, { error = false } = {}) {

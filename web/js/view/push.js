@@ -1,21 +1,14 @@
 // Step 5 of the view: the Push button (and why it is off), its progress
 // (total and per blob) and the final summary or error.
 
-import { $, clear, el, replace } from '../dom.js';
+import { clear, el, replace } from '../dom.js';
 import { explain } from '../errors.js';
 import { formatBytes, formatDuration, formatRate, shortDigest } from '../format.js';
-import { errorBlock } from './common.js';
+import { byIds, errorBlock } from './common.js';
 
 export class PushView {
   constructor() {
-    this.pushStart = $('push-start');
-    this.pushCancel = $('push-cancel');
-    this.pushReason = $('push-reason');
-    this.pushProgress = $('push-progress');
-    this.pushBar = $('push-bar');
-    this.pushStats = $('push-stats');
-    this.pushActive = $('push-active');
-    this.pushResult = $('push-result');
+    Object.assign(this, byIds('push-start', 'push-cancel', 'push-reason', 'push-progress', 'push-bar', 'push-stats', 'push-active', 'push-result'));
   }
 
   /** A new tarball: no result, the button says "Push". */

@@ -1,19 +1,14 @@
 // Step 2 of the view: the Verify button, its progress bar and the result
 // (every problem, or "All N blobs verified").
 
-import { $, clear, el, replace } from '../dom.js';
+import { clear, el, replace } from '../dom.js';
 import { explain } from '../errors.js';
 import { formatBytes, formatDuration, formatRate, plural } from '../format.js';
-import { errorBlock } from './common.js';
+import { byIds, errorBlock } from './common.js';
 
 export class VerifyView {
   constructor() {
-    this.verifyStart = $('verify-start');
-    this.verifyCancel = $('verify-cancel');
-    this.verifyProgress = $('verify-progress');
-    this.verifyBar = $('verify-bar');
-    this.verifyProgressText = $('verify-progress-text');
-    this.verifyResult = $('verify-result');
+    Object.assign(this, byIds('verify-start', 'verify-cancel', 'verify-progress', 'verify-bar', 'verify-progress-text', 'verify-result'));
   }
 
   /** A new tarball: no result, the button says "Verify". */
