@@ -17,7 +17,8 @@
 // browser is told to accept it (ignoreHTTPSErrors).
 // Usage: node bench/wan.mjs   (after scripts/build-wasm.sh; uses
 // tests/e2e/node_modules). Tars go to bench-out/ (git-ignored).
-// WAN_LINKS=1000,100 and WAN_DATA=bundle,repo pick a subset.
+// WAN_LINKS=1000,100 and WAN_DATA=bundle,repo pick a subset; WAN_DEBUG=1 uses
+// target/debug binaries.
 
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -44,8 +45,10 @@ const secs = async (fn) => {
   return { s: (performance.now() - t0) / 1000, r };
 };
 
-const gen = await cargoBin('airlock-testkit', 'gen');
-const airlock = await cargoBin('airlock-cli', 'airlock');
+// WAN_DEBUG=1: the existing target/debug binaries, no build (slower CLI hashing).
+const bin = (pkg, name) => (process.env.WAN_DEBUG ? path.join(ROOT, 'target/debug', name) : cargoBin(pkg, name));
+const gen = await bin('airlock-testkit', 'gen');
+const airlock = await bin('airlock-cli', 'airlock');
 async function ensure(file, args) {
   if (!existsSync(file)) {
     console.error(`generating ${file}…`);
@@ -53,20 +56,21 @@ async function ensure(file, args) {
   }
   return file;
 }
-const SETS = {
-  bundle: {
+const SETS = {};
+if (DATA.includes('bundle'))
+  SETS.bundle = {
     label: '512 MiB bundle',
     tar: await ensure(path.join(OUT, 'big-512m.tar'), ['big', '--images', '8', '--layers', '4', '--layer-size', '16MiB']),
     // blob POST + PUT, image manifest, bundle manifest
     trips: 4,
-  },
-  repo: {
+  };
+if (DATA.includes('repo'))
+  SETS.repo = {
     label: '1,000-image package repository',
     tar: await ensure(path.join(OUT, 'package-repo-1000.tar'), ['large-package-repo', '--packages', '100', '--images-per-package', '10']),
     // blob POST + PUT, image manifest, package bundle, repository bundle
     trips: 5,
-  },
-};
+  };
 
 /** `gen shape-proxy` in front of 127.0.0.1:upstream; resolves to { host, stop }. */
 function shapeProxy(upstream, mbit) {

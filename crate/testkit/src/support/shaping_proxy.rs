@@ -194,7 +194,10 @@ mod tests {
         );
         for _ in 0..3 {
             let t = round_trip(&proxy, b"x");
-            assert!(t >= rtt, "a 1-byte round trip took {t:?}, expected >= {rtt:?}");
+            assert!(
+                t >= rtt,
+                "a 1-byte round trip took {t:?}, expected >= {rtt:?}"
+            );
         }
         let (up, down, conns) = proxy.counters();
         assert_eq!((up, down, conns), (3, 3, 3));
@@ -215,7 +218,11 @@ mod tests {
         let data: Vec<u8> = (0..256 * 1024).map(|i| (i % 251) as u8).collect();
         let t = round_trip(&proxy, &data);
         let wire = Duration::from_nanos(data.len() as u64 * 8 * 1000 / 8);
-        assert!(t >= wire + rtt, "256 KiB round trip took {t:?}, expected >= {:?}", wire + rtt);
+        assert!(
+            t >= wire + rtt,
+            "256 KiB round trip took {t:?}, expected >= {:?}",
+            wire + rtt
+        );
         assert_eq!(proxy.counters().0, data.len() as u64);
     }
 }
