@@ -20,7 +20,7 @@
 // WAN_LINKS=1000,100 and WAN_DATA=bundle,repo pick a subset; WAN_DEBUG=1 uses
 // target/debug binaries.
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,7 @@ import { promisify } from 'node:util';
 import { cargoBin } from '../tests/e2e/harness/cargo-bin.mjs';
 import { browserPage, Stack } from '../tests/e2e/harness/env.mjs';
 import { startNginx } from '../tests/e2e/harness/nginx.mjs';
+import { start } from '../tests/e2e/harness/procs.mjs';
 import { startRegistry } from '../tests/e2e/harness/registry.mjs';
 
 const execFileP = promisify(execFile);
@@ -73,26 +74,16 @@ if (DATA.includes('repo'))
   };
 
 /** `gen shape-proxy` in front of 127.0.0.1:upstream; resolves to { host, stop }. */
-function shapeProxy(upstream, mbit) {
-  const child = spawn(gen, ['shape-proxy', '--upstream', String(upstream), '--rtt-ms', String(RTT_MS), '--mbit', String(mbit)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.on('exit', (code) => reject(new Error(`gen shape-proxy exited (${code})`)));
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (!out.includes('\n')) return;
-      const { port } = JSON.parse(out.split('\n')[0]);
-      resolve({
-        host: `127.0.0.1:${port}`,
-        stop: () =>
-          new Promise((done) => {
-            child.removeAllListeners('exit');
-            child.on('exit', done);
-            child.kill('SIGTERM');
-          }),
-      });
-    });
-  });
+async function shapeProxy(upstream, mbit) {
+  const handle = start(gen, ['shape-proxy', '--upstream', String(upstream), '--rtt-ms', String(RTT_MS), '--mbit', String(mbit)]);
+  for (let i = 0; i < 200; i += 1) {
+    const m = /"port":(\d+)/.exec(handle.log());
+    if (m) return { host: `127.0.0.1:${m[1]}`, stop: () => handle.stop() };
+    if (handle.exited) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await handle.stop();
+  throw new Error(`gen shape-proxy did not print its port: ${handle.log()}`);
 }
 
 /** A fresh registry behind a fresh shaped link; `fn(link, stack)` measures through it. */
