@@ -146,3 +146,83 @@ fn relay(mut from: TcpStream, mut to: TcpStream, dir: Arc<Direction>, shape: Lin
         let _ = to.shutdown(Shutdown::Write);
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An echo server on 127.0.0.1 (one thread per connection).
+    fn echo() -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut c) = conn else { continue };
+                std::thread::spawn(move || {
+                    let mut w = c.try_clone().unwrap();
+                    let _ = std::io::copy(&mut c, &mut w);
+                });
+            }
+        });
+        port
+    }
+
+    /// Sends `data` through the proxy to the echo server and reads it back.
+    fn round_trip(proxy: &ShapingProxy, data: &[u8]) -> Duration {
+        let mut c = TcpStream::connect(proxy.host()).unwrap();
+        let mut w = c.try_clone().unwrap();
+        let owned = data.to_vec();
+        let t0 = Instant::now();
+        let writer = std::thread::spawn(move || w.write_all(&owned).unwrap());
+        let mut back = vec![0u8; data.len()];
+        c.read_exact(&mut back).unwrap();
+        let elapsed = t0.elapsed();
+        writer.join().unwrap();
+        assert_eq!(back, data, "the proxy must relay the bytes unchanged");
+        elapsed
+    }
+
+    #[test]
+    fn a_round_trip_takes_at_least_the_rtt() {
+        let rtt = Duration::from_millis(80);
+        let proxy = ShapingProxy::start(
+            echo(),
+            LinkShape {
+                rtt,
+                bits_per_second: 1_000_000_000,
+            },
+        );
+        for _ in 0..3 {
+            let t = round_trip(&proxy, b"x");
+            assert!(
+                t >= rtt,
+                "a 1-byte round trip took {t:?}, expected >= {rtt:?}"
+            );
+        }
+        let (up, down, conns) = proxy.counters();
+        assert_eq!((up, down, conns), (3, 3, 3));
+    }
+
+    #[test]
+    fn bytes_are_paced_at_the_bandwidth() {
+        // 8 Mbit/s = 1 MB/s: 256 KiB need >= 262 ms on the wire each way
+        // (pipelined), plus the round trip.
+        let rtt = Duration::from_millis(10);
+        let proxy = ShapingProxy::start(
+            echo(),
+            LinkShape {
+                rtt,
+                bits_per_second: 8_000_000,
+            },
+        );
+        let data: Vec<u8> = (0..256 * 1024).map(|i| (i % 251) as u8).collect();
+        let t = round_trip(&proxy, &data);
+        let wire = Duration::from_nanos(data.len() as u64 * 8 * 1000 / 8);
+        assert!(
+            t >= wire + rtt,
+            "256 KiB round trip took {t:?}, expected >= {:?}",
+            wire + rtt
+        );
+        assert_eq!(proxy.counters().0, data.len() as u64);
+    }
+}
