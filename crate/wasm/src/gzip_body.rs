@@ -119,9 +119,7 @@ mod tests {
     wasm_bindgen_test_configure!(run_in_browser);
 
     fn blob_of(bytes: &[u8]) -> web_sys::Blob {
-        let arr = js_sys::Array::new();
-        arr.push(&js_sys::Uint8Array::from(bytes));
-        web_sys::Blob::new_with_u8_array_sequence(&arr).unwrap()
+        crate::transport::bytes_blob(bytes).unwrap()
     }
 
     /// Chunks in order, a chunk wanted again and the whole stream all give

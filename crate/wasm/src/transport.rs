@@ -514,7 +514,7 @@ fn xhr(
     inbox.xhrs.borrow_mut().insert(id, xhr);
 }
 
-fn bytes_blob(bytes: &[u8]) -> Result<web_sys::Blob, super::error::WasmError> {
+pub(crate) fn bytes_blob(bytes: &[u8]) -> Result<web_sys::Blob, super::error::WasmError> {
     let parts = js_sys::Array::new();
     parts.push(&js_sys::Uint8Array::from(bytes));
     web_sys::Blob::new_with_u8_array_sequence(&parts)
