@@ -78,6 +78,18 @@ describe('OCI layouts and docker-archives in the page', () => {
   const src = (digest) => `docker://${env.registry.host}/src/simple@${digest}`;
   const copy = (digest, dest, extra = []) => skopeo(['copy', '--quiet', '--src-tls-verify=false', ...extra, src(digest), dest]);
 
+  /** Pushes, pushes again, and checks the second push wrote nothing. */
+  async function pushThenRepushWritesNothing() {
+    const first = await ui.airlock.push();
+    assert.equal(first.result, 'pushed', first.text);
+    const again = await ui.airlock.push();
+    assert.equal(again.result, 'pushed', again.text);
+    const m = await metrics(ui.page);
+    assert.equal(m['blobs uploaded'], '0', JSON.stringify(m));
+    assert.equal(m['manifests written'], '0', JSON.stringify(m));
+    assert.equal(m['tags written'], '0', JSON.stringify(m));
+  }
+
   /**
    * Opens `tarPath` in the page, previews it at `dest` (a prefix with
    * `prefix`), pushes it, pushes it again; the CLI pushes the same tar to
@@ -89,14 +101,7 @@ describe('OCI layouts and docker-archives in the page', () => {
     await ui.airlock.setRepository(`${env.host}/${dest}`);
     const shown = { summary: await summary(ui.page), rows: await ui.airlock.previewRows(), mappings: await mappings(ui.page), downloads: await ui.airlock.downloadNames() };
     shown.lock = await ui.airlock.download('lock-output.yml');
-    const first = await ui.airlock.push();
-    assert.equal(first.result, 'pushed', first.text);
-    const again = await ui.airlock.push();
-    assert.equal(again.result, 'pushed', again.text);
-    const m = await metrics(ui.page);
-    assert.equal(m['blobs uploaded'], '0', JSON.stringify(m));
-    assert.equal(m['manifests written'], '0', JSON.stringify(m));
-    assert.equal(m['tags written'], '0', JSON.stringify(m));
+    await pushThenRepushWritesNothing();
     await run(airlock, ['copy', '--tar', tarPath, prefix ? '--to-repo-prefix' : '--to-repo', `${env.registry.host}/${cliDest}`]);
     return shown;
   }
@@ -163,14 +168,7 @@ describe('OCI layouts and docker-archives in the page', () => {
       await ui.page.waitForSelector('#preview-body:not([hidden])');
       const shown = await mappings(ui.page);
       assert.equal(await ui.page.textContent('#preview-layers'), 'Layers sent as application/vnd.oci.image.layer.v1.tar+gzip');
-      const first = await ui.airlock.push();
-      assert.equal(first.result, 'pushed', first.text);
-      const again = await ui.airlock.push();
-      assert.equal(again.result, 'pushed', again.text);
-      const m = await metrics(ui.page);
-      assert.equal(m['blobs uploaded'], '0', JSON.stringify(m));
-      assert.equal(m['manifests written'], '0', JSON.stringify(m));
-      assert.equal(m['tags written'], '0', JSON.stringify(m));
+      await pushThenRepushWritesNothing();
       await run(airlock, ['copy', '--tar', file, '--to-repo', `${env.registry.host}/cli/docker-gzip`, '--docker-layers', 'gzip']);
       const page = await tagLines(env.registry.base, 'page/docker-gzip');
       assert.equal(page.length, 1, page.join('\n'));
