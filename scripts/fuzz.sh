@@ -11,6 +11,11 @@
 # are appended to crate/fuzz/runs.log. JOBS targets run at once (default 1).
 # Without a nightly toolchain, RUSTC_BOOTSTRAP=1 with stable works too
 # (set FUZZ_TOOLCHAIN=stable).
+# No sanitizer by default (FUZZ_SANITIZER=none): airlock-core is
+# `#![forbid(unsafe_code)]`, so AddressSanitizer has nothing to find that a
+# panic would not show, and it costs several times the executions. Panics,
+# hangs (-timeout) and memory over -rss_limit_mb still fail a run.
+# FUZZ_SANITIZER=address brings it back.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?usage: scripts/fuzz.sh TARGET|all SECONDS [JOBS]}
@@ -19,10 +24,11 @@ jobs=${3:-1}
 toolchain=${FUZZ_TOOLCHAIN:-nightly}
 if [ "$toolchain" = stable ]; then export RUSTC_BOOTSTRAP=1; fi
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
-fuzz() { cargo "+$toolchain" fuzz "$@"; }
+sanitizer=${FUZZ_SANITIZER:-none}
+fuzz() { local verb=$1; shift; cargo "+$toolchain" fuzz "$verb" -s "$sanitizer" "$@"; }
 
 if [ "$target" = all ]; then
-  targets=$(fuzz list --fuzz-dir crate/fuzz)
+  targets=$(cargo "+$toolchain" fuzz list --fuzz-dir crate/fuzz)
 else
   targets=$target
 fi

@@ -13,6 +13,7 @@
 //! Nothing in the format, plan or protocol layers performs IO or reads a clock.
 
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod archive;
 pub mod bundle_layer;
