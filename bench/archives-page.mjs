@@ -63,6 +63,27 @@ try {
   const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
   console.log(`docker-archive ${(size / MiB).toFixed(0)} MiB, ${rounds} rounds`);
   for (const v of ['tar', 'gzip']) console.log(`${v.padEnd(5)} median ${med(res[v]).toFixed(2)} s (${(size / MiB / med(res[v])).toFixed(0)} MiB/s)  runs ${res[v].map((x) => x.toFixed(2)).join(', ')}`);
+  // The page's own flow: the Push button, the copy in the push worker. With
+  // gzip the first pass runs once, on the main thread, for the preview's
+  // digests; the worker takes its results (useGzippedLayers) and only
+  // compresses again while uploading.
+  if (!(await ui.airlock.open(docker))) throw new Error(await ui.airlock.openError());
+  await ui.airlock.setOption('#opt-to-repo-prefix', true);
+  const flow = {};
+  for (const v of ['tar', 'gzip']) {
+    await ui.page.selectOption('#opt-docker-layers', v);
+    const t0 = performance.now();
+    await ui.airlock.setRepository(`${env.host}/ui-${v}`);
+    const want = v === 'gzip' ? 'tar+gzip' : 'layer.v1.tar';
+    await ui.page.waitForFunction((w) => (document.getElementById('preview-layers')?.textContent || '').endsWith(w), want, { timeout: 600000 });
+    const preview = (performance.now() - t0) / 1000;
+    const t1 = performance.now();
+    const r = await ui.airlock.push(600000);
+    if (r.result !== 'pushed') throw new Error(`page push (${v}) failed: ${r.text}`);
+    flow[v] = { preview, push: (performance.now() - t1) / 1000 };
+    console.error(`page flow ${v}: preview ${preview.toFixed(2)} s, push ${flow[v].push.toFixed(2)} s`);
+  }
+  for (const v of ['tar', 'gzip']) console.log(`page flow (Push button, worker) ${v.padEnd(5)} preview ${flow[v].preview.toFixed(2)} s, push ${flow[v].push.toFixed(2)} s (${(size / MiB / flow[v].push).toFixed(0)} MiB/s)`);
   const cli = path.join(ROOT, 'target/release/airlock');
   if (existsSync(cli)) {
     await promisify(execFile)(cli, ['copy', '--tar', docker, '--to-repo-prefix', `${env.registry.host}/cli`, '--docker-layers', 'gzip'], { maxBuffer: 64 << 20 });

@@ -218,6 +218,21 @@ describe('OCI layouts and docker-archives in the page', () => {
             const p = d.plan({ repository: 'r.test/mirror/app', dockerLayers: 'gzip' });
             if (p.layerMediaTypes.join() !== 'application/vnd.oci.image.layer.v1.tar+gzip') throw new Error(p.layerMediaTypes.join());
           }),
+          // The first pass handed to another Archive of the same file (as the push worker takes it).
+          handoff: await caught(async () => {
+            const d2 = await m.openArchive(blob(docker));
+            if (d2.gzippedLayers() !== null) throw new Error('gzippedLayers before compressLayers');
+            const layers = d.gzippedLayers();
+            if (!layers.length || layers.some((l) => !/^sha256:/.test(l.diffId) || !/^sha256:/.test(l.digest) || !(l.size > 0))) throw new Error(JSON.stringify(layers));
+            d2.useGzippedLayers(layers);
+            const want = d.plan({ repository: 'r.test/mirror/app', dockerLayers: 'gzip' }).images.map((i) => i.destination);
+            const got = d2.plan({ repository: 'r.test/mirror/app', dockerLayers: 'gzip' }).images.map((i) => i.destination);
+            if (JSON.stringify(want) !== JSON.stringify(got)) throw new Error(`${want} vs ${got}`);
+          }),
+          handoffMissing: await caught(async () => (await m.openArchive(blob(docker))).useGzippedLayers([])),
+          handoffBadDigest: await caught(async () => (await m.openArchive(blob(docker))).useGzippedLayers([{ diffId: 'sha256:nope', digest: 'sha256:nope', size: 1 }])),
+          handoffOci: await caught(() => o.useGzippedLayers([])),
+          ociLayers: o.gzippedLayers(),
         };
       },
       { docker: b64(file), layout: b64(oci) },
@@ -233,6 +248,16 @@ describe('OCI layouts and docker-archives in the page', () => {
       assert.match(errors[k].message, /dockerLayers 'gzip' is for docker-archive tars/);
     }
     assert.equal(errors.compressed, null, JSON.stringify(errors));
+    assert.equal(errors.handoff, null, JSON.stringify(errors));
+    assert.equal(errors.ociLayers, null);
+    for (const [k, re] of [
+      ['handoffMissing', /useGzippedLayers: .*layer sha256:[0-9a-f]{64} \(diff ID\) was not compressed/],
+      ['handoffBadDigest', /useGzippedLayers: entry 0: diffId 'sha256:nope'/],
+      ['handoffOci', /useGzippedLayers: this OCI image layout .*has no docker-archive layers/],
+    ]) {
+      assert.equal(errors[k] && errors[k].code, 'E_ARGUMENT', JSON.stringify(errors));
+      assert.match(errors[k].message, re);
+    }
   });
 
   test('an OCI layout of several images under a prefix: every mapping shown, each image in its own repository', async () => {

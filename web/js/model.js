@@ -12,6 +12,32 @@ import { VerifyPool } from './verify-pool.js';
 // hot wasm functions before the first real open).
 const WARMUPS = 5;
 
+/**
+ * Requests in flight for a push (`settings.concurrency`, 0 = automatic).
+ * Automatic: 16 when the registry is the page's own origin and the page
+ * came over HTTP/2 or HTTP/3 (one connection carries many requests), else
+ * 6 (a browser opens at most 6 HTTP/1.1 connections per server; more would
+ * only queue inside the browser).
+ */
+export function pushConcurrency(settings, pageOrigin, protocol = navigationProtocol()) {
+  const chosen = Number(settings.concurrency) || 0;
+  if (chosen > 0) return chosen;
+  const host = String(settings.repository || '').trim().split('/')[0];
+  let pageHost = '';
+  try {
+    pageHost = new URL(pageOrigin).host;
+  } catch {
+    // No page origin (a test harness): the HTTP/1.1 figure.
+  }
+  return host && host === pageHost && /^h[23]/.test(protocol || '') ? 16 : 6;
+}
+
+/** The protocol the page itself was loaded over ('http/1.1', 'h2', 'h3'; '' if unknown). */
+function navigationProtocol() {
+  const nav = globalThis.performance && performance.getEntriesByType ? performance.getEntriesByType('navigation')[0] : null;
+  return (nav && nav.nextHopProtocol) || '';
+}
+
 export class Model {
   constructor({ pageOrigin = globalThis.location ? location.origin : '' } = {}) {
     this.pageOrigin = pageOrigin;
@@ -213,7 +239,7 @@ export class Model {
       ...planOptions(settings, this.format),
       username: credentials ? credentials.username : undefined,
       password: credentials ? credentials.password : undefined,
-      concurrency: 6,
+      concurrency: pushConcurrency(settings, this.pageOrigin),
       uploadChunkSize: (Number(settings.uploadChunkMiB) || 0) * 1024 * 1024,
     };
     const progress = (p) => {
@@ -231,11 +257,13 @@ export class Model {
     } else {
       if (!this.pushClient) this.pushClient = new PushClient(this.file);
       this.job = this.pushClient;
-      done = this.pushClient.push(options, progress);
+      // The worker takes this page's first gzip pass instead of running its own.
+      const gzippedLayers = this.gzipLayers(settings) ? this.archive.gzippedLayers() : null;
+      done = this.pushClient.push(options, progress, gzippedLayers);
     }
     try {
       const summary = await done;
-      return { ...summary, seconds: (performance.now() - started) / 1000 };
+      return { ...summary, concurrency: options.concurrency, seconds: (performance.now() - started) / 1000 };
     } finally {
       this.job = null;
     }

@@ -38,13 +38,17 @@ export class PushClient {
     if (c) c.reject(Object.assign(codedError(error.code || 'E_INTERNAL', error.message || 'push failed'), error));
   }
 
-  /** Runs one copy: `options` as archive.copy takes them (no onProgress). */
-  push(options, onProgress) {
+  /**
+   * Runs one copy: `options` as archive.copy takes them (no onProgress);
+   * `gzippedLayers`: the page's `archive.gzippedLayers()` for the worker's
+   * archive to use (docker-archives pushed with gzip layers), or null.
+   */
+  push(options, onProgress, gzippedLayers = null) {
     if (this.current) return Promise.reject(codedError('E_INTERNAL', 'a push is already running'));
     if (this.fatal) return Promise.reject(Object.assign(codedError(this.fatal.code, this.fatal.message), this.fatal));
     return new Promise((resolve, reject) => {
       this.current = { resolve, reject, onProgress };
-      this.worker.postMessage({ type: 'push', options });
+      this.worker.postMessage({ type: 'push', options, gzippedLayers });
     });
   }
 

@@ -26,6 +26,8 @@ export const DEFAULT_SETTINGS = Object.freeze({
   dockerLayers: 'tar',
   /** Upload chunk size in MiB; 0: one request per blob (chunks only after a 413). */
   uploadChunkMiB: 0,
+  /** Requests in flight during a push (`--concurrency`); 0: by protocol (see pushConcurrency). */
+  concurrency: 0,
 });
 
 export class Store {
@@ -41,7 +43,7 @@ export class Store {
     const out = {};
     try {
       const s = JSON.parse(this.storage.getItem(SETTINGS_KEY) || '{}');
-      for (const key of ['repository', 'auth', 'repoBasedTags', 'includeNonDistributableLayers', 'toRepoPrefix', 'dockerLayers', 'uploadChunkMiB']) {
+      for (const key of ['repository', 'auth', 'repoBasedTags', 'includeNonDistributableLayers', 'toRepoPrefix', 'dockerLayers', 'uploadChunkMiB', 'concurrency']) {
         if (key in s && typeof s[key] === typeof DEFAULT_SETTINGS[key]) out[key] = s[key];
       }
       const username = this.storage.getItem(USERNAME_KEY);
@@ -97,6 +99,7 @@ export class Store {
           toRepoPrefix: s.toRepoPrefix,
           dockerLayers: s.dockerLayers,
           uploadChunkMiB: s.uploadChunkMiB,
+          concurrency: s.concurrency,
         }),
       );
       const keepUser = s.remember && s.auth === 'password';

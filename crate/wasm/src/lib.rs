@@ -21,6 +21,7 @@ pub mod copy;
 pub mod endpoint;
 pub mod error;
 pub mod gzip_body;
+pub mod gzip_handoff;
 pub mod hash;
 pub mod thin;
 pub mod transport;

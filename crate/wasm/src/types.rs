@@ -163,6 +163,16 @@ export interface BlobToVerify {
   digest: string;
 }
 
+/** A docker-archive layer's gzip form (`gzippedLayers()`, `useGzippedLayers()`). */
+export interface GzippedLayer {
+  /** The layer tar's sha256 (its diff ID). */
+  diffId: string;
+  /** sha256 of the gzip stream. */
+  digest: string;
+  /** Bytes of the gzip stream. */
+  size: number;
+}
+
 /** Options of `archive.plan()` (imgpkg's `--to-repo` flags). */
 export interface PlanOptions {
   /** The repository, or with `toRepoPrefix` the destination prefix. */

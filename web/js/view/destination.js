@@ -24,6 +24,7 @@ export class DestinationView {
     this.optRepoBasedTags = $('opt-repo-based-tags');
     this.optNonDistributable = $('opt-non-distributable');
     this.optUploadChunk = $('opt-upload-chunk');
+    this.optConcurrency = $('opt-concurrency');
     this.repositoryHelp = $('repository-help');
     this.imgpkgHelp = [...this.repositoryHelp.childNodes];
     this.prefixOption = $('prefix-option');
@@ -51,6 +52,7 @@ export class DestinationView {
     this.optRepoBasedTags.checked = s.repoBasedTags;
     this.optNonDistributable.checked = s.includeNonDistributableLayers;
     this.optUploadChunk.value = String(s.uploadChunkMiB || 0);
+    this.optConcurrency.value = String(s.concurrency || 0);
     this.optToRepoPrefix.checked = !!s.toRepoPrefix;
     this.optDockerLayers.value = s.dockerLayers === 'gzip' ? 'gzip' : 'tar';
   }
@@ -89,6 +91,7 @@ export class DestinationView {
       toRepoPrefix: this.optToRepoPrefix.checked,
       dockerLayers: this.optDockerLayers.value === 'gzip' ? 'gzip' : 'tar',
       uploadChunkMiB: Number(this.optUploadChunk.value) || 0,
+      concurrency: Number(this.optConcurrency.value) || 0,
     };
   }
 

@@ -104,6 +104,7 @@ export class PushView {
           metric(formatDuration(s.seconds), `at ${formatRate(s.bytesUploaded / Math.max(s.seconds, 0.001))}`),
         ),
         s.rootReference ? el('p', {}, 'Root: ', el('span', { className: 'mono' }, s.rootReference)) : null,
+        s.requests ? el('p', { className: 'muted', attrs: { 'data-requests': '' } }, `${s.requests} requests, at most ${s.maxInFlight} in flight of ${s.concurrency} allowed (${(s.meanInFlight || 0).toFixed(1)} on average).`) : null,
         s.uploadNote ? el('p', { attrs: { 'data-upload-note': '' } }, `${s.uploadNote[0].toUpperCase()}${s.uploadNote.slice(1)}.`) : null,
       ),
     );

@@ -5,7 +5,8 @@
 // by "Push again".
 //
 // Messages in:  {type: 'open', file}
-//               {type: 'push', options}   (archive.copy options, no onProgress)
+//               {type: 'push', options, gzippedLayers}   (archive.copy options, no
+//                 onProgress; gzippedLayers: the page's first gzip pass, or null)
 //               {type: 'cancel'}
 // Messages out: {type: 'ready'} | {type: 'fatal', error}
 //               {type: 'progress', progress}   (at most every PROGRESS_MS)
@@ -36,9 +37,10 @@ const ready = init().then(
   },
 );
 
-async function push(options) {
+async function push(options, gzippedLayers) {
   await ready;
   if (!archive) archive = await opening;
+  if (gzippedLayers && !archive.gzippedLayers()) archive.useGzippedLayers(gzippedLayers);
   let last = 0;
   let pending = null;
   let timer = 0;
@@ -76,7 +78,7 @@ self.onmessage = (event) => {
     opening = ready.then(() => openArchive(msg.file));
     opening.catch(() => {});
   } else if (msg.type === 'push') {
-    push(msg.options).catch((e) => self.postMessage({ type: 'failed', error: plainError(e) }));
+    push(msg.options, msg.gzippedLayers).catch((e) => self.postMessage({ type: 'failed', error: plainError(e) }));
   } else if (msg.type === 'cancel') {
     if (job) job.cancel();
   }
