@@ -44,7 +44,8 @@ try {
         async ({ repository, dockerLayers }) => {
           const m = await import(new URL('pkg/airlock.js', location.href).href);
           await m.default();
-          const file = document.getElementById('file-input').files[0];
+          // The File the page opened (the input itself is cleared after each pick).
+          const file = globalThis.airlockApp.model.file;
           const t0 = performance.now();
           const archive = await m.openArchive(file);
           let compressed = null;

@@ -17,8 +17,8 @@
 // browser is told to accept it (ignoreHTTPSErrors).
 // Usage: node bench/wan.mjs   (after scripts/build-wasm.sh; uses
 // tests/e2e/node_modules). Tars go to bench-out/ (git-ignored).
-// WAN_LINKS=1000,100 and WAN_DATA=bundle,repo pick a subset; WAN_DEBUG=1 uses
-// target/debug binaries.
+// WAN_LINKS=1000,100, WAN_DATA=bundle,repo and WAN_CLIENTS=cli,h1,h2,skopeo
+// pick a subset; WAN_DEBUG=1 uses target/debug binaries.
 
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -39,6 +39,8 @@ mkdirSync(OUT, { recursive: true });
 const RTT_MS = 20;
 const LINKS = (process.env.WAN_LINKS || '1000,100').split(',').map(Number);
 const DATA = (process.env.WAN_DATA || 'bundle,repo').split(',');
+const CLIENTS = (process.env.WAN_CLIENTS || 'cli,h1,h2,skopeo').split(',');
+const NONE = { s: NaN, req: NaN, items: NaN, proto: '-' };
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const secs = async (fn) => {
   const t0 = performance.now();
@@ -105,7 +107,8 @@ async function cli(set, mbit) {
     const c = await secs(() => execFileP(airlock, ['copy', '--tar', set.tar, '--to-repo', `${link.host}/wan/cli`], { maxBuffer: 64 << 20 }));
     const req = Number(/(\d+) requests/.exec(c.r.stderr)?.[1] || NaN);
     const items = Number(/(\d+) items pushed/.exec(c.r.stderr)?.[1] || NaN);
-    return { s: c.s, req, items };
+    const f = /([\d.]+) in flight on average, (\d+) at most/.exec(c.r.stderr);
+    return { s: c.s, req, items, concurrency: f ? 5 : undefined, mean: f ? Number(f[1]) : undefined };
   });
 }
 
@@ -123,7 +126,7 @@ async function page(set, mbit, tls) {
     if (r.result !== 'pushed') throw new Error(`page push failed: ${r.text}`);
     const summary = await ui.page.evaluate(() => globalThis.airlockApp.controller.lastPush);
     const items = await ui.page.evaluate(() => globalThis.airlockApp.model.previewRows.length);
-    return { s, req: summary.requests, items, proto };
+    return { s, req: summary.requests, items, proto, concurrency: summary.concurrency, mean: summary.meanInFlight };
   });
 }
 
@@ -159,15 +162,16 @@ try {
       const limit = (bytes * 8) / (mbit * 1e6) + (set.trips * RTT_MS) / 1000;
       const linkName = `${RTT_MS} ms RTT, ${mbit >= 1000 ? `${mbit / 1000} Gbit/s` : `${mbit} Mbit/s`}`;
       console.error(`${linkName}, ${set.label} (load ${load()})`);
-      const c = await cli(set, mbit);
+      const c = CLIENTS.includes('cli') ? await cli(set, mbit) : NONE;
       console.error(`  CLI ${c.s.toFixed(1)} s, ${c.req} requests`);
-      const h1 = await page(set, mbit, false);
-      console.error(`  page ${h1.proto} ${h1.s.toFixed(1)} s, ${h1.req} requests`);
-      const h2 = await page(set, mbit, true);
-      console.error(`  page ${h2.proto} ${h2.s.toFixed(1)} s, ${h2.req} requests`);
-      const k = await skopeo(set, mbit);
+      const h1 = CLIENTS.includes('h1') ? await page(set, mbit, false) : NONE;
+      console.error(`  page ${h1.proto} ${h1.s.toFixed(1)} s, ${h1.req} requests, ${h1.concurrency} allowed, ${h1.mean?.toFixed(1)} in flight on average`);
+      const h2 = CLIENTS.includes('h2') ? await page(set, mbit, true) : NONE;
+      console.error(`  page ${h2.proto} ${h2.s.toFixed(1)} s, ${h2.req} requests, ${h2.concurrency} allowed, ${h2.mean?.toFixed(1)} in flight on average`);
+      const k = CLIENTS.includes('skopeo') ? await skopeo(set, mbit) : null;
       console.error(`  skopeo ${k ? k.s.toFixed(1) : '-'} s`);
-      const fmt = (x) => (key === 'repo' ? `${x.s.toFixed(1)} s (${perItem(x.req, x.items)})` : `${x.s.toFixed(1)} s (${((bytes * 8) / x.s / 1e6).toFixed(0)} Mbit/s, ${x.req} req)`);
+      const inFlight = (x) => (x.concurrency ? `, ${x.concurrency} allowed, ${x.mean.toFixed(1)} in flight on average` : '');
+      const fmt = (x) => (Number.isNaN(x.s) ? 'not run' : key === 'repo' ? `${x.s.toFixed(1)} s (${perItem(x.req, x.items)}${inFlight(x)})` : `${x.s.toFixed(1)} s (${((bytes * 8) / x.s / 1e6).toFixed(0)} Mbit/s, ${x.req} req${inFlight(x)})`);
       const best = Math.min(h1.s, h2.s);
       const pct = (a, b) => `${((a / b - 1) * 100).toFixed(0)}%`;
       let notes;

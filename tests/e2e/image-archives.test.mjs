@@ -233,6 +233,7 @@ describe('OCI layouts and docker-archives in the page', () => {
           handoffBadDigest: await caught(async () => (await m.openArchive(blob(docker))).useGzippedLayers([{ diffId: 'sha256:nope', digest: 'sha256:nope', size: 1 }])),
           handoffOci: await caught(() => o.useGzippedLayers([])),
           ociLayers: o.gzippedLayers(),
+          notAFile: await caught(() => m.openArchive(undefined)),
         };
       },
       { docker: b64(file), layout: b64(oci) },
@@ -254,6 +255,7 @@ describe('OCI layouts and docker-archives in the page', () => {
       ['handoffMissing', /useGzippedLayers: .*layer sha256:[0-9a-f]{64} \(diff ID\) was not compressed/],
       ['handoffBadDigest', /useGzippedLayers: entry 0: diffId 'sha256:nope'/],
       ['handoffOci', /useGzippedLayers: this OCI image layout .*has no docker-archive layers/],
+      ['notAFile', /^openArchive: expected a File or Blob, got undefined$/],
     ]) {
       assert.equal(errors[k] && errors[k].code, 'E_ARGUMENT', JSON.stringify(errors));
       assert.match(errors[k].message, re);

@@ -154,6 +154,37 @@ fn docker_archive_of_two_images_lands_under_a_prefix() {
     );
 }
 
+#[test]
+fn repositories_pushed_in_parallel_share_one_concurrency_budget() {
+    let reg = source_registry();
+    let dir = TempDir::new("docker-budget");
+    let tar = two_image_docker_archive(&reg, dir.path());
+    let prefix = format!("{}/budget", reg.host());
+    // Two sessions at once (one per repository), each allowed the whole
+    // budget; the transport keeps the total at --concurrency.
+    let out = airlock_ok(&[
+        "copy",
+        "--tar",
+        s(&tar),
+        "--to-repo-prefix",
+        &prefix,
+        "--concurrency",
+        "2",
+    ]);
+    let most: usize = out
+        .split(" in flight on average, ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no requests-in-flight figures in: {out}"));
+    assert!(
+        (1..=2).contains(&most),
+        "{most} requests at once with --concurrency 2: {out}"
+    );
+    assert_docker_image(&reg, "budget/apps/app1", "v1", APP1);
+    assert_docker_image(&reg, "budget/apps/app2", "v1", APP2);
+}
+
 /// A Docker 25 `docker save`: an OCI layout whose index.json names the image
 /// the containerd way, plus the legacy manifest.json.
 fn docker25_tar(reg: &TestRegistry, dir: &Path) -> PathBuf {

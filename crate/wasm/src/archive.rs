@@ -53,9 +53,25 @@ fn destination_error(e: DestinationError) -> WasmError {
 /// JS: `await openArchive(file)`. Reads the tar headers, then
 /// `manifest.json` and the bundle layers (imgpkg), or `index.json` and
 /// every manifest and config (OCI layout), or `manifest.json` and the
-/// configs (docker-archive) only. Throws `E_NOT_TAR`, `E_FORMAT`, `E_READ`.
+/// configs (docker-archive) only. Throws `E_NOT_TAR`, `E_FORMAT`, `E_READ`,
+/// and `E_ARGUMENT` for something that is not a `File` or `Blob`.
 #[wasm_bindgen(js_name = openArchive)]
-pub async fn open_archive(file: web_sys::Blob) -> Result<Archive, JsValue> {
+pub async fn open_archive(
+    #[wasm_bindgen(unchecked_param_type = "Blob")] file: JsValue,
+) -> Result<Archive, JsValue> {
+    let file: web_sys::Blob = file.dyn_into().map_err(|v| {
+        WasmError::new(
+            Code::Argument,
+            format!(
+                "openArchive: expected a File or Blob, got {}",
+                if v.is_null() {
+                    "null".to_string()
+                } else {
+                    v.js_typeof().as_string().unwrap_or_default()
+                }
+            ),
+        )
+    })?;
     let name = js_sys::Reflect::get(&file, &"name".into())
         .ok()
         .and_then(|v| v.as_string())

@@ -40,7 +40,13 @@ impl NativeTransport {
                 let mut progress = |n: u64| {
                     let _ = progress_tx.send(Msg::Progress(id, n));
                 };
+                // Past the gate (when several sessions share one budget),
+                // the request counts as in flight until its answer is read.
+                let permit = transport.gate.as_deref().map(|g| g.enter());
+                transport.flight.started(Instant::now());
                 let result = transport.execute(&request, &mut progress);
+                transport.flight.finished(Instant::now());
+                drop(permit);
                 if tx.send(Msg::Response(id, result)).is_err() {
                     return;
                 }

@@ -23,6 +23,8 @@
 mod config;
 mod drive;
 mod execute;
+mod flight;
+mod gate;
 mod io;
 mod reader;
 
@@ -38,6 +40,7 @@ use crate::dir_source::PositionalRead;
 
 pub use config::{NativeConfig, NativeSetupError};
 pub use drive::run_copy;
+pub use flight::FlightStats;
 pub use io::write_all_at;
 pub use reader::{run_downloads, run_read, NativeReader};
 
@@ -63,6 +66,11 @@ pub struct NativeTransport {
     tar: Option<Arc<dyn PositionalRead>>,
     output: Option<Arc<File>>,
     workers: usize,
+    flight: Arc<flight::FlightMeter>,
+    /// At most this many requests performed at once across every machine
+    /// driven through this transport and its clones (`None`: each machine's
+    /// own limit only).
+    gate: Option<Arc<gate::Gate>>,
 }
 
 impl std::fmt::Debug for NativeTransport {
@@ -81,7 +89,23 @@ impl NativeTransport {
             tar: None,
             output: None,
             workers: config.workers.max(1),
+            flight: Arc::default(),
+            gate: None,
         })
+    }
+
+    /// Caps the requests performed at once at `limit` across every machine
+    /// driven through this transport and its clones, e.g. parallel copy
+    /// sessions sharing `--concurrency`.
+    pub fn with_request_limit(mut self, limit: usize) -> NativeTransport {
+        self.gate = Some(Arc::new(gate::Gate::new(limit)));
+        self
+    }
+
+    /// Requests in flight so far over every machine this transport (and its
+    /// clones) drove: the mean weighted by time, and the most at once.
+    pub fn flight(&self) -> FlightStats {
+        self.flight.stats()
     }
 
     /// The tar file that [`BlobSource::TarEntry`](airlock_core::plan::BlobSource::TarEntry) offsets refer to.

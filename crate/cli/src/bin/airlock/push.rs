@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::time::Instant;
 
-use airlock_cli::transport::{run_copy, NativeTransport};
+use airlock_cli::transport::{run_copy, FlightStats, NativeTransport};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -73,7 +73,7 @@ pub fn push_plan(
     if let (Some(path), Ok(lock)) = (&args.lock_output, &out.lock_output) {
         write_lock(path, lock)?;
     }
-    print_summary(&summary, started);
+    print_summary(&summary, started, transport.flight());
     Ok(())
 }
 
@@ -97,8 +97,12 @@ pub fn push_plans(
     if let (Some(_), Some(Err(e))) = (&args.lock_output, plans.last().map(|p| &p.lock_output)) {
         return Err(CliError::LockOutput(e.clone()));
     }
+    // Each session may use the whole budget; the transport's gate keeps the
+    // total at --concurrency, so the last sessions are not left with a
+    // fixed share (one request each) while the others have finished.
     let parallel = args.concurrency.min(plans.len()).max(1);
-    let each = (args.concurrency / parallel).max(1);
+    let each = args.concurrency;
+    let transport = &transport.clone().with_request_limit(args.concurrency);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results = std::sync::Mutex::new(Vec::new());
     // After a failure no further plan starts.
@@ -132,7 +136,7 @@ pub fn push_plans(
     {
         write_lock(path, lock)?;
     }
-    print_summary(&total, started);
+    print_summary(&total, started, transport.flight());
     Ok(())
 }
 
@@ -185,10 +189,10 @@ fn run_session(
     Ok(summary)
 }
 
-fn print_summary(summary: &CopySummary, started: Instant) {
+fn print_summary(summary: &CopySummary, started: Instant, flight: FlightStats) {
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
-        "copy | {} items pushed, {} already there; blobs: {} sent, {} present, {} mounted; {} in {:.1}s ({}/s); {} requests",
+        "copy | {} items pushed, {} already there; blobs: {} sent, {} present, {} mounted; {} in {:.1}s ({}/s); {} requests, {:.1} in flight on average, {} at most",
         summary.items_pushed,
         summary.items_skipped,
         summary.blobs_uploaded,
@@ -197,6 +201,8 @@ fn print_summary(summary: &CopySummary, started: Instant) {
         airlock_core::inspect::human_size(summary.bytes_uploaded),
         secs,
         airlock_core::inspect::human_size((summary.bytes_uploaded as f64 / secs.max(1e-3)) as u64),
-        summary.requests
+        summary.requests,
+        flight.mean,
+        flight.max
     );
 }
