@@ -239,7 +239,7 @@ pub async fn discover<R: RegistryReader>(
     match source {
         Source::Image(r) => {
             let f = w.fetch_required(r).await?;
-            if is_bundle_image(&f) {
+            if f.is_bundle() {
                 return Err(DiscoverError::BundleWithImageFlag);
             }
             let tag = r.tag().unwrap_or_default().to_string();
@@ -262,7 +262,7 @@ pub async fn discover<R: RegistryReader>(
                     .reference()
                     .map_err(DiscoverError::ImagesLockReference)?;
                 let f = w.fetch_required(&r).await?;
-                if is_bundle_image(&f) {
+                if f.is_bundle() {
                     return Err(DiscoverError::BundleInImagesLock);
                 }
                 w.add_top(
@@ -280,14 +280,6 @@ pub async fn discover<R: RegistryReader>(
         w.signatures().await?;
     }
     Ok(w.set)
-}
-
-fn is_bundle_image(f: &FetchedImage) -> bool {
-    media_type::is_image(&f.manifest.media_type)
-        && f.config
-            .as_ref()
-            .and_then(|c| ConfigFile::parse(c.clone()).ok())
-            .is_some_and(|c| c.is_bundle())
 }
 
 impl<R: RegistryReader> Walker<'_, R> {
@@ -311,7 +303,7 @@ impl<R: RegistryReader> Walker<'_, R> {
         orig_ref: Option<&dyn Fn(&Digest) -> String>,
     ) -> Result<(), DiscoverError> {
         let f = self.fetch_required(r).await?;
-        if !is_bundle_image(&f) {
+        if !f.is_bundle() {
             return Err(DiscoverError::NotABundle);
         }
         let orig = orig_ref.map(|o| o(&f.manifest.digest)).unwrap_or_default();

@@ -207,12 +207,8 @@ impl OneOp {
 }
 
 impl OnClient for OneOp {
-    fn client(&self) -> &Client {
-        &self.client
-    }
-    fn client_mut(&mut self) -> &mut Client {
-        &mut self.client
-    }
+    airlock_core::client_in_field!(client);
+
     fn on_completed(&mut self, call: CallId, result: Result<OpOutput, RegistryError>) {
         if call == self.call {
             self.result = Some(result);

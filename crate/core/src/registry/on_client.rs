@@ -29,6 +29,22 @@ pub trait OnClient {
     fn is_done(&self) -> bool;
 }
 
+/// Writes [`OnClient::client`] and [`OnClient::client_mut`] for a machine
+/// that keeps its [`Client`] in a field: `client_in_field!(client);` inside
+/// the `impl OnClient` block.
+#[macro_export]
+macro_rules! client_in_field {
+    ($field:ident) => {
+        fn client(&self) -> &$crate::registry::client::Client {
+            &self.$field
+        }
+
+        fn client_mut(&mut self) -> &mut $crate::registry::client::Client {
+            &mut self.$field
+        }
+    };
+}
+
 /// Hands every finished call to the machine; whether there was one.
 fn drain<M: OnClient + ?Sized>(machine: &mut M) -> bool {
     let mut any = false;
