@@ -10,6 +10,7 @@
 mod oci_support;
 
 use std::io::Read;
+use std::path::Path;
 
 use airlock_core::digest::Digest;
 use airlock_core::lock::ImagesLock;
@@ -26,6 +27,20 @@ fn stdout_json(args: &[&str]) -> serde_json::Value {
     json(&out.stdout)
 }
 
+/// `airlock copy --tar TAR --to-repo DEST --docker-layers gzip`.
+fn gzip_copy<'a>(tar: &'a Path, dest: &'a str) -> [&'a str; 7] {
+    let tar = s(tar);
+    [
+        "copy",
+        "--tar",
+        tar,
+        "--to-repo",
+        dest,
+        "--docker-layers",
+        "gzip",
+    ]
+}
+
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(bytes)
@@ -36,9 +51,7 @@ fn gunzip(bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn docker_archive_layers_as_gzip_are_deterministic_and_skopeo_reads_them() {
-    let reg = source_registry();
-    let dir = TempDir::new("docker-gzip");
-    let tar = dir.path().join("app1.tar");
+    let (reg, dir, tar) = registry_and_path("docker-gzip", "app1.tar");
     export_as(&reg, APP1, "docker-archive", &tar, "apps/app1:v1");
     let dest = format!("{}/gz/app1", reg.host());
     let plan = |layers: &str| {
@@ -59,15 +72,7 @@ fn docker_archive_layers_as_gzip_are_deterministic_and_skopeo_reads_them() {
     let digest = first["images"][0]["digest"].as_str().unwrap().to_string();
     assert_ne!(plan("tar")["images"][0]["digest"], digest.as_str());
 
-    let out = airlock_ok(&[
-        "copy",
-        "--tar",
-        s(&tar),
-        "--to-repo",
-        &dest,
-        "--docker-layers",
-        "gzip",
-    ]);
+    let out = airlock_ok(&gzip_copy(&tar, &dest));
     assert!(
         out.contains("compressing 2 docker-archive layer(s)"),
         "{out}"
@@ -108,29 +113,13 @@ fn docker_archive_layers_as_gzip_are_deterministic_and_skopeo_reads_them() {
     }
 
     // A second push finds everything in place.
-    let again = airlock_ok(&[
-        "copy",
-        "--tar",
-        s(&tar),
-        "--to-repo",
-        &dest,
-        "--docker-layers",
-        "gzip",
-    ]);
+    let again = airlock_ok(&gzip_copy(&tar, &dest));
     assert!(again.contains("0 items pushed, 1 already there"), "{again}");
 
     // gzip is for docker-archives only, and a bad layer is still refused.
     let layout = dir.path().join("layout");
     export_as(&reg, APP1, "oci", &layout, "apps/app1:v1");
-    let err = airlock_err(&[
-        "copy",
-        "--tar",
-        s(&layout),
-        "--to-repo",
-        &dest,
-        "--docker-layers",
-        "gzip",
-    ]);
+    let err = airlock_err(&gzip_copy(&layout, &dest));
     assert!(
         err.contains("--docker-layers gzip is for docker-archive"),
         "{err}"
@@ -144,15 +133,7 @@ fn docker_archive_layers_as_gzip_are_deterministic_and_skopeo_reads_them() {
     std::fs::write(root.join(&layer), bytes).unwrap();
     let bad = dir.path().join("bad.tar");
     tar_create(&root, &bad, &["."]);
-    let err = airlock_err(&[
-        "copy",
-        "--tar",
-        s(&bad),
-        "--to-repo",
-        &format!("{}/gz/bad", reg.host()),
-        "--docker-layers",
-        "gzip",
-    ]);
+    let err = airlock_err(&gzip_copy(&bad, &format!("{}/gz/bad", reg.host())));
     assert!(
         err.contains("diff ID): error verifying sha256 checksum"),
         "{err}"
@@ -162,9 +143,7 @@ fn docker_archive_layers_as_gzip_are_deterministic_and_skopeo_reads_them() {
 
 #[test]
 fn oci_layout_directory_is_read_like_its_tar() {
-    let reg = source_registry();
-    let dir = TempDir::new("oci-dir");
-    let layout = dir.path().join("layout");
+    let (reg, dir, layout) = registry_and_path("oci-dir", "layout");
     export_as(&reg, APP1, "oci", &layout, "corp.example/team/app1:v1");
     assert_inspected(
         &layout,

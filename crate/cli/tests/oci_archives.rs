@@ -14,9 +14,7 @@ use oci_support::*;
 
 #[test]
 fn oci_archive_lands_at_identical_digests_with_its_tag_and_lock() {
-    let reg = source_registry();
-    let dir = TempDir::new("oci-archive");
-    let tar = dir.path().join("app1.tar");
+    let (reg, dir, tar) = registry_and_path("oci-archive", "app1.tar");
     export_as(&reg, APP1, "oci-archive", &tar, "apps/app1:v1");
 
     assert_inspected(
@@ -53,9 +51,7 @@ fn oci_archive_lands_at_identical_digests_with_its_tag_and_lock() {
 
 #[test]
 fn oci_layout_of_several_images_lands_under_a_prefix() {
-    let reg = source_registry();
-    let dir = TempDir::new("oci-prefix");
-    let layout = dir.path().join("layout");
+    let (reg, dir, layout) = registry_and_path("oci-prefix", "layout");
     export_as(&reg, APP1, "oci", &layout, "corp.example/team/app1:v1");
     export_as(&reg, APP2, "oci", &layout, "corp.example/team/app2:v2");
     let tar = dir.path().join("multi.tar");
@@ -110,9 +106,7 @@ fn oci_layout_of_several_images_lands_under_a_prefix() {
 
 #[test]
 fn docker_archive_keeps_config_digest_and_diff_ids() {
-    let reg = source_registry();
-    let dir = TempDir::new("docker-archive");
-    let tar = dir.path().join("app1.tar");
+    let (reg, _dir, tar) = registry_and_path("docker-archive", "app1.tar");
     export(
         &reg,
         APP1,
@@ -318,9 +312,7 @@ fn bad_archives_push_nothing() {
 
 #[test]
 fn multi_platform_index_lands_byte_for_byte_and_skopeo_reads_it_all() {
-    let reg = source_registry();
-    let dir = TempDir::new("oci-index");
-    let layout = dir.path().join("layout");
+    let (reg, dir, layout) = registry_and_path("oci-index", "layout");
     export_as(&reg, APP1, "oci", &layout, "a");
     export_as(&reg, APP2, "oci", &layout, "b");
     let child = |digest: &str, arch: &str| {

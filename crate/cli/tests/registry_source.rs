@@ -13,7 +13,6 @@ use airlock_core::imageset::{ImageSet, ROOT_BUNDLE_LABEL};
 use airlock_core::planner::{self, PlanOptions};
 use airlock_core::registry::auth::AnonymousKeychain;
 use airlock_core::registry::copy::CopyOptions;
-use airlock_core::registry::ClientConfig;
 use airlock_core::tar::TarIndex;
 use airlock_testkit::support::{Auth, TempDir, TestRegistry};
 
@@ -92,16 +91,21 @@ fn seed(reg: &TestRegistry, name: &str, colocate: bool) {
             }
         }
         let out = planner::plan(&sub, &reg.repo(&path), PlanOptions::default()).unwrap();
-        let (r, _) = airlock_testkit::support::copy_with(
+        airlock_testkit::support::copy_anonymous(
             &transport,
             &out.plan,
-            Box::new(AnonymousKeychain),
             CopyOptions::default(),
-            ClientConfig::default(),
             &mut |_| {},
-        );
-        r.unwrap();
+        )
+        .unwrap();
     }
+}
+
+/// A new registry holding the fixture `name` (see [`seed`]).
+fn seeded(name: &str, colocate: bool) -> TestRegistry {
+    let reg = TestRegistry::start(Auth::None);
+    seed(&reg, name, colocate);
+    reg
 }
 
 /// The tar's entries as (name, bytes), in order.
@@ -427,9 +431,8 @@ fn registry_to_registry_matches_imgpkg() {
 
 #[test]
 fn images_lock_source_writes_the_relocated_lock() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = seeded("simple-bundle", true);
     let dir = TempDir::new("ilock");
-    seed(&reg, "simple-bundle", true);
     let h = reg.host();
     let lock = dir.path().join("images.yml");
     std::fs::write(
@@ -465,20 +468,21 @@ fn images_lock_source_writes_the_relocated_lock() {
         format!("---\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: {h}/src/simple-bundle@sha256:5a46b728a435d0b0075558231a7b2d0b9f3318c11158861250b65299d1d6c64b\n"),
     )
     .unwrap();
-    let err = AIRLOCK.fails(&[
+    AIRLOCK.fails_with(
+    &[
         "copy",
         "--lock",
         lock.to_str().unwrap(),
         "--to-repo",
         &format!("{h}/dst/x"),
-    ]);
-    assert!(err.contains("Unable to copy bundles using an Images Lock file (hint: Create a bundle with these images)"), "{err}");
+    ],
+    "Unable to copy bundles using an Images Lock file (hint: Create a bundle with these images)",
+    );
 }
 
 #[test]
 fn wrong_kind_of_reference_and_flag_errors() {
-    let reg = TestRegistry::start(Auth::None);
-    seed(&reg, "simple-bundle", true);
+    let reg = seeded("simple-bundle", true);
     let h = reg.host();
     let dst = format!("{h}/dst/x");
     let e = AIRLOCK.fails(&["copy", "-b", &format!("{h}/src/app1:v1"), "--to-repo", &dst]);
@@ -501,59 +505,62 @@ fn wrong_kind_of_reference_and_flag_errors() {
         ),
         "{e}"
     );
-    let e = AIRLOCK.fails(&[
-        "copy",
-        "-i",
-        &format!("{h}/src/nothing:v1"),
-        "--to-repo",
-        &dst,
-    ]);
-    assert!(e.contains("Docker Registry v1 format"), "{e}");
-    let e = AIRLOCK.fails(&[
-        "copy",
-        "-i",
-        &format!("{h}/src/app1:v1"),
-        "--to-repo",
-        &dst,
-        "--resume",
-    ]);
-    assert!(
-        e.contains("Flag --resume can only be used when copying to tar"),
-        "{e}"
+    AIRLOCK.fails_with(
+        &[
+            "copy",
+            "-i",
+            &format!("{h}/src/nothing:v1"),
+            "--to-repo",
+            &dst,
+        ],
+        "Docker Registry v1 format",
     );
-    let e = AIRLOCK.fails(&["copy", "-i", &format!("{h}/src/app1:v1")]);
-    assert!(e.contains("Expected either --to-tar or --to-repo"), "{e}");
-    let e = AIRLOCK.fails(&["copy", "--to-repo", &dst]);
-    assert!(
-        e.contains("Expected either --lock, --bundle (-b), --image (-i), or --tar as a source"),
-        "{e}"
+    AIRLOCK.fails_with(
+        &[
+            "copy",
+            "-i",
+            &format!("{h}/src/app1:v1"),
+            "--to-repo",
+            &dst,
+            "--resume",
+        ],
+        "Flag --resume can only be used when copying to tar",
     );
-    let e = AIRLOCK.fails(&[
-        "copy",
-        "-i",
-        &format!("{h}/src/app1:v1"),
-        "--to-tar",
-        "/tmp/x.tar",
-        "--lock-output",
-        "/tmp/l",
-    ]);
-    assert!(
-        e.contains("Cannot output lock file with tar destination"),
-        "{e}"
+    AIRLOCK.fails_with(
+        &["copy", "-i", &format!("{h}/src/app1:v1")],
+        "Expected either --to-tar or --to-repo",
+    );
+    AIRLOCK.fails_with(
+        &["copy", "--to-repo", &dst],
+        "Expected either --lock, --bundle (-b), --image (-i), or --tar as a source",
+    );
+    AIRLOCK.fails_with(
+        &[
+            "copy",
+            "-i",
+            &format!("{h}/src/app1:v1"),
+            "--to-tar",
+            "/tmp/x.tar",
+            "--lock-output",
+            "/tmp/l",
+        ],
+        "Cannot output lock file with tar destination",
     );
 
     // A bundle naming an image found nowhere.
     let missing = airlock_core::digest::Digest::of(b"missing");
     let images_yml = format!("---\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: {h}/src/gone@{missing}\n");
     push_bundle(&reg, "src/broken", "v1", &images_yml);
-    let e = AIRLOCK.fails(&[
-        "copy",
-        "-b",
-        &format!("{h}/src/broken:v1"),
-        "--to-repo",
-        &dst,
-    ]);
-    assert!(e.contains("Checking image existence: "), "{e}");
+    AIRLOCK.fails_with(
+        &[
+            "copy",
+            "-b",
+            &format!("{h}/src/broken:v1"),
+            "--to-repo",
+            &dst,
+        ],
+        "Checking image existence: ",
+    );
 }
 
 /// Pushes a bundle holding `.imgpkg/images.yml` to `repo:tag`.
@@ -713,9 +720,8 @@ fn nested_bundles_and_index_registry_and_tar_routes_agree() {
 
 #[test]
 fn resume_reuses_layers_and_failed_exports_leave_no_file() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = seeded("image-app1", false);
     let dir = TempDir::new("resume");
-    seed(&reg, "image-app1", false);
     let src = format!("{}/src/app1:v1", reg.host());
     let tar = dir.path().join("app.tar");
     AIRLOCK.ok(&["copy", "-i", &src, "--to-tar", tar.to_str().unwrap()]);

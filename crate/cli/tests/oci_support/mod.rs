@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use airlock_testkit::support::{
-    fixture, skopeo, tar_create, tar_extract, Airlock, Auth, TestRegistry,
+    fixture, skopeo, tar_create, tar_extract, Airlock, Auth, TempDir, TestRegistry,
 };
 
 /// The fixture images (OCI manifests) inside `simple-bundle.tar`.
@@ -43,6 +43,15 @@ pub fn source_registry() -> TestRegistry {
         &format!("{}/src/simple", reg.host()),
     ]);
     reg
+}
+
+/// [`source_registry`], a fresh directory (its name has `tag`) and the path
+/// `file` in it, for a test to export into.
+pub fn registry_and_path(tag: &str, file: &str) -> (TestRegistry, TempDir, PathBuf) {
+    let reg = source_registry();
+    let dir = TempDir::new(tag);
+    let path = dir.path().join(file);
+    (reg, dir, path)
 }
 
 pub fn src(reg: &TestRegistry, digest: &str) -> String {

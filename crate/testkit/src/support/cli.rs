@@ -65,10 +65,26 @@ impl Airlock {
         format!("{out}{err}")
     }
 
+    /// Runs `airlock args…`, which must succeed: its stdout alone (for
+    /// `--json` output).
+    pub fn stdout(&self, args: &[&str]) -> String {
+        let (ok, out, err) = self.texts(args);
+        assert!(ok, "airlock {args:?} failed:\n{out}\n{err}");
+        out
+    }
+
     /// Runs `airlock args…`, which must fail: its stderr (the error text).
     pub fn fails(&self, args: &[&str]) -> String {
         let (ok, out, err) = self.texts(args);
         assert!(!ok, "airlock {args:?} should fail:\n{out}\n{err}");
+        err
+    }
+
+    /// Runs `airlock args…`, which must fail with an error text containing
+    /// `want`: that text.
+    pub fn fails_with(&self, args: &[&str], want: &str) -> String {
+        let err = self.fails(args);
+        assert!(err.contains(want), "airlock {args:?}: {err}");
         err
     }
 }
