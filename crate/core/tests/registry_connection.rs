@@ -6,10 +6,10 @@ use airlock_core::registry::connection::endpoint::resolve;
 use airlock_core::registry::connection::{Failure, Probe, Scheme, Step, StepName};
 use airlock_core::registry::http::HttpRequest;
 use airlock_core::registry::{
-    Credentials, HttpResponse, Machine, Method, TransportError, TransportErrorKind,
+    Credentials, HttpResponse, HttpResult, Machine, Method, TransportError, TransportErrorKind,
 };
 
-type Answer = Result<HttpResponse, TransportError>;
+type Answer = HttpResult;
 
 fn answer(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Answer {
     let headers = headers

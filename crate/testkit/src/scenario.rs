@@ -12,7 +12,7 @@ use airlock_core::registry::auth::{AnonymousKeychain, Keychain};
 use airlock_core::registry::client::{CallId, Client, ClientConfig, Transmit};
 use airlock_core::registry::error::RegistryError;
 use airlock_core::registry::http::{
-    HttpRequest, HttpResponse, Method, RequestBody, TransportError,
+    HttpRequest, HttpResponse, HttpResult, Method, RequestBody, TransportError,
 };
 use airlock_core::registry::on_client::OnClient;
 use airlock_core::registry::op::{OpOutput, Operation};
@@ -47,7 +47,7 @@ pub struct Step {
     /// or, starting with `/`, the URL's path and query (any origin).
     pub url: String,
     /// What the transport answers.
-    pub answer: Result<HttpResponse, TransportError>,
+    pub answer: HttpResult,
 }
 
 impl Step {

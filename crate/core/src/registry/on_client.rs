@@ -12,7 +12,7 @@
 
 use super::client::{CallId, Client, ClientEvent, RequestId, Transmit};
 use super::error::RegistryError;
-use super::http::{HttpResponse, TransportError};
+use super::http::HttpResult;
 use super::op::OpOutput;
 use super::Machine;
 
@@ -74,12 +74,7 @@ impl<M: OnClient> Machine for M {
         }
     }
 
-    fn handle_response(
-        &mut self,
-        id: RequestId,
-        now_ms: u64,
-        result: Result<HttpResponse, TransportError>,
-    ) {
+    fn handle_response(&mut self, id: RequestId, now_ms: u64, result: HttpResult) {
         self.client_mut().handle_response(id, now_ms, result);
         drain(self);
     }

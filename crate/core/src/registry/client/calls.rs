@@ -6,8 +6,7 @@ use crate::plan::BlobSource;
 use super::super::auth::{parse_www_authenticate, repository_scope, Challenge, PULL_ACTIONS};
 use super::super::error::RegistryError;
 use super::super::http::{
-    is_retryable_status, resolve_location, url_origin, HttpRequest, HttpResponse, Method,
-    RequestBody, TransportError,
+    is_retryable_status, resolve_location, url_origin, HttpRequest, HttpResult, Method, RequestBody,
 };
 use super::super::op::{blob_path, OpOutput, OpRequest, RetryMode, Target};
 use super::{
@@ -139,7 +138,7 @@ impl Client {
         id: CallId,
         mut call: Call,
         now: u64,
-        result: Result<HttpResponse, TransportError>,
+        result: HttpResult,
     ) -> Option<Call> {
         let policy = self.config.retry;
         let req = call.current.clone()?;

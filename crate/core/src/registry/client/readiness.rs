@@ -6,7 +6,7 @@ use crate::reference::{Registry, Repository};
 
 use super::super::auth::{Challenge, Credentials};
 use super::super::error::RegistryError;
-use super::super::http::{HttpResponse, TransportError};
+use super::super::http::HttpResult;
 use super::super::ping::{Ping, PingResult, PingStep};
 use super::super::token::{TokenFetch, TokenStep};
 use super::{Auth, Client, Owner, RegistryEntry, TokenEntry, TokenKey};
@@ -47,12 +47,7 @@ impl Client {
         }
     }
 
-    pub(super) fn handle_ping(
-        &mut self,
-        registry: Registry,
-        now: u64,
-        result: Result<HttpResponse, TransportError>,
-    ) {
+    pub(super) fn handle_ping(&mut self, registry: Registry, now: u64, result: HttpResult) {
         let policy = self.config.retry;
         let Some(RegistryEntry::Pinging { ping, tries, .. }) = self.registries.get_mut(&registry)
         else {
@@ -87,12 +82,7 @@ impl Client {
         }
     }
 
-    pub(super) fn handle_token(
-        &mut self,
-        key: TokenKey,
-        now: u64,
-        result: Result<HttpResponse, TransportError>,
-    ) {
+    pub(super) fn handle_token(&mut self, key: TokenKey, now: u64, result: HttpResult) {
         let policy = self.config.retry;
         let Some(TokenEntry::Fetching { fetch, tries, .. }) = self.tokens.get_mut(&key) else {
             return;
