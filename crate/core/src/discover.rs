@@ -26,9 +26,7 @@ use std::sync::Arc;
 use crate::archive::{read_bundle_layer, IMAGES_YML, MAX_BUNDLE_LAYER};
 use crate::bundle_layer::BundleLayerError;
 use crate::digest::Digest;
-use crate::imageset::{
-    Bundle, BundleImage, ImageSet, Layer, Node, NodeId, NodeKind, ROOT_BUNDLE_LABEL,
-};
+use crate::imageset::{BundleImage, ImageSet, Layer, Node, NodeId, NodeKind, ROOT_BUNDLE_LABEL};
 use crate::lock::{BundleLock, ImageLocations, ImagesLock, LockError};
 use crate::manifest::{media_type, ConfigFile, Manifest, ManifestError, Platform};
 use crate::plan::BlobSource;
@@ -409,17 +407,7 @@ impl<R: RegistryReader> Walker<'_, R> {
                 node: Some(node),
             });
         }
-        self.set.bundles.insert(
-            id,
-            Bundle {
-                node: id,
-                digest,
-                files,
-                images_yml,
-                lock,
-                images,
-            },
-        );
+        self.set.insert_bundle(id, files, images_yml, lock, images);
         Ok(nested)
     }
 
