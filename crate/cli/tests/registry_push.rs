@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use airlock_cli::transport::{run_read, NativeConfig, NativeTransport};
 use airlock_core::digest::Digest;
 use airlock_core::plan::{BlobSource, RelocationPlan};
-use airlock_core::reference::{Reference, Repository};
+use airlock_core::reference::Reference;
 use airlock_core::registry::auth::AnonymousKeychain;
 use airlock_core::registry::copy::{CopyError, CopyEvent, CopyOptions, CopySummary};
 use airlock_core::registry::read::{Read, ReadOutput};
@@ -91,17 +91,18 @@ fn chunked_uploads_work_against_distribution() {
     assert_eq!(reg.blob("dst/chunked", &Digest::of(&big)).unwrap(), big);
 }
 
-/// Writes `file` to `dir/src.tar` and plans one image (config `config`)
-/// whose layer `layer` is read from that file at `offset`: the plan and
-/// the file's path.
+/// Writes `file` to `src.tar` in a fresh directory and plans one image
+/// (config `config`) for `repo` of `reg` whose layer `layer` is read from
+/// that file at `offset`: the directory, the plan and the file's path.
 fn layer_read_from_file(
-    dir: &TempDir,
+    reg: &TestRegistry,
+    repo: &str,
     file: &[u8],
     offset: u64,
-    repo: &Repository,
     config: &[u8],
     layer: &[u8],
-) -> (RelocationPlan, PathBuf) {
+) -> (TempDir, RelocationPlan, PathBuf) {
+    let dir = TempDir::new("tar-entry");
     let path = dir.path().join("src.tar");
     std::fs::write(&path, file).unwrap();
     let mut m = image(config, &[layer]);
@@ -109,21 +110,20 @@ fn layer_read_from_file(
         offset,
         size: layer.len() as u64,
     };
-    (one_image_plan(repo, m), path)
+    (dir, one_image_plan(&reg.repo(repo), m), path)
 }
 
 #[test]
 fn tar_entry_blobs_stream_from_the_file() {
     let reg = TestRegistry::start(Auth::None);
-    let repo = reg.repo("dst/tar");
-    let dir = TempDir::new("tar");
     let layer = bytes(9, 2_500_000);
     let mut file_bytes = b"HEADER-PADDING".to_vec();
     let offset = file_bytes.len() as u64;
     file_bytes.extend(&layer);
     file_bytes.extend(b"TRAILER");
     let config = br#"{"architecture":"amd64","os":"linux"}"#;
-    let (plan, path) = layer_read_from_file(&dir, &file_bytes, offset, &repo, config, &layer);
+    let (_dir, plan, path) =
+        layer_read_from_file(&reg, "dst/tar", &file_bytes, offset, config, &layer);
     let mut progress = Vec::new();
     let r = push_from_tar(&plan, &path, &mut |e| {
         if let CopyEvent::BlobProgress { bytes_sent, .. } = e {
@@ -142,12 +142,10 @@ fn tar_entry_blobs_stream_from_the_file() {
 #[test]
 fn corrupt_tar_entry_is_reported_before_the_upload_completes() {
     let reg = TestRegistry::start(Auth::None);
-    let repo = reg.repo("dst/corrupt");
-    let dir = TempDir::new("corrupt");
     let layer = bytes(11, 10_000);
     let mut on_disk = layer.clone();
     on_disk[5000] ^= 0xff;
-    let (plan, path) = layer_read_from_file(&dir, &on_disk, 0, &repo, b"{}", &layer);
+    let (_dir, plan, path) = layer_read_from_file(&reg, "dst/corrupt", &on_disk, 0, b"{}", &layer);
     let r = push_from_tar(&plan, &path, &mut |_| {});
     let e = r.unwrap_err().to_string();
     assert!(

@@ -67,6 +67,16 @@ fn s<'a>(c: &'a Json, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("case {}: field {key} is not a string", c["name"]))
 }
 
+/// The json cases of one `form` (`string`, `manifest.json`).
+fn json_cases(form: &str) -> Vec<Json> {
+    let v: Vec<Json> = cases(&manifest(), "json")
+        .into_iter()
+        .filter(|c| c["form"] == form)
+        .collect();
+    assert!(!v.is_empty(), "the corpus has no json {form} case");
+    v
+}
+
 fn label(c: &Json) -> String {
     match c["form"].as_str() {
         Some(form) => format!(
@@ -356,12 +366,8 @@ fn whole_tar_archives_match_go() {
 
 #[test]
 fn json_strings_match_go() {
-    let m = manifest();
+    let list = json_cases("string");
     let mut failures = Vec::new();
-    let list: Vec<Json> = cases(&m, "json")
-        .into_iter()
-        .filter(|c| c["form"] == "string")
-        .collect();
     for c in &list {
         let case = label(c);
         let input = input_bytes(c);
@@ -385,12 +391,8 @@ fn json_strings_match_go() {
 
 #[test]
 fn manifest_json_matches_go() {
-    let m = manifest();
+    let list = json_cases("manifest.json");
     let mut failures = Vec::new();
-    let list: Vec<Json> = cases(&m, "json")
-        .into_iter()
-        .filter(|c| c["form"] == "manifest.json")
-        .collect();
     for c in &list {
         let case = label(c);
         let go_bytes = expected(c, &case);
