@@ -14,7 +14,7 @@ use std::path::Path;
 
 use airlock_core::digest::Digest;
 use airlock_core::lock::ImagesLock;
-use airlock_testkit::support::{skopeo, tar_create, tar_extract, TempDir};
+use airlock_testkit::support::{tar_create, tar_extract};
 use oci_support::*;
 
 fn stdout_json(args: &[&str]) -> serde_json::Value {
@@ -51,8 +51,8 @@ fn gunzip(bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn docker_archive_layers_as_gzip_are_deterministic_and_skopeo_reads_them() {
-    let (reg, dir, tar) = registry_and_path("docker-gzip", "app1.tar");
-    export_as(&reg, APP1, "docker-archive", &tar, "apps/app1:v1");
+    let (reg, dir, tar) =
+        app1_exported("docker-gzip", "app1.tar", "docker-archive", "apps/app1:v1");
     let dest = format!("{}/gz/app1", reg.host());
     let plan = |layers: &str| {
         stdout_json(&[
@@ -93,14 +93,7 @@ fn docker_archive_layers_as_gzip_are_deterministic_and_skopeo_reads_them() {
 
     // skopeo reads the pushed image; each layer decompresses to its diff ID.
     let back = dir.path().join("back");
-    skopeo(&[
-        "copy",
-        "--quiet",
-        "--src-tls-verify=false",
-        &format!("docker://{dest}:v1"),
-        &format!("oci:{}", s(&back)),
-    ]);
-    let index = json(&std::fs::read(back.join("index.json")).unwrap());
+    let index = skopeo_to_layout(&format!("{dest}:v1"), &back, &[]);
     assert_eq!(index["manifests"][0]["digest"], digest.as_str());
     let blob = |d: &str| std::fs::read(back.join("blobs/sha256").join(&d[7..])).unwrap();
     let got = json(&blob(&digest));
@@ -143,8 +136,7 @@ fn docker_archive_layers_as_gzip_are_deterministic_and_skopeo_reads_them() {
 
 #[test]
 fn oci_layout_directory_is_read_like_its_tar() {
-    let (reg, dir, layout) = registry_and_path("oci-dir", "layout");
-    export_as(&reg, APP1, "oci", &layout, "corp.example/team/app1:v1");
+    let (reg, dir, layout) = app1_exported("oci-dir", "layout", "oci", "corp.example/team/app1:v1");
     assert_inspected(
         &layout,
         "OCI image layout",
@@ -190,12 +182,7 @@ fn oci_layout_directory_is_read_like_its_tar() {
 
 #[test]
 fn lock_of_a_prefixed_docker_archive_rewrites_a_deployment() {
-    let reg = source_registry();
-    let dir = TempDir::new("kbld-lock");
-    let tar = two_image_docker_archive(&reg, dir.path());
-    let lock_path = dir.path().join("lock.yml");
-    let prefix = format!("{}/air", reg.host());
-    let text = copy_with_lock(&tar, &["--to-repo-prefix", &prefix], &lock_path);
+    let (reg, _, text) = two_images_under_prefix("kbld-lock", "air");
     let lock = ImagesLock::parse(text.as_bytes(), "lock.yml").unwrap();
     let map = airlock_core::kbld::lock_map(&lock);
 
