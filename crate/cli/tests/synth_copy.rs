@@ -6,7 +6,7 @@
 //! by digest, one locations image per bundle with its `image-locations.yml`,
 //! the lock output — and a re-run only checks.
 
-use airlock_testkit::support::Airlock;
+use airlock_testkit::support::{tar_import_args, Airlock};
 use std::collections::BTreeMap;
 use std::io::Read;
 
@@ -51,15 +51,7 @@ fn copy_and_check(reg: &TestRegistry, path: &str, tar: &SynthTar, extra: &[&str]
     };
     let (archive, plan) = plan_of(tar, &repo, opts);
 
-    let mut args = vec![
-        "copy",
-        "--tar",
-        file.to_str().unwrap(),
-        "--to-repo",
-        &dest,
-        "--lock-output",
-        lock.to_str().unwrap(),
-    ];
+    let mut args = tar_import_args(&file, &dest, &lock);
     args.extend_from_slice(extra);
     let out = AIRLOCK.run(&args);
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -54,6 +54,18 @@ fn last(p: &Probe) -> &Step {
     p.report().steps.last().unwrap()
 }
 
+/// The probe's last step is `step`, failed with `failure` and `code`.
+fn assert_last<'p>(
+    p: &'p Probe,
+    step: StepName,
+    failure: Option<Failure>,
+    code: Option<&str>,
+) -> &'p Step {
+    let s = last(p);
+    assert_eq!((s.step, s.failure, s.code), (step, failure, code), "{s:?}");
+    s
+}
+
 #[test]
 fn basic_login_then_an_upload_started_and_cancelled() {
     let mut p = probe(
@@ -179,14 +191,11 @@ fn anonymous_against_a_login_sends_nothing_more() {
             ),
         )],
     );
-    let s = last(&p);
-    assert_eq!(
-        (s.step, s.failure, s.code),
-        (
-            StepName::Login,
-            Some(Failure::LoginRequired),
-            Some("E_AUTH")
-        )
+    assert_last(
+        &p,
+        StepName::Login,
+        Some(Failure::LoginRequired),
+        Some("E_AUTH"),
     );
     assert!(!p.report().credentials_sent);
 }
@@ -222,14 +231,11 @@ fn unanswered_requests_are_unreachable_or_a_refused_preflight() {
             (Method::Get, "http://127.0.0.1:5000/v2/", refused()),
         ],
     );
-    let s = last(&p);
-    assert_eq!(
-        (s.step, s.failure, s.code),
-        (
-            StepName::Ping,
-            Some(Failure::Unreachable),
-            Some("E_NETWORK")
-        )
+    let s = assert_last(
+        &p,
+        StepName::Ping,
+        Some(Failure::Unreachable),
+        Some("E_NETWORK"),
     );
     assert_eq!(s.url, "http://127.0.0.1:5000/v2/");
 
@@ -250,10 +256,11 @@ fn unanswered_requests_are_unreachable_or_a_refused_preflight() {
             (Method::Get, "http://127.0.0.1:5000/v2/", refused()),
         ],
     );
-    let s = last(&p);
-    assert_eq!(
-        (s.step, s.failure, s.code),
-        (StepName::Login, Some(Failure::Preflight), Some("E_CORS"))
+    assert_last(
+        &p,
+        StepName::Login,
+        Some(Failure::Preflight),
+        Some("E_CORS"),
     );
 }
 
@@ -316,10 +323,11 @@ fn an_upload_without_a_visible_location_is_cors() {
             (Method::Post, "/blobs/uploads/", answer(202, &[], b"")),
         ],
     );
-    let s = last(&p);
-    assert_eq!(
-        (s.step, s.failure, s.code),
-        (StepName::Upload, Some(Failure::NoLocation), Some("E_CORS"))
+    assert_last(
+        &p,
+        StepName::Upload,
+        Some(Failure::NoLocation),
+        Some("E_CORS"),
     );
     assert_eq!(p.report().scheme, Some(Scheme::None));
 }

@@ -1,6 +1,6 @@
 //! Running the `airlock` binary and reading the golden fixtures.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// How a test runs the `airlock` binary: the binary (the calling test's
@@ -87,6 +87,21 @@ impl Airlock {
         assert!(err.contains(want), "airlock {args:?}: {err}");
         err
     }
+}
+
+/// `copy --tar TAR --to-repo DEST --lock-output LOCK`: an import with the
+/// lock it writes (more flags may follow).
+pub fn tar_import_args<'a>(tar: &'a Path, dest: &'a str, lock: &'a Path) -> Vec<&'a str> {
+    let (tar, lock) = (tar.to_str().unwrap(), lock.to_str().unwrap());
+    vec![
+        "copy",
+        "--tar",
+        tar,
+        "--to-repo",
+        dest,
+        "--lock-output",
+        lock,
+    ]
 }
 
 /// Runs the `airlock` binary at `bin` (the calling test's

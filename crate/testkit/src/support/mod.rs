@@ -22,7 +22,7 @@ mod tmpfs;
 mod tools;
 
 pub use chunk_front::{ChunkFront, FrontLog};
-pub use cli::{fixture, read_fixture, run_airlock, Airlock};
+pub use cli::{fixture, read_fixture, run_airlock, tar_import_args, Airlock};
 pub use copy::{copy, copy_anonymous, copy_with, transport};
 pub use fault_proxy::{Fault, FaultChooser, FaultProxy};
 pub use inspect::assert_plan_present;
