@@ -67,13 +67,7 @@ storage:
 http:
   addr: 127.0.0.1:$REGISTRY_PORT
   secret: airlock-demo-not-secret
-  headers:
-    X-Content-Type-Options: [nosniff]
-    Access-Control-Allow-Origin: ['*']
-    Access-Control-Allow-Methods: ['HEAD, GET, OPTIONS, POST, PUT, PATCH, DELETE']
-    Access-Control-Allow-Headers: ['Authorization, Accept, Content-Type, Content-Length, Content-Range, Range, Docker-Content-Digest']
-    Access-Control-Expose-Headers: ['Docker-Content-Digest, Location, Content-Length, Range, Docker-Upload-UUID, WWW-Authenticate, Link']
-    Access-Control-Max-Age: ['600']
+$(cat "$ROOT/tests/support/registry-cors.yml")
 YAML
 /usr/bin/docker-registry serve "$STATE/registry.yml" >"$STATE/registry.log" 2>&1 </dev/null &
 REG_PID=$!

@@ -32,6 +32,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -240,20 +241,25 @@ func check(err error) {
 // compress/flate and compress/gzip
 
 func deflateBestSpeed(data []byte, chunks []int) []byte {
-	var b bytes.Buffer
-	fw, err := flate.NewWriter(&b, flate.BestSpeed)
-	check(err)
-	writeChunked(fw, data, chunks)
-	check(fw.Close())
-	return b.Bytes()
+	return compressed(func(w io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(w, flate.BestSpeed)
+	}, data, chunks)
 }
 
 func gzipBestSpeed(data []byte, chunks []int) []byte {
+	return compressed(func(w io.Writer) (io.WriteCloser, error) {
+		return gzip.NewWriterLevel(w, gzip.BestSpeed)
+	}, data, chunks)
+}
+
+// compressed writes data (see writeChunked) through the writer newWriter
+// makes over a buffer, closes it, and returns the buffer's bytes.
+func compressed(newWriter func(io.Writer) (io.WriteCloser, error), data []byte, chunks []int) []byte {
 	var b bytes.Buffer
-	gw, err := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	w, err := newWriter(&b)
 	check(err)
-	writeChunked(gw, data, chunks)
-	check(gw.Close())
+	writeChunked(w, data, chunks)
+	check(w.Close())
 	return b.Bytes()
 }
 

@@ -27,6 +27,9 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REGISTRY_BIN = os.environ.get("REGISTRY_BIN", "/usr/bin/docker-registry")
+# The `http.headers` every test and demo registry sends.
+with open(os.path.join(HERE, "registry-cors.yml")) as _f:
+    CORS_HEADERS = _f.read()
 
 
 def free_port() -> int:
@@ -113,13 +116,7 @@ storage:
 {auth}http:
   addr: 127.0.0.1:{port}
   secret: airlock-test-not-secret
-{tls}  headers:
-    X-Content-Type-Options: [nosniff]
-    Access-Control-Allow-Origin: ['*']
-    Access-Control-Allow-Methods: ['HEAD, GET, OPTIONS, POST, PUT, PATCH, DELETE']
-    Access-Control-Allow-Headers: ['Authorization, Accept, Content-Type, Content-Length, Content-Range, Range, Docker-Content-Digest']
-    Access-Control-Expose-Headers: ['Docker-Content-Digest, Location, Content-Length, Range, Docker-Upload-UUID, WWW-Authenticate, Link']
-"""
+{tls}{CORS_HEADERS}"""
     with open(os.path.join(d, "config.yml"), "w") as f:
         f.write(config)
     log = open(os.path.join(d, "registry.log"), "ab")

@@ -32,10 +32,29 @@ fn bundle_tar(dir: &TempDir, layers: usize, size: u64, seed: u64) -> String {
     path.display().to_string()
 }
 
+/// A fresh directory (its name has `tag`) holding a [`bundle_tar`], and a
+/// registry to push it to.
+fn bundle_and_registry(
+    tag: &str,
+    layers: usize,
+    size: u64,
+    seed: u64,
+) -> (TempDir, String, TestRegistry) {
+    let dir = TempDir::new(tag);
+    let tar = bundle_tar(&dir, layers, size, seed);
+    (dir, tar, TestRegistry::start(Auth::None))
+}
+
 fn push(tar: &str, dest: &str, extra: &[&str]) -> Output {
     let mut args = vec!["copy", "--tar", tar, "--to-repo", dest];
     args.extend_from_slice(extra);
     run_airlock(BIN, &args)
+}
+
+/// Pushes `tar` to `host/dst/app` in chunks of 8 MiB: the push's stderr.
+fn push_in_8mib_chunks(tar: &str, host: &str) -> String {
+    let dest = format!("{host}/dst/app");
+    ok(&push(tar, &dest, &["--upload-chunk-size", "8MiB"]))
 }
 
 fn ok(out: &Output) -> String {
@@ -63,9 +82,7 @@ fn nginx(reg: &TestRegistry, max_body: &str, request_buffering: bool) -> Nginx {
 
 #[test]
 fn nginx_8m_limit_push_completes_through_the_413_fallback() {
-    let dir = TempDir::new("chunks-nginx");
-    let tar = bundle_tar(&dir, 2, 24 * MIB, 11);
-    let reg = TestRegistry::start(Auth::None);
+    let (_dir, tar, reg) = bundle_and_registry("chunks-nginx", 2, 24 * MIB, 11);
     let proxy = nginx(&reg, "8m", false);
     let stderr = ok(&push(&tar, &format!("{}/dst/app", proxy.host()), &[]));
     assert!(
@@ -83,15 +100,9 @@ fn nginx_8m_limit_push_completes_through_the_413_fallback() {
 
 #[test]
 fn upload_chunk_size_sends_chunks_without_a_413() {
-    let dir = TempDir::new("chunks-flag");
-    let tar = bundle_tar(&dir, 2, 24 * MIB, 12);
-    let reg = TestRegistry::start(Auth::None);
+    let (_dir, tar, reg) = bundle_and_registry("chunks-flag", 2, 24 * MIB, 12);
     let proxy = nginx(&reg, "8m", false);
-    let stderr = ok(&push(
-        &tar,
-        &format!("{}/dst/app", proxy.host()),
-        &["--upload-chunk-size", "8MiB"],
-    ));
+    let stderr = push_in_8mib_chunks(&tar, &proxy.host());
     assert!(
         stderr.contains("2 blobs in chunks of 8.0 MiB (as requested)"),
         "{stderr}"
@@ -185,16 +196,10 @@ fn a_cut_in_the_middle_of_a_chunk_resends_at_most_that_chunk() {
     // Fault proxy → nginx (buffering request bodies, its default) →
     // Distribution: the cut chunk never reaches the registry, whose
     // session still stands at the chunk's start.
-    let dir = TempDir::new("chunks-cut");
-    let tar = bundle_tar(&dir, 1, 64 * MIB, 14);
-    let reg = TestRegistry::start(Auth::None);
+    let (_dir, tar, reg) = bundle_and_registry("chunks-cut", 1, 64 * MIB, 14);
     let front = nginx(&reg, "0", true);
     let (proxy, patch_bytes) = cutting_proxy(front.port, 3);
-    let stderr = ok(&push(
-        &tar,
-        &format!("{}/dst/app", proxy.host()),
-        &["--upload-chunk-size", "8MiB"],
-    ));
+    let stderr = push_in_8mib_chunks(&tar, &proxy.host());
     assert!(
         stderr.contains("1 resumed where the upload stood"),
         "{stderr}"
@@ -214,24 +219,17 @@ fn a_cut_chunk_that_reached_distribution_starts_the_blob_again() {
     // Straight into Distribution, the half chunk is written; Distribution
     // then refuses the session (its size no longer matches `_state`) and
     // the blob starts again: the push still completes.
-    let dir = TempDir::new("chunks-cut-direct");
-    let tar = bundle_tar(&dir, 1, 32 * MIB, 15);
-    let reg = TestRegistry::start(Auth::None);
+    let (_dir, tar, reg) = bundle_and_registry("chunks-cut-direct", 1, 32 * MIB, 15);
     let (proxy, patch_bytes) = cutting_proxy(reg.port, 2);
-    ok(&push(
-        &tar,
-        &format!("{}/dst/app", proxy.host()),
-        &["--upload-chunk-size", "8MiB"],
-    ));
+    push_in_8mib_chunks(&tar, &proxy.host());
     assert!(patch_bytes.load(Ordering::SeqCst) > 32 * MIB);
     assert_eq!(walk(&reg, "dst/app"), reference(&tar));
 }
 
 #[test]
 fn the_registry_restarted_in_the_middle_of_a_chunked_blob() {
-    let dir = TempDir::new("chunks-restart");
-    let tar = bundle_tar(&dir, 1, 64 * MIB, 16);
-    let reg = Arc::new(Mutex::new(TestRegistry::start(Auth::None)));
+    let (dir, tar, reg) = bundle_and_registry("chunks-restart", 1, 64 * MIB, 16);
+    let reg = Arc::new(Mutex::new(reg));
     let port = reg.lock().unwrap().port;
     let (tx, rx) = mpsc::channel::<()>();
     let tx = Mutex::new(Some(tx));

@@ -5,7 +5,7 @@
 //! tags/list, image-locations image bytes, lock output), a re-run must only
 //! check, and a tar that fails validation must push nothing.
 
-use airlock_testkit::support::Airlock;
+use airlock_testkit::support::{tar_import_args, Airlock};
 
 use airlock_testkit::support::{fixture, read_fixture as read, Auth, TempDir, TestRegistry};
 
@@ -47,15 +47,7 @@ fn import_lands_exactly_what_imgpkg_left() {
         let dest = format!("{}/{repo}", reg.host());
         let lock = dir.path().join(format!("{name}.lock.yml"));
         let tar = fixture(name, &format!("{name}.tar"));
-        let out = AIRLOCK.run(&[
-            "copy",
-            "--tar",
-            tar.to_str().unwrap(),
-            "--to-repo",
-            &dest,
-            "--lock-output",
-            lock.to_str().unwrap(),
-        ]);
+        let out = AIRLOCK.run(&tar_import_args(&tar, &dest, &lock));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{stderr}");
         assert!(stderr.trim_end().ends_with("Succeeded"), "{stderr}");

@@ -21,7 +21,7 @@ use airlock_core::planner::{self, PlanOptions};
 use airlock_core::reference::Repository;
 use airlock_testkit::block_on;
 use airlock_testkit::random::Rng;
-use airlock_testkit::support::{run_airlock, Auth, TempDir, TestRegistry};
+use airlock_testkit::support::{run_airlock, write_tar, Auth, TempDir, TestRegistry};
 use airlock_testkit::synth::{self, PackageRepoOptions};
 
 const BIN: &str = env!("CARGO_BIN_EXE_airlock");
@@ -58,9 +58,7 @@ fn setup(reg: &TestRegistry) -> Setup {
         deep: true,
         ..Default::default()
     });
-    let dir = TempDir::new("crash-points");
-    let file = dir.path().join("in.tar");
-    pr.tar.write_to(&file).unwrap();
+    let (dir, file) = write_tar("crash-points", &pr.tar);
     let bytes = pr.tar.to_bytes();
     let archive = block_on(Archive::open(bytes.as_slice())).unwrap();
     let repo = Repository::parse(&format!("{}/{REPO}", reg.host())).unwrap();

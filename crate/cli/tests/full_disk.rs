@@ -9,7 +9,7 @@
 
 use airlock_core::digest::Digest;
 use airlock_testkit::registry_state;
-use airlock_testkit::support::{run_airlock, Auth, TempDir, TestRegistry, Tmpfs};
+use airlock_testkit::support::{run_airlock, write_tar, Auth, TempDir, TestRegistry, Tmpfs};
 use airlock_testkit::synth::{self, PackageRepoOptions};
 
 const BIN: &str = env!("CARGO_BIN_EXE_airlock");
@@ -19,9 +19,7 @@ fn package_repository() -> (TempDir, String, Digest, u64) {
         deep: true,
         ..Default::default()
     });
-    let dir = TempDir::new("full-disk");
-    let file = dir.path().join("in.tar");
-    pr.tar.write_to(&file).unwrap();
+    let (dir, file) = write_tar("full-disk", &pr.tar);
     let size = std::fs::metadata(&file).unwrap().len();
     (
         dir,

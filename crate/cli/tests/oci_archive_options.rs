@@ -10,10 +10,11 @@
 mod oci_support;
 
 use std::io::Read;
+use std::path::Path;
 
 use airlock_core::digest::Digest;
 use airlock_core::lock::ImagesLock;
-use airlock_testkit::support::{skopeo, tar_create, tar_extract, TempDir};
+use airlock_testkit::support::{tar_create, tar_extract};
 use oci_support::*;
 
 fn stdout_json(args: &[&str]) -> serde_json::Value {
@@ -26,6 +27,20 @@ fn stdout_json(args: &[&str]) -> serde_json::Value {
     json(&out.stdout)
 }
 
+/// `airlock copy --tar TAR --to-repo DEST --docker-layers gzip`.
+fn gzip_copy<'a>(tar: &'a Path, dest: &'a str) -> [&'a str; 7] {
+    let tar = s(tar);
+    [
+        "copy",
+        "--tar",
+        tar,
+        "--to-repo",
+        dest,
+        "--docker-layers",
+        "gzip",
+    ]
+}
+
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(bytes)
@@ -36,10 +51,8 @@ fn gunzip(bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn docker_archive_layers_as_gzip_are_deterministic_and_skopeo_reads_them() {
-    let reg = source_registry();
-    let dir = TempDir::new("docker-gzip");
-    let tar = dir.path().join("app1.tar");
-    export_as(&reg, APP1, "docker-archive", &tar, "apps/app1:v1");
+    let (reg, dir, tar) =
+        app1_exported("docker-gzip", "app1.tar", "docker-archive", "apps/app1:v1");
     let dest = format!("{}/gz/app1", reg.host());
     let plan = |layers: &str| {
         stdout_json(&[
@@ -59,15 +72,7 @@ fn docker_archive_layers_as_gzip_are_deterministic_and_skopeo_reads_them() {
     let digest = first["images"][0]["digest"].as_str().unwrap().to_string();
     assert_ne!(plan("tar")["images"][0]["digest"], digest.as_str());
 
-    let out = airlock_ok(&[
-        "copy",
-        "--tar",
-        s(&tar),
-        "--to-repo",
-        &dest,
-        "--docker-layers",
-        "gzip",
-    ]);
+    let out = airlock_ok(&gzip_copy(&tar, &dest));
     assert!(
         out.contains("compressing 2 docker-archive layer(s)"),
         "{out}"
@@ -88,14 +93,7 @@ fn docker_archive_layers_as_gzip_are_deterministic_and_skopeo_reads_them() {
 
     // skopeo reads the pushed image; each layer decompresses to its diff ID.
     let back = dir.path().join("back");
-    skopeo(&[
-        "copy",
-        "--quiet",
-        "--src-tls-verify=false",
-        &format!("docker://{dest}:v1"),
-        &format!("oci:{}", s(&back)),
-    ]);
-    let index = json(&std::fs::read(back.join("index.json")).unwrap());
+    let index = skopeo_to_layout(&format!("{dest}:v1"), &back, &[]);
     assert_eq!(index["manifests"][0]["digest"], digest.as_str());
     let blob = |d: &str| std::fs::read(back.join("blobs/sha256").join(&d[7..])).unwrap();
     let got = json(&blob(&digest));
@@ -108,29 +106,13 @@ fn docker_archive_layers_as_gzip_are_deterministic_and_skopeo_reads_them() {
     }
 
     // A second push finds everything in place.
-    let again = airlock_ok(&[
-        "copy",
-        "--tar",
-        s(&tar),
-        "--to-repo",
-        &dest,
-        "--docker-layers",
-        "gzip",
-    ]);
+    let again = airlock_ok(&gzip_copy(&tar, &dest));
     assert!(again.contains("0 items pushed, 1 already there"), "{again}");
 
     // gzip is for docker-archives only, and a bad layer is still refused.
     let layout = dir.path().join("layout");
     export_as(&reg, APP1, "oci", &layout, "apps/app1:v1");
-    let err = airlock_err(&[
-        "copy",
-        "--tar",
-        s(&layout),
-        "--to-repo",
-        &dest,
-        "--docker-layers",
-        "gzip",
-    ]);
+    let err = airlock_err(&gzip_copy(&layout, &dest));
     assert!(
         err.contains("--docker-layers gzip is for docker-archive"),
         "{err}"
@@ -144,15 +126,7 @@ fn docker_archive_layers_as_gzip_are_deterministic_and_skopeo_reads_them() {
     std::fs::write(root.join(&layer), bytes).unwrap();
     let bad = dir.path().join("bad.tar");
     tar_create(&root, &bad, &["."]);
-    let err = airlock_err(&[
-        "copy",
-        "--tar",
-        s(&bad),
-        "--to-repo",
-        &format!("{}/gz/bad", reg.host()),
-        "--docker-layers",
-        "gzip",
-    ]);
+    let err = airlock_err(&gzip_copy(&bad, &format!("{}/gz/bad", reg.host())));
     assert!(
         err.contains("diff ID): error verifying sha256 checksum"),
         "{err}"
@@ -162,10 +136,7 @@ fn docker_archive_layers_as_gzip_are_deterministic_and_skopeo_reads_them() {
 
 #[test]
 fn oci_layout_directory_is_read_like_its_tar() {
-    let reg = source_registry();
-    let dir = TempDir::new("oci-dir");
-    let layout = dir.path().join("layout");
-    export_as(&reg, APP1, "oci", &layout, "corp.example/team/app1:v1");
+    let (reg, dir, layout) = app1_exported("oci-dir", "layout", "oci", "corp.example/team/app1:v1");
     assert_inspected(
         &layout,
         "OCI image layout",
@@ -211,12 +182,7 @@ fn oci_layout_directory_is_read_like_its_tar() {
 
 #[test]
 fn lock_of_a_prefixed_docker_archive_rewrites_a_deployment() {
-    let reg = source_registry();
-    let dir = TempDir::new("kbld-lock");
-    let tar = two_image_docker_archive(&reg, dir.path());
-    let lock_path = dir.path().join("lock.yml");
-    let prefix = format!("{}/air", reg.host());
-    let text = copy_with_lock(&tar, &["--to-repo-prefix", &prefix], &lock_path);
+    let (reg, _, text) = two_images_under_prefix("kbld-lock", "air");
     let lock = ImagesLock::parse(text.as_bytes(), "lock.yml").unwrap();
     let map = airlock_core::kbld::lock_map(&lock);
 

@@ -9,15 +9,12 @@ mod oci_support;
 
 use std::path::{Path, PathBuf};
 
-use airlock_testkit::support::{skopeo, tar_create, tar_extract, TempDir, TestRegistry};
+use airlock_testkit::support::{tar_create, tar_extract, TempDir, TestRegistry};
 use oci_support::*;
 
 #[test]
 fn oci_archive_lands_at_identical_digests_with_its_tag_and_lock() {
-    let reg = source_registry();
-    let dir = TempDir::new("oci-archive");
-    let tar = dir.path().join("app1.tar");
-    export_as(&reg, APP1, "oci-archive", &tar, "apps/app1:v1");
+    let (reg, dir, tar) = app1_exported("oci-archive", "app1.tar", "oci-archive", "apps/app1:v1");
 
     assert_inspected(
         &tar,
@@ -53,10 +50,8 @@ fn oci_archive_lands_at_identical_digests_with_its_tag_and_lock() {
 
 #[test]
 fn oci_layout_of_several_images_lands_under_a_prefix() {
-    let reg = source_registry();
-    let dir = TempDir::new("oci-prefix");
-    let layout = dir.path().join("layout");
-    export_as(&reg, APP1, "oci", &layout, "corp.example/team/app1:v1");
+    let (reg, dir, layout) =
+        app1_exported("oci-prefix", "layout", "oci", "corp.example/team/app1:v1");
     export_as(&reg, APP2, "oci", &layout, "corp.example/team/app2:v2");
     let tar = dir.path().join("multi.tar");
     tar_create(&layout, &tar, &["."]);
@@ -110,9 +105,7 @@ fn oci_layout_of_several_images_lands_under_a_prefix() {
 
 #[test]
 fn docker_archive_keeps_config_digest_and_diff_ids() {
-    let reg = source_registry();
-    let dir = TempDir::new("docker-archive");
-    let tar = dir.path().join("app1.tar");
+    let (reg, _dir, tar) = registry_and_path("docker-archive", "app1.tar");
     export(
         &reg,
         APP1,
@@ -135,12 +128,7 @@ fn docker_archive_keeps_config_digest_and_diff_ids() {
 
 #[test]
 fn docker_archive_of_two_images_lands_under_a_prefix() {
-    let reg = source_registry();
-    let dir = TempDir::new("docker-prefix");
-    let tar = two_image_docker_archive(&reg, dir.path());
-    let lock = dir.path().join("lock.yml");
-    let prefix = format!("{}/m", reg.host());
-    let lock = copy_with_lock(&tar, &["--to-repo-prefix", &prefix], &lock);
+    let (reg, prefix, lock) = two_images_under_prefix("docker-prefix", "m");
     assert_docker_image(&reg, "m/apps/app1", "v1", APP1);
     assert_docker_image(&reg, "m/apps/app2", "v1", APP2);
     // skopeo writes RepoTags fully qualified; the lock keeps them as written.
@@ -349,10 +337,7 @@ fn bad_archives_push_nothing() {
 
 #[test]
 fn multi_platform_index_lands_byte_for_byte_and_skopeo_reads_it_all() {
-    let reg = source_registry();
-    let dir = TempDir::new("oci-index");
-    let layout = dir.path().join("layout");
-    export_as(&reg, APP1, "oci", &layout, "a");
+    let (reg, dir, layout) = app1_exported("oci-index", "layout", "oci", "a");
     export_as(&reg, APP2, "oci", &layout, "b");
     let child = |digest: &str, arch: &str| {
         let size = reg.manifest("src/simple", digest).unwrap().len();
@@ -394,15 +379,7 @@ fn multi_platform_index_lands_byte_for_byte_and_skopeo_reads_it_all() {
     }
     reg.assert_tags_complete("idx/multi");
     let back = dir.path().join("back");
-    skopeo(&[
-        "copy",
-        "--quiet",
-        "--all",
-        "--src-tls-verify=false",
-        &format!("docker://{dest}:v1"),
-        &format!("oci:{}", s(&back)),
-    ]);
-    let got = json(&std::fs::read(back.join("index.json")).unwrap());
+    let got = skopeo_to_layout(&format!("{dest}:v1"), &back, &["--all"]);
     assert_eq!(
         got["manifests"][0]["digest"],
         index_digest.to_string().as_str()

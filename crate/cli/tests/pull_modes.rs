@@ -104,8 +104,33 @@ fn modes(dir: &Path) -> Vec<(String, u32)> {
     out
 }
 
-fn owned(v: &[(&str, u32)]) -> Vec<(String, u32)> {
-    v.iter().map(|(p, m)| (p.to_string(), *m)).collect()
+/// Copies `tar` to `dst`.
+fn copy_tar(tar: &Path, dst: &str) {
+    let tar = tar.to_str().unwrap();
+    airlock_with_umask("022", &["copy", "--tar", tar, "--to-repo", dst]);
+}
+
+/// Pulls `bundle` into `dir/out-UMASK` under umasks 022 and 077 and checks
+/// that each path of `perms` has its mode less the umask (and that nothing
+/// else was made); the pulls' logs.
+fn pull_under_umasks(dir: &Path, bundle: &str, perms: &[(&str, u32)]) -> Vec<String> {
+    [0o022, 0o077]
+        .into_iter()
+        .map(|umask: u32| {
+            let out = dir.join(format!("out-{umask:03o}"));
+            let log = airlock_with_umask(
+                &format!("{umask:03o}"),
+                &["pull", "-b", bundle, "-o", out.to_str().unwrap()],
+            );
+            let mut expected: Vec<(String, u32)> = perms
+                .iter()
+                .map(|(p, m)| (p.to_string(), m & !umask))
+                .collect();
+            expected.sort();
+            assert_eq!(modes(&out), expected, "umask {umask:03o}");
+            log
+        })
+        .collect()
 }
 
 #[test]
@@ -113,63 +138,26 @@ fn golden_bundle_pulls_with_imgpkg_modes_under_umask_022_and_077() {
     let reg = TestRegistry::start(Auth::None);
     let dir = TempDir::new("pull-modes");
     let dst = format!("{}/modes/simple-bundle", reg.host());
-    airlock_with_umask(
-        "022",
-        &[
-            "copy",
-            "--tar",
-            fixture_tar().to_str().unwrap(),
-            "--to-repo",
-            &dst,
-        ],
-    );
+    copy_tar(&fixture_tar(), &dst);
     // Every file of the real imgpkg bundle layer is stored 0600: user bits
     // copied to group and other (0666), then the umask. Directories are
     // MkdirAll(0777) less the umask. images.yml is rewritten to the bundle
     // repository and keeps its extracted mode.
-    let cases: [(&str, &[(&str, u32)]); 2] = [
-        (
-            "022",
-            &[
-                (".", 0o755),
-                (".imgpkg", 0o755),
-                (".imgpkg/bundle.yml", 0o644),
-                (".imgpkg/images.yml", 0o644),
-                ("config", 0o755),
-                ("config/deployment.yml", 0o644),
-                ("config/values.yml", 0o644),
-            ],
-        ),
-        (
-            "077",
-            &[
-                (".", 0o700),
-                (".imgpkg", 0o700),
-                (".imgpkg/bundle.yml", 0o600),
-                (".imgpkg/images.yml", 0o600),
-                ("config", 0o700),
-                ("config/deployment.yml", 0o600),
-                ("config/values.yml", 0o600),
-            ],
-        ),
-    ];
-    for (umask, expected) in cases {
-        let out = dir.path().join(format!("out-{umask}"));
-        let log = airlock_with_umask(
-            umask,
-            &[
-                "pull",
-                "-b",
-                &format!("{dst}:v1.0.0"),
-                "-o",
-                out.to_str().unwrap(),
-            ],
-        );
+    let dirs = [".", ".imgpkg", "config"].map(|d| (d, 0o777));
+    let files = [
+        ".imgpkg/bundle.yml",
+        ".imgpkg/images.yml",
+        "config/deployment.yml",
+        "config/values.yml",
+    ]
+    .map(|f| (f, 0o666));
+    let perms = [&dirs[..], &files[..]].concat();
+    let logs = pull_under_umasks(dir.path(), &format!("{dst}:v1.0.0"), &perms);
+    for log in logs {
         assert!(
             log.contains("is hosting every image specified in the bundle's Images Lock file"),
             "images.yml must have been rewritten: {log}"
         );
-        assert_eq!(modes(&out), owned(expected), "umask {umask}");
     }
 }
 
@@ -203,67 +191,23 @@ fn entry_modes_with_group_or_other_bits_are_kept_then_masked() {
     let tar_path = dir.path().join("modes.tar");
     tar.write_to(&tar_path).unwrap();
     let dst = format!("{}/modes/synthetic", reg.host());
-    airlock_with_umask(
-        "022",
-        &[
-            "copy",
-            "--tar",
-            tar_path.to_str().unwrap(),
-            "--to-repo",
-            &dst,
-        ],
-    );
+    copy_tar(&tar_path, &dst);
     // 0700 → 0777 and 0400 → 0444, 0600 → 0666 (user bits copied); 0640 and
     // 0604 have group/other bits, so imgpkg keeps them; then the umask.
     // images.yml is stored 0644 here (group/other bits kept).
-    let cases: [(&str, &[(&str, u32)]); 2] = [
-        (
-            "022",
-            &[
-                (".", 0o755),
-                (".imgpkg", 0o755),
-                (".imgpkg/images.yml", 0o644),
-                ("bin", 0o755),
-                ("bin/run.sh", 0o755),
-                ("config", 0o755),
-                ("config/public.yml", 0o604),
-                ("config/secret.yml", 0o640),
-                ("deep", 0o755),
-                ("deep/er", 0o755),
-                ("deep/er/file.txt", 0o644),
-                ("read-only.txt", 0o444),
-            ],
-        ),
-        (
-            "077",
-            &[
-                (".", 0o700),
-                (".imgpkg", 0o700),
-                (".imgpkg/images.yml", 0o600),
-                ("bin", 0o700),
-                ("bin/run.sh", 0o700),
-                ("config", 0o700),
-                ("config/public.yml", 0o600),
-                ("config/secret.yml", 0o600),
-                ("deep", 0o700),
-                ("deep/er", 0o700),
-                ("deep/er/file.txt", 0o600),
-                ("read-only.txt", 0o400),
-            ],
-        ),
+    let perms = [
+        (".", 0o777),
+        (".imgpkg", 0o777),
+        (".imgpkg/images.yml", 0o644),
+        ("bin", 0o777),
+        ("bin/run.sh", 0o777),
+        ("config", 0o777),
+        ("config/public.yml", 0o604),
+        ("config/secret.yml", 0o640),
+        ("deep", 0o777),
+        ("deep/er", 0o777),
+        ("deep/er/file.txt", 0o666),
+        ("read-only.txt", 0o444),
     ];
-    for (umask, expected) in cases {
-        let out = dir.path().join(format!("out-{umask}"));
-        airlock_with_umask(
-            umask,
-            &[
-                "pull",
-                "-b",
-                &format!("{dst}:v1"),
-                "-o",
-                out.to_str().unwrap(),
-            ],
-        );
-        assert_eq!(modes(&out), owned(expected), "umask {umask}");
-    }
+    pull_under_umasks(dir.path(), &format!("{dst}:v1"), &perms);
 }

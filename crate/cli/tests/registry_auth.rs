@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use airlock_core::plan::{BlobSource, PlannedManifest, RelocationPlan};
+use airlock_core::plan::RelocationPlan;
 use airlock_core::registry::auth::{AnonymousKeychain, Credentials, StaticKeychain};
 use airlock_core::registry::copy::CopyOptions;
 use airlock_core::registry::credentials::{CredentialChain, GlobalCredentials};
@@ -22,19 +22,31 @@ fn basic_auth_push_and_rerun() {
     let (r, _) = copy(&plan, creds(&reg, PASSWORD), CopyOptions::default());
     r.unwrap_or_else(|e| panic!("{e}\n{}", reg.log()));
     assert_plan_present(&reg, &plan);
-    let (r, _) = copy(&plan, creds(&reg, PASSWORD), CopyOptions::default());
+    // As before the tag list, plus the tag list.
+    assert_rerun_skips(&reg, &plan, 5 + 1);
+}
+
+/// A second copy of `plan` finds both its items there, in at most
+/// `max_requests` requests.
+fn assert_rerun_skips(reg: &TestRegistry, plan: &RelocationPlan, max_requests: u64) {
+    let (r, _) = copy(plan, creds(reg, PASSWORD), CopyOptions::default());
     let s = r.unwrap();
     assert_eq!(s.items_skipped, 2);
-    // As before the tag list, plus the tag list.
-    assert!(s.requests <= 5 + 1, "{s:?}");
+    assert!(s.requests <= max_requests, "{s:?}");
+}
+
+/// A registry with `auth`, a plan for it, and the error of copying that
+/// plan with a wrong password.
+fn wrong_password(auth: Auth) -> (TestRegistry, RelocationPlan, String) {
+    let reg = TestRegistry::start(auth);
+    let plan = small_plan(&reg.repo("dst/app"));
+    let (r, _) = copy(&plan, creds(&reg, "wrong"), CopyOptions::default());
+    (reg, plan, r.unwrap_err().to_string())
 }
 
 #[test]
 fn basic_auth_wrong_password_is_a_clear_error() {
-    let reg = TestRegistry::start(Auth::Basic);
-    let plan = small_plan(&reg.repo("dst/app"));
-    let (r, _) = copy(&plan, creds(&reg, "wrong"), CopyOptions::default());
-    let e = r.unwrap_err().to_string();
+    let (reg, plan, e) = wrong_password(Auth::Basic);
     assert!(e.contains("UNAUTHORIZED: authentication required"), "{e}");
     assert!(e.starts_with("checking 127.0.0.1:"), "{e}");
     // Anonymous fails the same way.
@@ -61,18 +73,12 @@ fn token_auth_push_requests_the_right_scopes_once() {
 
     // Re-run: a new session fetches one token again, then the tag list and
     // HEADs only.
-    let (r, _) = copy(&plan, creds(&reg, PASSWORD), CopyOptions::default());
-    let s = r.unwrap();
-    assert_eq!(s.items_skipped, 2);
-    assert!(s.requests <= 6 + 1, "{s:?}");
+    assert_rerun_skips(&reg, &plan, 6 + 1);
 }
 
 #[test]
 fn token_auth_wrong_password_is_a_clear_error() {
-    let reg = TestRegistry::start(Auth::Token);
-    let plan = small_plan(&reg.repo("dst/app"));
-    let (r, _) = copy(&plan, creds(&reg, "wrong"), CopyOptions::default());
-    let e = r.unwrap_err().to_string();
+    let (reg, _, e) = wrong_password(Auth::Token);
     assert!(e.contains("authentication failed"), "{e}");
     assert!(e.contains("incorrect username or password"), "{e}");
     assert!(
@@ -94,22 +100,7 @@ fn token_auth_mount_asks_for_source_pull_scope() {
         .unwrap();
 
     let dst = reg.repo("mirror/app");
-    let mut plan: RelocationPlan = seed.clone();
-    plan.repository = dst.clone();
-    fn walk(m: &mut PlannedManifest, src: &airlock_core::reference::Repository) {
-        for b in &mut m.blobs {
-            b.source = BlobSource::Registry {
-                repository: src.clone(),
-            };
-        }
-        for c in &mut m.children {
-            walk(c, src);
-        }
-    }
-    for it in &mut plan.items {
-        it.destination = dst.at(&it.manifest.digest);
-        walk(&mut it.manifest, &src);
-    }
+    let plan = sourced_from(&seed, &src, &dst);
     let (r, _) = copy(&plan, creds(&reg, PASSWORD), CopyOptions::default());
     let s = r.unwrap_or_else(|e| panic!("{e}\n{}", reg.log()));
     assert_eq!(s.blobs_mounted, 7, "{s:?}");

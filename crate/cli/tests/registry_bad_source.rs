@@ -118,72 +118,49 @@ fn bad_source_answers_are_clear_errors_and_tag_nothing() {
     let other = manifest_with_layer(&config, &layer_digest, layer.len() + 1);
 
     let blob_path = |repo: &str, d: &Digest| format!("/v2/{repo}/blobs/{d}");
-    let routes = vec![
+    let octets = "application/octet-stream";
+    // `repo:v1` is the good manifest and its config is right; its layer is
+    // answered with `status`, `ct` and `body`.
+    let layer_answered = |repo: &str, status: u16, ct: &str, body: Vec<u8>| {
+        vec![
+            route(
+                format!("/v2/{repo}/manifests/v1"),
+                200,
+                OCI_MANIFEST,
+                good.clone(),
+            ),
+            route(
+                blob_path(repo, &Digest::of(&config)),
+                200,
+                octets,
+                config.clone(),
+            ),
+            route(blob_path(repo, &layer_digest), status, ct, body),
+        ]
+    };
+    let routes = [
         // src/mismatch: asked by digest, answers other bytes.
-        route(
+        vec![route(
             format!("/v2/src/mismatch/manifests/{good_digest}"),
             200,
             OCI_MANIFEST,
             other,
-        ),
+        )],
         // src/short: the layer blob is shorter than its descriptor says.
-        route(
-            "/v2/src/short/manifests/v1".into(),
-            200,
-            OCI_MANIFEST,
-            good.clone(),
-        ),
-        route(
-            blob_path("src/short", &Digest::of(&config)),
-            200,
-            "application/octet-stream",
-            config.clone(),
-        ),
-        route(
-            blob_path("src/short", &layer_digest),
-            200,
-            "application/octet-stream",
-            layer[..1000].to_vec(),
-        ),
+        layer_answered("src/short", 200, octets, layer[..1000].to_vec()),
         // src/wrongbytes: right size, wrong content.
-        route(
-            "/v2/src/wrongbytes/manifests/v1".into(),
-            200,
-            OCI_MANIFEST,
-            good.clone(),
-        ),
-        route(
-            blob_path("src/wrongbytes", &Digest::of(&config)),
-            200,
-            "application/octet-stream",
-            config.clone(),
-        ),
-        route(
-            blob_path("src/wrongbytes", &layer_digest),
-            200,
-            "application/octet-stream",
-            vec![8u8; 4096],
-        ),
+        layer_answered("src/wrongbytes", 200, octets, vec![8u8; 4096]),
         // src/html: the blob answer is an HTML error page.
-        route(
-            "/v2/src/html/manifests/v1".into(),
-            200,
-            OCI_MANIFEST,
-            good.clone(),
-        ),
-        route(
-            blob_path("src/html", &Digest::of(&config)),
-            200,
-            "application/octet-stream",
-            config.clone(),
-        ),
-        route(
-            blob_path("src/html", &layer_digest),
+        layer_answered(
+            "src/html",
             502,
             "text/html",
             b"<html><body>Bad Gateway</body></html>".to_vec(),
         ),
-    ];
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let port = serve(routes);
     let src = format!("127.0.0.1:{port}");
     let dir = TempDir::new("bad-source");

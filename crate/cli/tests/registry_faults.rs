@@ -5,8 +5,7 @@
 use airlock_core::plan::{ItemKind, PlannedTag, RelocationPlan};
 use airlock_core::reference::Repository;
 use airlock_core::registry::auth::AnonymousKeychain;
-use airlock_core::registry::copy::{CopyEvent, CopyOptions};
-use airlock_core::registry::ClientConfig;
+use airlock_core::registry::copy::{CopyError, CopyEvent, CopyOptions, CopySummary};
 
 use airlock_testkit::support::*;
 
@@ -86,36 +85,41 @@ fn copy_survives_a_fault_injecting_proxy() {
     assert_plan_present(&reg, &direct);
 }
 
+/// Copies `plan` anonymously, `concurrency` operations at once, and kills
+/// `reg` at the first event `stop` says to stop at: the copy's result and
+/// whether the registry was killed.
+fn copy_killing(
+    reg: &mut TestRegistry,
+    plan: &RelocationPlan,
+    concurrency: usize,
+    mut stop: impl FnMut(&CopyEvent) -> bool,
+) -> (Result<CopySummary, CopyError>, bool) {
+    let mut killed = false;
+    let options = CopyOptions {
+        concurrency,
+        ..Default::default()
+    };
+    let r = copy_anonymous(&transport(), plan, options, &mut |e| {
+        if stop(e) && !killed {
+            killed = true;
+            reg.kill();
+        }
+    });
+    (r, killed)
+}
+
 #[test]
 fn registry_killed_mid_copy_then_resumed() {
     let mut reg = TestRegistry::start(Auth::None);
     let repo = reg.repo("dst/app");
     let plan = many_images(&repo, 8, 3, 300_000);
-    let t = transport();
     let mut blobs_done = 0;
-    let mut killed = false;
-    let (r, _) = {
-        let reg_ref = &mut reg;
-        copy_with(
-            &t,
-            &plan,
-            Box::new(AnonymousKeychain),
-            CopyOptions {
-                concurrency: 3,
-                ..Default::default()
-            },
-            ClientConfig::default(),
-            &mut |e| {
-                if let CopyEvent::BlobDone { .. } = e {
-                    blobs_done += 1;
-                    if blobs_done == 6 && !killed {
-                        killed = true;
-                        reg_ref.kill();
-                    }
-                }
-            },
-        )
-    };
+    let (r, killed) = copy_killing(&mut reg, &plan, 3, |e| {
+        if let CopyEvent::BlobDone { .. } = e {
+            blobs_done += 1;
+        }
+        blobs_done == 6
+    });
     assert!(killed);
     let e = r
         .expect_err("the copy cannot finish with the registry gone")
@@ -215,38 +219,20 @@ fn registry_stopped_at_several_points_then_resumed_matches_a_clean_copy() {
         let path = format!("dst/stopped{n}");
         let repo = reg.repo(&path);
         let plan = many_images(&repo, 6, 3, 200_000);
-        let t = transport();
-        let (mut blobs, mut manifests, mut tags, mut killed) = (0, 0, 0, false);
-        let (r, _) = {
-            let reg_ref = &mut reg;
-            copy_with(
-                &t,
-                &plan,
-                Box::new(AnonymousKeychain),
-                CopyOptions {
-                    concurrency: 2,
-                    ..Default::default()
-                },
-                ClientConfig::default(),
-                &mut |e| {
-                    match e {
-                        CopyEvent::BlobDone { .. } => blobs += 1,
-                        CopyEvent::ManifestPushed { .. } => manifests += 1,
-                        CopyEvent::TagPushed { .. } => tags += 1,
-                        _ => return,
-                    }
-                    let hit = match when {
-                        When::BlobsDone(k) => blobs == *k,
-                        When::ManifestsPushed(k) => manifests == *k,
-                        When::TagsPushed(k) => tags == *k,
-                    };
-                    if hit && !killed {
-                        killed = true;
-                        reg_ref.kill();
-                    }
-                },
-            )
-        };
+        let (mut blobs, mut manifests, mut tags) = (0, 0, 0);
+        let (r, killed) = copy_killing(&mut reg, &plan, 2, |e| {
+            match e {
+                CopyEvent::BlobDone { .. } => blobs += 1,
+                CopyEvent::ManifestPushed { .. } => manifests += 1,
+                CopyEvent::TagPushed { .. } => tags += 1,
+                _ => return false,
+            }
+            match when {
+                When::BlobsDone(k) => blobs == *k,
+                When::ManifestsPushed(k) => manifests == *k,
+                When::TagsPushed(k) => tags == *k,
+            }
+        });
         assert!(killed, "stop point {n} was reached");
         assert!(
             r.is_err(),

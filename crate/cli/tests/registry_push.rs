@@ -1,8 +1,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 //! Pushing plans to a real Distribution registry (no auth).
 
-use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use airlock_cli::transport::{run_read, NativeConfig, NativeTransport};
 use airlock_core::digest::Digest;
@@ -26,15 +25,7 @@ fn push_from_tar(
         .unwrap()
         .with_tar_path(tar)
         .unwrap();
-    let (r, _) = copy_with(
-        &t,
-        plan,
-        Box::new(AnonymousKeychain),
-        CopyOptions::default(),
-        ClientConfig::default(),
-        on_event,
-    );
-    r
+    copy_anonymous(&t, plan, CopyOptions::default(), on_event)
 }
 
 #[test]
@@ -100,28 +91,39 @@ fn chunked_uploads_work_against_distribution() {
     assert_eq!(reg.blob("dst/chunked", &Digest::of(&big)).unwrap(), big);
 }
 
+/// Writes `file` to `src.tar` in a fresh directory and plans one image
+/// (config `config`) for `repo` of `reg` whose layer `layer` is read from
+/// that file at `offset`: the directory, the plan and the file's path.
+fn layer_read_from_file(
+    reg: &TestRegistry,
+    repo: &str,
+    file: &[u8],
+    offset: u64,
+    config: &[u8],
+    layer: &[u8],
+) -> (TempDir, RelocationPlan, PathBuf) {
+    let dir = TempDir::new("tar-entry");
+    let path = dir.path().join("src.tar");
+    std::fs::write(&path, file).unwrap();
+    let mut m = image(config, &[layer]);
+    m.blobs[1].source = BlobSource::TarEntry {
+        offset,
+        size: layer.len() as u64,
+    };
+    (dir, one_image_plan(&reg.repo(repo), m), path)
+}
+
 #[test]
 fn tar_entry_blobs_stream_from_the_file() {
     let reg = TestRegistry::start(Auth::None);
-    let repo = reg.repo("dst/tar");
-    let dir = TempDir::new("tar");
     let layer = bytes(9, 2_500_000);
     let mut file_bytes = b"HEADER-PADDING".to_vec();
     let offset = file_bytes.len() as u64;
     file_bytes.extend(&layer);
     file_bytes.extend(b"TRAILER");
-    let path = dir.path().join("src.tar");
-    std::fs::File::create(&path)
-        .unwrap()
-        .write_all(&file_bytes)
-        .unwrap();
-
-    let mut m = image(br#"{"architecture":"amd64","os":"linux"}"#, &[&layer]);
-    m.blobs[1].source = BlobSource::TarEntry {
-        offset,
-        size: layer.len() as u64,
-    };
-    let plan = one_image_plan(&repo, m);
+    let config = br#"{"architecture":"amd64","os":"linux"}"#;
+    let (_dir, plan, path) =
+        layer_read_from_file(&reg, "dst/tar", &file_bytes, offset, config, &layer);
     let mut progress = Vec::new();
     let r = push_from_tar(&plan, &path, &mut |e| {
         if let CopyEvent::BlobProgress { bytes_sent, .. } = e {
@@ -140,19 +142,10 @@ fn tar_entry_blobs_stream_from_the_file() {
 #[test]
 fn corrupt_tar_entry_is_reported_before_the_upload_completes() {
     let reg = TestRegistry::start(Auth::None);
-    let repo = reg.repo("dst/corrupt");
-    let dir = TempDir::new("corrupt");
     let layer = bytes(11, 10_000);
     let mut on_disk = layer.clone();
     on_disk[5000] ^= 0xff;
-    let path = dir.path().join("src.tar");
-    std::fs::write(&path, &on_disk).unwrap();
-    let mut m = image(b"{}", &[&layer]);
-    m.blobs[1].source = BlobSource::TarEntry {
-        offset: 0,
-        size: layer.len() as u64,
-    };
-    let plan = one_image_plan(&repo, m);
+    let (_dir, plan, path) = layer_read_from_file(&reg, "dst/corrupt", &on_disk, 0, b"{}", &layer);
     let r = push_from_tar(&plan, &path, &mut |_| {});
     let e = r.unwrap_err().to_string();
     assert!(
@@ -241,31 +234,9 @@ fn cross_registry_blobs_are_piped_and_same_registry_blobs_mounted() {
         .unwrap();
 
     // Same plan, blobs now sourced from the source registry.
-    let retarget = |plan: &RelocationPlan, to: &airlock_core::reference::Repository| {
-        let mut p = plan.clone();
-        p.repository = to.clone();
-        fn walk(
-            m: &mut airlock_core::plan::PlannedManifest,
-            src: &airlock_core::reference::Repository,
-        ) {
-            for b in &mut m.blobs {
-                b.source = BlobSource::Registry {
-                    repository: src.clone(),
-                };
-            }
-            for c in &mut m.children {
-                walk(c, src);
-            }
-        }
-        for it in &mut p.items {
-            it.destination = to.at(&it.manifest.digest);
-            walk(&mut it.manifest, &src_repo);
-        }
-        p
-    };
     // Other registry: streamed through.
     let dst_repo = dst.repo("dst/app");
-    let p = retarget(&seed, &dst_repo);
+    let p = sourced_from(&seed, &src_repo, &dst_repo);
     let (r, _) = copy(&p, Box::new(AnonymousKeychain), CopyOptions::default());
     let s = r.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.blobs_uploaded, 7);
@@ -273,7 +244,7 @@ fn cross_registry_blobs_are_piped_and_same_registry_blobs_mounted() {
 
     // Same registry, other repo: mounted.
     let same = src.repo("mirror/app");
-    let p = retarget(&seed, &same);
+    let p = sourced_from(&seed, &src_repo, &same);
     let (r, _) = copy(&p, Box::new(AnonymousKeychain), CopyOptions::default());
     let s = r.unwrap();
     assert_eq!(s.blobs_mounted, 7, "{s:?}");

@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use airlock_cli::source::{block_on, FileSource};
 use airlock_core::archive::Archive;
 use airlock_core::imageset::{ImageSet, ROOT_BUNDLE_LABEL};
+use airlock_core::plan::ItemKind;
 use airlock_core::planner::{self, PlanOptions};
 use airlock_core::registry::auth::AnonymousKeychain;
 use airlock_core::registry::copy::CopyOptions;
-use airlock_core::registry::ClientConfig;
 use airlock_core::tar::TarIndex;
 use airlock_testkit::support::{Auth, TempDir, TestRegistry};
 
@@ -92,16 +92,21 @@ fn seed(reg: &TestRegistry, name: &str, colocate: bool) {
             }
         }
         let out = planner::plan(&sub, &reg.repo(&path), PlanOptions::default()).unwrap();
-        let (r, _) = airlock_testkit::support::copy_with(
+        airlock_testkit::support::copy_anonymous(
             &transport,
             &out.plan,
-            Box::new(AnonymousKeychain),
             CopyOptions::default(),
-            ClientConfig::default(),
             &mut |_| {},
-        );
-        r.unwrap();
+        )
+        .unwrap();
     }
+}
+
+/// A new registry holding the fixture `name` (see [`seed`]).
+fn seeded(name: &str, colocate: bool) -> TestRegistry {
+    let reg = TestRegistry::start(Auth::None);
+    seed(&reg, name, colocate);
+    reg
 }
 
 /// The tar's entries as (name, bytes), in order.
@@ -385,18 +390,16 @@ fn registry_to_registry_matches_imgpkg() {
         seed(&reg, name, true);
         let dst = format!("{}/dst/{name}", reg.host());
         let lock = dir.path().join(format!("{name}.lock.yml"));
-        AIRLOCK.ok(&[
-            "copy",
-            source_flag(name),
-            &source_ref(name, &reg.host()),
-            "--to-repo",
-            &dst,
-            "--lock-output",
-            lock.to_str().unwrap(),
-        ]);
+        // `airlock copy -b|-i SOURCE` to `to…`.
+        let copy_source = |to: &[&str]| {
+            let source = source_ref(name, &reg.host());
+            AIRLOCK.ok(&[&["copy", source_flag(name), source.as_str()], to].concat())
+        };
+        let expected_tags = lines(&read(name, "expected-dst-tags.txt"));
+        copy_source(&["--to-repo", &dst, "--lock-output", lock.to_str().unwrap()]);
         assert_eq!(
             dst_tags(&reg, &format!("dst/{name}")),
-            lines(&read(name, "expected-dst-tags.txt")),
+            expected_tags,
             "{name}"
         );
         assert_eq!(
@@ -408,18 +411,12 @@ fn registry_to_registry_matches_imgpkg() {
 
         // registry -> tar -> registry lands the same state.
         let tar = dir.path().join(format!("{name}.tar"));
-        AIRLOCK.ok(&[
-            "copy",
-            source_flag(name),
-            &source_ref(name, &reg.host()),
-            "--to-tar",
-            tar.to_str().unwrap(),
-        ]);
+        copy_source(&["--to-tar", tar.to_str().unwrap()]);
         let dst2 = format!("{}/dst-via-tar/{name}", reg.host());
         AIRLOCK.ok(&["copy", "--tar", tar.to_str().unwrap(), "--to-repo", &dst2]);
         assert_eq!(
             dst_tags(&reg, &format!("dst-via-tar/{name}")),
-            lines(&read(name, "expected-dst-tags.txt")),
+            expected_tags,
             "{name}"
         );
     }
@@ -427,9 +424,8 @@ fn registry_to_registry_matches_imgpkg() {
 
 #[test]
 fn images_lock_source_writes_the_relocated_lock() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = seeded("simple-bundle", true);
     let dir = TempDir::new("ilock");
-    seed(&reg, "simple-bundle", true);
     let h = reg.host();
     let lock = dir.path().join("images.yml");
     std::fs::write(
@@ -465,20 +461,21 @@ fn images_lock_source_writes_the_relocated_lock() {
         format!("---\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: {h}/src/simple-bundle@sha256:5a46b728a435d0b0075558231a7b2d0b9f3318c11158861250b65299d1d6c64b\n"),
     )
     .unwrap();
-    let err = AIRLOCK.fails(&[
+    AIRLOCK.fails_with(
+    &[
         "copy",
         "--lock",
         lock.to_str().unwrap(),
         "--to-repo",
         &format!("{h}/dst/x"),
-    ]);
-    assert!(err.contains("Unable to copy bundles using an Images Lock file (hint: Create a bundle with these images)"), "{err}");
+    ],
+    "Unable to copy bundles using an Images Lock file (hint: Create a bundle with these images)",
+    );
 }
 
 #[test]
 fn wrong_kind_of_reference_and_flag_errors() {
-    let reg = TestRegistry::start(Auth::None);
-    seed(&reg, "simple-bundle", true);
+    let reg = seeded("simple-bundle", true);
     let h = reg.host();
     let dst = format!("{h}/dst/x");
     let e = AIRLOCK.fails(&["copy", "-b", &format!("{h}/src/app1:v1"), "--to-repo", &dst]);
@@ -501,59 +498,62 @@ fn wrong_kind_of_reference_and_flag_errors() {
         ),
         "{e}"
     );
-    let e = AIRLOCK.fails(&[
-        "copy",
-        "-i",
-        &format!("{h}/src/nothing:v1"),
-        "--to-repo",
-        &dst,
-    ]);
-    assert!(e.contains("Docker Registry v1 format"), "{e}");
-    let e = AIRLOCK.fails(&[
-        "copy",
-        "-i",
-        &format!("{h}/src/app1:v1"),
-        "--to-repo",
-        &dst,
-        "--resume",
-    ]);
-    assert!(
-        e.contains("Flag --resume can only be used when copying to tar"),
-        "{e}"
+    AIRLOCK.fails_with(
+        &[
+            "copy",
+            "-i",
+            &format!("{h}/src/nothing:v1"),
+            "--to-repo",
+            &dst,
+        ],
+        "Docker Registry v1 format",
     );
-    let e = AIRLOCK.fails(&["copy", "-i", &format!("{h}/src/app1:v1")]);
-    assert!(e.contains("Expected either --to-tar or --to-repo"), "{e}");
-    let e = AIRLOCK.fails(&["copy", "--to-repo", &dst]);
-    assert!(
-        e.contains("Expected either --lock, --bundle (-b), --image (-i), or --tar as a source"),
-        "{e}"
+    AIRLOCK.fails_with(
+        &[
+            "copy",
+            "-i",
+            &format!("{h}/src/app1:v1"),
+            "--to-repo",
+            &dst,
+            "--resume",
+        ],
+        "Flag --resume can only be used when copying to tar",
     );
-    let e = AIRLOCK.fails(&[
-        "copy",
-        "-i",
-        &format!("{h}/src/app1:v1"),
-        "--to-tar",
-        "/tmp/x.tar",
-        "--lock-output",
-        "/tmp/l",
-    ]);
-    assert!(
-        e.contains("Cannot output lock file with tar destination"),
-        "{e}"
+    AIRLOCK.fails_with(
+        &["copy", "-i", &format!("{h}/src/app1:v1")],
+        "Expected either --to-tar or --to-repo",
+    );
+    AIRLOCK.fails_with(
+        &["copy", "--to-repo", &dst],
+        "Expected either --lock, --bundle (-b), --image (-i), or --tar as a source",
+    );
+    AIRLOCK.fails_with(
+        &[
+            "copy",
+            "-i",
+            &format!("{h}/src/app1:v1"),
+            "--to-tar",
+            "/tmp/x.tar",
+            "--lock-output",
+            "/tmp/l",
+        ],
+        "Cannot output lock file with tar destination",
     );
 
     // A bundle naming an image found nowhere.
     let missing = airlock_core::digest::Digest::of(b"missing");
     let images_yml = format!("---\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: {h}/src/gone@{missing}\n");
     push_bundle(&reg, "src/broken", "v1", &images_yml);
-    let e = AIRLOCK.fails(&[
-        "copy",
-        "-b",
-        &format!("{h}/src/broken:v1"),
-        "--to-repo",
-        &dst,
-    ]);
-    assert!(e.contains("Checking image existence: "), "{e}");
+    AIRLOCK.fails_with(
+        &[
+            "copy",
+            "-b",
+            &format!("{h}/src/broken:v1"),
+            "--to-repo",
+            &dst,
+        ],
+        "Checking image existence: ",
+    );
 }
 
 /// Pushes a bundle holding `.imgpkg/images.yml` to `repo:tag`.
@@ -563,7 +563,7 @@ fn push_bundle(
     tag: &str,
     images_yml: &str,
 ) -> airlock_core::digest::Digest {
-    use airlock_core::plan::{ItemKind, PlannedManifest};
+    use airlock_core::plan::PlannedManifest;
     use std::sync::Arc;
     let b = airlock_core::imagebuild::bundle_image(&[(
         ".imgpkg/images.yml".into(),
@@ -595,7 +595,7 @@ fn push_manifest(
     repo: &str,
     tag: &str,
     m: airlock_core::plan::PlannedManifest,
-    kind: airlock_core::plan::ItemKind,
+    kind: ItemKind,
 ) {
     use airlock_core::plan::{PlannedTag, RelocationPlan};
     let r = reg.repo(repo);
@@ -620,58 +620,38 @@ fn nested_bundles_and_index_registry_and_tar_routes_agree() {
     let reg = TestRegistry::start(Auth::None);
     let dir = TempDir::new("nested");
     let h = reg.host();
-    let app = airlock_testkit::support::image(
-        br#"{"architecture":"amd64","os":"linux","config":{}}"#,
-        &[&airlock_testkit::support::bytes(7, 4000)],
-    );
+    // A one-layer linux image for `arch`, its layer `size` bytes from `seed`.
+    let image = |arch: &str, seed: u64, size: usize| {
+        let config = format!(r#"{{"architecture":"{arch}","os":"linux","config":{{}}}}"#);
+        let layer = airlock_testkit::support::bytes(seed, size);
+        airlock_testkit::support::image(config.as_bytes(), &[&layer])
+    };
+    let app = image("amd64", 7, 4000);
     let app_d = app.digest;
-    push_manifest(
-        &reg,
-        "src/app",
-        "v1",
-        app,
-        airlock_core::plan::ItemKind::Image,
-    );
-    let a = airlock_testkit::support::image(
-        br#"{"architecture":"amd64","os":"linux","config":{}}"#,
-        &[&airlock_testkit::support::bytes(8, 3000)],
-    );
-    let b = airlock_testkit::support::image(
-        br#"{"architecture":"arm64","os":"linux","config":{}}"#,
-        &[&airlock_testkit::support::bytes(9, 2000)],
-    );
-    let idx = airlock_testkit::support::index(vec![a, b]);
+    push_manifest(&reg, "src/app", "v1", app, ItemKind::Image);
+    let idx =
+        airlock_testkit::support::index(vec![image("amd64", 8, 3000), image("arm64", 9, 2000)]);
     let idx_d = idx.digest;
-    push_manifest(
-        &reg,
-        "src/multi",
-        "v1",
-        idx,
-        airlock_core::plan::ItemKind::Index,
-    );
+    push_manifest(&reg, "src/multi", "v1", idx, ItemKind::Index);
     let inner = push_bundle(&reg, "src/inner", "1.0.0", &format!("---\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: {h}/src/app@{app_d}\n- image: {h}/src/multi@{idx_d}\n"));
     let outer = push_bundle(&reg, "src/outer", "v2", &format!("---\napiVersion: imgpkg.carvel.dev/v1alpha1\nkind: ImagesLock\nimages:\n- image: {h}/src/inner@{inner}\n  annotations:\n    kbld.carvel.dev/id: inner\n- image: {h}/src/app@{app_d}\n"));
 
+    let outer_ref = format!("{h}/src/outer:v2");
     AIRLOCK.ok(&[
         "copy",
         "-b",
-        &format!("{h}/src/outer:v2"),
+        &outer_ref,
         "--to-repo",
         &format!("{h}/dst/nested"),
     ]);
     let tar = dir.path().join("nested.tar");
-    let log = AIRLOCK.ok(&[
-        "copy",
-        "-b",
-        &format!("{h}/src/outer:v2"),
-        "--to-tar",
-        tar.to_str().unwrap(),
-    ]);
+    let tar = tar.to_str().unwrap();
+    let log = AIRLOCK.ok(&["copy", "-b", &outer_ref, "--to-tar", tar]);
     assert!(log.contains("copy | exporting 4 images..."), "{log}");
     AIRLOCK.ok(&[
         "copy",
         "--tar",
-        tar.to_str().unwrap(),
+        tar,
         "--to-repo",
         &format!("{h}/dst/nested-tar"),
     ]);
@@ -713,9 +693,8 @@ fn nested_bundles_and_index_registry_and_tar_routes_agree() {
 
 #[test]
 fn resume_reuses_layers_and_failed_exports_leave_no_file() {
-    let reg = TestRegistry::start(Auth::None);
+    let reg = seeded("image-app1", false);
     let dir = TempDir::new("resume");
-    seed(&reg, "image-app1", false);
     let src = format!("{}/src/app1:v1", reg.host());
     let tar = dir.path().join("app.tar");
     AIRLOCK.ok(&["copy", "-i", &src, "--to-tar", tar.to_str().unwrap()]);
@@ -731,14 +710,15 @@ fn resume_reuses_layers_and_failed_exports_leave_no_file() {
     let (g1, g2) = (layer_gets(&l1), layer_gets(&l2));
     // Cut the tar in the middle of the second layer.
     std::fs::write(&tar, &full[..full.len() - 1024 - 600]).unwrap();
-    let log = AIRLOCK.ok(&[
+    let resume = [
         "copy",
         "-i",
         &src,
         "--to-tar",
         tar.to_str().unwrap(),
         "--resume",
-    ]);
+    ];
+    let log = AIRLOCK.ok(&resume);
     assert!(
         log.contains("copy | Going to reuse 1 layers from the tar already in disk"),
         "{log}"
@@ -770,14 +750,7 @@ fn resume_reuses_layers_and_failed_exports_leave_no_file() {
     // With --resume over the good tar, the old file stays as it was.
     std::fs::write(&tar, &full[..full.len() - 1024 - 600]).unwrap();
     let cut = std::fs::read(&tar).unwrap();
-    AIRLOCK.fails(&[
-        "copy",
-        "-i",
-        &src,
-        "--to-tar",
-        tar.to_str().unwrap(),
-        "--resume",
-    ]);
+    AIRLOCK.fails(&resume);
     assert_eq!(std::fs::read(&tar).unwrap(), cut);
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()

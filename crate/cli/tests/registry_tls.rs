@@ -28,14 +28,7 @@ fn https_with_extra_ca_then_without_verification() {
         ..NativeConfig::default()
     })
     .unwrap();
-    let (r, _) = copy_with(
-        &with_ca,
-        &plan,
-        Box::new(AnonymousKeychain),
-        CopyOptions::default(),
-        ClientConfig::default(),
-        &mut |_| {},
-    );
+    let r = copy_anonymous(&with_ca, &plan, CopyOptions::default(), &mut |_| {});
     let s = r.unwrap_or_else(|e| panic!("{e}\n{}", reg.log()));
     assert_eq!(s.items_pushed, 2);
 
@@ -55,13 +48,6 @@ fn https_with_extra_ca_then_without_verification() {
         ..NativeConfig::default()
     })
     .unwrap();
-    let (r, _) = copy_with(
-        &insecure,
-        &plan,
-        Box::new(AnonymousKeychain),
-        CopyOptions::default(),
-        ClientConfig::default(),
-        &mut |_| {},
-    );
+    let r = copy_anonymous(&insecure, &plan, CopyOptions::default(), &mut |_| {});
     assert_eq!(r.unwrap().items_skipped, 2);
 }

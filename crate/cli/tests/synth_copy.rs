@@ -6,7 +6,7 @@
 //! by digest, one locations image per bundle with its `image-locations.yml`,
 //! the lock output — and a re-run only checks.
 
-use airlock_testkit::support::Airlock;
+use airlock_testkit::support::{tar_import_args, Airlock};
 use std::collections::BTreeMap;
 use std::io::Read;
 
@@ -16,7 +16,7 @@ use airlock_core::digest::Digest;
 use airlock_core::manifest::Manifest;
 use airlock_core::planner::{self, PlanOptions, PlanOutput};
 use airlock_core::reference::Repository;
-use airlock_testkit::support::{Auth, RegistryOptions, TempDir, TestRegistry};
+use airlock_testkit::support::{write_tar, Auth, RegistryOptions, TestRegistry};
 use airlock_testkit::synth::{self, PackageRepoOptions, SynthTar};
 
 const AIRLOCK: Airlock = Airlock::new(env!("CARGO_BIN_EXE_airlock"));
@@ -41,9 +41,7 @@ fn gunzip_file(layer: &[u8], name: &str) -> Vec<u8> {
 /// Copies `tar` into `<registry>/<path>` and checks the registry against the
 /// plan.
 fn copy_and_check(reg: &TestRegistry, path: &str, tar: &SynthTar, extra: &[&str]) {
-    let dir = TempDir::new("synth-copy");
-    let file = dir.path().join("in.tar");
-    tar.write_to(&file).unwrap();
+    let (dir, file) = write_tar("synth-copy", tar);
     let lock = dir.path().join("lock.yml");
     let dest = format!("{}/{path}", reg.host());
     let repo = Repository::parse(&dest).unwrap();
@@ -53,15 +51,7 @@ fn copy_and_check(reg: &TestRegistry, path: &str, tar: &SynthTar, extra: &[&str]
     };
     let (archive, plan) = plan_of(tar, &repo, opts);
 
-    let mut args = vec![
-        "copy",
-        "--tar",
-        file.to_str().unwrap(),
-        "--to-repo",
-        &dest,
-        "--lock-output",
-        lock.to_str().unwrap(),
-    ];
+    let mut args = tar_import_args(&file, &dest, &lock);
     args.extend_from_slice(extra);
     let out = AIRLOCK.run(&args);
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use airlock_cli::source::{block_on, FileSource};
 use airlock_core::archive::Archive;
-use airlock_core::receipt::Receipt;
+use airlock_core::receipt::{Entry, Receipt};
 use airlock_core::thin::{self, Omitted, OMITTED_ENTRY};
 use airlock_testkit::registry_state::{
     blob_links, delete_blob, manifest_links, snapshot, walk, Walked,
@@ -65,17 +65,16 @@ fn receipt_lists_exactly_what_the_registry_holds_after_a_fixture_import() {
         .map(|(t, d)| (t.clone(), d.to_string()))
         .collect();
     assert_eq!(tags, w.tags);
-    let manifests: BTreeMap<String, (u64, String)> = rec
-        .manifests
-        .iter()
-        .map(|e| (e.digest.to_string(), (e.size, e.media_type.clone())))
-        .collect();
+    // The walk's shape: digest -> (size, media type).
+    let by_digest = |entries: &[Entry]| -> BTreeMap<String, (u64, String)> {
+        entries
+            .iter()
+            .map(|e| (e.digest.to_string(), (e.size, e.media_type.clone())))
+            .collect()
+    };
+    let manifests = by_digest(&rec.manifests);
     assert_eq!(manifests, w.manifests);
-    let blobs: BTreeMap<String, (u64, String)> = rec
-        .blobs
-        .iter()
-        .map(|e| (e.digest.to_string(), (e.size, e.media_type.clone())))
-        .collect();
+    let blobs = by_digest(&rec.blobs);
     assert_eq!(blobs, w.blobs);
     // And the storage directory: every linked blob and manifest, no more.
     assert_eq!(
@@ -131,22 +130,26 @@ fn receipt_of_an_empty_repository_and_of_a_missing_registry() {
     let dir = TempDir::new("thin-receipt-empty");
     let out = dir.path().join("r.json");
     // A repository that was never pushed to: the registry answers 404 NAME_UNKNOWN.
-    let err = AIRLOCK.fails(&[
-        "receipt",
-        &format!("{}/nothing/here", reg.host()),
-        "-o",
-        p(&out),
-    ]);
-    assert!(err.contains("nothing/here"), "{err}");
+    AIRLOCK.fails_with(
+        &[
+            "receipt",
+            &format!("{}/nothing/here", reg.host()),
+            "-o",
+            p(&out),
+        ],
+        "nothing/here",
+    );
     assert!(!out.exists());
-    let err = AIRLOCK.fails(&[
-        "receipt",
-        &format!("{}/a/b", reg.host()),
-        "other.example:5000/a/c",
-        "-o",
-        p(&out),
-    ]);
-    assert!(err.contains("different registries"), "{err}");
+    AIRLOCK.fails_with(
+        &[
+            "receipt",
+            &format!("{}/a/b", reg.host()),
+            "other.example:5000/a/c",
+            "-o",
+            p(&out),
+        ],
+        "different registries",
+    );
 }
 
 /// Releases 1 and 2 of a package repository: the synthetic tars, and a
@@ -379,8 +382,10 @@ fn thin_import_missing_a_promised_blob_writes_nothing() {
         .clone();
     assert_eq!(delete_blob(&reg, DST, &lost.digest), 202);
     let before = snapshot(&reg, DST);
-    let err = AIRLOCK.fails(&["copy", "--tar", p(&thin_tar), "--to-repo", &dest(&reg)]);
-    assert!(err.contains("nothing was pushed"), "{err}");
+    let err = AIRLOCK.fails_with(
+        &["copy", "--tar", p(&thin_tar), "--to-repo", &dest(&reg)],
+        "nothing was pushed",
+    );
     assert!(err.contains("1 of its"), "{err}");
     assert!(
         err.contains(&format!(
@@ -435,30 +440,28 @@ fn skip_blobs_refuses_bad_files_and_other_destinations() {
     let dir = TempDir::new("thin-bad");
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "{\"kind\": \"AirlockReceipt\", \"version\": 1,").unwrap();
-    let err = AIRLOCK.fails(&[
-        "copy",
-        "-b",
-        "127.0.0.1:1/none:v1",
-        "--to-tar",
-        p(&dir.path().join("x.tar")),
-        "--skip-blobs",
-        p(&bad),
-    ]);
-    assert!(
-        err.contains("bad.json: not a valid receipt (JSON)"),
-        "{err}"
+    AIRLOCK.fails_with(
+        &[
+            "copy",
+            "-b",
+            "127.0.0.1:1/none:v1",
+            "--to-tar",
+            p(&dir.path().join("x.tar")),
+            "--skip-blobs",
+            p(&bad),
+        ],
+        "bad.json: not a valid receipt (JSON)",
     );
-    let err = AIRLOCK.fails(&[
-        "copy",
-        "--tar",
-        p(&fixture_tar("simple-bundle")),
-        "--to-repo",
-        "127.0.0.1:1/x",
-        "--skip-blobs",
-        p(&bad),
-    ]);
-    assert!(
-        err.contains("--skip-blobs can only be used when copying to tar"),
-        "{err}"
+    AIRLOCK.fails_with(
+        &[
+            "copy",
+            "--tar",
+            p(&fixture_tar("simple-bundle")),
+            "--to-repo",
+            "127.0.0.1:1/x",
+            "--skip-blobs",
+            p(&bad),
+        ],
+        "--skip-blobs can only be used when copying to tar",
     );
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 pub use crate::bundle_layer::{clean_path, read_bundle_layer, IMAGES_YML, MAX_BUNDLE_LAYER};
 use crate::digest::Digest;
-use crate::imageset::{Bundle, BundleImage, ImageSet, Layer, Node, NodeId, NodeKind, Problem};
+use crate::imageset::{BundleImage, ImageSet, Layer, Node, NodeId, NodeKind, Problem};
 use crate::imgpkg_tar::manifest_json::{self, ImageDescriptor, ImageOrIndex, IndexDescriptor};
 use crate::lock::ImagesLock;
 use crate::manifest::{media_type, ConfigFile, Manifest};
@@ -502,16 +502,6 @@ async fn read_bundles<S: ByteSource + ?Sized>(
                 node,
             });
         }
-        set.bundles.insert(
-            id,
-            Bundle {
-                node: id,
-                digest,
-                files,
-                images_yml,
-                lock,
-                images,
-            },
-        );
+        set.insert_bundle(id, files, images_yml, lock, images);
     }
 }

@@ -26,9 +26,7 @@ use std::sync::Arc;
 use crate::archive::{read_bundle_layer, IMAGES_YML, MAX_BUNDLE_LAYER};
 use crate::bundle_layer::BundleLayerError;
 use crate::digest::Digest;
-use crate::imageset::{
-    Bundle, BundleImage, ImageSet, Layer, Node, NodeId, NodeKind, ROOT_BUNDLE_LABEL,
-};
+use crate::imageset::{BundleImage, ImageSet, Layer, Node, NodeId, NodeKind, ROOT_BUNDLE_LABEL};
 use crate::lock::{BundleLock, ImageLocations, ImagesLock, LockError};
 use crate::manifest::{media_type, ConfigFile, Manifest, ManifestError, Platform};
 use crate::plan::BlobSource;
@@ -239,7 +237,7 @@ pub async fn discover<R: RegistryReader>(
     match source {
         Source::Image(r) => {
             let f = w.fetch_required(r).await?;
-            if is_bundle_image(&f) {
+            if f.is_bundle() {
                 return Err(DiscoverError::BundleWithImageFlag);
             }
             let tag = r.tag().unwrap_or_default().to_string();
@@ -262,7 +260,7 @@ pub async fn discover<R: RegistryReader>(
                     .reference()
                     .map_err(DiscoverError::ImagesLockReference)?;
                 let f = w.fetch_required(&r).await?;
-                if is_bundle_image(&f) {
+                if f.is_bundle() {
                     return Err(DiscoverError::BundleInImagesLock);
                 }
                 w.add_top(
@@ -280,14 +278,6 @@ pub async fn discover<R: RegistryReader>(
         w.signatures().await?;
     }
     Ok(w.set)
-}
-
-fn is_bundle_image(f: &FetchedImage) -> bool {
-    media_type::is_image(&f.manifest.media_type)
-        && f.config
-            .as_ref()
-            .and_then(|c| ConfigFile::parse(c.clone()).ok())
-            .is_some_and(|c| c.is_bundle())
 }
 
 impl<R: RegistryReader> Walker<'_, R> {
@@ -311,7 +301,7 @@ impl<R: RegistryReader> Walker<'_, R> {
         orig_ref: Option<&dyn Fn(&Digest) -> String>,
     ) -> Result<(), DiscoverError> {
         let f = self.fetch_required(r).await?;
-        if !is_bundle_image(&f) {
+        if !f.is_bundle() {
             return Err(DiscoverError::NotABundle);
         }
         let orig = orig_ref.map(|o| o(&f.manifest.digest)).unwrap_or_default();
@@ -417,17 +407,7 @@ impl<R: RegistryReader> Walker<'_, R> {
                 node: Some(node),
             });
         }
-        self.set.bundles.insert(
-            id,
-            Bundle {
-                node: id,
-                digest,
-                files,
-                images_yml,
-                lock,
-                images,
-            },
-        );
+        self.set.insert_bundle(id, files, images_yml, lock, images);
         Ok(nested)
     }
 

@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::digest::Digest;
-use crate::imageset::{ImageSet, NodeId, NodeKind};
+use crate::imageset::{ImageSet, Node, NodeId, NodeKind};
 use crate::imgpkg_tar::manifest_json::{
     ConfigDescriptor, ImageDescriptor, ImageOrIndex, IndexDescriptor, LayerDescriptor,
     ManifestDescriptor,
@@ -94,14 +94,20 @@ fn image_descriptor(set: &ImageSet, id: NodeId) -> ImageDescriptor {
             digest: config_digest.to_string(),
             raw: String::from_utf8_lossy(config_raw).into_owned(),
         },
-        manifest: ManifestDescriptor {
-            media_type: n.media_type.clone(),
-            digest: n.digest.to_string(),
-            raw: String::from_utf8_lossy(&n.raw).into_owned(),
-        },
+        manifest: manifest_descriptor(n),
         tag: n.tag.clone(),
         orig_ref: n.orig_ref.clone(),
         labels: labels(&n.labels),
+    }
+}
+
+/// A node's `MediaType`, `Digest` and `Raw` (an image's `Manifest`; an
+/// index has the same three fields inline).
+fn manifest_descriptor(n: &Node) -> ManifestDescriptor {
+    ManifestDescriptor {
+        media_type: n.media_type.clone(),
+        digest: n.digest.to_string(),
+        raw: String::from_utf8_lossy(&n.raw).into_owned(),
     }
 }
 
@@ -123,13 +129,18 @@ fn index_descriptor(set: &ImageSet, id: NodeId) -> IndexDescriptor {
             images.push(image_descriptor(set, c));
         }
     }
+    let ManifestDescriptor {
+        media_type,
+        digest,
+        raw,
+    } = manifest_descriptor(n);
     IndexDescriptor {
         refs: Some(vec![n.source.clone()]),
         images: (!images.is_empty()).then_some(images),
         indexes: (!indexes.is_empty()).then_some(indexes),
-        media_type: n.media_type.clone(),
-        digest: n.digest.to_string(),
-        raw: String::from_utf8_lossy(&n.raw).into_owned(),
+        media_type,
+        digest,
+        raw,
         tag: n.tag.clone(),
         orig_ref: n.orig_ref.clone(),
         labels: labels(&n.labels),

@@ -204,6 +204,26 @@ pub struct ImageSet {
 }
 
 impl ImageSet {
+    /// Records the bundle read from node `id` (its digest is the node's).
+    pub fn insert_bundle(
+        &mut self,
+        id: NodeId,
+        files: Vec<BundleFile>,
+        images_yml: Arc<Vec<u8>>,
+        lock: ImagesLock,
+        images: Vec<BundleImage>,
+    ) {
+        let bundle = Bundle {
+            node: id,
+            digest: self.nodes[id].digest,
+            files,
+            images_yml,
+            lock,
+            images,
+        };
+        self.bundles.insert(id, bundle);
+    }
+
     /// The root bundle (labelled in the tar, or the `-b` source).
     pub fn root_bundle(&self) -> Option<NodeId> {
         self.top

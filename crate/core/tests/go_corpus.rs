@@ -67,6 +67,16 @@ fn s<'a>(c: &'a Json, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("case {}: field {key} is not a string", c["name"]))
 }
 
+/// The json cases of one `form` (`string`, `manifest.json`).
+fn json_cases(form: &str) -> Vec<Json> {
+    let v: Vec<Json> = cases(&manifest(), "json")
+        .into_iter()
+        .filter(|c| c["form"] == form)
+        .collect();
+    assert!(!v.is_empty(), "the corpus has no json {form} case");
+    v
+}
+
 fn label(c: &Json) -> String {
     match c["form"].as_str() {
         Some(form) => format!(
@@ -354,52 +364,52 @@ fn whole_tar_archives_match_go() {
     }
 }
 
-#[test]
-fn json_strings_match_go() {
-    let m = manifest();
+/// Checks each json case of `form` against Go's output: `check` gets the
+/// case, its label and Go's bytes, and adds what differs to the failures;
+/// then reports them (as `what`).
+fn check_json_cases(form: &str, what: &str, check: impl Fn(&Json, &str, &[u8], &mut Vec<String>)) {
+    let list = json_cases(form);
     let mut failures = Vec::new();
-    let list: Vec<Json> = cases(&m, "json")
-        .into_iter()
-        .filter(|c| c["form"] == "string")
-        .collect();
     for c in &list {
         let case = label(c);
-        let input = input_bytes(c);
         let go_bytes = expected(c, &case);
+        check(c, &case, &go_bytes, &mut failures);
+    }
+    report(what, list.len(), failures);
+}
+
+#[test]
+fn json_strings_match_go() {
+    check_json_cases("string", "json string", |c, case, go_bytes, failures| {
+        let input = input_bytes(c);
         let mut ours = Vec::new();
         go::json::write_string_bytes(&mut ours, &input);
-        failures.extend(diff(&case, &ours, &go_bytes));
+        failures.extend(diff(case, &ours, go_bytes));
         // Valid UTF-8 also goes through the serde_json formatter.
         if let Ok(text) = std::str::from_utf8(&input) {
             let ours = go::json::marshal(text).unwrap();
-            failures.extend(diff(&format!("{case} (GoFormatter)"), &ours, &go_bytes));
+            failures.extend(diff(&format!("{case} (GoFormatter)"), &ours, go_bytes));
             failures.extend(diff(
                 &format!("{case} (json::string)"),
                 go::json::string(text).as_bytes(),
-                &go_bytes,
+                go_bytes,
             ));
         }
-    }
-    report("json string", list.len(), failures);
+    });
 }
 
 #[test]
 fn manifest_json_matches_go() {
-    let m = manifest();
-    let mut failures = Vec::new();
-    let list: Vec<Json> = cases(&m, "json")
-        .into_iter()
-        .filter(|c| c["form"] == "manifest.json")
-        .collect();
-    for c in &list {
-        let case = label(c);
-        let go_bytes = expected(c, &case);
-        // The Go output is the only record of the value: read it, write it.
-        let parsed = manifest_json::parse(&go_bytes)
-            .unwrap_or_else(|e| panic!("case {case}: parsing Go's manifest.json: {e}"));
-        failures.extend(diff(&case, &manifest_json::to_json(&parsed), &go_bytes));
-    }
-    report("manifest.json", list.len(), failures);
+    check_json_cases(
+        "manifest.json",
+        "manifest.json",
+        |_, case, go_bytes, failures| {
+            // The Go output is the only record of the value: read it, write it.
+            let parsed = manifest_json::parse(go_bytes)
+                .unwrap_or_else(|e| panic!("case {case}: parsing Go's manifest.json: {e}"));
+            failures.extend(diff(case, &manifest_json::to_json(&parsed), go_bytes));
+        },
+    );
 }
 
 fn yaml_value(j: &Json) -> go::yaml::Value {

@@ -71,29 +71,25 @@ fn locations_image_matches_imgpkg() {
 }
 
 fn simple_bundle_files() -> Vec<(String, u32, Vec<u8>)> {
-    // The order given does not matter: tree_from_files sorts like Walk.
-    vec![
-        (
-            "config/values.yml".into(),
-            0o644,
-            fixture!("bundle-sources/simple-bundle/config/values.yml").to_vec(),
-        ),
-        (
-            ".imgpkg/images.yml".into(),
-            0o644,
-            fixture!("bundle-sources/simple-bundle/.imgpkg/images.yml").to_vec(),
-        ),
-        (
-            "config/deployment.yml".into(),
-            0o644,
-            fixture!("bundle-sources/simple-bundle/config/deployment.yml").to_vec(),
-        ),
-        (
-            ".imgpkg/bundle.yml".into(),
-            0o644,
-            fixture!("bundle-sources/simple-bundle/.imgpkg/bundle.yml").to_vec(),
-        ),
+    let dir = format!(
+        "{}/../../tests/fixtures/bundle-sources/simple-bundle",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    // Mode 0644, as imgpkg push stores them. The order given does not
+    // matter: tree_from_files sorts like Walk.
+    [
+        "config/values.yml",
+        ".imgpkg/images.yml",
+        "config/deployment.yml",
+        ".imgpkg/bundle.yml",
     ]
+    .into_iter()
+    .map(|p| {
+        let path = format!("{dir}/{p}");
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        (p.to_string(), 0o644, bytes)
+    })
+    .collect()
 }
 
 /// `Config.Raw` and `Manifest.Raw` of the bundle in the exported tar.

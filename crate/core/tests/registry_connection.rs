@@ -6,10 +6,14 @@ use airlock_core::registry::connection::endpoint::resolve;
 use airlock_core::registry::connection::{Failure, Probe, Scheme, Step, StepName};
 use airlock_core::registry::http::HttpRequest;
 use airlock_core::registry::{
-    Credentials, HttpResponse, Machine, Method, TransportError, TransportErrorKind,
+    Credentials, HttpResponse, HttpResult, Machine, Method, TransportError, TransportErrorKind,
 };
 
-type Answer = Result<HttpResponse, TransportError>;
+type Answer = HttpResult;
+
+/// The page's origin, and the repository most probes test.
+const PAGE: &str = "http://127.0.0.1:8080";
+const REPO: &str = "reg.example/dst/x";
 
 fn answer(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Answer {
     let headers = headers
@@ -30,6 +34,19 @@ fn probe(repository: &str, page: &str, credentials: Credentials) -> Probe {
         endpoint,
         credentials,
     )
+}
+
+/// A probe of `repository` from `page` with `credentials`, run through
+/// `script` (see [`run`]): the probe, and what it sent.
+fn probed(
+    repository: &str,
+    page: &str,
+    credentials: Credentials,
+    script: Vec<(Method, &str, Answer)>,
+) -> (Probe, Vec<HttpRequest>) {
+    let mut p = probe(repository, page, credentials);
+    let sent = run(&mut p, script);
+    (p, sent)
 }
 
 /// Answers the probe's requests in order; returns what it sent.
@@ -54,15 +71,24 @@ fn last(p: &Probe) -> &Step {
     p.report().steps.last().unwrap()
 }
 
+/// The probe's last step is `step`, failed with `failure` and `code`.
+fn assert_last<'p>(
+    p: &'p Probe,
+    step: StepName,
+    failure: Option<Failure>,
+    code: Option<&str>,
+) -> &'p Step {
+    let s = last(p);
+    assert_eq!((s.step, s.failure, s.code), (step, failure, code), "{s:?}");
+    s
+}
+
 #[test]
 fn basic_login_then_an_upload_started_and_cancelled() {
-    let mut p = probe(
-        "reg.example/dst/x",
-        "http://127.0.0.1:8080",
+    let (p, sent) = probed(
+        REPO,
+        PAGE,
         Credentials::basic("u", "p"),
-    );
-    let sent = run(
-        &mut p,
         vec![
             (
                 Method::Get,
@@ -100,11 +126,7 @@ fn basic_login_then_an_upload_started_and_cancelled() {
 
 #[test]
 fn several_challenges_in_one_header_use_the_token_flow() {
-    let mut p = probe(
-        "reg.example/dst/x",
-        "http://127.0.0.1:8080",
-        Credentials::basic("u", "p"),
-    );
+    let mut p = probe(REPO, PAGE, Credentials::basic("u", "p"));
     let denied =
         br#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#;
     let sent = run(
@@ -162,13 +184,10 @@ fn several_challenges_in_one_header_use_the_token_flow() {
 
 #[test]
 fn anonymous_against_a_login_sends_nothing_more() {
-    let mut p = probe(
-        "reg.example/dst/x",
-        "http://127.0.0.1:8080",
+    let (p, _) = probed(
+        REPO,
+        PAGE,
         Credentials::Anonymous,
-    );
-    run(
-        &mut p,
         vec![(
             Method::Get,
             "/v2/",
@@ -179,14 +198,11 @@ fn anonymous_against_a_login_sends_nothing_more() {
             ),
         )],
     );
-    let s = last(&p);
-    assert_eq!(
-        (s.step, s.failure, s.code),
-        (
-            StepName::Login,
-            Some(Failure::LoginRequired),
-            Some("E_AUTH")
-        )
+    assert_last(
+        &p,
+        StepName::Login,
+        Some(Failure::LoginRequired),
+        Some("E_AUTH"),
     );
     assert!(!p.report().credentials_sent);
 }
@@ -197,8 +213,12 @@ fn a_hidden_challenge_is_cors_only_across_origins() {
         ("http://127.0.0.1:8080", "E_CORS"),
         ("https://reg.example", "E_REGISTRY"),
     ] {
-        let mut p = probe("reg.example/dst/x", page, Credentials::basic("u", "p"));
-        run(&mut p, vec![(Method::Get, "/v2/", answer(401, &[], b""))]);
+        let (p, _) = probed(
+            "reg.example/dst/x",
+            page,
+            Credentials::basic("u", "p"),
+            vec![(Method::Get, "/v2/", answer(401, &[], b""))],
+        );
         let s = last(&p);
         assert_eq!(
             (s.failure, s.code),
@@ -210,36 +230,27 @@ fn a_hidden_challenge_is_cors_only_across_origins() {
 
 #[test]
 fn unanswered_requests_are_unreachable_or_a_refused_preflight() {
-    let mut p = probe(
+    let (p, _) = probed(
         "127.0.0.1:5000/dst/x",
-        "http://127.0.0.1:8080",
+        PAGE,
         Credentials::Anonymous,
-    );
-    run(
-        &mut p,
         vec![
             (Method::Get, "https://127.0.0.1:5000/v2/", refused()),
             (Method::Get, "http://127.0.0.1:5000/v2/", refused()),
         ],
     );
-    let s = last(&p);
-    assert_eq!(
-        (s.step, s.failure, s.code),
-        (
-            StepName::Ping,
-            Some(Failure::Unreachable),
-            Some("E_NETWORK")
-        )
+    let s = assert_last(
+        &p,
+        StepName::Ping,
+        Some(Failure::Unreachable),
+        Some("E_NETWORK"),
     );
     assert_eq!(s.url, "http://127.0.0.1:5000/v2/");
 
-    let mut p = probe(
+    let (p, _) = probed(
         "127.0.0.1:5000/dst/x",
-        "http://127.0.0.1:8080",
+        PAGE,
         Credentials::basic("u", "p"),
-    );
-    run(
-        &mut p,
         vec![
             (Method::Get, "https://127.0.0.1:5000/v2/", refused()),
             (
@@ -250,10 +261,11 @@ fn unanswered_requests_are_unreachable_or_a_refused_preflight() {
             (Method::Get, "http://127.0.0.1:5000/v2/", refused()),
         ],
     );
-    let s = last(&p);
-    assert_eq!(
-        (s.step, s.failure, s.code),
-        (StepName::Login, Some(Failure::Preflight), Some("E_CORS"))
+    assert_last(
+        &p,
+        StepName::Login,
+        Some(Failure::Preflight),
+        Some("E_CORS"),
     );
 }
 
@@ -273,13 +285,10 @@ fn token_service_refusals_and_bad_answers() {
             "E_REGISTRY",
         ),
     ] {
-        let mut p = probe(
-            "reg.example/dst/x",
-            "http://127.0.0.1:8080",
+        let (p, _) = probed(
+            REPO,
+            PAGE,
             Credentials::basic("u", "p"),
-        );
-        run(
-            &mut p,
             vec![
                 (Method::Get, "/v2/", answer(401, &challenge, b"")),
                 (
@@ -304,22 +313,20 @@ fn token_service_refusals_and_bad_answers() {
 
 #[test]
 fn an_upload_without_a_visible_location_is_cors() {
-    let mut p = probe(
+    let (p, _) = probed(
         "reg.example/dst/x",
         "https://reg.example",
         Credentials::Anonymous,
-    );
-    run(
-        &mut p,
         vec![
             (Method::Get, "/v2/", answer(200, &[], b"")),
             (Method::Post, "/blobs/uploads/", answer(202, &[], b"")),
         ],
     );
-    let s = last(&p);
-    assert_eq!(
-        (s.step, s.failure, s.code),
-        (StepName::Upload, Some(Failure::NoLocation), Some("E_CORS"))
+    assert_last(
+        &p,
+        StepName::Upload,
+        Some(Failure::NoLocation),
+        Some("E_CORS"),
     );
     assert_eq!(p.report().scheme, Some(Scheme::None));
 }

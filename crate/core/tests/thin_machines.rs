@@ -5,9 +5,9 @@
 use airlock_core::digest::Digest;
 use airlock_core::reference::Repository;
 use airlock_core::registry::auth::AnonymousKeychain;
-use airlock_core::registry::http::Method;
+use airlock_core::registry::http::{HttpResponse, Method};
 use airlock_core::registry::receipt_walk::ReceiptWalk;
-use airlock_core::registry::thin_check::{ThinCheck, ThinCheckError};
+use airlock_core::registry::thin_check::{ThinCheck, ThinCheckError, ThinCheckOutcome};
 use airlock_core::registry::{Client, ClientConfig};
 use airlock_core::thin::{Omitted, OmittedBlob, Promise, KIND, VERSION};
 use airlock_testkit::scenario::{resp, RespExt, Scenario};
@@ -54,25 +54,29 @@ fn blob_url(path: &str, d: Digest) -> String {
     format!("/v2/{path}/blobs/{d}")
 }
 
-#[test]
-fn thin_check_heads_the_destination_then_the_receipts_other_repositories() {
+/// The thin check of [`omitted`] into `reg.example/dst/app`, the registry
+/// answering the `HEAD`s expected: (repository, layer, answer) in order.
+fn thin_check(heads: Vec<(&str, char, HttpResponse)>) -> Result<ThinCheckOutcome, ThinCheckError> {
     let dst = repo("dst/app");
     let mut check = ThinCheck::new(client(), "thin.tar", &omitted("reg.example"), &dst);
-    Scenario::new()
-        .ping_ok("reg.example")
-        .expect(
-            Method::Head,
-            &blob_url("dst/app", digest('a')),
-            resp(200).h("Content-Length", "10"),
-        )
-        .expect(Method::Head, &blob_url("dst/app", digest('b')), resp(404))
-        .expect(
-            Method::Head,
-            &blob_url("other/repo", digest('b')),
-            resp(200).h("Content-Length", "10"),
-        )
-        .run(&mut check);
-    let outcome = check.take_result().unwrap().unwrap();
+    let mut scenario = Scenario::new().ping_ok("reg.example");
+    for (path, layer, answer) in heads {
+        scenario = scenario.expect(Method::Head, &blob_url(path, digest(layer)), answer);
+    }
+    scenario.run(&mut check);
+    check.take_result().unwrap()
+}
+
+#[test]
+fn thin_check_heads_the_destination_then_the_receipts_other_repositories() {
+    let found = || resp(200).h("Content-Length", "10");
+    let outcome = thin_check(vec![
+        ("dst/app", 'a', found()),
+        ("dst/app", 'b', resp(404)),
+        ("other/repo", 'b', found()),
+    ])
+    .unwrap();
+    let dst = repo("dst/app");
     assert_eq!(outcome.found[&digest('a')], dst);
     assert_eq!(outcome.found[&digest('b')], repo("other/repo"));
     assert_eq!(outcome.present(), vec![digest('a')]);
@@ -85,32 +89,22 @@ fn thin_check_heads_the_destination_then_the_receipts_other_repositories() {
 
 #[test]
 fn thin_check_all_present_asks_nothing_more() {
-    let dst = repo("dst/app");
-    let mut check = ThinCheck::new(client(), "thin.tar", &omitted("reg.example"), &dst);
-    Scenario::new()
-        .ping_ok("reg.example")
-        .expect(Method::Head, &blob_url("dst/app", digest('a')), resp(200))
-        .expect(Method::Head, &blob_url("dst/app", digest('b')), resp(200))
-        .run(&mut check);
-    let outcome = check.take_result().unwrap().unwrap();
+    let outcome = thin_check(vec![
+        ("dst/app", 'a', resp(200)),
+        ("dst/app", 'b', resp(200)),
+    ])
+    .unwrap();
     assert_eq!(outcome.present(), vec![digest('a'), digest('b')]);
 }
 
 #[test]
 fn thin_check_lists_each_missing_layer_with_its_images_and_promise() {
-    let dst = repo("dst/app");
-    let mut check = ThinCheck::new(client(), "thin.tar", &omitted("reg.example"), &dst);
-    Scenario::new()
-        .ping_ok("reg.example")
-        .expect(Method::Head, &blob_url("dst/app", digest('a')), resp(200))
-        .expect(Method::Head, &blob_url("dst/app", digest('b')), resp(404))
-        .expect(
-            Method::Head,
-            &blob_url("other/repo", digest('b')),
-            resp(404),
-        )
-        .run(&mut check);
-    let err = check.take_result().unwrap().unwrap_err();
+    let err = thin_check(vec![
+        ("dst/app", 'a', resp(200)),
+        ("dst/app", 'b', resp(404)),
+        ("other/repo", 'b', resp(404)),
+    ])
+    .unwrap_err();
     match &err {
         ThinCheckError::Missing { missing, total, .. } => {
             assert_eq!(*total, 2);

@@ -25,6 +25,10 @@ const SIMPLE_LOCK: &str =
     include_str!("../../../tests/fixtures/simple-bundle/lock-tar-to-repo.yml");
 const SIMPLE_PULLED: &str =
     include_str!("../../../tests/fixtures/simple-bundle/expected-relocated-images.yml");
+const SIMPLE_DEPLOYMENT: &str =
+    include_str!("../../../tests/fixtures/bundle-sources/simple-bundle/config/deployment.yml");
+const SIMPLE_VALUES: &str =
+    include_str!("../../../tests/fixtures/bundle-sources/simple-bundle/config/values.yml");
 const APP1_TAR: &[u8] = include_bytes!("../../../tests/fixtures/image-app1/image-app1.tar");
 const APP1_TAGS: &str =
     include_str!("../../../tests/fixtures/image-app1/expected-dst-from-tar-tags.txt");
@@ -120,6 +124,22 @@ fn kbld_rewrite_and_package_repository_run_the_same_on_both_targets() {
     let out = airlock_core::kbld::relocated_config(bundle, &repo)
         .unwrap()
         .unwrap();
+    // The bundle's sources, every image moved to the destination.
+    let deployment = format!("---\n{SIMPLE_DEPLOYMENT}")
+        .replace(
+            "127.0.0.1:5000/src/app1@",
+            "127.0.0.1:5000/dst-from-tar/simple-bundle@",
+        )
+        .replace(
+            "127.0.0.1:5000/src/app2@",
+            "127.0.0.1:5000/dst-from-tar/simple-bundle@",
+        );
+    let values = if SIMPLE_VALUES.starts_with("---") {
+        SIMPLE_VALUES.to_string()
+    } else {
+        format!("---\n{SIMPLE_VALUES}")
+    };
+    assert_eq!(out, format!("{deployment}{values}"));
     assert!(out.contains("image: 127.0.0.1:5000/dst-from-tar/simple-bundle@sha256:95cdec99a5b01a74bed240f40f9f59e71ce86dbaf85f869cea6d35c441f4c1b6\n"), "{out}");
     assert!(!out.contains("/src/app"), "{out}");
     // Byte offsets after multi-byte characters (the browser build must agree).

@@ -26,7 +26,7 @@ use airlock_core::registry::blob_upload::{UploadBlob, UploadOptions};
 use airlock_core::registry::client::{Client, ClientConfig, ClientEvent};
 use airlock_core::registry::error::parse_error_envelope;
 use airlock_core::registry::http::{
-    resolve_location, HttpResponse, TransportError, TransportErrorKind,
+    resolve_location, HttpResponse, HttpResult, TransportError, TransportErrorKind,
 };
 use airlock_core::registry::manifest_get::GetManifest;
 use airlock_core::registry::manifest_head::HeadManifest;
@@ -241,7 +241,7 @@ const HEADERS: &[&str] = &[
 ];
 
 /// One transport answer taken from the input.
-fn answer(b: &mut Bytes<'_>) -> Result<HttpResponse, TransportError> {
+fn answer(b: &mut Bytes<'_>) -> HttpResult {
     let pick = b.u8();
     if pick >= 240 {
         let kind = match pick % 4 {

@@ -12,7 +12,7 @@ use airlock_core::registry::auth::{AnonymousKeychain, Keychain};
 use airlock_core::registry::client::{CallId, Client, ClientConfig, Transmit};
 use airlock_core::registry::error::RegistryError;
 use airlock_core::registry::http::{
-    HttpRequest, HttpResponse, Method, RequestBody, TransportError,
+    HttpRequest, HttpResponse, HttpResult, Method, RequestBody, TransportError,
 };
 use airlock_core::registry::on_client::OnClient;
 use airlock_core::registry::op::{OpOutput, Operation};
@@ -47,7 +47,7 @@ pub struct Step {
     /// or, starting with `/`, the URL's path and query (any origin).
     pub url: String,
     /// What the transport answers.
-    pub answer: Result<HttpResponse, TransportError>,
+    pub answer: HttpResult,
 }
 
 impl Step {
@@ -207,12 +207,8 @@ impl OneOp {
 }
 
 impl OnClient for OneOp {
-    fn client(&self) -> &Client {
-        &self.client
-    }
-    fn client_mut(&mut self) -> &mut Client {
-        &mut self.client
-    }
+    airlock_core::client_in_field!(client);
+
     fn on_completed(&mut self, call: CallId, result: Result<OpOutput, RegistryError>) {
         if call == self.call {
             self.result = Some(result);

@@ -18,6 +18,12 @@ pub struct BlobSource {
 }
 
 impl BlobSource {
+    /// A source over a `Blob` of `bytes` (for tests).
+    #[cfg(test)]
+    pub(crate) fn of_bytes(bytes: &[u8]) -> BlobSource {
+        BlobSource::new(crate::transport::bytes_blob(bytes).unwrap())
+    }
+
     pub fn new(blob: web_sys::Blob) -> BlobSource {
         let len = blob.size() as u64;
         BlobSource { blob, len }
@@ -93,16 +99,10 @@ mod tests {
     use super::*;
     use wasm_bindgen_test::*;
 
-    wasm_bindgen_test_configure!(run_in_browser);
-
-    fn blob_of(bytes: &[u8]) -> web_sys::Blob {
-        crate::transport::bytes_blob(bytes).unwrap()
-    }
-
     #[wasm_bindgen_test]
     async fn reads_ranges_and_short_reads_at_the_end() {
         let data: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
-        let src = BlobSource::new(blob_of(&data));
+        let src = BlobSource::of_bytes(&data);
         assert_eq!(src.len(), 10_000);
         assert_eq!(src.read_range(0, 512).await.unwrap(), &data[..512]);
         assert_eq!(
@@ -115,7 +115,7 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn slice_outside_the_file_is_a_read_error() {
-        let src = BlobSource::new(blob_of(b"abc"));
+        let src = BlobSource::of_bytes(b"abc");
         let err = src.slice(2, 5).unwrap_err();
         assert_eq!(err.code, Code::Read);
         assert_eq!(src.slice(1, 2).unwrap().size(), 2.0);

@@ -116,12 +116,6 @@ mod tests {
     use super::*;
     use wasm_bindgen_test::*;
 
-    wasm_bindgen_test_configure!(run_in_browser);
-
-    fn blob_of(bytes: &[u8]) -> web_sys::Blob {
-        crate::transport::bytes_blob(bytes).unwrap()
-    }
-
     /// Chunks in order, a chunk wanted again and the whole stream all give
     /// the bytes of one pass of the core's encoder.
     #[wasm_bindgen_test]
@@ -134,7 +128,7 @@ mod tests {
         }
         let mut tar = vec![0u8; 512];
         tar.extend_from_slice(&layer);
-        let src = BlobSource::new(blob_of(&tar));
+        let src = BlobSource::of_bytes(&tar);
         let mut want = Vec::new();
         let mut gz = GoGzipWriter::new();
         gz.write(&layer, &mut want);

@@ -27,5 +27,9 @@ pub mod thin;
 pub mod transport;
 pub mod types;
 
+// The module tests run in a headless browser (once per test binary).
+#[cfg(test)]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 pub use blob_source::BlobSource;
 pub use error::{Code, WasmError};

@@ -30,7 +30,8 @@ use super::blob_source::BlobSource;
 use super::error::describe_js;
 use airlock_core::plan::BlobSource as PlanBlobSource;
 use airlock_core::registry::{
-    HttpRequest, HttpResponse, Machine, RequestBody, RequestId, TransportError, TransportErrorKind,
+    HttpRequest, HttpResponse, HttpResult, Machine, RequestBody, RequestId, TransportError,
+    TransportErrorKind,
 };
 
 /// Headers the browser sets itself or forbids; sending them would also force
@@ -49,7 +50,7 @@ const SMALL_BODY: u64 = 256 * 1024;
 
 /// What a finished or progressing request reports back to the driver loop.
 enum Report {
-    Done(RequestId, Result<HttpResponse, TransportError>),
+    Done(RequestId, HttpResult),
     Progress(RequestId, u64),
 }
 
@@ -535,7 +536,7 @@ async fn fetch(
     max_body: u64,
     blob: Option<web_sys::Blob>,
     inbox: &Inbox,
-) -> Result<HttpResponse, TransportError> {
+) -> HttpResult {
     let other = |e: JsValue| TransportError::new(TransportErrorKind::Other, describe_js(&e));
     let init = web_sys::RequestInit::new();
     init.set_method(req.method.as_str());

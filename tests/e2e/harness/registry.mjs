@@ -3,20 +3,14 @@
 // with or without CORS headers.
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, readyOrCleanUp, removeDir, requireFile, start, tempDir, waitHttp } from './procs.mjs';
 
 const REGISTRY = '/usr/bin/docker-registry';
 
-const CORS = `  headers:
-    X-Content-Type-Options: [nosniff]
-    Access-Control-Allow-Origin: ['*']
-    Access-Control-Allow-Methods: ['HEAD, GET, OPTIONS, POST, PUT, PATCH, DELETE']
-    Access-Control-Allow-Headers: ['Authorization, Accept, Content-Type, Content-Length, Content-Range, Range, Docker-Content-Digest']
-    Access-Control-Expose-Headers: ['Docker-Content-Digest, Location, Content-Length, Range, Docker-Upload-UUID, WWW-Authenticate, Link']
-    Access-Control-Max-Age: ['600']
-`;
+// The `http.headers` every test and demo registry sends.
+const CORS = readFileSync(new URL('../../support/registry-cors.yml', import.meta.url), 'utf8');
 
 /**
  * @param {object} o

@@ -3,7 +3,7 @@
 
 import { $, clear, el, replace } from '../dom.js';
 import { explain } from '../errors.js';
-import { errorBlock } from './common.js';
+import { byIds, errorBlock } from './common.js';
 
 export class DestinationView {
   constructor() {
@@ -13,30 +13,9 @@ export class DestinationView {
     this.carriedText = $('destination-carried-text');
     this.carriedConfirm = $('destination-confirm');
     this.carriedClear = $('destination-clear');
-    this.authAnonymous = $('auth-anonymous');
-    this.authPassword = $('auth-password');
-    this.credentials = $('credentials');
-    this.username = $('username');
-    this.password = $('password');
-    this.remember = $('remember');
-    this.rememberPassword = $('remember-password');
-    this.legacyPasswordNote = $('legacy-password-note');
-    this.optRepoBasedTags = $('opt-repo-based-tags');
-    this.optNonDistributable = $('opt-non-distributable');
-    this.optUploadChunk = $('opt-upload-chunk');
-    this.optConcurrency = $('opt-concurrency');
-    this.repositoryHelp = $('repository-help');
+    Object.assign(this, byIds('auth-anonymous', 'auth-password', 'credentials', 'username', 'password', 'remember', 'remember-password', 'legacy-password-note', 'opt-repo-based-tags', 'opt-non-distributable', 'opt-upload-chunk', 'opt-concurrency', 'repository-help', 'prefix-option', 'opt-to-repo-prefix', 'prefix-help', 'docker-layers-option', 'docker-layers-help', 'opt-docker-layers', 'options-note', 'connection-busy', 'connection-result'));
     this.imgpkgHelp = [...this.repositoryHelp.childNodes];
-    this.prefixOption = $('prefix-option');
-    this.optToRepoPrefix = $('opt-to-repo-prefix');
-    this.prefixHelp = $('prefix-help');
-    this.dockerLayersOption = $('docker-layers-option');
-    this.dockerLayersHelp = $('docker-layers-help');
-    this.optDockerLayers = $('opt-docker-layers');
-    this.optionsNote = $('options-note');
     this.testButton = $('test-connection');
-    this.connectionBusy = $('connection-busy');
-    this.connectionResult = $('connection-result');
   }
 
   set(s) {

@@ -4,7 +4,7 @@
 import { $, clear, el, replace } from '../dom.js';
 import { explain } from '../errors.js';
 import { shortDigest } from '../format.js';
-import { badgeClass, download, errorBlock, flash, GROUPED } from './common.js';
+import { badgeClass, byIds, download, errorBlock, flash, GROUPED } from './common.js';
 
 /** Preview rows shown at first and per "Show more". */
 export const PREVIEW_PAGE = 200;
@@ -13,20 +13,8 @@ const PREVIEW_FIRST = 40;
 
 export class PreviewView {
   constructor() {
-    this.previewEmpty = $('preview-empty');
-    this.previewError = $('preview-error');
-    this.previewBody = $('preview-body');
-    this.previewFilter = $('preview-filter');
-    this.previewCopy = $('preview-copy');
-    this.previewCount = $('preview-count');
-    this.previewRows = $('preview-rows');
-    this.previewMoreBar = $('preview-more-bar');
-    this.previewShown = $('preview-shown');
-    this.previewMore = $('preview-more');
-    this.previewAll = $('preview-all');
+    Object.assign(this, byIds('preview-empty', 'preview-error', 'preview-body', 'preview-filter', 'preview-copy', 'preview-count', 'preview-rows', 'preview-more-bar', 'preview-shown', 'preview-more', 'preview-all', 'downloads', 'preview-warnings'));
     this.previewPage = { rows: [], total: 0, shown: 0 };
-    this.downloads = $('downloads');
-    this.previewWarnings = $('preview-warnings');
     this.mappings = $('preview-mappings');
     this.mappingList = $('preview-mapping-list');
     this.layers = $('preview-layers');

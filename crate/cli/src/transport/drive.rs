@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use airlock_core::registry::copy::{CopyError, CopyEvent, CopySession, CopySummary};
-use airlock_core::registry::http::{HttpRequest, HttpResponse, TransportError};
+use airlock_core::registry::http::{HttpRequest, HttpResult};
 use airlock_core::registry::{Machine, RequestId};
 
 use super::{DriveError, NativeTransport};
@@ -105,7 +105,7 @@ impl NativeTransport {
 }
 
 enum Msg {
-    Response(RequestId, Result<HttpResponse, TransportError>),
+    Response(RequestId, HttpResult),
     Progress(RequestId, u64),
 }
 

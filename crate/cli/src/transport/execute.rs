@@ -11,8 +11,8 @@ use ureq::SendBody;
 use airlock_core::digest::Hasher;
 use airlock_core::plan::BlobSource;
 use airlock_core::registry::http::{
-    url_origin, BlobBody, HttpRequest, HttpResponse, Method, RequestBody, TransportError,
-    TransportErrorKind,
+    url_origin, BlobBody, HttpRequest, HttpResponse, HttpResult, Method, RequestBody,
+    TransportError, TransportErrorKind,
 };
 
 use super::io::{
@@ -24,11 +24,7 @@ use super::NativeTransport;
 impl NativeTransport {
     /// Performs one request, blocking; `progress` gets cumulative body
     /// bytes sent.
-    pub fn execute(
-        &self,
-        request: &HttpRequest,
-        progress: &mut dyn FnMut(u64),
-    ) -> Result<HttpResponse, TransportError> {
+    pub fn execute(&self, request: &HttpRequest, progress: &mut dyn FnMut(u64)) -> HttpResult {
         let mut source_check = SourceCheck::default();
         let result = match &request.body {
             RequestBody::Empty => self.send(request, None, progress),
@@ -56,7 +52,7 @@ impl NativeTransport {
         request: &HttpRequest,
         body: Option<(&mut Box<dyn Read + Send>, u64)>,
         progress: &mut dyn FnMut(u64),
-    ) -> Result<HttpResponse, TransportError> {
+    ) -> HttpResult {
         let mut builder = ureq::http::Request::builder()
             .method(request.method.as_str())
             .uri(&request.url);

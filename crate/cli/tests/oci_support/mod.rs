@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use airlock_testkit::support::{
-    fixture, skopeo, tar_create, tar_extract, Airlock, Auth, TestRegistry,
+    fixture, skopeo, tar_create, tar_extract, Airlock, Auth, TempDir, TestRegistry,
 };
 
 /// The fixture images (OCI manifests) inside `simple-bundle.tar`.
@@ -45,6 +45,28 @@ pub fn source_registry() -> TestRegistry {
     reg
 }
 
+/// [`source_registry`], a fresh directory (its name has `tag`) and the path
+/// `file` in it, for a test to export into.
+pub fn registry_and_path(tag: &str, file: &str) -> (TestRegistry, TempDir, PathBuf) {
+    let reg = source_registry();
+    let dir = TempDir::new(tag);
+    let path = dir.path().join(file);
+    (reg, dir, path)
+}
+
+/// [`registry_and_path`] with [`APP1`] exported there ([`export_as`]
+/// `transport`, named `name`).
+pub fn app1_exported(
+    tag: &str,
+    file: &str,
+    transport: &str,
+    name: &str,
+) -> (TestRegistry, TempDir, PathBuf) {
+    let (reg, dir, path) = registry_and_path(tag, file);
+    export_as(&reg, APP1, transport, &path, name);
+    (reg, dir, path)
+}
+
 pub fn src(reg: &TestRegistry, digest: &str) -> String {
     format!("docker://{}/src/simple@{digest}", reg.host())
 }
@@ -75,6 +97,20 @@ pub fn copy_with_lock(source: &Path, dest_args: &[&str], lock: &Path) -> String 
     args.extend_from_slice(&["--lock-output", s(lock)]);
     airlock_ok(&args);
     std::fs::read_to_string(lock).unwrap()
+}
+
+/// `skopeo copy docker://REFERENCE oci:LAYOUT` of a pushed image (with
+/// `extra` flags such as `--all`): the layout's index.json.
+pub fn skopeo_to_layout(reference: &str, layout: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["copy", "--quiet"];
+    args.extend_from_slice(extra);
+    let (from, to) = (
+        format!("docker://{reference}"),
+        format!("oci:{}", s(layout)),
+    );
+    args.extend_from_slice(&["--src-tls-verify=false", &from, &to]);
+    skopeo(&args);
+    json(&std::fs::read(layout.join("index.json")).unwrap())
 }
 
 /// `skopeo copy` of a fixture image to `dest` (an `oci:`, `oci-archive:` or
@@ -134,6 +170,17 @@ pub fn assert_docker_image(reg: &TestRegistry, repo: &str, tag: &str, source: &s
     assert_eq!(layers, diffs, "{repo}:{tag}");
     let pushed = skopeo_digest(&format!("{}/{repo}:{tag}", reg.host()));
     assert!(pushed.starts_with("sha256:"), "{pushed}");
+}
+
+/// [`two_image_docker_archive`] copied to `REGISTRY/prefix` with
+/// `--to-repo-prefix` and `--lock-output`: the registry, `REGISTRY/prefix`
+/// and the lock's text.
+pub fn two_images_under_prefix(tag: &str, prefix: &str) -> (TestRegistry, String, String) {
+    let (reg, dir, lock) = registry_and_path(tag, "lock.yml");
+    let tar = two_image_docker_archive(&reg, dir.path());
+    let prefix = format!("{}/{prefix}", reg.host());
+    let text = copy_with_lock(&tar, &["--to-repo-prefix", &prefix], &lock);
+    (reg, prefix, text)
 }
 
 /// Two skopeo docker-archives merged into one `docker save` of two images.

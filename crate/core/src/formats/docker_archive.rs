@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::entries::{check_names, read_small, regular};
+use super::entries::{check_names, read_required_json, read_small, regular};
 use super::{ArchiveImage, Format, FormatError, ImageArchive};
 use crate::digest::Digest;
 use crate::imageset::{ImageSet, Layer, Node, NodeKind};
@@ -113,15 +113,14 @@ pub async fn open<S: ByteSource + ?Sized>(
     entries: TarIndex,
 ) -> Result<ImageArchive, FormatError> {
     check_names(&entries)?;
-    let mj = regular(&entries, "manifest.json")?.ok_or_else(|| FormatError::Invalid {
-        entry: "manifest.json".into(),
-        message: "missing".into(),
-    })?;
-    let mj_bytes = read_small(src, mj, "manifest.json").await?;
-    let list: Vec<Entry> = serde_json::from_slice(&mj_bytes).map_err(|e| FormatError::Invalid {
-        entry: "manifest.json".into(),
-        message: format!("expected [{{\"Config\", \"RepoTags\", \"Layers\"}}]: {e}"),
-    })?;
+    let list: Vec<Entry> = read_required_json(
+        src,
+        &entries,
+        "manifest.json",
+        "manifest.json",
+        r#"expected [{"Config", "RepoTags", "Layers"}]"#,
+    )
+    .await?;
     let mut set = ImageSet::default();
     let mut images = Vec::new();
     let mut checks = Vec::new();

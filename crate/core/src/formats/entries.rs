@@ -1,5 +1,7 @@
 //! Looking entries up safely: only regular files, no `..` or absolute names.
 
+use serde::de::DeserializeOwned;
+
 use super::FormatError;
 use crate::digest::Digest;
 use crate::source::ByteSource;
@@ -89,6 +91,25 @@ pub async fn read_small<S: ByteSource + ?Sized>(
         });
     }
     Ok(tar::read_entry(src, e, MAX_DOCUMENT).await?)
+}
+
+/// Reads and parses the JSON document `name` a format requires (`what` names
+/// it in a size error). Missing, or not JSON of type `T`, it is
+/// [`FormatError::Invalid`]; `shape` says what it should have been.
+pub async fn read_required_json<T: DeserializeOwned, S: ByteSource + ?Sized>(
+    src: &S,
+    entries: &TarIndex,
+    name: &str,
+    what: &'static str,
+    shape: &str,
+) -> Result<T, FormatError> {
+    let invalid = |message| FormatError::Invalid {
+        entry: name.into(),
+        message,
+    };
+    let e = regular(entries, name)?.ok_or_else(|| invalid("missing".into()))?;
+    let bytes = read_small(src, e, what).await?;
+    serde_json::from_slice(&bytes).map_err(|e| invalid(format!("{shape}: {e}")))
 }
 
 /// Reads a blob that must hash to `d` and have `size` bytes.

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::entries::{blob, check_names, read_small, read_verified, regular};
+use super::entries::{blob, check_names, read_required_json, read_verified, regular};
 use super::{ArchiveImage, Format, FormatError, ImageArchive};
 use crate::digest::Digest;
 use crate::imageset::{ImageSet, Layer, Node, NodeId, NodeKind};
@@ -66,16 +66,14 @@ pub async fn open<S: ByteSource + ?Sized>(
     entries: TarIndex,
 ) -> Result<ImageArchive, FormatError> {
     check_names(&entries)?;
-    let layout = regular(&entries, "oci-layout")?.ok_or_else(|| FormatError::Invalid {
-        entry: "oci-layout".into(),
-        message: "missing".into(),
-    })?;
-    let layout_bytes = read_small(src, layout, "oci-layout file").await?;
-    let lf: LayoutFile =
-        serde_json::from_slice(&layout_bytes).map_err(|e| FormatError::Invalid {
-            entry: "oci-layout".into(),
-            message: format!("expected {{\"imageLayoutVersion\": \"1.0.0\"}}: {e}"),
-        })?;
+    let lf: LayoutFile = read_required_json(
+        src,
+        &entries,
+        "oci-layout",
+        "oci-layout file",
+        r#"expected {"imageLayoutVersion": "1.0.0"}"#,
+    )
+    .await?;
     if !lf.image_layout_version.starts_with("1.") {
         return Err(FormatError::Invalid {
             entry: "oci-layout".into(),
@@ -85,15 +83,14 @@ pub async fn open<S: ByteSource + ?Sized>(
             ),
         });
     }
-    let ij = regular(&entries, "index.json")?.ok_or_else(|| FormatError::Invalid {
-        entry: "index.json".into(),
-        message: "missing".into(),
-    })?;
-    let ij_bytes = read_small(src, ij, "index.json").await?;
-    let index: IndexJson = serde_json::from_slice(&ij_bytes).map_err(|e| FormatError::Invalid {
-        entry: "index.json".into(),
-        message: format!("not an OCI image index: {e}"),
-    })?;
+    let index: IndexJson = read_required_json(
+        src,
+        &entries,
+        "index.json",
+        "index.json",
+        "not an OCI image index",
+    )
+    .await?;
     if let Some(mt) = &index.media_type {
         if mt != media_type::OCI_INDEX {
             return Err(FormatError::Invalid {

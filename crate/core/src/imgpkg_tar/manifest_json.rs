@@ -418,13 +418,6 @@ impl GoValue for String {
 
 struct StructSeed<'a, T>(&'a mut T);
 
-impl<'de, T: GoStruct> DeserializeSeed<'de> for StructSeed<'_, T> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
 impl<'de, T: GoStruct> Visitor<'de> for StructSeed<'_, T> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -449,13 +442,6 @@ impl<'de, T: GoStruct> Visitor<'de> for StructSeed<'_, T> {
 /// `*T`: null sets nil, an object decodes into the (possibly new) value.
 struct PtrSeed<'a, T>(&'a mut Option<T>);
 
-impl<'de, T: GoStruct> DeserializeSeed<'de> for PtrSeed<'_, T> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
 impl<'de, T: GoStruct> Visitor<'de> for PtrSeed<'_, T> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -472,13 +458,6 @@ impl<'de, T: GoStruct> Visitor<'de> for PtrSeed<'_, T> {
 
 /// `string`: null leaves it unchanged.
 struct StrSeed<'a>(&'a mut String);
-
-impl<'de> DeserializeSeed<'de> for StrSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
 
 impl<'de> Visitor<'de> for StrSeed<'_> {
     type Value = ();
@@ -501,13 +480,6 @@ impl<'de> Visitor<'de> for StrSeed<'_> {
 /// `int64` sizes (non-negative here): null leaves it unchanged; only
 /// integer literals are accepted, as Go's `ParseInt` does.
 struct SizeSeed<'a>(&'a mut u64);
-
-impl<'de> DeserializeSeed<'de> for SizeSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
 
 impl<'de> Visitor<'de> for SizeSeed<'_> {
     type Value = ();
@@ -534,13 +506,6 @@ impl<'de> Visitor<'de> for SizeSeed<'_> {
 
 /// `[]T`: null sets nil, an array replaces the slice (`[]` is empty, not nil).
 struct SliceSeed<'a, T>(&'a mut Option<Vec<T>>);
-
-impl<'de, T: GoValue> DeserializeSeed<'de> for SliceSeed<'_, T> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
 
 impl<'de, T: GoValue> Visitor<'de> for SliceSeed<'_, T> {
     type Value = ();
@@ -577,13 +542,6 @@ impl<'de, T: GoValue> DeserializeSeed<'de> for NewSeed<T> {
 /// it if nil); a null value stores "".
 struct LabelsSeed<'a>(&'a mut Option<Labels>);
 
-impl<'de> DeserializeSeed<'de> for LabelsSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
 impl<'de> Visitor<'de> for LabelsSeed<'_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -603,6 +561,27 @@ impl<'de> Visitor<'de> for LabelsSeed<'_> {
         Ok(())
     }
 }
+
+/// The seeds that are their own visitors: `deserialize` hands the value,
+/// whatever its JSON type, to the visitor.
+macro_rules! seed_visits_any {
+    ($([$($bound:tt)*] $seed:ty),* $(,)?) => {$(
+        impl<'de, $($bound)*> DeserializeSeed<'de> for $seed {
+            type Value = ();
+            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_any(self)
+            }
+        }
+    )*};
+}
+seed_visits_any!(
+    [T: GoStruct] StructSeed<'_, T>,
+    [T: GoStruct] PtrSeed<'_, T>,
+    [] StrSeed<'_>,
+    [] SizeSeed<'_>,
+    [T: GoValue] SliceSeed<'_, T>,
+    [] LabelsSeed<'_>,
+);
 
 macro_rules! go_value_for_struct {
     ($($t:ty),*) => {$(

@@ -60,13 +60,7 @@ impl BlobProbe {
 }
 
 impl OnClient for BlobProbe {
-    fn client(&self) -> &Client {
-        &self.client
-    }
-
-    fn client_mut(&mut self) -> &mut Client {
-        &mut self.client
-    }
+    crate::client_in_field!(client);
 
     fn on_completed(&mut self, call: CallId, result: Result<OpOutput, RegistryError>) {
         let Some(i) = self.calls.iter().position(|c| *c == call) else {

@@ -41,8 +41,8 @@ use crate::reference::Repository;
 use super::auth::{repository_scope, PULL_ACTIONS, PUSH_ACTIONS};
 use super::error::RegistryError;
 use super::http::{
-    append_query, percent_encode, resolve_location, BlobBody, HttpResponse, Method, RequestBody,
-    TransportError,
+    append_query, percent_encode, resolve_location, BlobBody, HttpResponse, HttpResult, Method,
+    RequestBody,
 };
 use super::op::{
     blob_path, upload_path, BlobOutcome, OpOutput, OpRequest, Operation, RetryMode, Target,
@@ -412,7 +412,7 @@ impl Operation for UploadBlob {
         }
     }
 
-    fn handle_response(&mut self, url: &str, response: Result<HttpResponse, TransportError>) {
+    fn handle_response(&mut self, url: &str, response: HttpResult) {
         let state = self.state.clone();
         let method = match state {
             State::Head => Method::Head,

@@ -107,13 +107,7 @@ impl Downloads {
 }
 
 impl OnClient for Downloads {
-    fn client(&self) -> &Client {
-        &self.client
-    }
-
-    fn client_mut(&mut self) -> &mut Client {
-        &mut self.client
-    }
+    crate::client_in_field!(client);
 
     fn on_completed(&mut self, call: CallId, result: Result<OpOutput, RegistryError>) {
         let Some(job) = self.active.remove(&call) else {

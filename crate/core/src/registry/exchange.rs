@@ -18,7 +18,7 @@ use crate::reference::Repository;
 
 use super::auth::repository_scope;
 use super::error::RegistryError;
-use super::http::{HttpResponse, Method, TransportError};
+use super::http::{HttpResponse, HttpResult, Method, TransportError};
 use super::op::{OpOutput, OpRequest, Operation};
 
 /// What an answer means to an [`Exchange`].
@@ -115,7 +115,7 @@ impl<E: Exchange> Operation for Op<E> {
         Some(request)
     }
 
-    fn handle_response(&mut self, url: &str, response: Result<HttpResponse, TransportError>) {
+    fn handle_response(&mut self, url: &str, response: HttpResult) {
         let at = Answered {
             repository: &self.repository,
             method: self.method,

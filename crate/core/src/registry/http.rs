@@ -227,6 +227,10 @@ pub enum TransportErrorKind {
     Other,
 }
 
+/// What a transport hands back for a request: the response, or why there
+/// was none.
+pub type HttpResult = Result<HttpResponse, TransportError>;
+
 /// A failure below HTTP, reported by a transport.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]

@@ -6,7 +6,8 @@ use crate::manifest::media_type;
 
 use super::error::RegistryError;
 use super::http::HttpResponse;
-use super::op::FetchedManifest;
+use super::op::{display_ref, FetchedManifest};
+use crate::reference::Repository;
 
 /// What a fetched manifest body is checked against.
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +26,17 @@ impl Verify {
             Err(_) => Verify::HeaderIfPresent,
         }
     }
+}
+
+/// [`verify_manifest_body`] for a manifest fetched from `repository` by
+/// `reference` (a tag, or a digest the body must hash to).
+pub fn verify_fetched(
+    repository: &Repository,
+    reference: &str,
+    resp: &HttpResponse,
+) -> Result<FetchedManifest, RegistryError> {
+    let display = display_ref(repository, reference);
+    verify_manifest_body(&display, Verify::for_reference(reference), resp)
 }
 
 /// Checks a `200` manifest body and works out its media type

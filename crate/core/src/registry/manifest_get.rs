@@ -14,8 +14,8 @@ use crate::reference::Repository;
 
 use super::exchange::{Answered, Exchange, Op, Step};
 use super::http::{HttpResponse, Method};
-use super::manifest_body::{verify_manifest_body, Verify};
-use super::op::{display_ref, manifest_path, OpOutput, OpRequest, Target, MAX_MANIFEST_BYTES};
+use super::manifest_body::verify_fetched;
+use super::op::{manifest_path, OpOutput, OpRequest, Target, MAX_MANIFEST_BYTES};
 
 /// `GET` a manifest by tag or digest.
 pub type GetManifest = Op<Fetch>;
@@ -34,8 +34,13 @@ impl GetManifest {
         reference: impl Into<String>,
         actions: &'static str,
     ) -> Self {
-        let reference = reference.into();
-        Op::with(repository, actions, Fetch { reference })
+        Op::with(
+            repository,
+            actions,
+            Fetch {
+                reference: reference.into(),
+            },
+        )
     }
 }
 
@@ -58,14 +63,10 @@ impl Exchange for Fetch {
     fn answer(&mut self, at: Answered<'_>, response: &mut HttpResponse) -> Step {
         Step::Done(Ok(OpOutput::Manifest(match response.status {
             404 => None,
-            200 => {
-                let verify = Verify::for_reference(&self.reference);
-                let display = display_ref(at.repository, &self.reference);
-                match verify_manifest_body(&display, verify, response) {
-                    Ok(m) => Some(m),
-                    Err(e) => return Step::Done(Err(e)),
-                }
-            }
+            200 => match verify_fetched(at.repository, &self.reference, response) {
+                Ok(m) => Some(m),
+                Err(e) => return Step::Done(Err(e)),
+            },
             _ => return Step::Refused,
         })))
     }

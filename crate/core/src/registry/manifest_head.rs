@@ -14,9 +14,9 @@ use crate::reference::Repository;
 
 use super::exchange::{transport_failed, Answered, Exchange, Op, Step};
 use super::http::{HttpResponse, Method, TransportError};
-use super::manifest_body::{verify_manifest_body, Verify};
+use super::manifest_body::verify_fetched;
 use super::manifest_get::manifest_request;
-use super::op::{display_ref, ManifestDescriptor, OpOutput, OpRequest};
+use super::op::{ManifestDescriptor, OpOutput, OpRequest};
 
 /// `HEAD` (then `GET`) a manifest by tag or digest.
 pub type HeadManifest = Op<Resolve>;
@@ -64,18 +64,14 @@ impl Exchange for Resolve {
                 None => self.failed_head(),
             },
             (Method::Head, _) => self.failed_head(),
-            (_, 200) => {
-                let verify = Verify::for_reference(&self.reference);
-                let display = display_ref(at.repository, &self.reference);
-                match verify_manifest_body(&display, verify, response) {
-                    Ok(m) => found(ManifestDescriptor {
-                        digest: m.digest,
-                        media_type: m.media_type,
-                        size: m.raw.len() as u64,
-                    }),
-                    Err(e) => Step::Done(Err(e)),
-                }
-            }
+            (_, 200) => match verify_fetched(at.repository, &self.reference, response) {
+                Ok(m) => found(ManifestDescriptor {
+                    digest: m.digest,
+                    media_type: m.media_type,
+                    size: m.raw.len() as u64,
+                }),
+                Err(e) => Step::Done(Err(e)),
+            },
             (_, _) => Step::Refused,
         }
     }

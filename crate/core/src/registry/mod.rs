@@ -51,7 +51,7 @@ pub use client::{CallId, Client, ClientConfig, ClientEvent, RequestId, Transmit}
 pub use copy::{CancelHandle, CopyError, CopyEvent, CopyOptions, CopySession, CopySummary};
 pub use error::{ApiError, RegistryError};
 pub use http::{
-    HttpRequest, HttpResponse, Method, RequestBody, TransportError, TransportErrorKind,
+    HttpRequest, HttpResponse, HttpResult, Method, RequestBody, TransportError, TransportErrorKind,
 };
 pub use retry::RetryPolicy;
 
@@ -68,12 +68,7 @@ pub trait Machine {
     /// The next request to perform now, if any.
     fn poll_transmit(&mut self, now_ms: u64) -> Option<Transmit>;
     /// The result of a request handed out by `poll_transmit`.
-    fn handle_response(
-        &mut self,
-        id: RequestId,
-        now_ms: u64,
-        result: Result<HttpResponse, TransportError>,
-    );
+    fn handle_response(&mut self, id: RequestId, now_ms: u64, result: HttpResult);
     /// Body bytes sent so far for a request (for progress reporting).
     fn handle_progress(&mut self, _id: RequestId, _bytes_sent: u64) {}
     /// When to call `poll_transmit` again even if no response arrives.

@@ -12,7 +12,7 @@
 
 use super::client::{CallId, Client, ClientEvent, RequestId, Transmit};
 use super::error::RegistryError;
-use super::http::{HttpResponse, TransportError};
+use super::http::HttpResult;
 use super::op::OpOutput;
 use super::Machine;
 
@@ -27,6 +27,22 @@ pub trait OnClient {
     fn on_completed(&mut self, call: CallId, result: Result<OpOutput, RegistryError>);
     /// Done, successfully or not: nothing more is sent.
     fn is_done(&self) -> bool;
+}
+
+/// Writes [`OnClient::client`] and [`OnClient::client_mut`] for a machine
+/// that keeps its [`Client`] in a field: `client_in_field!(client);` inside
+/// the `impl OnClient` block.
+#[macro_export]
+macro_rules! client_in_field {
+    ($field:ident) => {
+        fn client(&self) -> &$crate::registry::client::Client {
+            &self.$field
+        }
+
+        fn client_mut(&mut self) -> &mut $crate::registry::client::Client {
+            &mut self.$field
+        }
+    };
 }
 
 /// Hands every finished call to the machine; whether there was one.
@@ -58,12 +74,7 @@ impl<M: OnClient> Machine for M {
         }
     }
 
-    fn handle_response(
-        &mut self,
-        id: RequestId,
-        now_ms: u64,
-        result: Result<HttpResponse, TransportError>,
-    ) {
+    fn handle_response(&mut self, id: RequestId, now_ms: u64, result: HttpResult) {
         self.client_mut().handle_response(id, now_ms, result);
         drain(self);
     }

@@ -18,7 +18,7 @@ use crate::digest::Digest;
 use crate::reference::Repository;
 
 use super::error::RegistryError;
-use super::http::{BlobSink, HttpResponse, Method, RequestBody, TransportError};
+use super::http::{BlobSink, HttpResult, Method, RequestBody};
 use super::upload_chunks::UploadMode;
 
 /// Manifests and error bodies larger than this are refused (Distribution
@@ -212,7 +212,7 @@ pub trait Operation {
     /// The next request to send, if any.
     fn poll_transmit(&mut self) -> Option<OpRequest>;
     /// The answer to the last request; `url` is the absolute URL it went to.
-    fn handle_response(&mut self, url: &str, response: Result<HttpResponse, TransportError>);
+    fn handle_response(&mut self, url: &str, response: HttpResult);
     /// Start over after a temporary failure of a [`RetryMode::Restart`]
     /// request.
     fn restart(&mut self) {}

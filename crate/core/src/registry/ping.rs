@@ -16,7 +16,7 @@ use crate::reference::Registry;
 
 use super::auth::{parse_www_authenticate, Challenge};
 use super::error::RegistryError;
-use super::http::{HttpRequest, HttpResponse, Method, RequestBody, TransportError};
+use super::http::{HttpRequest, HttpResult, Method, RequestBody};
 use super::op::MAX_SMALL_BODY;
 
 /// What a successful ping learned.
@@ -102,7 +102,7 @@ impl Ping {
 
     /// Judges the answer to [`poll_transmit`](Ping::poll_transmit)'s request: done, try the next
     /// scheme, retry later, or fail.
-    pub fn handle_response(&mut self, response: Result<HttpResponse, TransportError>) -> PingStep {
+    pub fn handle_response(&mut self, response: HttpResult) -> PingStep {
         let url = format!("{}/v2/", self.base());
         match response {
             Err(e) => {

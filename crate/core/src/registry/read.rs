@@ -15,7 +15,7 @@
 //! its token cache for the next read.
 
 use crate::digest::Digest;
-use crate::manifest::{media_type, Manifest};
+use crate::manifest::{media_type, ConfigFile, Manifest};
 use crate::reference::{Reference, Repository};
 
 use super::auth::PULL_ACTIONS;
@@ -38,6 +38,18 @@ pub struct FetchedImage {
     pub manifest: FetchedManifest,
     /// The config blob's bytes (images only, when asked for).
     pub config: Option<Vec<u8>>,
+}
+
+impl FetchedImage {
+    /// An image (not an index) whose config has imgpkg's bundle label.
+    pub fn is_bundle(&self) -> bool {
+        media_type::is_image(&self.manifest.media_type)
+            && self
+                .config
+                .as_ref()
+                .and_then(|c| ConfigFile::parse(c.clone()).ok())
+                .is_some_and(|c| c.is_bundle())
+    }
 }
 
 /// A bundle's locations image: its manifest and its single layer (a gzipped
@@ -306,13 +318,7 @@ impl Read {
 }
 
 impl OnClient for Read {
-    fn client(&self) -> &Client {
-        &self.client
-    }
-
-    fn client_mut(&mut self) -> &mut Client {
-        &mut self.client
-    }
+    crate::client_in_field!(client);
 
     fn on_completed(&mut self, call: CallId, result: Result<OpOutput, RegistryError>) {
         if Some(call) == self.call {

@@ -321,13 +321,7 @@ impl ReceiptWalk {
 }
 
 impl OnClient for ReceiptWalk {
-    fn client(&self) -> &Client {
-        &self.client
-    }
-
-    fn client_mut(&mut self) -> &mut Client {
-        &mut self.client
-    }
+    crate::client_in_field!(client);
 
     fn on_completed(&mut self, call: CallId, result: Result<OpOutput, RegistryError>) {
         if self.result.is_some() {

@@ -44,6 +44,14 @@ impl RetryPolicy {
         tries_so_far < self.max_tries.max(1)
     }
 
+    /// Counts a failed try: when another is allowed, the time (ms) it may
+    /// start.
+    pub fn after_failure(&self, tries: &mut u32, now: u64) -> Option<u64> {
+        *tries += 1;
+        self.may_retry(*tries)
+            .then(|| now + self.backoff_ms(*tries))
+    }
+
     /// Backoff after the `tries_so_far`-th failed try (1 → initial).
     pub fn backoff_ms(&self, tries_so_far: u32) -> u64 {
         let shift = tries_so_far.saturating_sub(1).min(30);

@@ -28,7 +28,7 @@ use crate::thin::{Omitted, OmittedBlob};
 use super::blob_probe::BlobProbe;
 use super::client::{Client, RequestId, Transmit};
 use super::error::RegistryError;
-use super::http::{HttpResponse, TransportError};
+use super::http::HttpResult;
 use super::Machine;
 
 /// One omitted layer the registry does not hold.
@@ -325,12 +325,7 @@ impl Machine for ThinCheck {
         }
     }
 
-    fn handle_response(
-        &mut self,
-        id: RequestId,
-        now_ms: u64,
-        result: Result<HttpResponse, TransportError>,
-    ) {
+    fn handle_response(&mut self, id: RequestId, now_ms: u64, result: HttpResult) {
         if let Some(p) = self.probe.as_mut() {
             p.handle_response(id, now_ms, result);
         }

@@ -13,9 +13,7 @@ use std::sync::Arc;
 
 use super::auth::{basic_header, parse_token_response, Credentials, TokenResponse};
 use super::error::RegistryError;
-use super::http::{
-    append_query, percent_encode, HttpRequest, HttpResponse, Method, RequestBody, TransportError,
-};
+use super::http::{append_query, percent_encode, HttpRequest, HttpResult, Method, RequestBody};
 use super::op::MAX_SMALL_BODY;
 
 /// What to do after a token response.
@@ -106,7 +104,7 @@ impl TokenFetch {
     }
 
     /// Judges the token endpoint's answer.
-    pub fn handle_response(&self, response: Result<HttpResponse, TransportError>) -> TokenStep {
+    pub fn handle_response(&self, response: HttpResult) -> TokenStep {
         let method = if matches!(self.credentials, Credentials::IdentityToken { .. }) {
             Method::Post
         } else {

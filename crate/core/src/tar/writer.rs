@@ -32,22 +32,10 @@ pub enum TarWriteError {
         /// Which rule it breaks.
         reason: &'static str,
     },
-    /// The mode does not fit the header's 8-byte octal field.
-    #[error("tar entry '{name}': mode {mode:o} does not fit a tar header")]
-    BadMode {
-        /// The entry's name.
-        name: String,
-        /// The mode that was given.
-        mode: u32,
-    },
-    /// The size is above `i64::MAX` (Go's `Header.Size` is an `int64`).
-    #[error("tar entry '{name}': size {size} is larger than a tar can describe")]
-    SizeTooLarge {
-        /// The entry's name.
-        name: String,
-        /// The size that was given, in bytes.
-        size: u64,
-    },
+    /// The mode or the size does not fit a header (Go's
+    /// [`GoTarError::ModeTooLarge`] and [`GoTarError::SizeTooLarge`]).
+    #[error(transparent)]
+    Unencodable(GoTarError),
     /// [`ustar_header`] was asked for an entry that only a PAX header can describe (a name that
     /// does not split, or 8 GiB or more).
     #[error("tar entry '{name}' (size {size}) needs a PAX header; a plain USTAR header cannot describe it")]
@@ -118,8 +106,9 @@ fn regular(name: &str, size: u64, mode: u32) -> go::tar::Header<'_> {
 
 fn from_go(e: GoTarError) -> TarWriteError {
     match e {
-        GoTarError::ModeTooLarge { name, mode } => TarWriteError::BadMode { name, mode },
-        GoTarError::SizeTooLarge { name, size } => TarWriteError::SizeTooLarge { name, size },
+        GoTarError::ModeTooLarge { .. } | GoTarError::SizeTooLarge { .. } => {
+            TarWriteError::Unencodable(e)
+        }
         GoTarError::TrailingSlash { name } => TarWriteError::BadName {
             name,
             reason: "a regular file name cannot end with a slash",
@@ -367,11 +356,11 @@ mod tests {
         }
         assert!(matches!(
             ustar_header("a", 1, 0o10000000),
-            Err(TarWriteError::BadMode { .. })
+            Err(TarWriteError::Unencodable(GoTarError::ModeTooLarge { .. }))
         ));
         assert!(matches!(
             entry_header("a", u64::MAX, 0o644),
-            Err(TarWriteError::SizeTooLarge { .. })
+            Err(TarWriteError::Unencodable(GoTarError::SizeTooLarge { .. }))
         ));
         assert!(matches!(
             ustar_header("a", 8 << 30, 0o644),

@@ -1,6 +1,6 @@
 //! Running the `airlock` binary and reading the golden fixtures.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// How a test runs the `airlock` binary: the binary (the calling test's
@@ -65,12 +65,43 @@ impl Airlock {
         format!("{out}{err}")
     }
 
+    /// Runs `airlock args…`, which must succeed: its stdout alone (for
+    /// `--json` output).
+    pub fn stdout(&self, args: &[&str]) -> String {
+        let (ok, out, err) = self.texts(args);
+        assert!(ok, "airlock {args:?} failed:\n{out}\n{err}");
+        out
+    }
+
     /// Runs `airlock args…`, which must fail: its stderr (the error text).
     pub fn fails(&self, args: &[&str]) -> String {
         let (ok, out, err) = self.texts(args);
         assert!(!ok, "airlock {args:?} should fail:\n{out}\n{err}");
         err
     }
+
+    /// Runs `airlock args…`, which must fail with an error text containing
+    /// `want`: that text.
+    pub fn fails_with(&self, args: &[&str], want: &str) -> String {
+        let err = self.fails(args);
+        assert!(err.contains(want), "airlock {args:?}: {err}");
+        err
+    }
+}
+
+/// `copy --tar TAR --to-repo DEST --lock-output LOCK`: an import with the
+/// lock it writes (more flags may follow).
+pub fn tar_import_args<'a>(tar: &'a Path, dest: &'a str, lock: &'a Path) -> Vec<&'a str> {
+    let (tar, lock) = (tar.to_str().unwrap(), lock.to_str().unwrap());
+    vec![
+        "copy",
+        "--tar",
+        tar,
+        "--to-repo",
+        dest,
+        "--lock-output",
+        lock,
+    ]
 }
 
 /// Runs the `airlock` binary at `bin` (the calling test's

@@ -2,7 +2,7 @@
 
 use airlock_cli::transport::{run_copy, NativeConfig, NativeTransport};
 use airlock_core::plan::RelocationPlan;
-use airlock_core::registry::auth::Keychain;
+use airlock_core::registry::auth::{AnonymousKeychain, Keychain};
 use airlock_core::registry::copy::{CopyError, CopyEvent, CopyOptions, CopySession, CopySummary};
 use airlock_core::registry::{Client, ClientConfig};
 
@@ -45,4 +45,24 @@ pub fn copy_with(
         events.push(e);
     });
     (r, events)
+}
+
+/// Runs an anonymous copy of `plan` on `transport` with the default client
+/// settings, passing each event to `on_event`.
+pub fn copy_anonymous(
+    transport: &NativeTransport,
+    plan: &RelocationPlan,
+    options: CopyOptions,
+    on_event: &mut dyn FnMut(&CopyEvent),
+) -> Result<CopySummary, CopyError> {
+    let keychain = Box::new(AnonymousKeychain);
+    copy_with(
+        transport,
+        plan,
+        keychain,
+        options,
+        ClientConfig::default(),
+        on_event,
+    )
+    .0
 }

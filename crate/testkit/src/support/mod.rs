@@ -22,8 +22,8 @@ mod tmpfs;
 mod tools;
 
 pub use chunk_front::{ChunkFront, FrontLog};
-pub use cli::{fixture, read_fixture, run_airlock, Airlock};
-pub use copy::{copy, copy_with, transport};
+pub use cli::{fixture, read_fixture, run_airlock, tar_import_args, Airlock};
+pub use copy::{copy, copy_anonymous, copy_with, transport};
 pub use fault_proxy::{Fault, FaultChooser, FaultProxy};
 pub use inspect::assert_plan_present;
 pub use nginx::{Nginx, NginxOptions, NGINX_BIN};
@@ -36,7 +36,9 @@ pub use tools::{skopeo, tar_create, tar_extract, SKOPEO_BIN};
 #[allow(unused_imports)]
 pub use crate::random::bytes;
 #[allow(unused_imports)]
-pub use crate::synth::plans::{image, index, inline_blob, item, one_image_plan, small_plan};
+pub use crate::synth::plans::{
+    image, index, inline_blob, item, one_image_plan, small_plan, sourced_from,
+};
 #[allow(unused_imports)]
 pub use airlock_core::manifest::media_type::OCI_MANIFEST;
 
@@ -64,6 +66,15 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// `tar` written to `DIR/in.tar`, `DIR` a fresh [`TempDir`] whose name has
+/// `tag`.
+pub fn write_tar(tag: &str, tar: &crate::synth::SynthTar) -> (TempDir, PathBuf) {
+    let dir = TempDir::new(tag);
+    let file = dir.path().join("in.tar");
+    tar.write_to(&file).unwrap();
+    (dir, file)
 }
 
 /// A port on 127.0.0.1 free a moment ago.

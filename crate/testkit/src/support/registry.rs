@@ -12,6 +12,10 @@ use airlock_core::reference::Repository;
 use super::{free_port, TempDir};
 
 pub const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
+
+/// The `http.headers` every test and demo registry sends (the page reads
+/// the registry cross-origin); `tests/support/registry-cors.yml`.
+const CORS_HEADERS: &str = include_str!("../../../../tests/support/registry-cors.yml");
 pub const USER: &str = "airlock";
 pub const PASSWORD: &str = "airlock-pass";
 
@@ -270,13 +274,7 @@ storage:
 {auth}{validation}http:
   addr: 127.0.0.1:{port}
   secret: airlock-test-not-secret
-{tls}  headers:
-    X-Content-Type-Options: [nosniff]
-    Access-Control-Allow-Origin: ['*']
-    Access-Control-Allow-Methods: ['HEAD, GET, OPTIONS, POST, PUT, PATCH, DELETE']
-    Access-Control-Allow-Headers: ['Authorization, Accept, Content-Type, Content-Length, Content-Range, Range, Docker-Content-Digest']
-    Access-Control-Expose-Headers: ['Docker-Content-Digest, Location, Content-Length, Range, Docker-Upload-UUID, WWW-Authenticate, Link']
-"#,
+{tls}{CORS_HEADERS}"#,
             data = d.join("data").display(),
             port = self.port
         );

@@ -167,6 +167,15 @@ mod tests {
         port
     }
 
+    /// A proxy with this link in front of an [`echo`] server.
+    fn echo_through(rtt: Duration, bits_per_second: u64) -> ShapingProxy {
+        let shape = LinkShape {
+            rtt,
+            bits_per_second,
+        };
+        ShapingProxy::start(echo(), shape)
+    }
+
     /// Sends `data` through the proxy to the echo server and reads it back.
     fn round_trip(proxy: &ShapingProxy, data: &[u8]) -> Duration {
         let mut c = TcpStream::connect(proxy.host()).unwrap();
@@ -185,13 +194,7 @@ mod tests {
     #[test]
     fn a_round_trip_takes_at_least_the_rtt() {
         let rtt = Duration::from_millis(80);
-        let proxy = ShapingProxy::start(
-            echo(),
-            LinkShape {
-                rtt,
-                bits_per_second: 1_000_000_000,
-            },
-        );
+        let proxy = echo_through(rtt, 1_000_000_000);
         for _ in 0..3 {
             let t = round_trip(&proxy, b"x");
             assert!(
@@ -208,13 +211,7 @@ mod tests {
         // 8 Mbit/s = 1 MB/s: 256 KiB need >= 262 ms on the wire each way
         // (pipelined), plus the round trip.
         let rtt = Duration::from_millis(10);
-        let proxy = ShapingProxy::start(
-            echo(),
-            LinkShape {
-                rtt,
-                bits_per_second: 8_000_000,
-            },
-        );
+        let proxy = echo_through(rtt, 8_000_000);
         let data: Vec<u8> = (0..256 * 1024).map(|i| (i % 251) as u8).collect();
         let t = round_trip(&proxy, &data);
         let wire = Duration::from_nanos(data.len() as u64 * 8 * 1000 / 8);

@@ -73,13 +73,13 @@ pub struct PackageRepo {
     pub tar: SynthTar,
 }
 
-pub(super) fn package_cr(ref_name: &str, version: &str, image: &str) -> String {
+fn package_cr(ref_name: &str, version: &str, image: &str) -> String {
     format!(
         "---\napiVersion: data.packaging.carvel.dev/v1alpha1\nkind: Package\nmetadata:\n  name: {ref_name}.{version}\nspec:\n  refName: {ref_name}\n  version: {version}\n  releasedAt: \"2024-01-01T00:00:00Z\"\n  template:\n    spec:\n      fetch:\n      - imgpkgBundle:\n          image: {image}\n      template:\n      - ytt:\n          paths:\n          - config/\n      - kbld:\n          paths:\n          - '-'\n          - .imgpkg/images.yml\n      deploy:\n      - kapp: {{}}\n"
     )
 }
 
-pub(super) fn package_metadata(ref_name: &str) -> String {
+fn package_metadata(ref_name: &str) -> String {
     let short = ref_name.split('.').next().unwrap_or(ref_name);
     format!(
         "---\napiVersion: data.packaging.carvel.dev/v1alpha1\nkind: PackageMetadata\nmetadata:\n  name: {ref_name}\nspec:\n  displayName: {short}\n  shortDescription: Synthetic package {short}\n  providerName: Airlock tests\n"
@@ -289,11 +289,9 @@ pub fn package_repository(opts: &PackageRepoOptions) -> PackageRepo {
 pub fn large_package_repository(packages: usize, images_per_package: usize, tag: &str) -> SynthTar {
     let reg_host = SOURCE_REGISTRY;
     let mut reg = SourceRegistry::new();
-    let mut files = Vec::new();
-    let mut root_images = Vec::new();
+    let mut repo = RepoBundle::default();
     for p in 0..packages {
         let name = format!("pkg{p:04}");
-        let ref_name = format!("{name}.corp.example.com");
         let mut images = Vec::new();
         for i in 0..images_per_package {
             let seed = (p * images_per_package + i) as u64 + 1_000_000;
@@ -304,28 +302,52 @@ pub fn large_package_repository(packages: usize, images_per_package: usize, tag:
                 format!("{reg_host}/apps/{name}-app{i}:1.0.0"),
             ));
         }
-        let b = bundle(
-            &[file(
-                &format!("config/{name}.yml"),
-                deployment_yml(&name, &images),
-            )],
-            &images,
-        );
-        let reference = reg.push(&format!("{reg_host}/packages/{name}"), b);
-        files.push(file(
+        repo.add_package(&mut reg, &name, "1.0.0", &images);
+    }
+    repo.export(reg, tag)
+}
+
+/// A package repository bundle being put together: its files (Package
+/// metadata and CRs) and its images.yml entries (the package bundles).
+#[derive(Default)]
+pub(super) struct RepoBundle {
+    files: Vec<(String, u32, Vec<u8>)>,
+    images: Vec<LockEntry>,
+}
+
+impl RepoBundle {
+    /// Pushes package `name`'s bundle (a deployment of `images`) and lists
+    /// it in the repository at `version`.
+    pub(super) fn add_package(
+        &mut self,
+        reg: &mut SourceRegistry,
+        name: &str,
+        version: &str,
+        images: &[LockEntry],
+    ) {
+        let ref_name = format!("{name}.corp.example.com");
+        let config = file(&format!("config/{name}.yml"), deployment_yml(name, images));
+        let b = bundle(&[config], images);
+        let reference = reg.push(&format!("{SOURCE_REGISTRY}/packages/{name}"), b);
+        self.files.push(file(
             &format!("packages/{ref_name}/metadata.yml"),
             package_metadata(&ref_name),
         ));
-        files.push(file(
-            &format!("packages/{ref_name}/1.0.0.yml"),
-            package_cr(&ref_name, "1.0.0", &reference),
+        self.files.push(file(
+            &format!("packages/{ref_name}/{version}.yml"),
+            package_cr(&ref_name, version, &reference),
         ));
-        root_images.push(LockEntry::kbld(&reference, &reference));
+        self.images.push(LockEntry::kbld(&reference, &reference));
     }
-    let root = reg.push(
-        &format!("{reg_host}/packages/repo"),
-        bundle(&files, &root_images),
-    );
-    reg.export_bundle(&root, tag, ExportOptions::default())
-        .expect("the scenario is consistent")
+
+    /// Pushes the repository bundle and exports it as `imgpkg copy -b
+    /// <repo>:<tag> --to-tar` does.
+    pub(super) fn export(self, mut reg: SourceRegistry, tag: &str) -> SynthTar {
+        let root = reg.push(
+            &format!("{SOURCE_REGISTRY}/packages/repo"),
+            bundle(&self.files, &self.images),
+        );
+        reg.export_bundle(&root, tag, ExportOptions::default())
+            .expect("the scenario is consistent")
+    }
 }

@@ -131,3 +131,25 @@ pub fn small_plan(repo: &Repository) -> RelocationPlan {
         }],
     }
 }
+
+/// `plan` pushed to `to` instead, every blob read from the registry
+/// repository `src` (where an earlier copy of `plan` put it).
+pub fn sourced_from(plan: &RelocationPlan, src: &Repository, to: &Repository) -> RelocationPlan {
+    fn walk(m: &mut PlannedManifest, src: &Repository) {
+        for b in &mut m.blobs {
+            b.source = BlobSource::Registry {
+                repository: src.clone(),
+            };
+        }
+        for c in &mut m.children {
+            walk(c, src);
+        }
+    }
+    let mut p = plan.clone();
+    p.repository = to.clone();
+    for it in &mut p.items {
+        it.destination = to.at(&it.manifest.digest);
+        walk(&mut it.manifest, src);
+    }
+    p
+}

@@ -6,11 +6,9 @@
 //! Every image has one base layer shared by all images and one layer of
 //! its own, `layer_size` bytes of incompressible data each.
 
-use super::bundles::deployment_yml;
-use super::package_repo::{package_cr, package_metadata};
+use super::package_repo::RepoBundle;
 use super::{
-    bundle, file, image, ExportOptions, Format, ImageSpec, LayerSpec, LockEntry, SourceRegistry,
-    SynthTar, SOURCE_REGISTRY,
+    image, Format, ImageSpec, LayerSpec, LockEntry, SourceRegistry, SynthTar, SOURCE_REGISTRY,
 };
 
 /// What to build with [`package_repository_release`].
@@ -51,8 +49,7 @@ fn is_changed(o: &ReleaseOptions, p: usize) -> bool {
 /// exports it.
 pub fn package_repository_release(o: &ReleaseOptions) -> SynthTar {
     let mut reg = SourceRegistry::new();
-    let mut files = Vec::new();
-    let mut root_images = Vec::new();
+    let mut repo = RepoBundle::default();
     let base = LayerSpec::Random {
         seed: 9_000_000,
         len: o.layer_size,
@@ -61,7 +58,6 @@ pub fn package_repository_release(o: &ReleaseOptions) -> SynthTar {
         let changed = is_changed(o, p);
         let version = if changed { "2.0.0" } else { "1.0.0" };
         let name = format!("pkg{p:04}");
-        let ref_name = format!("{name}.corp.example.com");
         let mut images = Vec::new();
         for i in 0..o.images_per_package {
             let seed = (p * o.images_per_package + i) as u64
@@ -89,30 +85,9 @@ pub fn package_repository_release(o: &ReleaseOptions) -> SynthTar {
                 format!("{SOURCE_REGISTRY}/apps/{name}-app{i}:{version}"),
             ));
         }
-        let b = bundle(
-            &[file(
-                &format!("config/{name}.yml"),
-                deployment_yml(&name, &images),
-            )],
-            &images,
-        );
-        let reference = reg.push(&format!("{SOURCE_REGISTRY}/packages/{name}"), b);
-        files.push(file(
-            &format!("packages/{ref_name}/metadata.yml"),
-            package_metadata(&ref_name),
-        ));
-        files.push(file(
-            &format!("packages/{ref_name}/{version}.yml"),
-            package_cr(&ref_name, version, &reference),
-        ));
-        root_images.push(LockEntry::kbld(&reference, &reference));
+        repo.add_package(&mut reg, &name, version, &images);
     }
-    let root = reg.push(
-        &format!("{SOURCE_REGISTRY}/packages/repo"),
-        bundle(&files, &root_images),
-    );
-    reg.export_bundle(&root, &o.tag, ExportOptions::default())
-        .expect("the scenario is consistent")
+    repo.export(reg, &o.tag)
 }
 
 /// The layer bytes version 2 adds over version 1 (the changed images' own

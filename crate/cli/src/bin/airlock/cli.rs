@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 
 use crate::copy_args::CopyArgs;
 use crate::error::CliError;
-use crate::output::emit;
+use crate::output::{self, emit};
 use crate::plan::PlanArgs;
 use crate::pull::PullArgs;
 use crate::tarball::Source;
@@ -263,15 +263,7 @@ fn verify_cmd(
         }
         Ok(0)
     } else {
-        for p in &problems {
-            println!("{p}");
-        }
-        eprintln!(
-            "airlock: Error: {} problem(s) found in {}",
-            problems.len(),
-            path.display()
-        );
-        Ok(1)
+        Ok(output::report_problems(path, &problems))
     }
 }
 

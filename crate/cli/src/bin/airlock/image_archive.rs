@@ -128,15 +128,7 @@ pub fn verify<S: ByteSource + Sync + ?Sized>(path: &Path, src: &S, archive: &Ima
         );
         return 0;
     }
-    for p in &problems {
-        println!("{p}");
-    }
-    eprintln!(
-        "airlock: Error: {} problem(s) found in {}",
-        problems.len(),
-        path.display()
-    );
-    1
+    crate::output::report_problems(path, &problems)
 }
 
 /// `airlock plan --tar X --to-repo R` for an OCI layout or docker-archive:

@@ -22,6 +22,20 @@ pub fn emit(text: &str) -> Result<i32, CliError> {
     }
 }
 
+/// `airlock verify`'s failure: each problem on stdout, then the count on
+/// stderr. Returns the exit code (1).
+pub fn report_problems(path: &Path, problems: &[impl std::fmt::Display]) -> i32 {
+    for p in problems {
+        println!("{p}");
+    }
+    eprintln!(
+        "airlock: Error: {} problem(s) found in {}",
+        problems.len(),
+        path.display()
+    );
+    1
+}
+
 /// Prints imgpkg's warnings with its `copy | ` prefix.
 pub fn print_warnings(out: &PlanOutput) {
     print_warnings_list(&out.warnings);

@@ -12,7 +12,7 @@ use airlock_cli::transport::{run_downloads, NativeReader, NativeTransport};
 use airlock_core::digest::Digest;
 use airlock_core::discover::{manifest_unknown, read_locations, RegistryReader, NOT_A_BUNDLE};
 use airlock_core::lock::{self, ImagesLock};
-use airlock_core::manifest::{media_type, ConfigFile, Manifest};
+use airlock_core::manifest::{media_type, Manifest};
 use airlock_core::reference::{Reference, Repository};
 use airlock_core::registry::download::{DownloadJob, Downloads};
 use airlock_core::registry::http::BlobSink;
@@ -109,14 +109,6 @@ pub fn run(args: &PullArgs) -> Result<i32, CliError> {
     Ok(0)
 }
 
-fn is_bundle(f: &FetchedImage) -> bool {
-    media_type::is_image(&f.manifest.media_type)
-        && f.config
-            .as_ref()
-            .and_then(|c| ConfigFile::parse(c.clone()).ok())
-            .is_some_and(|c| c.is_bundle())
-}
-
 impl Puller<'_> {
     fn fetch(&mut self, r: &Reference) -> Result<FetchedImage, CliError> {
         match block_on(self.reader.fetch_image(r, true)) {
@@ -142,7 +134,7 @@ impl Puller<'_> {
             if media_type::is_index(&f.manifest.media_type) {
                 return Err(CliError::Usage(NOT_AN_IMAGE));
             }
-            if args.image_is_bundle_check && is_bundle(&f) {
+            if args.image_is_bundle_check && f.is_bundle() {
                 return Err(CliError::Usage("Expected bundle flag when pulling a bundle (hint: Use -b instead of -i for bundles)"));
             }
             println!("Pulling image '{}'", repo.at(&f.manifest.digest).name());
@@ -150,7 +142,7 @@ impl Puller<'_> {
             self.extract(&repo, &f, output, "  ")?;
             return Ok(());
         }
-        if !is_bundle(&f) {
+        if !f.is_bundle() {
             return Err(CliError::Usage(NOT_A_BUNDLE));
         }
         reset_dir(output)?;
@@ -226,7 +218,7 @@ impl Puller<'_> {
                     Some(false) => (false, None),
                     _ => {
                         let nf = self.fetch(&primary)?;
-                        (is_bundle(&nf), Some(nf))
+                        (nf.is_bundle(), Some(nf))
                     }
                 };
                 processed.insert(img.image.clone(), is_b);

@@ -6,8 +6,7 @@ use crate::plan::BlobSource;
 use super::super::auth::{parse_www_authenticate, repository_scope, Challenge, PULL_ACTIONS};
 use super::super::error::RegistryError;
 use super::super::http::{
-    is_retryable_status, resolve_location, url_origin, HttpRequest, HttpResponse, Method,
-    RequestBody, TransportError,
+    is_retryable_status, resolve_location, url_origin, HttpRequest, HttpResult, Method, RequestBody,
 };
 use super::super::op::{blob_path, OpOutput, OpRequest, RetryMode, Target};
 use super::{
@@ -33,18 +32,8 @@ impl Client {
             }
             _ => call.phase = Phase::Ready,
         }
-        if call.current.is_none() {
-            match call.op.poll_transmit() {
-                Some(r) => self.set_request(&mut call, r),
-                None => {
-                    let out = call
-                        .op
-                        .poll_output()
-                        .unwrap_or_else(|| Err(RegistryError::NoResult { what: "operation" }));
-                    self.complete(id, out);
-                    return None;
-                }
-            }
+        if call.current.is_none() && !self.take_next_request(id, &mut call) {
+            return None;
         }
         match self.prepare(&mut call, now) {
             Ok(Some(request)) => {
@@ -149,7 +138,7 @@ impl Client {
         id: CallId,
         mut call: Call,
         now: u64,
-        result: Result<HttpResponse, TransportError>,
+        result: HttpResult,
     ) -> Option<Call> {
         let policy = self.config.retry;
         let req = call.current.clone()?;
@@ -239,10 +228,17 @@ impl Client {
         let url = call.url.clone();
         call.op.handle_response(&url, result);
         call.current = None;
+        self.take_next_request(id, &mut call).then_some(call)
+    }
+
+    /// Sets the operation's next request on the call; when it has none,
+    /// completes the call with the operation's output instead. Whether
+    /// there is a request.
+    fn take_next_request(&mut self, id: CallId, call: &mut Call) -> bool {
         match call.op.poll_transmit() {
             Some(r) => {
-                self.set_request(&mut call, r);
-                Some(call)
+                self.set_request(call, r);
+                true
             }
             None => {
                 let out = call
@@ -250,7 +246,7 @@ impl Client {
                     .poll_output()
                     .unwrap_or_else(|| Err(RegistryError::NoResult { what: "operation" }));
                 self.complete(id, out);
-                None
+                false
             }
         }
     }

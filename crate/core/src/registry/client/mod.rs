@@ -35,7 +35,7 @@ use crate::reference::{Registry, Repository};
 
 use super::auth::{AuthError, Credentials, Keychain};
 use super::error::RegistryError;
-use super::http::{HttpRequest, HttpResponse, RequestBody, TransportError};
+use super::http::{HttpRequest, HttpResult, RequestBody};
 use super::op::{OpOutput, OpRequest, Operation};
 use super::ping::{Ping, PingResult};
 use super::retry::RetryPolicy;
@@ -332,12 +332,7 @@ impl Client {
     }
 
     /// The result of request `id`.
-    pub fn handle_response(
-        &mut self,
-        id: RequestId,
-        now: u64,
-        result: Result<HttpResponse, TransportError>,
-    ) {
+    pub fn handle_response(&mut self, id: RequestId, now: u64, result: HttpResult) {
         match self.owners.remove(&id) {
             None => {}
             Some(Owner::Ping(registry)) => self.handle_ping(registry, now, result),

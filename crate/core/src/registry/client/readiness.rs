@@ -6,7 +6,7 @@ use crate::reference::{Registry, Repository};
 
 use super::super::auth::{Challenge, Credentials};
 use super::super::error::RegistryError;
-use super::super::http::{HttpResponse, TransportError};
+use super::super::http::HttpResult;
 use super::super::ping::{Ping, PingResult, PingStep};
 use super::super::token::{TokenFetch, TokenStep};
 use super::{Auth, Client, Owner, RegistryEntry, TokenEntry, TokenKey};
@@ -47,14 +47,13 @@ impl Client {
         }
     }
 
-    pub(super) fn handle_ping(
-        &mut self,
-        registry: Registry,
-        now: u64,
-        result: Result<HttpResponse, TransportError>,
-    ) {
+    pub(super) fn handle_ping(&mut self, registry: Registry, now: u64, result: HttpResult) {
         let policy = self.config.retry;
-        let Some(RegistryEntry::Pinging { ping, tries, .. }) = self.registries.get_mut(&registry)
+        let Some(RegistryEntry::Pinging {
+            ping,
+            tries,
+            sleeping_until,
+        }) = self.registries.get_mut(&registry)
         else {
             return;
         };
@@ -66,35 +65,30 @@ impl Client {
                 let req = ping.poll_transmit();
                 self.push_transmit(Owner::Ping(registry), req);
             }
-            PingStep::Temporary(e) => {
-                *tries += 1;
-                if policy.may_retry(*tries) {
+            PingStep::Temporary(e) => match policy.after_failure(tries, now) {
+                Some(at) => {
                     ping.reset();
-                    let t = *tries;
                     self.stats.retries += 1;
-                    if let Some(RegistryEntry::Pinging { sleeping_until, .. }) =
-                        self.registries.get_mut(&registry)
-                    {
-                        *sleeping_until = Some(now + policy.backoff_ms(t));
-                    }
-                } else {
+                    *sleeping_until = Some(at);
+                }
+                None => {
                     self.registries.insert(registry, RegistryEntry::Failed(e));
                 }
-            }
+            },
             PingStep::Failed(e) => {
                 self.registries.insert(registry, RegistryEntry::Failed(e));
             }
         }
     }
 
-    pub(super) fn handle_token(
-        &mut self,
-        key: TokenKey,
-        now: u64,
-        result: Result<HttpResponse, TransportError>,
-    ) {
+    pub(super) fn handle_token(&mut self, key: TokenKey, now: u64, result: HttpResult) {
         let policy = self.config.retry;
-        let Some(TokenEntry::Fetching { fetch, tries, .. }) = self.tokens.get_mut(&key) else {
+        let Some(TokenEntry::Fetching {
+            fetch,
+            tries,
+            sleeping_until,
+        }) = self.tokens.get_mut(&key)
+        else {
             return;
         };
         match fetch.handle_response(result) {
@@ -109,20 +103,15 @@ impl Client {
                     },
                 );
             }
-            TokenStep::Temporary(e) => {
-                *tries += 1;
-                if policy.may_retry(*tries) {
-                    let t = *tries;
+            TokenStep::Temporary(e) => match policy.after_failure(tries, now) {
+                Some(at) => {
                     self.stats.retries += 1;
-                    if let Some(TokenEntry::Fetching { sleeping_until, .. }) =
-                        self.tokens.get_mut(&key)
-                    {
-                        *sleeping_until = Some(now + policy.backoff_ms(t));
-                    }
-                } else {
+                    *sleeping_until = Some(at);
+                }
+                None => {
                     self.tokens.insert(key, TokenEntry::Failed(e));
                 }
-            }
+            },
             TokenStep::Failed(e) => {
                 self.tokens.insert(key, TokenEntry::Failed(e));
             }

@@ -10,7 +10,7 @@ use super::super::ping::{Ping, PingStep};
 use super::super::token::{TokenFetch, TokenStep};
 use super::super::upload_probe::UploadProbe;
 use super::super::{
-    Credentials, HttpResponse, Machine, Method, RegistryError, RequestId, Transmit, TransportError,
+    Credentials, HttpResponse, HttpResult, Machine, Method, RegistryError, RequestId, Transmit,
 };
 use super::{Endpoint, EnvelopeError, Failure, Report, Scheme, Step, StepName, MAX_BODY_TEXT};
 
@@ -177,7 +177,7 @@ impl Probe {
         }
     }
 
-    fn after_ping(&mut self, url: &str, result: Result<HttpResponse, TransportError>) {
+    fn after_ping(&mut self, url: &str, result: HttpResult) {
         let Phase::Ping(ping) = &mut self.phase else {
             return;
         };
@@ -288,7 +288,7 @@ impl Probe {
         };
     }
 
-    fn after_token(&mut self, result: Result<HttpResponse, TransportError>) {
+    fn after_token(&mut self, result: HttpResult) {
         let Phase::Token { fetch, realm } = &self.phase else {
             return;
         };
@@ -312,7 +312,7 @@ impl Probe {
         }
     }
 
-    fn after_login(&mut self, url: &str, result: Result<HttpResponse, TransportError>) {
+    fn after_login(&mut self, url: &str, result: HttpResult) {
         match result {
             Err(e) => {
                 let failure = self.unsent(true);
@@ -337,7 +337,7 @@ impl Probe {
         }
     }
 
-    fn after_upload(&mut self, url: &str, result: Result<HttpResponse, TransportError>) {
+    fn after_upload(&mut self, url: &str, result: HttpResult) {
         let Phase::Upload { op, post_url } = &mut self.phase else {
             return;
         };
@@ -417,12 +417,7 @@ impl Machine for Probe {
         Some(Transmit { id, request })
     }
 
-    fn handle_response(
-        &mut self,
-        id: RequestId,
-        _now_ms: u64,
-        result: Result<HttpResponse, TransportError>,
-    ) {
+    fn handle_response(&mut self, id: RequestId, _now_ms: u64, result: HttpResult) {
         let Some((expected, url)) = self.in_flight.take() else {
             return;
         };

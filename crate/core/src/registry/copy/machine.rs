@@ -2,7 +2,7 @@
 //! client's own.
 
 use super::super::client::{ClientEvent, RequestId, Transmit};
-use super::super::http::{HttpResponse, TransportError};
+use super::super::http::HttpResult;
 use super::super::Machine;
 use super::events::{CopyEvent, CopyStep};
 use super::state::Work;
@@ -55,12 +55,7 @@ impl Machine for CopySession {
         }
     }
 
-    fn handle_response(
-        &mut self,
-        id: RequestId,
-        now_ms: u64,
-        result: Result<HttpResponse, TransportError>,
-    ) {
+    fn handle_response(&mut self, id: RequestId, now_ms: u64, result: HttpResult) {
         self.check_cancel();
         if self.is_finished() {
             return;
