@@ -17,8 +17,10 @@
 // browser is told to accept it (ignoreHTTPSErrors).
 // Usage: node bench/wan.mjs   (after scripts/build-wasm.sh; uses
 // tests/e2e/node_modules). Tars go to bench-out/ (git-ignored).
-// WAN_LINKS=1000,100, WAN_DATA=bundle,repo and WAN_CLIENTS=cli,h1,h2,skopeo
-// pick a subset; WAN_DEBUG=1 uses target/debug binaries.
+// WAN_LINKS=1000,100, WAN_DATA=bundle,repo, WAN_CLIENTS=cli,h1,h2,skopeo and
+// WAN_RTT_MS=20 pick a subset or another link; WAN_PAGE_CONCURRENCY=N sets the
+// page's Requests in flight (default automatic); WAN_DEBUG=1 uses
+// target/debug binaries.
 
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -36,7 +38,7 @@ const execFileP = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'bench-out');
 mkdirSync(OUT, { recursive: true });
-const RTT_MS = 20;
+const RTT_MS = Number(process.env.WAN_RTT_MS ?? 20);
 const LINKS = (process.env.WAN_LINKS || '1000,100').split(',').map(Number);
 const DATA = (process.env.WAN_DATA || 'bundle,repo').split(',');
 const CLIENTS = (process.env.WAN_CLIENTS || 'cli,h1,h2,skopeo').split(',');
@@ -121,6 +123,7 @@ async function page(set, mbit, tls) {
     const proto = await ui.page.evaluate(() => performance.getEntriesByType('navigation')[0].nextHopProtocol);
     if (!(await ui.airlock.open(set.tar))) throw new Error(`page could not open ${set.tar}: ${await ui.airlock.openError()}`);
     await ui.airlock.verify();
+    await ui.page.selectOption('#opt-concurrency', process.env.WAN_PAGE_CONCURRENCY || '0');
     await ui.airlock.setRepository(`${nginx.host}/wan/page`);
     const { s, r } = await secs(() => ui.airlock.push(1800000));
     if (r.result !== 'pushed') throw new Error(`page push failed: ${r.text}`);
