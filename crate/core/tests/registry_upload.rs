@@ -55,6 +55,16 @@ fn absolute(location: &str) -> String {
     }
 }
 
+/// Mounting from `reg.example/src/y` first; `check_exists`: a `HEAD`
+/// before that.
+fn mounting_from_src_y(check_exists: bool) -> UploadOptions {
+    UploadOptions {
+        check_exists,
+        mount_from: Some(Repository::parse("reg.example/src/y").unwrap()),
+        chunk_size: None,
+    }
+}
+
 /// What a finished upload of [`blob`] reports.
 fn uploaded() -> OpOutput {
     OpOutput::Blob(BlobOutcome::Uploaded {
@@ -172,11 +182,7 @@ fn missing_location_is_a_protocol_error() {
 
 #[test]
 fn mount_201_is_done() {
-    let mut m = upload(UploadOptions {
-        check_exists: true,
-        mount_from: Some(Repository::parse("reg.example/src/y").unwrap()),
-        chunk_size: None,
-    });
+    let mut m = upload(mounting_from_src_y(true));
     Scenario::new()
         .ping_ok(HOST)
         .expect(Method::Head, &blob_url(), resp(404))
@@ -187,11 +193,7 @@ fn mount_201_is_done() {
 
 #[test]
 fn mount_202_falls_back_to_upload_at_that_location() {
-    let mut m = upload(UploadOptions {
-        check_exists: false,
-        mount_from: Some(Repository::parse("reg.example/src/y").unwrap()),
-        chunk_size: None,
-    });
+    let mut m = upload(mounting_from_src_y(false));
     Scenario::new()
         .ping_ok(HOST)
         .post_then_put(
@@ -205,11 +207,7 @@ fn mount_202_falls_back_to_upload_at_that_location() {
 
 #[test]
 fn refused_mount_retries_without_mount() {
-    let mut m = upload(UploadOptions {
-        check_exists: false,
-        mount_from: Some(Repository::parse("reg.example/src/y").unwrap()),
-        chunk_size: None,
-    });
+    let mut m = upload(mounting_from_src_y(false));
     let log = Scenario::new()
         .ping_ok(HOST)
         .expect(Method::Post, &mount_url(), resp(404))
