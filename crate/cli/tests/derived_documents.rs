@@ -15,8 +15,8 @@ use airlock_core::archive::Archive;
 use airlock_core::kbld;
 use airlock_core::planner::{self, PlanOptions};
 use airlock_core::reference::Repository;
-use airlock_testkit::support::{free_port, Auth, TempDir, TestRegistry};
-use airlock_testkit::synth::{self, PackageRepoOptions};
+use airlock_testkit::support::{free_port, write_tar, Auth, TempDir, TestRegistry};
+use airlock_testkit::synth::{self, PackageRepoOptions, SynthTar};
 
 const AIRLOCK: Airlock = Airlock::new(env!("CARGO_BIN_EXE_airlock"));
 
@@ -29,6 +29,11 @@ fn with_outputs<'a>(args: &[&'a str], kbld: &'a Path, pr: Option<&'a Path>) -> V
         all.extend(["--package-repository-output", pr.to_str().unwrap()]);
     }
     all
+}
+
+/// The synthetic package repository's tar.
+fn repository_tar() -> SynthTar {
+    synth::package_repository(&PackageRepoOptions::default()).tar
 }
 
 fn golden_tar() -> PathBuf {
@@ -145,12 +150,7 @@ fn plan_writes_the_golden_bundles_relocated_configuration() {
 
 #[test]
 fn plan_writes_a_package_repositorys_documents() {
-    let dir = TempDir::new("derived-pkgrepo");
-    let tar = dir.path().join("repo.tar");
-    synth::package_repository(&PackageRepoOptions::default())
-        .tar
-        .write_to(&tar)
-        .unwrap();
+    let (dir, tar) = write_tar("derived-pkgrepo", &repository_tar());
     let repo = "registry.corp:5000/mirror/packages";
     let kbld_dir = dir.path().join("kbld");
     let pr = dir.path().join("packagerepository.yml");
@@ -203,12 +203,7 @@ fn plan_writes_a_package_repositorys_documents() {
 #[test]
 fn copy_writes_the_documents_after_a_successful_push_only() {
     let reg = TestRegistry::start(Auth::None);
-    let dir = TempDir::new("derived-copy");
-    let tar = dir.path().join("repo.tar");
-    synth::package_repository(&PackageRepoOptions::default())
-        .tar
-        .write_to(&tar)
-        .unwrap();
+    let (dir, tar) = write_tar("derived-copy", &repository_tar());
 
     // The push fails (nothing listens there): no file is written.
     let down = format!("127.0.0.1:{}/mirror/packages", free_port());
@@ -270,14 +265,9 @@ fn copy_of_an_image_has_no_bundle_for_kbld_output() {
     let tar = dir.path().join("image.tar");
     img.write_to(&tar).unwrap();
     let kbld_dir = dir.path().join("kbld");
+    let dest = format!("{}/img/only", reg.host());
     let err = AIRLOCK.fails(&with_outputs(
-        &[
-            "copy",
-            "--tar",
-            tar.to_str().unwrap(),
-            "--to-repo",
-            &format!("{}/img/only", reg.host()),
-        ],
+        &["copy", "--tar", tar.to_str().unwrap(), "--to-repo", &dest],
         &kbld_dir,
         None,
     ));

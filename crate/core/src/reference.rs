@@ -246,19 +246,6 @@ impl Repository {
     }
 }
 
-impl fmt::Display for Repository {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name())
-    }
-}
-
-impl FromStr for Repository {
-    type Err = ReferenceError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Repository::parse(s)
-    }
-}
-
 /// A tag or digest reference to an image.
 #[derive(Clone, Debug)]
 pub struct Reference {
@@ -436,18 +423,24 @@ fn split_tag(s: &str) -> Result<(&str, Option<&str>), ReferenceError> {
     }
 }
 
-impl fmt::Display for Reference {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name())
-    }
-}
+/// `Display` as `name()` and `FromStr` as `parse`: the two round-trip.
+macro_rules! display_name_parse_str {
+    ($($t:ident),*) => {$(
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.name())
+            }
+        }
 
-impl FromStr for Reference {
-    type Err = ReferenceError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Reference::parse(s)
-    }
+        impl FromStr for $t {
+            type Err = ReferenceError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $t::parse(s)
+            }
+        }
+    )*};
 }
+display_name_parse_str!(Repository, Reference);
 
 #[cfg(test)]
 mod tests {

@@ -64,6 +64,15 @@ fn image(seed: &str) -> Image {
     }
 }
 
+/// Every blob check of `archive` passes on `bytes`, read `chunk` bytes at a
+/// time.
+fn assert_blobs_verify(bytes: &[u8], archive: &ImageArchive, chunk: usize) {
+    for check in &archive.blob_checks {
+        let problem = block_on(verify::check_blob(bytes, check, chunk, &mut |_| {}));
+        assert_eq!(problem, None);
+    }
+}
+
 fn open(bytes: &[u8]) -> Result<ImageArchive, FormatError> {
     let (entries, format) = block_on(formats::open_index(bytes))?;
     block_on(formats::open(bytes, entries, format))
@@ -138,12 +147,7 @@ fn nested_indexes_are_read_byte_for_byte_with_their_names() {
     assert_eq!(*archive.set.nodes[archive.images[1].node].raw, c.manifest);
     // Every layer is checked against its digest, none twice.
     assert_eq!(archive.blob_checks.len(), 3);
-    for check in &archive.blob_checks {
-        assert_eq!(
-            block_on(verify::check_blob(bytes.as_slice(), check, 7, &mut |_| {})),
-            None
-        );
-    }
+    assert_blobs_verify(&bytes, &archive, 7);
 }
 
 #[test]
@@ -233,12 +237,7 @@ fn docker_archive_images_get_a_manifest_of_their_config_and_diff_ids() {
         )),
         "{lock}"
     );
-    for check in &archive.blob_checks {
-        assert_eq!(
-            block_on(verify::check_blob(bytes.as_slice(), check, 5, &mut |_| {})),
-            None
-        );
-    }
+    assert_blobs_verify(&bytes, &archive, 5);
 }
 
 #[test]
@@ -427,14 +426,19 @@ fn docker_layers_as_gzip_are_gos_gzip_of_the_layer_tars() {
         Digest::of(&a.layer)
     )
     .into_bytes();
-    let bytes = docker_archive(&[(&a, "aaa", "nginx:1.27")]);
-    let archive = open(&bytes).unwrap();
-    let gz = block_on(docker_gzip::gzip_all(
-        bytes.as_slice(),
-        &archive,
-        &mut |_| {},
-    ))
-    .unwrap();
+    // `a` alone in a docker-archive, and gzip_all of its layers.
+    let gzip_all = |a: &Image| {
+        let bytes = docker_archive(&[(a, "aaa", "nginx:1.27")]);
+        let archive = open(&bytes).unwrap();
+        let gz = block_on(docker_gzip::gzip_all(
+            bytes.as_slice(),
+            &archive,
+            &mut |_| {},
+        ));
+        (archive, gz)
+    };
+    let (archive, gz) = gzip_all(&a);
+    let gz = gz.unwrap();
     let out = docker_gzip::with_gzip_layers(&archive, &gz).unwrap();
     let want = go_gzip_best_speed(&a.layer);
     let node = &out.set.nodes[out.images[0].node];
@@ -478,18 +482,21 @@ fn docker_layers_as_gzip_are_gos_gzip_of_the_layer_tars() {
     assert!(docker_gzip::with_gzip_layers(&layout, &gz).is_err());
     // A layer that is not its diff ID: the verify problem, nothing compressed.
     a.layer[1000] ^= 1;
-    let bytes = docker_archive(&[(&a, "aaa", "nginx:1.27")]);
-    let archive = open(&bytes).unwrap();
-    let problems = block_on(docker_gzip::gzip_all(
-        bytes.as_slice(),
-        &archive,
-        &mut |_| {},
-    ))
-    .unwrap_err();
+    let problems = gzip_all(&a).1.unwrap_err();
     assert_eq!(
         problems[0].subject,
         "aaa/layer.tar (layer 0 of manifest.json[0], diff ID)"
     );
+}
+
+/// The imgpkg fixture `simple-bundle.tar`.
+#[cfg(not(target_arch = "wasm32"))]
+fn simple_bundle_tar() -> Vec<u8> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/simple-bundle/simple-bundle.tar"
+    );
+    std::fs::read(path).unwrap()
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -498,11 +505,7 @@ fn open_any_reads_the_headers_once() {
     use airlock_core::archive::Archive;
     use airlock_core::formats::AnyArchive;
     use airlock_core::source::CountingSource;
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/fixtures/simple-bundle/simple-bundle.tar"
-    );
-    let bytes = std::fs::read(path).unwrap();
+    let bytes = simple_bundle_tar();
     let alone = CountingSource::new(bytes.clone());
     let want = block_on(Archive::open(&alone)).unwrap();
     let twice = CountingSource::new(bytes.clone());
@@ -557,11 +560,7 @@ fn open_any_reads_every_format_as_its_reader_does() {
 #[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn open_any_opens_an_imgpkg_tar_as_archive_open_does() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/fixtures/simple-bundle/simple-bundle.tar"
-    );
-    let bytes = std::fs::read(path).unwrap();
+    let bytes = simple_bundle_tar();
     let formats::AnyArchive::Imgpkg(any) = block_on(formats::open_any(bytes.as_slice())).unwrap()
     else {
         panic!("an imgpkg tar opened as an image archive")

@@ -682,16 +682,23 @@ fn include_flag_without_non_distributable_layers_warns() {
     );
 }
 
-#[test]
-fn pre_v0_13_tar_has_no_locations_and_no_lock_output() {
+/// The package repository as an older imgpkg exports it, and its
+/// manifest.json.
+fn exported_by(version: TarVersion) -> (PackageRepo, String) {
     let pr = synth::package_repository(&PackageRepoOptions {
         export: ExportOptions {
-            version: TarVersion::PreV0_13,
+            version,
             ..Default::default()
         },
         ..Default::default()
     });
     let json = String::from_utf8(pr.tar.manifest_json()).unwrap();
+    (pr, json)
+}
+
+#[test]
+fn pre_v0_13_tar_has_no_locations_and_no_lock_output() {
+    let (pr, json) = exported_by(TarVersion::PreV0_13);
     assert!(!json.contains("\"Labels\""));
     assert!(!json.contains("\"OrigRef\""));
     let (bytes, archive) = open(&pr.tar);
@@ -737,14 +744,7 @@ fn pre_v0_13_tar_has_no_locations_and_no_lock_output() {
 
 #[test]
 fn pre_v0_28_tar_keeps_the_root_label() {
-    let pr = synth::package_repository(&PackageRepoOptions {
-        export: ExportOptions {
-            version: TarVersion::PreV0_28,
-            ..Default::default()
-        },
-        ..Default::default()
-    });
-    let json = String::from_utf8(pr.tar.manifest_json()).unwrap();
+    let (pr, json) = exported_by(TarVersion::PreV0_28);
     assert!(json.contains("\"Labels\":{\"dev.carvel.imgpkg.copy.root-bundle\":\"\"}"));
     assert!(!json.contains("\"OrigRef\""));
     let (_, out) = plan(&pr.tar, PlanOptions::default());
@@ -752,33 +752,37 @@ fn pre_v0_28_tar_keeps_the_root_label() {
     assert!(out.lock_output.unwrap().contains("kind: BundleLock"));
 }
 
-#[test]
-fn plain_image_tar_gives_an_images_lock() {
-    let (src, tar) = synth::plain_image(false, "v1", ExportOptions::default());
-    let d = digest_of(&src);
+/// A plain image (or index) tar, opened and checked: the image's digest
+/// and the archive.
+fn plain_image(index: bool, tag: &str) -> (Digest, Archive) {
+    let (src, tar) = synth::plain_image(index, tag, ExportOptions::default());
     let (bytes, archive) = open(&tar);
     assert_sound(&bytes, &archive);
+    (digest_of(&src), archive)
+}
+
+/// The ImagesLock of the one image `d`, relocated to [`DEST`].
+fn images_lock_of(d: Digest) -> String {
+    format!(
+        "---\napiVersion: imgpkg.carvel.dev/v1alpha1\nimages:\n- image: {DEST}@{d}\nkind: ImagesLock\n"
+    )
+}
+
+#[test]
+fn plain_image_tar_gives_an_images_lock() {
+    let (d, archive) = plain_image(false, "v1");
     let n = &archive.set.nodes[archive.set.top[0]];
     assert_eq!((n.tag.as_str(), n.orig_ref.as_str()), ("v1", ""));
     let out = planner::plan(&archive.set, &dest(), PlanOptions::default()).unwrap();
     assert!(out.plan.locations.is_empty());
-    assert_eq!(
-        out.lock_output.as_deref(),
-        Ok(format!(
-            "---\napiVersion: imgpkg.carvel.dev/v1alpha1\nimages:\n- image: {DEST}@{d}\nkind: ImagesLock\n"
-        )
-        .as_str())
-    );
+    assert_eq!(out.lock_output.as_deref(), Ok(images_lock_of(d).as_str()));
     let tags: Vec<String> = out.final_tags().into_iter().map(|(t, _, _)| t).collect();
     assert_eq!(tags, [d.imgpkg_tag(), "v1".to_string()]);
 }
 
 #[test]
 fn plain_index_tar_tags_the_index_only() {
-    let (src, tar) = synth::plain_image(true, "multi", ExportOptions::default());
-    let d = digest_of(&src);
-    let (bytes, archive) = open(&tar);
-    assert_sound(&bytes, &archive);
+    let (d, archive) = plain_image(true, "multi");
     let out = planner::plan(&archive.set, &dest(), PlanOptions::default()).unwrap();
     let tags: Vec<(String, Digest)> = out
         .final_tags()
@@ -792,13 +796,7 @@ fn plain_index_tar_tags_the_index_only() {
     assert!(rows[1..]
         .iter()
         .all(|r| r.kind == ItemKind::IndexChild && r.tags.is_empty()));
-    assert_eq!(
-        out.lock_output.as_deref(),
-        Ok(format!(
-            "---\napiVersion: imgpkg.carvel.dev/v1alpha1\nimages:\n- image: {DEST}@{d}\nkind: ImagesLock\n"
-        )
-        .as_str())
-    );
+    assert_eq!(out.lock_output.as_deref(), Ok(images_lock_of(d).as_str()));
 }
 
 fn scenarios() -> Vec<(&'static str, SynthTar)> {

@@ -245,27 +245,41 @@ fn link_header_parsing() {
     assert_eq!(parse_next_link(r#"<http://h/p>; rel="prev""#), None);
 }
 
+/// An upload probe of `dst/x`, the registry answering its `POST` with
+/// `post`, then as `then` adds: the probe's output.
+fn probe_upload(
+    post: HttpResponse,
+    then: impl FnOnce(Scenario) -> Scenario,
+) -> Result<OpOutput, RegistryError> {
+    let mut m = OneOp::new(UploadProbe::new(repo()));
+    let posted = Scenario::new().ping_ok("reg.example").expect(
+        Method::Post,
+        "/v2/dst/x/blobs/uploads/",
+        post,
+    );
+    then(posted).run(&mut m);
+    m.output()
+}
+
 #[test]
 fn upload_probe_starts_an_upload_and_cancels_it() {
     let mut m = OneOp::new(UploadProbe::new(repo()));
+    let session = "https://reg.example/v2/dst/x/blobs/uploads/u1?_state=s";
+    let started = resp(202).h("Location", "/v2/dst/x/blobs/uploads/u1?_state=s");
     let log = Scenario::new()
         .ping_ok("reg.example")
         .expect(
             Method::Post,
             "https://reg.example/v2/dst/x/blobs/uploads/",
-            resp(202).h("Location", "/v2/dst/x/blobs/uploads/u1?_state=s"),
+            started,
         )
-        .expect(
-            Method::Delete,
-            "https://reg.example/v2/dst/x/blobs/uploads/u1?_state=s",
-            resp(204),
-        )
+        .expect(Method::Delete, session, resp(204))
         .run(&mut m);
     assert_eq!(log.len(), 3);
     assert_eq!(
         m.output().unwrap(),
         OpOutput::UploadProbe(UploadProbeOutcome::Started {
-            location: "https://reg.example/v2/dst/x/blobs/uploads/u1?_state=s".into(),
+            location: session.into(),
             cancelled: true,
         })
     );
@@ -273,47 +287,30 @@ fn upload_probe_starts_an_upload_and_cancels_it() {
 
 #[test]
 fn upload_probe_reports_a_refused_delete_and_a_hidden_location() {
-    let mut m = OneOp::new(UploadProbe::new(repo()));
-    Scenario::new()
-        .ping_ok("reg.example")
-        .expect(
-            Method::Post,
-            "/v2/dst/x/blobs/uploads/",
-            resp(202).h("Location", "https://reg.example/v2/dst/x/blobs/uploads/u2"),
-        )
-        .expect(Method::Delete, "/v2/dst/x/blobs/uploads/u2", resp(405))
-        .run(&mut m);
+    let started = resp(202).h("Location", "https://reg.example/v2/dst/x/blobs/uploads/u2");
+    let out = probe_upload(started, |s| {
+        s.expect(Method::Delete, "/v2/dst/x/blobs/uploads/u2", resp(405))
+    });
     assert!(matches!(
-        m.output().unwrap(),
+        out.unwrap(),
         OpOutput::UploadProbe(UploadProbeOutcome::Started {
             cancelled: false,
             ..
         })
     ));
 
-    let mut m = OneOp::new(UploadProbe::new(repo()));
-    Scenario::new()
-        .ping_ok("reg.example")
-        .expect(Method::Post, "/v2/dst/x/blobs/uploads/", resp(202))
-        .run(&mut m);
     assert_eq!(
-        m.output().unwrap(),
+        probe_upload(resp(202), |s| s).unwrap(),
         OpOutput::UploadProbe(UploadProbeOutcome::NoLocation)
     );
 }
 
 #[test]
 fn upload_probe_without_push_permission_keeps_the_envelope_and_deletes_nothing() {
-    let mut m = OneOp::new(UploadProbe::new(repo()));
-    Scenario::new()
-        .ping_ok("reg.example")
-        .expect(
-            Method::Post,
-            "/v2/dst/x/blobs/uploads/",
-            resp(403).body(br#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#),
-        )
-        .run(&mut m);
-    let err = m.output().unwrap_err();
+    let denied = resp(403).body(
+        br#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#,
+    );
+    let err = probe_upload(denied, |s| s).unwrap_err();
     assert_eq!(err.status(), Some(403));
     assert!(err.has_code("DENIED"), "{err}");
     assert_eq!(

@@ -9,6 +9,7 @@ use airlock_core::registry::http::{
 };
 use airlock_core::registry::op::{BlobOutcome, OpOutput};
 use airlock_core::registry::upload_chunks::{ChunkReason, UploadMode};
+use airlock_core::registry::RegistryError;
 use airlock_testkit::scenario::{resp, OneOp, RespExt, Scenario};
 
 const HOST: &str = "reg.example";
@@ -53,6 +54,24 @@ fn absolute(location: &str) -> String {
     } else {
         location.to_string()
     }
+}
+
+/// Mounting from `reg.example/src/y` first; `check_exists`: a `HEAD`
+/// before that.
+fn mounting_from_src_y(check_exists: bool) -> UploadOptions {
+    UploadOptions {
+        check_exists,
+        mount_from: Some(Repository::parse("reg.example/src/y").unwrap()),
+        chunk_size: None,
+    }
+}
+
+/// A default upload of [`blob`], the registry answering as `script` says
+/// after the ping: the upload's output.
+fn upload_after_ping(script: impl FnOnce(Scenario) -> Scenario) -> Result<OpOutput, RegistryError> {
+    let mut m = upload(UploadOptions::default());
+    script(Scenario::new().ping_ok(HOST)).run(&mut m);
+    m.output()
 }
 
 /// What a finished upload of [`blob`] reports.
@@ -151,32 +170,21 @@ fn post_202_then_put_201_keeps_state_query() {
 
 #[test]
 fn relative_location_without_query_gets_question_mark() {
-    let mut m = upload(UploadOptions::default());
-    Scenario::new()
-        .ping_ok(HOST)
-        .post_then_put(UPLOADS, "/v2/dst/x/blobs/uploads/u1", resp(201))
-        .run(&mut m);
-    assert!(m.output().is_ok());
+    let out =
+        upload_after_ping(|s| s.post_then_put(UPLOADS, "/v2/dst/x/blobs/uploads/u1", resp(201)));
+    assert!(out.is_ok());
 }
 
 #[test]
 fn missing_location_is_a_protocol_error() {
-    let mut m = upload(UploadOptions::default());
-    Scenario::new()
-        .ping_ok(HOST)
-        .expect(Method::Post, UPLOADS, resp(202))
-        .run(&mut m);
-    let e = m.output().unwrap_err().to_string();
+    let out = upload_after_ping(|s| s.expect(Method::Post, UPLOADS, resp(202)));
+    let e = out.unwrap_err().to_string();
     assert!(e.contains("no Location header"), "{e}");
 }
 
 #[test]
 fn mount_201_is_done() {
-    let mut m = upload(UploadOptions {
-        check_exists: true,
-        mount_from: Some(Repository::parse("reg.example/src/y").unwrap()),
-        chunk_size: None,
-    });
+    let mut m = upload(mounting_from_src_y(true));
     Scenario::new()
         .ping_ok(HOST)
         .expect(Method::Head, &blob_url(), resp(404))
@@ -187,11 +195,7 @@ fn mount_201_is_done() {
 
 #[test]
 fn mount_202_falls_back_to_upload_at_that_location() {
-    let mut m = upload(UploadOptions {
-        check_exists: false,
-        mount_from: Some(Repository::parse("reg.example/src/y").unwrap()),
-        chunk_size: None,
-    });
+    let mut m = upload(mounting_from_src_y(false));
     Scenario::new()
         .ping_ok(HOST)
         .post_then_put(
@@ -205,11 +209,7 @@ fn mount_202_falls_back_to_upload_at_that_location() {
 
 #[test]
 fn refused_mount_retries_without_mount() {
-    let mut m = upload(UploadOptions {
-        check_exists: false,
-        mount_from: Some(Repository::parse("reg.example/src/y").unwrap()),
-        chunk_size: None,
-    });
+    let mut m = upload(mounting_from_src_y(false));
     let log = Scenario::new()
         .ping_ok(HOST)
         .expect(Method::Post, &mount_url(), resp(404))
@@ -304,23 +304,19 @@ fn dropped_put_restarts_from_head() {
 
 #[test]
 fn lost_upload_session_restarts() {
-    let mut m = upload(UploadOptions::default());
-    Scenario::new()
-        .ping_ok(HOST)
-        .post_then_put(UPLOADS, "/v2/dst/x/blobs/uploads/a", resp(404).body(br#"{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown to registry"}]}"#))
-        .expect(Method::Head, &blob_url(), resp(200))
-        .run(&mut m);
-    assert_eq!(m.output().unwrap(), OpOutput::Blob(BlobOutcome::Present));
+    let out = upload_after_ping(|s| {
+        s.post_then_put(UPLOADS, "/v2/dst/x/blobs/uploads/a", resp(404).body(br#"{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown to registry"}]}"#))
+            .expect(Method::Head, &blob_url(), resp(200))
+    });
+    assert_eq!(out.unwrap(), OpOutput::Blob(BlobOutcome::Present));
 }
 
 #[test]
 fn digest_invalid_is_reported_with_code() {
-    let mut m = upload(UploadOptions::default());
-    Scenario::new()
-        .ping_ok(HOST)
-        .post_then_put(UPLOADS, "/v2/dst/x/blobs/uploads/a", resp(400).body(br#"{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"}]}"#))
-        .run(&mut m);
-    let e = m.output().unwrap_err();
+    let out = upload_after_ping(|s| {
+        s.post_then_put(UPLOADS, "/v2/dst/x/blobs/uploads/a", resp(400).body(br#"{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"}]}"#))
+    });
+    let e = out.unwrap_err();
     assert!(e.has_code("DIGEST_INVALID"));
     assert!(
         e.to_string()

@@ -223,11 +223,15 @@ fn signed_checksums_are_accepted() {
     assert_eq!(index(&h).unwrap().entries()[0].name, "caf\u{e9}");
 }
 
+/// Why the tar of `entries` (then the end marker) is refused.
+fn refused(mut entries: Vec<u8>) -> TarError {
+    entries.extend(end());
+    index(&entries).unwrap_err()
+}
+
 /// Why a tar of one empty entry named `name` is refused.
 fn lone_entry_error(name: &[u8]) -> TarError {
-    let mut t = header_with_name(name, 0);
-    t.extend(end());
-    index(&t).unwrap_err()
+    refused(header_with_name(name, 0))
 }
 
 #[test]
@@ -241,9 +245,8 @@ fn parent_dir_name() {
     );
     let mut t = entry("ok", b"");
     t.extend(header_with_name(b"a/../../b", 0));
-    t.extend(end());
     assert!(matches!(
-        index(&t).unwrap_err(),
+        refused(t),
         TarError::ParentDirName { offset: 512, .. }
     ));
 }
@@ -393,11 +396,7 @@ fn pax_header_too_large_is_refused_before_reading() {
 fn dangling_extended_header() {
     let mut t = entry("a", b"");
     t.extend(pax(b"9 path=b\n"));
-    t.extend(end());
-    assert_eq!(
-        index(&t).unwrap_err(),
-        TarError::DanglingExtendedHeader { offset: 512 }
-    );
+    assert_eq!(refused(t), TarError::DanglingExtendedHeader { offset: 512 });
 }
 
 #[test]
@@ -486,22 +485,24 @@ fn sparse_file(parts: &[(u64, Vec<u8>)], len: u64) -> tempfile::NamedTempFile {
     f
 }
 
-#[test]
-fn entry_larger_than_4_gib_in_a_sparse_file() {
-    const SIZE: u64 = 5 << 30;
-    let after = 512 + SIZE;
+/// A sparse tar file of `header`, `size` bytes of (hole) data, then an
+/// entry `after` and the end marker: its index, read from the file, and
+/// where `after` starts.
+fn index_big_entry(header: Vec<u8>, size: u64) -> (TarIndex, u64) {
+    let after = header.len() as u64 + size;
     let mut tail = entry("after", b"tail");
     tail.extend(end());
     let len = after + tail.len() as u64;
-    let f = sparse_file(
-        &[
-            (0, tar::ustar_header("big", SIZE, 0o644).unwrap().to_vec()),
-            (after, tail),
-        ],
-        len,
-    );
+    let f = sparse_file(&[(0, header), (after, tail)], len);
     let src = FileSource::open(f.path()).unwrap();
-    let idx = block_on(tar::index(&src)).unwrap();
+    (block_on(tar::index(&src)).unwrap(), after)
+}
+
+#[test]
+fn entry_larger_than_4_gib_in_a_sparse_file() {
+    const SIZE: u64 = 5 << 30;
+    let header = tar::ustar_header("big", SIZE, 0o644).unwrap().to_vec();
+    let (idx, after) = index_big_entry(header, SIZE);
     let big = idx.get("big").unwrap();
     assert_eq!(
         (big.header_offset, big.data_offset, big.size),
@@ -529,14 +530,7 @@ fn pax_size_for_an_entry_over_8_gib() {
     assert_eq!(&hdr[1024 + 124..1024 + 136], b"00000000000\0");
     assert_eq!(&hdr[1024..1041], b"sha256-big.tar.gz");
 
-    let data_offset = hdr.len() as u64;
-    let after = data_offset + SIZE;
-    let mut tail = entry("after", b"tail");
-    tail.extend(end());
-    let len = after + tail.len() as u64;
-    let f = sparse_file(&[(0, hdr), (after, tail)], len);
-    let src = FileSource::open(f.path()).unwrap();
-    let idx = block_on(tar::index(&src)).unwrap();
+    let (idx, after) = index_big_entry(hdr, SIZE);
     let big = idx.get("sha256-big.tar.gz").unwrap();
     assert_eq!(
         (big.header_offset, big.data_offset, big.size),
@@ -617,10 +611,9 @@ fn old_gnu_sparse_entries_skip_their_extension_blocks() {
     );
     assert_eq!(idx.get("next").unwrap().header_offset, 2048);
     // A sparse typeflag in a USTAR header is invalid (Go: ErrHeader).
-    let mut t = header_with_flag(b"sparse", 0, b'S', false);
-    t.extend(end());
+    let ustar_sparse = header_with_flag(b"sparse", 0, b'S', false);
     assert!(matches!(
-        index(&t).unwrap_err(),
+        refused(ustar_sparse),
         TarError::BadSparseHeader { offset: 0, .. }
     ));
 }

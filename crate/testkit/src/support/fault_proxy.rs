@@ -78,39 +78,25 @@ impl FaultProxy {
         let faults = Arc::new(Mutex::new(Vec::new()));
         let forwarded = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        {
-            let (requests, faults, stop, forwarded) = (
-                requests.clone(),
-                faults.clone(),
-                stop.clone(),
-                forwarded.clone(),
-            );
-            std::thread::spawn(move || {
-                for conn in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    let Ok(conn) = conn else { continue };
-                    let (requests, faults, choose, forwarded) = (
-                        requests.clone(),
-                        faults.clone(),
-                        choose.clone(),
-                        forwarded.clone(),
-                    );
-                    std::thread::spawn(move || {
-                        let _ = serve_conn(
-                            conn,
-                            upstream_port,
-                            port,
-                            &requests,
-                            &faults,
-                            &*choose,
-                            &forwarded,
-                        );
-                    });
+        let shared = Shared {
+            requests: requests.clone(),
+            faults: faults.clone(),
+            forwarded: forwarded.clone(),
+            choose,
+        };
+        let stopped = stop.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stopped.load(Ordering::SeqCst) {
+                    return;
                 }
-            });
-        }
+                let Ok(conn) = conn else { continue };
+                let shared = shared.clone();
+                std::thread::spawn(move || {
+                    let _ = serve_conn(conn, upstream_port, port, &shared);
+                });
+            }
+        });
         FaultProxy {
             port,
             requests,
@@ -213,15 +199,28 @@ pub(super) fn open_upstream(
     Ok(up)
 }
 
+/// What the proxy's connections share with it: its counters, the fault log
+/// and the chooser.
+#[derive(Clone)]
+struct Shared {
+    requests: Arc<AtomicUsize>,
+    faults: Arc<Mutex<Vec<(usize, Fault, String)>>>,
+    forwarded: Arc<AtomicU64>,
+    choose: FaultChooser,
+}
+
 fn serve_conn(
     mut client: TcpStream,
     upstream_port: u16,
     own_port: u16,
-    requests: &AtomicUsize,
-    faults: &Mutex<Vec<(usize, Fault, String)>>,
-    choose: &(dyn Fn(usize, &str, u64) -> Fault + Send + Sync),
-    forwarded: &AtomicU64,
+    shared: &Shared,
 ) -> std::io::Result<()> {
+    let Shared {
+        requests,
+        faults,
+        forwarded,
+        choose,
+    } = shared;
     let mut reader = BufReader::new(client.try_clone()?);
     // One request per connection: every answer closes it.
     let Some(head) = read_head(&mut reader, &client)? else {

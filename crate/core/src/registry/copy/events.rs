@@ -130,19 +130,12 @@ impl CopySummary {
     /// summary: counts add up; the upload mode is the later chunked one,
     /// if any (a fallback found by any plan is what the run used).
     pub fn absorb(&mut self, other: &CopySummary) {
-        self.items_pushed += other.items_pushed;
-        self.items_skipped += other.items_skipped;
-        self.blobs_uploaded += other.blobs_uploaded;
-        self.blobs_present += other.blobs_present;
-        self.blobs_mounted += other.blobs_mounted;
-        self.bytes_uploaded += other.bytes_uploaded;
-        self.manifests_pushed += other.manifests_pushed;
-        self.tags_pushed += other.tags_pushed;
-        self.tags_skipped += other.tags_skipped;
-        self.requests += other.requests;
-        self.retries += other.retries;
-        self.chunked_blobs += other.chunked_blobs;
-        self.upload_resumes += other.upload_resumes;
+        macro_rules! add {
+            ($to:ident, $from:ident; $($count:ident),*) => { $($to.$count += $from.$count;)* };
+        }
+        add!(self, other; items_pushed, items_skipped, blobs_uploaded, blobs_present,
+            blobs_mounted, bytes_uploaded, manifests_pushed, tags_pushed, tags_skipped,
+            requests, retries, chunked_blobs, upload_resumes);
         if matches!(other.upload_mode, UploadMode::Chunked { .. }) {
             self.upload_mode = other.upload_mode;
         }
@@ -169,5 +162,51 @@ impl CopySummary {
             ));
         }
         Some(line)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::upload_chunks::ChunkReason;
+
+    #[test]
+    fn absorb_adds_every_count_and_keeps_a_chunked_mode() {
+        let one = |n: u64| CopySummary {
+            items_pushed: n,
+            items_skipped: n,
+            blobs_uploaded: n,
+            blobs_present: n,
+            blobs_mounted: n,
+            bytes_uploaded: n,
+            manifests_pushed: n,
+            tags_pushed: n,
+            tags_skipped: n,
+            requests: n,
+            retries: n,
+            upload_mode: UploadMode::Monolithic,
+            chunked_blobs: n,
+            upload_resumes: n,
+        };
+        let mut total = one(1);
+        let chunked = UploadMode::Chunked {
+            chunk_size: 8 << 20,
+            reason: ChunkReason::Requested,
+        };
+        total.absorb(&CopySummary {
+            upload_mode: chunked,
+            ..one(2)
+        });
+        assert_eq!(
+            total,
+            CopySummary {
+                upload_mode: chunked,
+                ..one(3)
+            }
+        );
+        // A later monolithic plan does not undo the chunked mode.
+        total.absorb(&one(1));
+        assert_eq!(total.upload_mode, chunked);
+        assert_eq!(total.requests, 4);
     }
 }
