@@ -5,13 +5,11 @@
 // the CLI's push of the same tar straight into a registry leaves it.
 
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cargoBin, run } from './harness/cargo-bin.mjs';
-import { browserPage, Stack } from './harness/env.mjs';
-import { writeBundleTar } from './harness/make-bundle.mjs';
+import { cargoBin } from './harness/cargo-bin.mjs';
+import { browserPage, bundleWithReference, Stack } from './harness/env.mjs';
 import { startNginx } from './harness/nginx.mjs';
-import { removeDir, start, tempDir } from './harness/procs.mjs';
+import { start } from './harness/procs.mjs';
 import { tagLines } from './harness/registry-client.mjs';
 import { startRegistry } from './harness/registry.mjs';
 
@@ -41,15 +39,8 @@ describe('chunked uploads from the page', () => {
   let tar;
   let expected;
   before(async () => {
-    const dir = tempDir('chunked');
-    stack.add({ stop: () => removeDir(dir) });
-    tar = path.join(dir, 'big.tar');
-    await writeBundleTar(tar, { seed: 'chunked', images: [{ repo: 'gen/app', layers: [24 << 20, 24 << 20] }] });
     // The reference: the CLI straight into a registry, no proxy.
-    const plain = stack.add(await startRegistry({ cors: false }));
-    const airlock = await cargoBin('airlock-cli', 'airlock');
-    await run(airlock, ['copy', '--tar', tar, '--to-repo', `${plain.host}/dst/app`]);
-    expected = await tagLines(plain.base, 'dst/app');
+    ({ tar, expected } = await bundleWithReference(stack, 'chunked', { seed: 'chunked', images: [{ repo: 'gen/app', layers: [24 << 20, 24 << 20] }] }));
     assert.ok(expected.length >= 2, expected.join('\n'));
     ui = await browserPage(stack);
   });

@@ -6,11 +6,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cargoBin, run } from './harness/cargo-bin.mjs';
-import { browserPage, Stack } from './harness/env.mjs';
+import { browserPage, bundleWithReference, Stack } from './harness/env.mjs';
 import { writeBundleTar } from './harness/make-bundle.mjs';
 import { startNginx } from './harness/nginx.mjs';
-import { removeDir, tempDir } from './harness/procs.mjs';
 import { tagLines } from './harness/registry-client.mjs';
 import { startRegistry } from './harness/registry.mjs';
 
@@ -23,15 +21,9 @@ describe('requests in flight from the page', () => {
   let bigTar;
   let expected;
   before(async () => {
-    const dir = tempDir('concurrency');
-    stack.add({ stop: () => removeDir(dir) });
-    tar = path.join(dir, 'many.tar');
     // 24 small images: enough independent work to keep 16 requests busy.
-    await writeBundleTar(tar, { seed: 'concurrency', images: Array.from({ length: 24 }, (_, i) => ({ repo: `gen/app${i}`, layers: [4096 + i, 2048] })) });
-    const plain = stack.add(await startRegistry({ cors: false }));
-    const airlock = await cargoBin('airlock-cli', 'airlock');
-    await run(airlock, ['copy', '--tar', tar, '--to-repo', `${plain.host}/dst/app`]);
-    expected = await tagLines(plain.base, 'dst/app');
+    let dir;
+    ({ tar, dir, expected } = await bundleWithReference(stack, 'concurrency', { seed: 'concurrency', images: Array.from({ length: 24 }, (_, i) => ({ repo: `gen/app${i}`, layers: [4096 + i, 2048] })) }));
     // Large items (over 1 MiB per image): bound by bytes, 6 in flight even over HTTP/2.
     bigTar = path.join(dir, 'large.tar');
     await writeBundleTar(bigTar, { seed: 'concurrency-large', images: [{ repo: 'gen/big', layers: [3 << 20, 2 << 20] }] });

@@ -48,6 +48,13 @@ fn oci_archive_lands_at_identical_digests_with_its_tag_and_lock() {
     assert!(again.contains("0 items pushed, 1 already there"), "{again}");
 }
 
+/// `airlock copy --tar TAR --to-repo-prefix PREFIX EXTRA…`: its output.
+fn copy_under_prefix(tar: &Path, prefix: &str, extra: &[&str]) -> String {
+    let mut args = vec!["copy", "--tar", s(tar), "--to-repo-prefix", prefix];
+    args.extend_from_slice(extra);
+    airlock_ok(&args)
+}
+
 #[test]
 fn oci_layout_of_several_images_lands_under_a_prefix() {
     let (reg, dir, layout) =
@@ -58,17 +65,11 @@ fn oci_layout_of_several_images_lands_under_a_prefix() {
 
     let lock = dir.path().join("lock.yml");
     let prefix = format!("{}/mirror", reg.host());
-    let out = airlock_ok(&[
-        "copy",
-        "--tar",
-        s(&tar),
-        "--to-repo-prefix",
+    let out = copy_under_prefix(
+        &tar,
         &prefix,
-        "--lock-output",
-        s(&lock),
-        "--concurrency",
-        "1",
-    ]);
+        &["--lock-output", s(&lock), "--concurrency", "1"],
+    );
     // The layer both images share is uploaded once, then mounted into the
     // second repository (with one session at a time, the second starts
     // after the first finished).
@@ -150,15 +151,7 @@ fn repositories_pushed_in_parallel_share_one_concurrency_budget() {
     let prefix = format!("{}/budget", reg.host());
     // Two sessions at once (one per repository), each allowed the whole
     // budget; the transport keeps the total at --concurrency.
-    let out = airlock_ok(&[
-        "copy",
-        "--tar",
-        s(&tar),
-        "--to-repo-prefix",
-        &prefix,
-        "--concurrency",
-        "2",
-    ]);
+    let out = copy_under_prefix(&tar, &prefix, &["--concurrency", "2"]);
     let most: usize = out
         .split(" in flight on average, ")
         .nth(1)

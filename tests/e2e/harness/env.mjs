@@ -1,10 +1,14 @@
 // Test environments: a browser plus registries and nginx on 127.0.0.1,
 // all stopped after the test file (t.after / the returned stop()).
 
+import path from 'node:path';
 import { after, before } from 'node:test';
 import { launchBrowser, newPage } from './browser.mjs';
+import { cargoBin, run } from './cargo-bin.mjs';
+import { writeBundleTar } from './make-bundle.mjs';
 import { startNginx } from './nginx.mjs';
-import { freePort } from './procs.mjs';
+import { freePort, removeDir, tempDir } from './procs.mjs';
+import { tagLines } from './registry-client.mjs';
 import { startRegistry } from './registry.mjs';
 import { startTokenServer } from './token-server.mjs';
 import { AirlockPage } from '../pages/airlock-page.mjs';
@@ -94,4 +98,19 @@ export function pageSuite(options) {
   });
   after(() => stack.stop());
   return { stack, env, ui };
+}
+
+/**
+ * A generated bundle tar (writeBundleTar's `spec`) in a temporary folder the
+ * stack removes, and the tags `airlock copy --tar` leaves for it at dst/app
+ * of a fresh registry: the reference a page push must equal.
+ */
+export async function bundleWithReference(stack, name, spec) {
+  const dir = tempDir(name);
+  stack.add({ stop: () => removeDir(dir) });
+  const tar = path.join(dir, `${name}.tar`);
+  await writeBundleTar(tar, spec);
+  const plain = stack.add(await startRegistry({ cors: false }));
+  await run(await cargoBin('airlock-cli', 'airlock'), ['copy', '--tar', tar, '--to-repo', `${plain.host}/dst/app`]);
+  return { tar, dir, expected: await tagLines(plain.base, 'dst/app') };
 }
