@@ -185,7 +185,7 @@ try {
         notes = `CLI ${(c.req / c.items).toFixed(1)} req/item (target < 9.0); best page ${pct(best, c.s)} above the CLI (target ≤ 20%); CLI requests × RTT ÷ 6 in flight = ${((c.req * RTT_MS) / 1000 / 6).toFixed(1)} s`;
         verdicts.push([`${linkName}: repo CLI < 9.0 requests per item`, c.req / c.items < 9.0], [`${linkName}: repo page within 20% of the CLI`, best <= c.s * 1.2]);
       }
-      rows.push([linkName, set.label, `${limit.toFixed(2)} s (${(bytes / 1048576).toFixed(0)} MiB ÷ bandwidth + ${set.trips} RTT)`, fmt(c), fmt(h1), `${fmt(h2)} [${h2.proto}]`, k ? `${k.s.toFixed(1)} s (${k.images} images, 5 at a time)` : 'not installed', notes]);
+      rows.push([linkName, set.label, `${limit.toFixed(2)} s (${(bytes / 1048576).toFixed(0)} MiB ÷ bandwidth + ${set.trips} RTT)`, fmt(c), fmt(h1), `${fmt(h2)} [${h2.proto}]`, k ? `${k.s.toFixed(1)} s (${k.images} images, 5 at a time)` : CLIENTS.includes('skopeo') ? 'not installed' : 'not run (WAN_CLIENTS)', notes]);
     }
   }
 } finally {
