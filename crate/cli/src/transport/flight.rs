@@ -22,7 +22,7 @@ struct State {
     last: Option<Instant>,
 }
 
-/// What a [`FlightMeter`] measured.
+/// What the transport's flight meter measured ([`super::NativeTransport::flight`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FlightStats {
     /// Mean requests in flight from the first request to the last answer.
