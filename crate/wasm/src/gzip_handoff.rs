@@ -58,11 +58,12 @@ impl Archive {
     /// of another `Archive` of the same file takes.
     #[wasm_bindgen(js_name = gzippedLayers, unchecked_return_type = "GzippedLayer[] | null")]
     pub fn gzipped_layers(&self) -> Result<JsValue, JsValue> {
-        let (AnyArchive::Image(a), Some(gz)) = (&self.core, self.gzipped.borrow().clone()) else {
+        let gzipped = self.gzipped.borrow();
+        let (AnyArchive::Image(a), Some(gz)) = (&self.core, gzipped.as_ref()) else {
             return Ok(JsValue::NULL);
         };
         let diff_ids = by_offset(a, |d, _| *d);
-        let mut out: Vec<GzippedLayerJs> = by_offset(&gz, |d, s| (*d, s))
+        let mut out: Vec<GzippedLayerJs> = by_offset(gz, |d, s| (*d, s))
             .into_iter()
             .filter_map(|(offset, (digest, size))| {
                 diff_ids.get(&offset).map(|diff| GzippedLayerJs {
