@@ -606,7 +606,10 @@ async fn fetch(
             format!("response body over {max_body} bytes"),
         ));
     }
-    let body = if req.method.as_str() == "HEAD" {
+    // A HEAD has no body, and most push answers (202, 201) declare an empty
+    // one: reading it would cost every request another wait for the
+    // browser's body stream.
+    let body = if req.method.as_str() == "HEAD" || declared == Some(0) {
         Vec::new()
     } else {
         let buf = JsFuture::from(resp.array_buffer().map_err(other)?)
