@@ -2,14 +2,18 @@
 // First open after page load: a fresh browser per run opens the 512 MiB tar,
 // then the 4+ GiB one; prints wasm / DOM / handler times (in the page) and
 // the wall time seen from Node (setInputFiles → tree visible), medians.
-// Usage: node bench/open-first.mjs [runs] (after bench/browser.mjs made the tars)
+// Usage: node bench/open-first.mjs [runs] (after bench/browser.mjs made the tars);
+// REPO=1 opens the 1,000-image package repository instead (made by
+// bench/page-scale.mjs), then a second time in the same page (warm).
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { browserPage, sameOrigin, Stack } from '../tests/e2e/harness/env.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const tars = [['512 MiB', 'bench-out/bundle-512m.tar'], ['4+ GiB', 'bench-out/bundle-4g.tar']];
+const tars = process.env.REPO
+  ? [['1,000-image repo', 'bench-out/package-repo-1000.tar'], ['same, again', 'bench-out/package-repo-1000.tar']]
+  : [['512 MiB', 'bench-out/bundle-512m.tar'], ['4+ GiB', 'bench-out/bundle-4g.tar']];
 const runs = Number(process.argv[2] || 5);
 const stack = new Stack();
 const res = {};

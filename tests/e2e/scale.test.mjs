@@ -35,6 +35,15 @@ describe('a 1,000-image package repository', () => {
     await ui.airlock.goto(env.origin);
   });
 
+  test('at load, the page warms up on its package-repository-shaped warmup.tar', async () => {
+    // warmUpMs is set only when every warm-up open, tree and plan succeeded.
+    const ms = await ui.page.evaluate(async () => {
+      await globalThis.airlockApp.model.warmed;
+      return globalThis.airlockApp.model.warmUpMs;
+    });
+    assert.equal(typeof ms, 'number', 'web/warmup.tar did not open');
+  });
+
   test('open: counts, a paged lazy tree, a paged preview that copies every row', async () => {
     assert.ok(await ui.airlock.open(tar), await ui.airlock.openError());
     const contents = await ui.page.textContent('#file-summary');

@@ -10,7 +10,7 @@ import { VerifyPool } from './verify-pool.js';
 
 // Warm-up passes over warmup.tar (more passes let the engine optimise the
 // hot wasm functions before the first real open).
-const WARMUPS = 5;
+const WARMUPS = 3;
 
 /** Below this many bytes per pushed item a push is bound by requests, not bytes. */
 export const SMALL_ITEM_BYTES = 1 << 20;
@@ -71,11 +71,15 @@ export class Model {
   }
 
   /**
-   * Opens a tiny bundle (warmup.tar, 9 KiB, served next to the page) a few
-   * times in the background (~100–220 ms after load here), so the first real
-   * open does not pay for compiling, first-running and optimising the wasm
-   * and JS paths (it took 133 ms median instead of ~55 ms here). Failures
-   * are ignored: it is only an optimisation.
+   * Opens a small package repository (warmup.tar: 20 package bundles × 5
+   * images, 451 KiB, made by `gen large-package-repo --packages 20
+   * --images-per-package 5 --tag warmup`, served next to the page) a few
+   * times in the background after load, so the first real open does not
+   * pay for compiling, first-running and tiering up the wasm and JS paths.
+   * A 9 KiB single bundle warmed too little of them: the first open of the
+   * 1,000-image repository still took ~2× a later one (bench/open-first.mjs
+   * REPO=1). Failures leave `warmUpMs` unset and are otherwise ignored: it
+   * is only an optimisation.
    */
   async warmUp() {
     const started = performance.now();
