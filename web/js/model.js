@@ -56,6 +56,7 @@ export class Model {
     this.job = null;
     this.pushClient = null; // the push worker for this archive, made at the first push
     this.previewRows = [];
+    this.planned = null; // {archive, key, items} of the last preview plan
   }
 
   async init() {
@@ -191,7 +192,10 @@ export class Model {
 
   /** The preview for the current settings: rows and downloads. */
   plan(settings) {
-    const plan = this.archive.plan(planOptions(settings, this.format));
+    const options = planOptions(settings, this.format);
+    const plan = this.archive.plan(options);
+    // push() reuses the item count instead of planning again on the main thread.
+    this.planned = { archive: this.archive, key: JSON.stringify(options), items: plan.images.length };
     this.previewRows = plan.images.map((i) => ({
       kind: i.kind,
       source: i.source,
@@ -245,8 +249,12 @@ export class Model {
   async push(settings, credentials, onProgress = () => {}, { inPage = false } = {}) {
     const meter = new RateMeter();
     const started = performance.now();
-    // Bad options fail at once, here, as before (the worker would say the same later).
-    const items = this.archive.plan(planOptions(settings, this.format)).images.length;
+    // Bad options fail at once, here, as before (the worker would say the same
+    // later); options the preview planned already passed (a plan of a 1,000-image
+    // repository is a ~70 ms task this thread need not run again).
+    const planned = this.planned;
+    const key = JSON.stringify(planOptions(settings, this.format));
+    const items = planned && planned.archive === this.archive && planned.key === key ? planned.items : this.archive.plan(planOptions(settings, this.format)).images.length;
     const options = {
       ...planOptions(settings, this.format),
       username: credentials ? credentials.username : undefined,
