@@ -7,7 +7,9 @@
 //     comparison), the CLI and skopeo (same images from OCI layouts, 5 at a
 //     time); requests per item; the browser's bare request rate in the same
 //     run (a HEAD loop from the page: its physical limit = its requests ÷
-//     that rate); main-thread busy fraction and long tasks during the push;
+//     that rate), and its bare write rate (POST + PUT of 1 KiB blobs: the
+//     requests a push is made of, without the page); main-thread busy
+//     fraction and long tasks during the push;
 //   - HTTP/1.1 vs HTTP/2 through the same-origin nginx (HTTPS, self-signed):
 //     the bare request rate and the page push;
 //   - a 5,000-image repository: open → tree, preview filter (≤ 50 ms).
@@ -101,6 +103,48 @@ async function pagePush(ui, repository, { inPage = false, concurrency = '0' } = 
   return { s, busy: (busy1 - busy0) / s, ...info };
 }
 
+/**
+ * POST + PUT requests/s from the page: `inflight` loops uploading 1 KiB blobs
+ * (bare fetch with `Blob.slice` bodies, no wasm) into `repo` — the cost of the
+ * requests a push is made of, without the page. Digests are computed first,
+ * outside the timed loop.
+ */
+function bareWriteRate(ui, origin, repo, ms = 5000, inflight = 6) {
+  return ui.page.evaluate(
+    async ({ origin, repo, ms, inflight }) => {
+      const N = 4000;
+      const SIZE = 1024;
+      const bytes = new Uint8Array(N * SIZE);
+      for (let o = 0; o < bytes.length; o += 65536) crypto.getRandomValues(bytes.subarray(o, o + 65536));
+      const blob = new Blob([bytes]);
+      const hex = (b) => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, '0')).join('');
+      const digests = await Promise.all(Array.from({ length: N }, async (_, i) => `sha256:${hex(await crypto.subtle.digest('SHA-256', bytes.subarray(i * SIZE, (i + 1) * SIZE)))}`));
+      let next = 0;
+      let n = 0;
+      const t0 = performance.now();
+      const end = t0 + ms;
+      const loop = async () => {
+        while (performance.now() < end && next < N) {
+          const i = next++;
+          const p = await fetch(`${origin}/v2/${repo}/blobs/uploads/`, { method: 'POST', cache: 'no-store', credentials: 'omit' });
+          await p.arrayBuffer();
+          if (p.status !== 202) throw new Error(`bare write rate: POST answered ${p.status}`);
+          const u = new URL(p.headers.get('location'), origin);
+          u.searchParams.set('digest', digests[i]);
+          const body = blob.slice(i * SIZE, (i + 1) * SIZE);
+          const q = await fetch(u.href, { method: 'PUT', body, headers: { 'content-type': 'application/octet-stream' }, cache: 'no-store', credentials: 'omit' });
+          await q.arrayBuffer();
+          if (q.status !== 201) throw new Error(`bare write rate: PUT answered ${q.status}`);
+          n += 2;
+        }
+      };
+      await Promise.all(Array.from({ length: inflight }, loop));
+      return n / ((performance.now() - t0) / 1000);
+    },
+    { origin, repo, ms, inflight },
+  );
+}
+
 const stack = new Stack();
 try {
   const { env, ui } = await openPage(stack);
@@ -120,13 +164,15 @@ try {
   // --- bare request rate, same run ---------------------------------------------
   const rate1 = await bareRate(ui, `${env.origin}/v2/`);
   row('bare HEAD rate from the page, HTTP/1.1 same-origin nginx (6 in flight)', `${rate1.toFixed(0)} req/s`, '', '', 'the browser’s cost per request');
+  const write1 = await bareWriteRate(ui, env.origin, 'bench/bare-write-h1');
+  row('bare write rate from the page, HTTP/1.1 (POST + PUT of 1 KiB blobs, 6 in flight)', `${write1.toFixed(0)} req/s`, '', '', 'the requests a push is made of, without the page');
 
   // --- push: page (worker), page (main thread), CLI, skopeo ---------------------
   await ui.airlock.verify();
   const w = await pagePush(ui, `${env.host}/bench/page-worker`);
   const reqW = w.summary.requests;
   const limitW = reqW / rate1;
-  row('push, page (copy session in a Worker)', `${w.s.toFixed(1)} s, ${reqW} requests, ${(reqW / w.items).toFixed(1)} per item`, '', '', `physical limit ${reqW} ÷ ${rate1.toFixed(0)}/s = ${limitW.toFixed(1)} s → page at ${((w.s / limitW - 1) * 100).toFixed(0)}% above it (target ≤ 25%)`);
+  row('push, page (copy session in a Worker)', `${w.s.toFixed(1)} s, ${reqW} requests, ${(reqW / w.items).toFixed(1)} per item`, '', '', `physical limit ${reqW} ÷ ${rate1.toFixed(0)}/s = ${limitW.toFixed(1)} s → page at ${((w.s / limitW - 1) * 100).toFixed(0)}% above it (target ≤ 25%); at the bare write rate ${(reqW / write1).toFixed(1)} s → ${((w.s / (reqW / write1) - 1) * 100).toFixed(0)}% above`);
   row('main thread during the Worker push', `busy ${(w.busy * 100).toFixed(0)}%, ${w.long} long tasks (max ${w.longMax.toFixed(0)} ms)`, '', '', 'target: every task < 50 ms');
   const m = await pagePush(ui, `${env.host}/bench/page-main`, { inPage: true });
   row('push, page (copy session on the main thread, before)', `${m.s.toFixed(1)} s, ${m.summary.requests} requests`, '', '', `main thread busy ${(m.busy * 100).toFixed(0)}%, ${m.long} long tasks (max ${m.longMax.toFixed(0)} ms)`);
@@ -163,13 +209,18 @@ try {
   const rate2 = await bareRate(ui2, `${h2.origin}/v2/`);
   const rate2x = await bareRate(ui2, `${h2.origin}/v2/`, 4000, 16);
   row(`bare HEAD rate, HTTPS nginx (${proto})`, `${rate2.toFixed(0)} req/s (6 in flight), ${rate2x.toFixed(0)} req/s (16 in flight)`, '', '', `HTTP/1.1 above: ${rate1.toFixed(0)} req/s`);
+  const write2 = await bareWriteRate(ui2, h2.origin, 'bench/bare-write-h2-6');
+  const write2x = await bareWriteRate(ui2, h2.origin, 'bench/bare-write-h2-16', 5000, 16);
+  row(`bare write rate, HTTPS nginx (${proto})`, `${write2.toFixed(0)} req/s (6 in flight), ${write2x.toFixed(0)} req/s (16 in flight)`, '', '', `HTTP/1.1 above: ${write1.toFixed(0)} req/s`);
   await ui2.page.evaluate(() => globalThis.airlockApp.model.warmed);
   await ui2.airlock.open(tar);
   await ui2.airlock.verify();
   for (const [n, label] of [['6', '6 in flight'], ['0', 'automatic']]) {
     const p2 = await pagePush(ui2, `${h2.host}/bench/page-h2-${n}`, { concurrency: n });
     const limit2 = p2.summary.requests / (n === '6' ? rate2 : rate2x);
-    row(`push, page (Worker) over ${proto}, ${label}: ${p2.summary.concurrency} allowed`, `${p2.s.toFixed(1)} s, ${p2.summary.requests} requests, ${p2.summary.meanInFlight.toFixed(1)} in flight on average`, '', '', `HTTP/1.1: ${w.s.toFixed(1)} s; limit at the bare ${proto} rate ${limit2.toFixed(1)} s → ${((p2.s / limit2 - 1) * 100).toFixed(0)}% above it`);
+    const limitW2 = p2.summary.requests / (n === '6' ? write2 : write2x);
+    const vsH1 = p2.summary.requests / rate1;
+    row(`push, page (Worker) over ${proto}, ${label}: ${p2.summary.concurrency} allowed`, `${p2.s.toFixed(1)} s, ${p2.summary.requests} requests, ${p2.summary.meanInFlight.toFixed(1)} in flight on average`, '', '', `HTTP/1.1: ${w.s.toFixed(1)} s; limit at the bare ${proto} HEAD rate ${limit2.toFixed(1)} s → ${((p2.s / limit2 - 1) * 100).toFixed(0)}% above it; at the bare ${proto} write rate ${limitW2.toFixed(1)} s → ${((p2.s / limitW2 - 1) * 100).toFixed(0)}%; at the HTTP/1.1 HEAD rate (the issue's limit) ${vsH1.toFixed(1)} s → ${((p2.s / vsH1 - 1) * 100).toFixed(0)}%`);
   }
 
   // --- 5,000 images: open, filter ---------------------------------------------
