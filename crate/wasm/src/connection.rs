@@ -55,6 +55,7 @@ pub async fn probe(
         inbox: Rc::new(Inbox::default()),
         cancelled: Rc::new(Cell::new(false)),
         fetch_blobs: false,
+        response_timeout_ms: super::transport::RESPONSE_TIMEOUT_MS,
     };
     let mut machine = Probe::new(repository, endpoint, credentials);
     driver.run(&mut machine, |_| {}, |_| {}).await;

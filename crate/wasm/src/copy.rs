@@ -199,6 +199,12 @@ impl Archive {
             .map(|n| n.clamp(1.0, 32.0) as usize)
             .unwrap_or(6);
         let fetch_blobs = string_opt(&options, "uploadWith").as_deref() == Some("fetch");
+        let response_timeout_ms = js_sys::Reflect::get(&options, &"responseHeaderTimeoutMs".into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .filter(|n| n.is_finite() && *n >= 0.0)
+            .map(|n| n.min(f64::from(u32::MAX)) as u32)
+            .unwrap_or(super::transport::RESPONSE_TIMEOUT_MS);
         let chunk_size = js_sys::Reflect::get(&options, &"uploadChunkSize".into())
             .ok()
             .and_then(|v| v.as_f64())
@@ -258,6 +264,7 @@ impl Archive {
             inbox: inbox.clone(),
             cancelled: cancelled.clone(),
             fetch_blobs,
+            response_timeout_ms,
         };
         let done = wasm_bindgen_futures::future_to_promise(async move {
             let active: RefCell<BTreeMap<String, ActiveJs>> = RefCell::new(BTreeMap::new());

@@ -204,6 +204,7 @@ pub fn receipt_js(
             inbox: inbox.clone(),
             cancelled: Default::default(),
             fetch_blobs: false,
+            response_timeout_ms: super::transport::RESPONSE_TIMEOUT_MS,
         };
         let mut walk = ReceiptWalk::new(client, &[repo], &created_at, concurrency);
         driver.run(&mut walk, |_| {}, |_| {}).await;

@@ -219,6 +219,58 @@ fn global() -> Option<Global> {
         .map(Global::Worker)
 }
 
+/// A one-shot timer: calls `on_fire` after `ms` unless dropped first.
+struct Deadline {
+    handle: i32,
+    _closure: Closure<dyn FnMut()>,
+}
+
+impl Deadline {
+    /// `None` for `ms == 0` (no deadline) or where there is no timer.
+    fn start(ms: u32, on_fire: impl FnOnce() + 'static) -> Option<Deadline> {
+        if ms == 0 {
+            return None;
+        }
+        let g = global()?;
+        let mut on_fire = Some(on_fire);
+        let closure = Closure::<dyn FnMut()>::new(move || {
+            if let Some(f) = on_fire.take() {
+                f();
+            }
+        });
+        let ms = i32::try_from(ms).unwrap_or(i32::MAX);
+        let handle = g
+            .set_timeout_with_callback_and_timeout_and_arguments_0(
+                closure.as_ref().unchecked_ref(),
+                ms,
+            )
+            .ok()?;
+        Some(Deadline {
+            handle,
+            _closure: closure,
+        })
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        if let Some(g) = global() {
+            g.clear_timeout(self.handle);
+        }
+    }
+}
+
+/// The error of a request its deadline aborted.
+fn timed_out(ms: u32) -> TransportError {
+    TransportError::new(
+        TransportErrorKind::Timeout,
+        format!(
+            "no response headers within {} s (responseHeaderTimeoutMs {ms})",
+            f64::from(ms) / 1000.0
+        ),
+    )
+}
+
 /// The driver's view of where requests go.
 pub(crate) struct Driver {
     /// The tar blob bodies come from (`None`: requests without blob bodies).
@@ -231,7 +283,15 @@ pub(crate) struct Driver {
     /// Upload blob bodies with `fetch` instead of `XMLHttpRequest` (no
     /// upload progress: a blob counts when it is done).
     pub fetch_blobs: bool,
+    /// How long a request may wait for its response headers once its body
+    /// is sent, in ms (the CLI's `--registry-response-header-timeout`);
+    /// 0 waits for ever. A request past it is aborted and reported as a
+    /// [`TransportErrorKind::Timeout`], which the session retries.
+    pub response_timeout_ms: u32,
 }
+
+/// The default of [`Driver::response_timeout_ms`]: the CLI's 30 s.
+pub(crate) const RESPONSE_TIMEOUT_MS: u32 = 30_000;
 
 impl Driver {
     /// Runs `machine` to completion. `on_tick` is called after every batch
@@ -365,12 +425,20 @@ impl Driver {
                     // nothing, and XHR's upload events cost a wake each.
                     Ok(blob) if self.fetch_blobs || b.length <= SMALL_BODY => {
                         let max = req.max_response_body;
+                        // A large body by fetch shows no progress: no
+                        // deadline can tell a slow link from a dead one.
+                        let timeout = if b.length <= SMALL_BODY {
+                            self.response_timeout_ms
+                        } else {
+                            0
+                        };
                         wasm_bindgen_futures::spawn_local(async move {
-                            let result = fetch(id, &req, &url, max, Some(blob), &inbox).await;
+                            let result =
+                                fetch(id, &req, &url, max, Some(blob), timeout, &inbox).await;
                             inbox.push(Report::Done(id, result));
                         });
                     }
-                    Ok(blob) => xhr(id, &req, &url, Some(&blob), inbox),
+                    Ok(blob) => xhr(id, &req, &url, Some(&blob), self.response_timeout_ms, inbox),
                     Err(e) => inbox.push(Report::Done(
                         id,
                         Err(TransportError::new(TransportErrorKind::Source, e.message)),
@@ -379,8 +447,9 @@ impl Driver {
             }
             _ => {
                 let max = req.max_response_body;
+                let timeout = self.response_timeout_ms;
                 wasm_bindgen_futures::spawn_local(async move {
-                    let result = fetch(id, &req, &url, max, None, &inbox).await;
+                    let result = fetch(id, &req, &url, max, None, timeout, &inbox).await;
                     inbox.push(Report::Done(id, result));
                 });
             }
@@ -394,6 +463,7 @@ impl Driver {
         let inbox = self.inbox.clone();
         let source = self.source.clone();
         let fetch_blobs = self.fetch_blobs;
+        let timeout = self.response_timeout_ms;
         wasm_bindgen_futures::spawn_local(async move {
             let RequestBody::Blob(b) = &req.body else {
                 return;
@@ -408,11 +478,11 @@ impl Driver {
             let blob = bytes.and_then(|bytes| bytes_blob(&bytes));
             match blob {
                 Ok(blob) if fetch_blobs => {
-                    let result =
-                        fetch(id, &req, &url, req.max_response_body, Some(blob), &inbox).await;
+                    let max = req.max_response_body;
+                    let result = fetch(id, &req, &url, max, Some(blob), 0, &inbox).await;
                     inbox.push(Report::Done(id, result));
                 }
-                Ok(blob) => xhr(id, &req, &url, Some(&blob), inbox),
+                Ok(blob) => xhr(id, &req, &url, Some(&blob), timeout, inbox),
                 Err(e) => inbox.push(Report::Done(
                     id,
                     Err(TransportError::new(TransportErrorKind::Source, e.message)),
@@ -428,6 +498,7 @@ fn xhr(
     req: &HttpRequest,
     url: &str,
     body: Option<&web_sys::Blob>,
+    timeout_ms: u32,
     inbox: Rc<Inbox>,
 ) {
     let fail = |inbox: &Inbox, msg: String| {
@@ -452,6 +523,9 @@ fn xhr(
             return fail(&inbox, describe_js(&e));
         }
     }
+    // Once the body is sent, the response headers have `timeout_ms`.
+    let expired = Rc::new(Cell::new(false));
+    let deadline: Rc<RefCell<Option<Deadline>>> = Rc::default();
     // Progress: `loaded` is bytes sent so far.
     if let Ok(upload) = xhr.upload() {
         let inbox_p = inbox.clone();
@@ -461,12 +535,24 @@ fn xhr(
             });
         upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
         on_progress.forget();
+        let (x3, expired_u, deadline_u) = (xhr.clone(), expired.clone(), deadline.clone());
+        let on_sent = Closure::<dyn FnMut()>::new(move || {
+            let (x, expired) = (x3.clone(), expired_u.clone());
+            *deadline_u.borrow_mut() = Deadline::start(timeout_ms, move || {
+                expired.set(true);
+                let _ = x.abort();
+            });
+        });
+        upload.set_onload(Some(on_sent.as_ref().unchecked_ref()));
+        on_sent.forget();
     }
     let done = Rc::new(Cell::new(false));
     let x2 = xhr.clone();
     let inbox_l = inbox.clone();
     let done_l = done.clone();
+    let deadline_l = deadline.clone();
     let on_load = Closure::<dyn FnMut()>::new(move || {
+        deadline_l.borrow_mut().take();
         if done_l.replace(true) {
             return;
         }
@@ -486,16 +572,19 @@ fn xhr(
     let inbox_e = inbox.clone();
     let done_e = done.clone();
     let on_error = Closure::<dyn FnMut()>::new(move || {
+        deadline.borrow_mut().take();
         if done_e.replace(true) {
             return;
         }
-        inbox_e.push(Report::Done(
-            id,
-            Err(TransportError::new(
+        let error = if expired.get() {
+            timed_out(timeout_ms)
+        } else {
+            TransportError::new(
                 TransportErrorKind::Connect,
                 "the browser could not send the upload (network error, or blocked by CORS)",
-            )),
-        ));
+            )
+        };
+        inbox_e.push(Report::Done(id, Err(error)));
     });
     xhr.set_onload(Some(on_load.as_ref().unchecked_ref()));
     xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
@@ -535,6 +624,7 @@ async fn fetch(
     url: &str,
     max_body: u64,
     blob: Option<web_sys::Blob>,
+    timeout_ms: u32,
     inbox: &Inbox,
 ) -> HttpResult {
     let other = |e: JsValue| TransportError::new(TransportErrorKind::Other, describe_js(&e));
@@ -560,10 +650,18 @@ async fn fetch(
     }
     let abort = web_sys::AbortController::new().map_err(other)?;
     init.set_signal(Some(&abort.signal()));
-    inbox.aborts.borrow_mut().insert(id, abort);
+    inbox.aborts.borrow_mut().insert(id, abort.clone());
     let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(other)?;
     let g =
         global().ok_or_else(|| TransportError::new(TransportErrorKind::Other, "no fetch here"))?;
+    let expired = Rc::new(Cell::new(false));
+    let deadline = {
+        let expired = expired.clone();
+        Deadline::start(timeout_ms, move || {
+            expired.set(true);
+            abort.abort();
+        })
+    };
     let resp: web_sys::Response = JsFuture::from(g.fetch(&request))
         .await
         .map_err(|e| {
@@ -571,7 +669,9 @@ async fn fetch(
                 .dyn_ref::<js_sys::Error>()
                 .map(|e| e.name() == "AbortError")
                 .unwrap_or(false);
-            if aborted {
+            if aborted && expired.get() {
+                timed_out(timeout_ms)
+            } else if aborted {
                 TransportError::new(TransportErrorKind::Other, "request aborted")
             } else {
                 TransportError::new(
@@ -582,6 +682,8 @@ async fn fetch(
         })?
         .dyn_into()
         .map_err(other)?;
+    // The deadline is for the response headers (as the CLI's).
+    drop(deadline);
     let mut out_headers = Vec::new();
     if let Ok(Some(iter)) = js_sys::try_iter(&resp.headers()) {
         for pair in iter.flatten() {

@@ -236,6 +236,14 @@ export interface CopyOptions extends PlanOptions {
   /** `"fetch"`: upload blobs with fetch (no upload progress) instead of XHR. */
   uploadWith?: "xhr" | "fetch";
   /**
+   * How long a request may wait for its response headers once its body is
+   * sent, in ms (the CLI's `--registry-response-header-timeout`; default
+   * 30000, 0 waits for ever). A request past it is aborted and retried as
+   * after a network error. Not applied to blobs over 256 KiB sent with
+   * `uploadWith: "fetch"` (no progress tells a slow link from a dead one).
+   */
+  responseHeaderTimeoutMs?: number;
+  /**
    * Upload blobs larger than this many bytes in `PATCH` chunks of this size
    * (raised to the registry's `OCI-Chunk-Min-Length`). 0 or absent: one
    * request per blob, in chunks only after a 413 (halving from 64 MiB; the
