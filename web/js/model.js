@@ -252,11 +252,11 @@ export class Model {
     // Bad options fail at once, here, as before (the worker would say the same
     // later); options the preview planned already passed (a plan of a 1,000-image
     // repository is a ~70 ms task this thread need not run again).
+    const plan = planOptions(settings, this.format);
     const planned = this.planned;
-    const key = JSON.stringify(planOptions(settings, this.format));
-    const items = planned && planned.archive === this.archive && planned.key === key ? planned.items : this.archive.plan(planOptions(settings, this.format)).images.length;
+    const items = planned && planned.archive === this.archive && planned.key === JSON.stringify(plan) ? planned.items : this.archive.plan(plan).images.length;
     const options = {
-      ...planOptions(settings, this.format),
+      ...plan,
       username: credentials ? credentials.username : undefined,
       password: credentials ? credentials.password : undefined,
       concurrency: pushConcurrency(settings, this.pageOrigin, { bytesPerItem: this.archive.size / Math.max(1, items) }),

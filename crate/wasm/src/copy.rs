@@ -127,6 +127,13 @@ struct SummaryJs {
     max_in_flight: u32,
 }
 
+/// `options[key]` when it is a number.
+pub(crate) fn number_opt(options: &JsValue, key: &str) -> Option<f64> {
+    js_sys::Reflect::get(options, &key.into())
+        .ok()
+        .and_then(|v| v.as_f64())
+}
+
 pub(crate) fn string_opt(options: &JsValue, key: &str) -> Option<String> {
     js_sys::Reflect::get(options, &key.into())
         .ok()
@@ -193,21 +200,15 @@ impl Archive {
         };
         let username = string_opt(&options, "username");
         let password = string_opt(&options, "password").unwrap_or_default();
-        let concurrency = js_sys::Reflect::get(&options, &"concurrency".into())
-            .ok()
-            .and_then(|v| v.as_f64())
+        let concurrency = number_opt(&options, "concurrency")
             .map(|n| n.clamp(1.0, 32.0) as usize)
             .unwrap_or(6);
         let fetch_blobs = string_opt(&options, "uploadWith").as_deref() == Some("fetch");
-        let response_timeout_ms = js_sys::Reflect::get(&options, &"responseHeaderTimeoutMs".into())
-            .ok()
-            .and_then(|v| v.as_f64())
+        let response_timeout_ms = number_opt(&options, "responseHeaderTimeoutMs")
             .filter(|n| n.is_finite() && *n >= 0.0)
             .map(|n| n.min(f64::from(u32::MAX)) as u32)
             .unwrap_or(super::transport::RESPONSE_TIMEOUT_MS);
-        let chunk_size = js_sys::Reflect::get(&options, &"uploadChunkSize".into())
-            .ok()
-            .and_then(|v| v.as_f64())
+        let chunk_size = number_opt(&options, "uploadChunkSize")
             .filter(|n| n.is_finite() && *n >= 1.0)
             .map(|n| n as u64);
         let on_progress = js_sys::Reflect::get(&options, &"onProgress".into())

@@ -20,6 +20,7 @@ pub mod connection;
 pub mod copy;
 pub mod endpoint;
 pub mod error;
+mod global;
 pub mod gzip_body;
 pub mod gzip_handoff;
 pub mod hash;

@@ -9,7 +9,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::archive::{to_js, Archive};
-use super::copy::{push_client, string_opt};
+use super::copy::{number_opt, push_client, string_opt};
 use super::endpoint::page_origin;
 use super::error::{Code, WasmError};
 use super::transport::{Driver, Inbox};
@@ -182,9 +182,7 @@ pub fn receipt_js(
             format!("'{}' is not a repository: {e}", repository.trim()),
         )
     })?;
-    let concurrency = js_sys::Reflect::get(&options, &"concurrency".into())
-        .ok()
-        .and_then(|v| v.as_f64())
+    let concurrency = number_opt(&options, "concurrency")
         .map(|n| n.clamp(1.0, 32.0) as usize)
         .unwrap_or(DEFAULT_CONCURRENCY);
     let client = push_client(

@@ -28,6 +28,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::blob_source::BlobSource;
 use super::error::describe_js;
+use super::global::{global, Deadline};
 use airlock_core::plan::BlobSource as PlanBlobSource;
 use airlock_core::registry::{
     HttpRequest, HttpResponse, HttpResult, Machine, RequestBody, RequestId, TransportError,
@@ -172,90 +173,6 @@ impl Inbox {
         self.wake.borrow_mut().take();
         if let (Some(g), Some(t)) = (&g, timer) {
             g.clear_timeout(t);
-        }
-    }
-}
-
-/// `setTimeout` and `fetch` live on `Window` or `WorkerGlobalScope`.
-enum Global {
-    Window(web_sys::Window),
-    Worker(web_sys::WorkerGlobalScope),
-}
-
-impl Global {
-    fn set_timeout_with_callback_and_timeout_and_arguments_0(
-        &self,
-        f: &js_sys::Function,
-        ms: i32,
-    ) -> Result<i32, JsValue> {
-        match self {
-            Global::Window(w) => w.set_timeout_with_callback_and_timeout_and_arguments_0(f, ms),
-            Global::Worker(w) => w.set_timeout_with_callback_and_timeout_and_arguments_0(f, ms),
-        }
-    }
-
-    fn clear_timeout(&self, handle: i32) {
-        match self {
-            Global::Window(w) => w.clear_timeout_with_handle(handle),
-            Global::Worker(w) => w.clear_timeout_with_handle(handle),
-        }
-    }
-
-    fn fetch(&self, req: &web_sys::Request) -> js_sys::Promise {
-        match self {
-            Global::Window(w) => w.fetch_with_request(req),
-            Global::Worker(w) => w.fetch_with_request(req),
-        }
-    }
-}
-
-fn global() -> Option<Global> {
-    let g = js_sys::global();
-    if let Some(w) = g.dyn_ref::<web_sys::Window>() {
-        return Some(Global::Window(w.clone()));
-    }
-    g.dyn_into::<web_sys::WorkerGlobalScope>()
-        .ok()
-        .map(Global::Worker)
-}
-
-/// A one-shot timer: calls `on_fire` after `ms` unless dropped first.
-struct Deadline {
-    handle: i32,
-    _closure: Closure<dyn FnMut()>,
-}
-
-impl Deadline {
-    /// `None` for `ms == 0` (no deadline) or where there is no timer.
-    fn start(ms: u32, on_fire: impl FnOnce() + 'static) -> Option<Deadline> {
-        if ms == 0 {
-            return None;
-        }
-        let g = global()?;
-        let mut on_fire = Some(on_fire);
-        let closure = Closure::<dyn FnMut()>::new(move || {
-            if let Some(f) = on_fire.take() {
-                f();
-            }
-        });
-        let ms = i32::try_from(ms).unwrap_or(i32::MAX);
-        let handle = g
-            .set_timeout_with_callback_and_timeout_and_arguments_0(
-                closure.as_ref().unchecked_ref(),
-                ms,
-            )
-            .ok()?;
-        Some(Deadline {
-            handle,
-            _closure: closure,
-        })
-    }
-}
-
-impl Drop for Deadline {
-    fn drop(&mut self) {
-        if let Some(g) = global() {
-            g.clear_timeout(self.handle);
         }
     }
 }
@@ -524,7 +441,6 @@ fn xhr(
         }
     }
     // Once the body is sent, the response headers have `timeout_ms`.
-    let expired = Rc::new(Cell::new(false));
     let deadline: Rc<RefCell<Option<Deadline>>> = Rc::default();
     // Progress: `loaded` is bytes sent so far.
     if let Ok(upload) = xhr.upload() {
@@ -535,11 +451,10 @@ fn xhr(
             });
         upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
         on_progress.forget();
-        let (x3, expired_u, deadline_u) = (xhr.clone(), expired.clone(), deadline.clone());
+        let (x3, deadline_u) = (xhr.clone(), deadline.clone());
         let on_sent = Closure::<dyn FnMut()>::new(move || {
-            let (x, expired) = (x3.clone(), expired_u.clone());
+            let x = x3.clone();
             *deadline_u.borrow_mut() = Deadline::start(timeout_ms, move || {
-                expired.set(true);
                 let _ = x.abort();
             });
         });
@@ -572,11 +487,11 @@ fn xhr(
     let inbox_e = inbox.clone();
     let done_e = done.clone();
     let on_error = Closure::<dyn FnMut()>::new(move || {
-        deadline.borrow_mut().take();
+        let expired = deadline.borrow_mut().take().is_some_and(|d| d.fired());
         if done_e.replace(true) {
             return;
         }
-        let error = if expired.get() {
+        let error = if expired {
             timed_out(timeout_ms)
         } else {
             TransportError::new(
@@ -654,14 +569,7 @@ async fn fetch(
     let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(other)?;
     let g =
         global().ok_or_else(|| TransportError::new(TransportErrorKind::Other, "no fetch here"))?;
-    let expired = Rc::new(Cell::new(false));
-    let deadline = {
-        let expired = expired.clone();
-        Deadline::start(timeout_ms, move || {
-            expired.set(true);
-            abort.abort();
-        })
-    };
+    let deadline = Deadline::start(timeout_ms, move || abort.abort());
     let resp: web_sys::Response = JsFuture::from(g.fetch(&request))
         .await
         .map_err(|e| {
@@ -669,7 +577,7 @@ async fn fetch(
                 .dyn_ref::<js_sys::Error>()
                 .map(|e| e.name() == "AbortError")
                 .unwrap_or(false);
-            if aborted && expired.get() {
+            if aborted && deadline.as_ref().is_some_and(Deadline::fired) {
                 timed_out(timeout_ms)
             } else if aborted {
                 TransportError::new(TransportErrorKind::Other, "request aborted")
