@@ -13,6 +13,9 @@
 //   - HTTP/1.1 vs HTTP/2 through the same-origin nginx (HTTPS, self-signed):
 //     the bare request rate and the page push;
 //   - a 5,000-image repository: open → tree, preview filter (≤ 50 ms).
+// The page runs in a Chromium with no DevTools domain on its requests' path
+// (bench/page-driver.mjs; PAGE_DRIVER=playwright measures under the e2e
+// tests' driver, whose instrumentation costs the browser per request).
 // Usage: node bench/page-scale.mjs   (after scripts/build-wasm.sh; uses
 // tests/e2e/node_modules). Tars go to bench-out/ (git-ignored).
 
@@ -23,8 +26,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { cargoBin } from '../tests/e2e/harness/cargo-bin.mjs';
-import { browserPage, openPage, Stack } from '../tests/e2e/harness/env.mjs';
+import { sameOrigin, Stack } from '../tests/e2e/harness/env.mjs';
 import { startNginx } from '../tests/e2e/harness/nginx.mjs';
+import { cpuSince, cpuSnapshot, cpuText } from './cpu.mjs';
+import { benchPage, PAGE_DRIVER } from './page-driver.mjs';
 
 const execFileP = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -40,6 +45,17 @@ const secs = async (fn) => {
   const t0 = performance.now();
   const r = await fn();
   return { s: (performance.now() - t0) / 1000, r };
+};
+/** `fn()`'s result and the CPU each process group used meanwhile (bench/cpu.mjs). */
+const withCpu = async (fn) => {
+  const before = cpuSnapshot();
+  const r = await fn();
+  return { r, cpu: cpuSince(before) };
+};
+/** A row: who used the cores during `what`, and per request for the browser and the registry. */
+const cpuRow = (what, cpu, requests) => {
+  const per = (k) => (cpu.groups[k] ? `${k} ${((1000 * cpu.groups[k]) / requests).toFixed(1)} ms` : null);
+  row(`CPU during ${what}`, cpuText(cpu), '', '', `per request: ${[per('browser'), per('registry'), per('nginx'), per('ended children')].filter(Boolean).join(', ')}`);
 };
 
 const gen = await cargoBin('airlock-testkit', 'gen');
@@ -87,18 +103,14 @@ async function pagePush(ui, repository, { inPage = false, concurrency = '0' } = 
     });
     globalThis.__obs.observe({ type: 'longtask' });
   }, inPage);
-  const cdp = await ui.context.newCDPSession(ui.page);
-  await cdp.send('Performance.enable');
-  const task = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration').value;
-  const busy0 = await task();
+  const busy0 = await ui.page.taskDuration();
   const { s, r } = await secs(() => ui.airlock.push(1800000));
-  const busy1 = await task();
+  const busy1 = await ui.page.taskDuration();
   const info = await ui.page.evaluate(() => {
     globalThis.__obs.disconnect();
     const l = globalThis.__long;
     return { summary: globalThis.airlockApp.controller.lastPush, long: l.length, longMax: l.length ? Math.max(...l) : 0, longSum: l.reduce((a, b) => a + b, 0), items: globalThis.airlockApp.model.previewRows.length };
   });
-  await cdp.detach();
   if (r.result !== 'pushed') throw new Error(`page push failed: ${r.text}`);
   return { s, busy: (busy1 - busy0) / s, ...info };
 }
@@ -147,7 +159,9 @@ function bareWriteRate(ui, origin, repo, ms = 5000, inflight = 6) {
 
 const stack = new Stack();
 try {
-  const { env, ui } = await openPage(stack);
+  const env = await sameOrigin(stack);
+  const ui = await benchPage(stack);
+  await ui.airlock.goto(env.origin);
   await ui.page.evaluate(() => globalThis.airlockApp.model.warmed);
 
   // --- open -------------------------------------------------------------------
@@ -162,27 +176,31 @@ try {
   row('1,000-image repo: open → tree (median of 3)', `${med(o).toFixed(0)} ms (wasm ${med(opens.map((x) => x.wasmMs)).toFixed(0)}, DOM ${med(opens.map((x) => x.domMs)).toFixed(0)})`, `${med(inspects).toFixed(0)} ms (airlock inspect, process)`, '', 'target ≤ 200 ms in the page');
 
   // --- bare request rate, same run ---------------------------------------------
-  const rate1 = await bareRate(ui, `${env.origin}/v2/`);
+  const { r: rate1, cpu: cpuHead } = await withCpu(() => bareRate(ui, `${env.origin}/v2/`));
   row('bare HEAD rate from the page, HTTP/1.1 same-origin nginx (6 in flight)', `${rate1.toFixed(0)} req/s`, '', '', 'the browser’s cost per request');
-  const write1 = await bareWriteRate(ui, env.origin, 'bench/bare-write-h1');
+  cpuRow('the bare HEAD loop', cpuHead, rate1 * cpuHead.wall);
+  const { r: write1, cpu: cpuWrite } = await withCpu(() => bareWriteRate(ui, env.origin, 'bench/bare-write-h1'));
   row('bare write rate from the page, HTTP/1.1 (POST + PUT of 1 KiB blobs, 6 in flight)', `${write1.toFixed(0)} req/s`, '', '', 'the requests a push is made of, without the page');
+  cpuRow('the bare write loop (its digests computed before)', cpuWrite, write1 * 5);
 
   // --- push: page (worker), page (main thread), CLI, skopeo ---------------------
   await ui.airlock.verify();
-  const w = await pagePush(ui, `${env.host}/bench/page-worker`);
+  const { r: w, cpu: cpuPush } = await withCpu(() => pagePush(ui, `${env.host}/bench/page-worker`));
   const reqW = w.summary.requests;
   const limitW = reqW / rate1;
   row('push, page (copy session in a Worker)', `${w.s.toFixed(1)} s, ${reqW} requests, ${(reqW / w.items).toFixed(1)} per item`, '', '', `physical limit ${reqW} ÷ ${rate1.toFixed(0)}/s = ${limitW.toFixed(1)} s → page at ${((w.s / limitW - 1) * 100).toFixed(0)}% above it (target ≤ 25%); at the bare write rate ${(reqW / write1).toFixed(1)} s → ${((w.s / (reqW / write1) - 1) * 100).toFixed(0)}% above`);
+  cpuRow('the Worker push (HTTP/1.1)', cpuPush, reqW);
   row('main thread during the Worker push', `busy ${(w.busy * 100).toFixed(0)}%, ${w.long} long tasks (max ${w.longMax.toFixed(0)} ms)`, '', '', 'target: every task < 50 ms');
   const m = await pagePush(ui, `${env.host}/bench/page-main`, { inPage: true });
   row('push, page (copy session on the main thread, before)', `${m.s.toFixed(1)} s, ${m.summary.requests} requests`, '', '', `main thread busy ${(m.busy * 100).toFixed(0)}%, ${m.long} long tasks (max ${m.longMax.toFixed(0)} ms)`);
   const again = await pagePush(ui, `${env.host}/bench/page-worker`);
   row('re-push, page (everything present)', `${again.s.toFixed(1)} s, ${again.summary.requests} requests`, '', '', `${again.summary.blobsUploaded} blobs, ${again.summary.manifestsPut} manifests sent`);
 
-  const c = await secs(() => execFileP(airlock, ['copy', '--tar', tar, '--to-repo', `${env.registry.host}/bench/cli`], { maxBuffer: 64 << 20 }));
+  const { r: c, cpu: cpuCli } = await withCpu(() => secs(() => execFileP(airlock, ['copy', '--tar', tar, '--to-repo', `${env.registry.host}/bench/cli`], { maxBuffer: 64 << 20 })));
   const cliReq = Number(/(\d+) requests/.exec(c.r.stderr)?.[1] || NaN);
   const cliItems = Number(/(\d+) items pushed/.exec(c.r.stderr)?.[1] || NaN);
   row('push, CLI (airlock copy --tar, straight to the registry)', '', `${c.s.toFixed(1)} s, ${cliReq} requests, ${(cliReq / cliItems).toFixed(1)} per item`);
+  cpuRow('the CLI push (the CLI ended: "ended children")', cpuCli, cliReq);
 
   let sko = 'skopeo not installed';
   if (existsSync('/usr/bin/skopeo')) {
@@ -203,7 +221,7 @@ try {
 
   // --- HTTP/2 through the same-origin nginx (HTTPS) ----------------------------
   const h2 = stack.add(await startNginx({ registry: env.registry.host, tls: true }));
-  const ui2 = await browserPage(stack, { ignoreHTTPSErrors: true });
+  const ui2 = await benchPage(stack, { ignoreHTTPSErrors: true });
   await ui2.airlock.goto(h2.origin);
   const proto = await ui2.page.evaluate(() => performance.getEntriesByType('navigation')[0].nextHopProtocol);
   const rate2 = await bareRate(ui2, `${h2.origin}/v2/`);
@@ -247,6 +265,6 @@ try {
   const head = ['what', 'page', 'CLI', 'skopeo', 'notes'];
   console.log(`\n| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-  console.log(`\n(${os.cpus().length} cores, ${new Date().toISOString().slice(0, 10)}, one run; load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
+  console.log(`\n(${os.cpus().length} cores, ${new Date().toISOString().slice(0, 10)}, one run, page driver ${PAGE_DRIVER}; load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
   await stack.stop();
 }

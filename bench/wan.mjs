@@ -14,7 +14,9 @@
 // The link's own limit = bytes ÷ bandwidth + the round trips no client can
 // avoid (upload start, blob PUT, image manifest, bundle manifest(s)).
 // The HTTPS certificate is nginx's throwaway self-signed one; the test
-// browser is told to accept it (ignoreHTTPSErrors).
+// browser is told to accept it (ignoreHTTPSErrors). The page runs in a
+// Chromium with no DevTools domain on its requests' path
+// (bench/page-driver.mjs; PAGE_DRIVER=playwright for the e2e driver).
 // Usage: node bench/wan.mjs   (after scripts/build-wasm.sh; uses
 // tests/e2e/node_modules). Tars go to bench-out/ (git-ignored).
 // WAN_LINKS=1000,100, WAN_DATA=bundle,repo, WAN_CLIENTS=cli,h1,h2,skopeo and
@@ -29,10 +31,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { cargoBin } from '../tests/e2e/harness/cargo-bin.mjs';
-import { browserPage, Stack } from '../tests/e2e/harness/env.mjs';
+import { Stack } from '../tests/e2e/harness/env.mjs';
 import { startNginx } from '../tests/e2e/harness/nginx.mjs';
 import { start } from '../tests/e2e/harness/procs.mjs';
 import { startRegistry } from '../tests/e2e/harness/registry.mjs';
+import { benchPage, PAGE_DRIVER } from './page-driver.mjs';
 
 const execFileP = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -117,7 +120,7 @@ async function cli(set, mbit) {
 async function page(set, mbit, tls) {
   return throughLink(mbit, async (link, stack) => {
     const nginx = stack.add(await startNginx({ registry: link.host, tls }));
-    const ui = await browserPage(stack, tls ? { ignoreHTTPSErrors: true } : {});
+    const ui = await benchPage(stack, tls ? { ignoreHTTPSErrors: true } : {});
     await ui.airlock.goto(nginx.origin);
     await ui.page.evaluate(() => globalThis.airlockApp.model.warmed);
     const proto = await ui.page.evaluate(() => performance.getEntriesByType('navigation')[0].nextHopProtocol);
@@ -194,5 +197,5 @@ try {
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
   console.log('');
   for (const [what, ok] of verdicts) console.log(`- ${ok ? 'met' : 'NOT met'}: ${what}`);
-  console.log(`\n(${os.cpus().length} cores, ${new Date().toISOString().slice(0, 10)}, one run in ${((performance.now() - t0) / 60000).toFixed(1)} min; load average at the end ${load()})`);
+  console.log(`\n(${os.cpus().length} cores, ${new Date().toISOString().slice(0, 10)}, one run in ${((performance.now() - t0) / 60000).toFixed(1)} min, page driver ${PAGE_DRIVER}; load average at the end ${load()})`);
 }
