@@ -11,14 +11,11 @@
 // it measures the same steps under Playwright instead.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CHROMIUM } from '../tests/e2e/harness/browser.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, TEST_ENTRY_PATTERNS, testEntryFulfillment } from '../tests/e2e/harness/browser.mjs';
 import { requireFile } from '../tests/e2e/harness/procs.mjs';
-
-const TEST_MAIN = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../tests/e2e/pages/test-main.js'));
 
 /** A CDP connection over Chromium's --remote-debugging-pipe (fd 3 in, fd 4 out, NUL-framed JSON). */
 class Pipe {
@@ -111,7 +108,7 @@ class Tab {
 export async function rawChromium({ ignoreHTTPSErrors = false } = {}) {
   requireFile(CHROMIUM, 'install Debian package chromium (scripts/setup.sh does)');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'airlock-raw-chromium-'));
-  const args = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${dir}`, '--remote-debugging-pipe', '--window-size=1280,900'];
+  const args = [...CHROMIUM_ARGS, `--user-data-dir=${dir}`, '--remote-debugging-pipe', '--window-size=1280,900'];
   if (ignoreHTTPSErrors) args.push('--ignore-certificate-errors');
   args.push('about:blank');
   const proc = spawn(CHROMIUM, args, { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
@@ -148,16 +145,9 @@ class RawAirlock {
     const tab = this.tab;
     tab.pipe.listeners.push((m) => {
       if (m.sessionId !== tab.sessionId || m.method !== 'Fetch.requestPaused') return;
-      tab
-        .send('Fetch.fulfillRequest', {
-          requestId: m.params.requestId,
-          responseCode: 200,
-          responseHeaders: [{ name: 'Content-Type', value: 'text/javascript; charset=utf-8' }, { name: 'Cache-Control', value: 'no-store' }],
-          body: TEST_MAIN.toString('base64'),
-        })
-        .catch(() => {});
+      tab.send('Fetch.fulfillRequest', testEntryFulfillment(m.params.requestId)).catch(() => {});
     });
-    await tab.send('Fetch.enable', { patterns: [{ urlPattern: '*/js/main.js', requestStage: 'Request' }] });
+    await tab.send('Fetch.enable', { patterns: TEST_ENTRY_PATTERNS });
     await tab.send('Page.navigate', { url: `${origin}/` });
     await tab.waitFor(() => globalThis.airlockApp && /Ready|Could not|failed/.test(document.getElementById('app-status')?.textContent || ''));
     await tab.send('Fetch.disable');

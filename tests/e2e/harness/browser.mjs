@@ -8,25 +8,32 @@ import { requireFile } from './procs.mjs';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
+/** Chromium's flags for every test and benchmark browser. */
+export const CHROMIUM_ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
 export async function launchBrowser() {
   requireFile(CHROMIUM, 'install Debian package chromium (scripts/setup.sh does)');
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--headless',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
   });
 }
 
 const TEST_MAIN = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../pages/test-main.js'), 'utf8');
+
+/** The CDP `Fetch.enable` patterns that pause the request for web/js/main.js. */
+export const TEST_ENTRY_PATTERNS = [{ urlPattern: '*/js/main.js', requestStage: 'Request' }];
+
+/** `Fetch.fulfillRequest` parameters answering paused request `requestId` with the test entry. */
+export function testEntryFulfillment(requestId) {
+  return {
+    requestId,
+    responseCode: 200,
+    responseHeaders: [{ name: 'Content-Type', value: 'text/javascript; charset=utf-8' }, { name: 'Cache-Control', value: 'no-store' }],
+    body: Buffer.from(TEST_MAIN).toString('base64'),
+  };
+}
 
 /**
  * Answers requests for web/js/main.js with the test entry, through the CDP
@@ -37,16 +44,9 @@ const TEST_MAIN = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.
 async function serveTestEntry(context, page) {
   const cdp = await context.newCDPSession(page);
   cdp.on('Fetch.requestPaused', (e) => {
-    cdp
-      .send('Fetch.fulfillRequest', {
-        requestId: e.requestId,
-        responseCode: 200,
-        responseHeaders: [{ name: 'Content-Type', value: 'text/javascript; charset=utf-8' }, { name: 'Cache-Control', value: 'no-store' }],
-        body: Buffer.from(TEST_MAIN).toString('base64'),
-      })
-      .catch(() => {});
+    cdp.send('Fetch.fulfillRequest', testEntryFulfillment(e.requestId)).catch(() => {});
   });
-  await cdp.send('Fetch.enable', { patterns: [{ urlPattern: '*/js/main.js', requestStage: 'Request' }] });
+  await cdp.send('Fetch.enable', { patterns: TEST_ENTRY_PATTERNS });
 }
 
 /**
