@@ -68,14 +68,83 @@ pub async fn detect<S: ByteSource + ?Sized>(
 
 /// Whether `manifest.json` has docker's shape: a non-empty array of objects
 /// each with a `Config` and a `Layers` key.
+///
+/// Only the keys are looked at: values are skipped without being built, as
+/// an imgpkg `manifest.json` of a package repository is megabytes of
+/// elements that are all read again by the imgpkg reader.
 pub fn is_docker_manifest(bytes: &[u8]) -> bool {
-    let Ok(serde_json::Value::Array(items)) = serde_json::from_slice::<serde_json::Value>(bytes)
-    else {
-        return false;
-    };
-    !items.is_empty()
-        && items.iter().all(|v| {
-            v.as_object()
-                .is_some_and(|o| o.contains_key("Config") && o.contains_key("Layers"))
-        })
+    serde_json::from_slice::<Vec<DockerShape>>(bytes)
+        .is_ok_and(|items| !items.is_empty() && items.iter().all(|i| i.config && i.layers))
+}
+
+/// Which of docker's keys one element of `manifest.json` has.
+struct DockerShape {
+    config: bool,
+    layers: bool,
+}
+
+impl<'de> serde::Deserialize<'de> for DockerShape {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(field_identifier)]
+        enum Key {
+            Config,
+            Layers,
+            #[serde(other)]
+            Other,
+        }
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = DockerShape;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<DockerShape, A::Error> {
+                let mut shape = DockerShape {
+                    config: false,
+                    layers: false,
+                };
+                while let Some(key) = map.next_key::<Key>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    match key {
+                        Key::Config => shape.config = true,
+                        Key::Layers => shape.layers = true,
+                        Key::Other => {}
+                    }
+                }
+                Ok(shape)
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_docker_manifest;
+
+    #[test]
+    fn docker_shape_needs_config_and_layers_in_every_element() {
+        let docker = br#"[{"Config":"c.json","RepoTags":["a:1"],"Layers":["l.tar"]}]"#;
+        assert!(is_docker_manifest(docker));
+        // Keys are compared unescaped, values are never looked at; a key
+        // given twice counts once.
+        assert!(is_docker_manifest(
+            br#"[{"Config":null,"Layers":{"x":[1,2]},"Config":1}]"#
+        ));
+        assert!(!is_docker_manifest(
+            br#"[{"Config":"c.json","Layers":[]},{"Config":"d.json"}]"#
+        ));
+        assert!(!is_docker_manifest(
+            br#"[{"Image":{"Refs":["r"],"Tags":[]}}]"#
+        ));
+        assert!(!is_docker_manifest(b"[]"));
+        assert!(!is_docker_manifest(br#"[{"Config":"c","Layers":[]}, 7]"#));
+        assert!(!is_docker_manifest(br#"{"Config":"c","Layers":[]}"#));
+        assert!(!is_docker_manifest(br#"[{"Config":"c","Layers":[]}"#));
+        assert!(!is_docker_manifest(b"not json"));
+    }
 }
