@@ -50,8 +50,9 @@ try {
   // longer than that to pick a file.
   await ui.page.evaluate(() => window.airlockApp.model.warmed);
 
-  // 1. open → tree: in the page, the wasm part (open + tree), the DOM update
-  // and the whole change handler; from Node, setInputFiles → tree visible
+  // 1. open → tree on screen (the first task after the tree's frame): in the
+  // page, the wasm part (open + tree), the DOM update and the change handler;
+  // from Node, setInputFiles → tree visible
   // (adds the CDP round trips). bench/open-first.mjs repeats the first open
   // in fresh browsers.
   for (const [label, file] of [['512 MiB', small], ['4+ GiB', big]]) {
@@ -59,7 +60,7 @@ try {
     await ui.airlock.open(file);
     const wall = Date.now() - t0;
     const t = await ui.page.evaluate(() => window.airlockApp.controller.lastOpen);
-    row(`open → tree, ${label} (${(statSync(file).size / MiB).toFixed(0)} MiB)`, `${t.totalMs.toFixed(0)} ms (wasm ${t.wasmMs.toFixed(0)}, DOM ${t.domMs.toFixed(0)}; ${wall} ms seen from Node)`, '≤ 100 ms, flat');
+    row(`open → tree on screen, ${label} (${(statSync(file).size / MiB).toFixed(0)} MiB)`, `${t.treePaintedMs.toFixed(0)} ms (wasm ${t.wasmMs.toFixed(0)}, DOM ${t.domMs.toFixed(0)}, handler ${t.totalMs.toFixed(0)}; ${wall} ms seen from Node, with the preview)`, '≤ 100 ms, flat');
   }
 
   // 2. verify: 1 worker vs one per core, on the 512 MiB tar.

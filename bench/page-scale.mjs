@@ -157,6 +157,16 @@ function bareWriteRate(ui, origin, repo, ms = 5000, inflight = 6) {
   );
 }
 
+/**
+ * Open timings (controller.lastOpen, median of `opens`): the tree on screen
+ * (the first task after its frame), of which wasm and the handler; then the
+ * preview, planned after that frame.
+ */
+const openText = (opens) => {
+  const m = (k) => med(opens.map((x) => x[k])).toFixed(0);
+  return `${m('treePaintedMs')} ms (wasm ${m('wasmMs')}, handler ${m('totalMs')}); preview shown at ${m('previewDoneMs')} ms (its plan ${m('previewMs')})`;
+};
+
 const stack = new Stack();
 try {
   const env = await sameOrigin(stack);
@@ -172,8 +182,7 @@ try {
   }
   const inspects = [];
   for (let i = 0; i < 3; i += 1) inspects.push((await secs(() => execFileP(airlock, ['inspect', tar], { maxBuffer: 64 << 20 }))).s * 1000);
-  const o = opens.map((x) => x.totalMs);
-  row('1,000-image repo: open → tree (median of 3)', `${med(o).toFixed(0)} ms (wasm ${med(opens.map((x) => x.wasmMs)).toFixed(0)}, DOM ${med(opens.map((x) => x.domMs)).toFixed(0)})`, `${med(inspects).toFixed(0)} ms (airlock inspect, process)`, '', 'target ≤ 200 ms in the page');
+  row('1,000-image repo: open → tree on screen (median of 3)', openText(opens), `${med(inspects).toFixed(0)} ms (airlock inspect, process)`, '', 'target ≤ 200 ms in the page');
 
   // --- bare request rate, same run ---------------------------------------------
   const { r: rate1, cpu: cpuHead } = await withCpu(() => bareRate(ui, `${env.origin}/v2/`));
@@ -243,9 +252,13 @@ try {
 
   // --- 5,000 images: open, filter ---------------------------------------------
   const big = await repoTar(500);
-  await ui.airlock.open(big);
-  const o5 = await ui.page.evaluate(() => globalThis.airlockApp.controller.lastOpen);
-  await ui.airlock.setRepository(`${env.host}/bench/five`);
+  // The first open of it, then two more (with the destination set: the preview planned after the tree).
+  const opens5 = [];
+  for (let i = 0; i < 3; i += 1) {
+    await ui.airlock.open(big);
+    opens5.push(await ui.page.evaluate(() => globalThis.airlockApp.controller.lastOpen));
+    if (i === 0) await ui.airlock.setRepository(`${env.host}/bench/five`);
+  }
   const filter = await ui.page.evaluate(async () => {
     const input = document.getElementById('preview-filter');
     const times = [];
@@ -258,7 +271,7 @@ try {
     }
     return { times, rows: globalThis.airlockApp.model.previewRows.length };
   });
-  row('5,000-image repo: open → tree', `${o5.totalMs.toFixed(0)} ms (wasm ${o5.wasmMs.toFixed(0)}, DOM ${o5.domMs.toFixed(0)})`, '', '', 'target ≤ 1 s (coalesced reads: branch scale)');
+  row('5,000-image repo: open → tree on screen (median of 3, the first open included)', openText(opens5), '', '', `target ≤ 1 s; first open ${opens5[0].treePaintedMs.toFixed(0)} ms`);
   row(`5,000-image repo: preview filter, ${filter.rows} rows (incl. the next frame)`, `max ${Math.max(...filter.times).toFixed(0)} ms (${filter.times.map((t) => t.toFixed(0)).join(', ')})`, '', '', 'target ≤ 50 ms');
 } finally {
   // The table first: it must not depend on every process stopping cleanly.

@@ -126,7 +126,17 @@ export async function rawChromium({ ignoreHTTPSErrors = false } = {}) {
       await Promise.race([pipe.send('Browser.close').catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
       if (proc.exitCode === null) proc.kill();
       await exited;
-      rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
+      // Chromium's helper processes may still be writing into the profile
+      // for a moment after the browser exits.
+      for (let i = 0; ; i += 1) {
+        try {
+          rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
+          break;
+        } catch (e) {
+          if (i === 4) throw e;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
     },
   };
 }
@@ -161,6 +171,8 @@ class RawAirlock {
     });
     await this.tab.setInputFiles('#file-input', [tarPath]);
     await this.tab.waitFor(() => globalThis.airlockApp.controller.lastOpen !== globalThis.__openSeen || !document.getElementById('open-error').hidden, undefined, { timeout: 120000, every: 10 });
+    // The preview is planned after the tree is drawn.
+    await this.tab.waitFor(() => globalThis.airlockApp.controller.previewPending == null, undefined, { timeout: 120000, every: 10 });
     return this.tab.evaluate(() => document.getElementById('open-error').hidden);
   }
 

@@ -87,6 +87,38 @@ describe('a 1,000-image package repository', () => {
     assert.deepEqual(lines[0].split('\t'), ['kind', 'source', 'destination', 'tags']);
   });
 
+  test('open again with a destination: the tree is drawn before the preview is planned', async () => {
+    // The preview of a package repository takes a few hundred ms to plan;
+    // the open handler hands it to a later task, after the tree's frame.
+    await ui.page.evaluate(() => {
+      const app = globalThis.airlockApp;
+      const plan = app.model.plan.bind(app.model);
+      globalThis.__planSeen = [];
+      app.model.plan = (s) => {
+        const open = app.controller.lastOpen;
+        globalThis.__planSeen.push({ handlerDone: open !== globalThis.__openBefore, pending: app.controller.previewPending, tree: document.querySelectorAll('#tree details').length });
+        return plan(s);
+      };
+      globalThis.__openBefore = app.controller.lastOpen;
+    });
+    assert.ok(await ui.airlock.open(tar), await ui.airlock.openError());
+    const seen = await ui.page.evaluate(() => globalThis.__planSeen);
+    assert.equal(seen.length, 1, JSON.stringify(seen));
+    assert.ok(seen[0].handlerDone, 'the open handler had finished (and set lastOpen) before the plan');
+    assert.ok(seen[0].tree > PACKAGES, `the tree was in the page: ${seen[0].tree} nodes`);
+    const t = await ui.page.evaluate(() => globalThis.airlockApp.controller.lastOpen);
+    assert.ok(t.totalMs <= t.treePaintedMs && t.treePaintedMs <= t.previewDoneMs, JSON.stringify(t));
+    assert.ok(t.previewMs > 0, JSON.stringify(t));
+    assert.equal((await ui.airlock.previewRows()).length, 200, 'the preview shows its first page');
+    // The same destination, now for this (new) tarball: confirmed, Push is on.
+    assert.ok(await ui.airlock.carriedDestination());
+    await ui.airlock.confirmDestination();
+    assert.ok(await ui.page.isEnabled('#push-start'), await ui.page.textContent('#push-reason'));
+    await ui.page.evaluate(() => {
+      delete globalThis.airlockApp.model.plan;
+    });
+  });
+
   test('push through the page = a CLI push of the same tar; a second push sends nothing', async () => {
     assert.equal((await ui.airlock.verify()).result, 'ok');
     // The preview planned these settings already: the push does not plan the

@@ -22,10 +22,14 @@ export class AirlockPage {
 
   // --- open ---------------------------------------------------------------
 
-  /** Opens a tarball with the file picker; resolves once it shows or fails. */
+  /**
+   * Opens a tarball with the file picker; resolves once it shows (and its
+   * preview, planned after the tree is drawn) or fails.
+   */
   async open(tarPath) {
     await this.page.setInputFiles('#file-input', tarPath);
     await this.page.waitForSelector('#inspect:not([hidden]), #open-error:not([hidden])');
+    await this.page.waitForFunction(() => globalThis.airlockApp.controller.previewPending == null);
     return this.page.isVisible('#inspect');
   }
 
