@@ -35,6 +35,7 @@ import { Stack } from '../tests/e2e/harness/env.mjs';
 import { startNginx } from '../tests/e2e/harness/nginx.mjs';
 import { start } from '../tests/e2e/harness/procs.mjs';
 import { startRegistry } from '../tests/e2e/harness/registry.mjs';
+import { cpuSince, cpuSnapshot, cpuText } from './cpu.mjs';
 import { benchPage, PAGE_DRIVER } from './page-driver.mjs';
 
 const execFileP = promisify(execFile);
@@ -109,11 +110,13 @@ const perItem = (req, items) => `${req} req, ${(req / items).toFixed(1)}/item`;
 
 async function cli(set, mbit) {
   return throughLink(mbit, async (link) => {
+    const before = cpuSnapshot();
     const c = await secs(() => execFileP(airlock, ['copy', '--tar', set.tar, '--to-repo', `${link.host}/wan/cli`], { maxBuffer: 64 << 20 }));
+    const cpu = cpuText(cpuSince(before));
     const req = Number(/(\d+) requests/.exec(c.r.stderr)?.[1] || NaN);
     const items = Number(/(\d+) items pushed/.exec(c.r.stderr)?.[1] || NaN);
     const f = /([\d.]+) in flight on average, (\d+) at most/.exec(c.r.stderr);
-    return { s: c.s, req, items, concurrency: f ? 5 : undefined, mean: f ? Number(f[1]) : undefined };
+    return { s: c.s, req, items, concurrency: f ? 5 : undefined, mean: f ? Number(f[1]) : undefined, cpu };
   });
 }
 
@@ -128,11 +131,13 @@ async function page(set, mbit, tls) {
     await ui.airlock.verify();
     await ui.page.selectOption('#opt-concurrency', process.env.WAN_PAGE_CONCURRENCY || '0');
     await ui.airlock.setRepository(`${nginx.host}/wan/page`);
+    const before = cpuSnapshot();
     const { s, r } = await secs(() => ui.airlock.push(1800000));
+    const cpu = cpuText(cpuSince(before));
     if (r.result !== 'pushed') throw new Error(`page push failed: ${r.text}`);
     const summary = await ui.page.evaluate(() => globalThis.airlockApp.controller.lastPush);
     const items = await ui.page.evaluate(() => globalThis.airlockApp.model.previewRows.length);
-    return { s, req: summary.requests, items, proto, concurrency: summary.concurrency, mean: summary.meanInFlight };
+    return { s, req: summary.requests, items, proto, concurrency: summary.concurrency, mean: summary.meanInFlight, cpu };
   });
 }
 
@@ -169,11 +174,11 @@ try {
       const linkName = `${RTT_MS} ms RTT, ${mbit >= 1000 ? `${mbit / 1000} Gbit/s` : `${mbit} Mbit/s`}`;
       console.error(`${linkName}, ${set.label} (load ${load()})`);
       const c = CLIENTS.includes('cli') ? await cli(set, mbit) : NONE;
-      console.error(`  CLI ${c.s.toFixed(1)} s, ${c.req} requests`);
+      console.error(`  CLI ${c.s.toFixed(1)} s, ${c.req} requests; CPU ${c.cpu}`);
       const h1 = CLIENTS.includes('h1') ? await page(set, mbit, false) : NONE;
-      console.error(`  page ${h1.proto} ${h1.s.toFixed(1)} s, ${h1.req} requests, ${h1.concurrency} allowed, ${h1.mean?.toFixed(1)} in flight on average`);
+      console.error(`  page ${h1.proto} ${h1.s.toFixed(1)} s, ${h1.req} requests, ${h1.concurrency} allowed, ${h1.mean?.toFixed(1)} in flight on average; CPU ${h1.cpu}`);
       const h2 = CLIENTS.includes('h2') ? await page(set, mbit, true) : NONE;
-      console.error(`  page ${h2.proto} ${h2.s.toFixed(1)} s, ${h2.req} requests, ${h2.concurrency} allowed, ${h2.mean?.toFixed(1)} in flight on average`);
+      console.error(`  page ${h2.proto} ${h2.s.toFixed(1)} s, ${h2.req} requests, ${h2.concurrency} allowed, ${h2.mean?.toFixed(1)} in flight on average; CPU ${h2.cpu}`);
       const k = CLIENTS.includes('skopeo') ? await skopeo(set, mbit) : null;
       console.error(`  skopeo ${k ? k.s.toFixed(1) : '-'} s`);
       const inFlight = (x) => (x.concurrency ? `, ${x.concurrency} allowed, ${x.mean.toFixed(1)} in flight on average` : '');
