@@ -34,10 +34,12 @@ pub struct Windows {
 impl Windows {
     /// One read per header block (and per PAX or long-name body).
     pub const HEADERS_ONLY: Windows = Windows { max: 0, small: 0 };
-    /// What [`crate::archive::Archive::open`] uses: windows up to 1 MiB,
-    /// bodies up to 32 KiB are small.
+    /// What [`crate::archive::Archive::open`] uses: windows up to 4 MiB,
+    /// bodies up to 32 KiB are small. (A `Blob.slice` read costs the page
+    /// ~4 ms however short; 4 MiB instead of 1 MiB took the 5,000-image
+    /// repository from 26 reads to 18.)
     pub const DEFAULT: Windows = Windows {
-        max: 1 << 20,
+        max: 4 << 20,
         small: 32 << 10,
     };
 }
