@@ -164,7 +164,8 @@ function bareWriteRate(ui, origin, repo, ms = 5000, inflight = 6) {
  */
 const openText = (opens) => {
   const m = (k) => med(opens.map((x) => x[k])).toFixed(0);
-  return `${m('treePaintedMs')} ms (wasm ${m('wasmMs')}, handler ${m('totalMs')}); preview shown at ${m('previewDoneMs')} ms (its plan ${m('previewMs')})`;
+  const preview = opens.every((x) => x.previewMs < 1) ? 'no destination: no preview planned' : `preview shown at ${m('previewDoneMs')} ms (its plan ${m('previewMs')})`;
+  return `${m('treePaintedMs')} ms (wasm ${m('wasmMs')}, handler ${m('totalMs')}); ${preview}`;
 };
 
 const stack = new Stack();
