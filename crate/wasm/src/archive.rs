@@ -10,7 +10,7 @@ use std::rc::Rc;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::blob_source::BlobSource;
+use super::blob_source::{BlobSource, OpenSource};
 use super::error::{describe_js, Code, WasmError};
 use airlock_core::archive::ArchiveError;
 use airlock_core::digest::Digest;
@@ -86,7 +86,9 @@ pub async fn open_archive(
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "the tarball".to_string());
     let source = BlobSource::new(file);
-    let core = formats::open_any(&source).await.map_err(archive_error)?;
+    let core = formats::open_any(&OpenSource::new(&source).await?)
+        .await
+        .map_err(archive_error)?;
     // A thin tar's list of the layers it left out (`None` for a full tar).
     let omitted = match &core {
         AnyArchive::Imgpkg(a) => thin::read_omitted(&source, a, &name)
