@@ -70,3 +70,10 @@ export function cpuText(d) {
     .map(([k, v]) => `${k} ${v.toFixed(1)} s`);
   return `${parts.join(', ')} = ${d.busy.toFixed(1)} of ${d.cores} cores × ${d.wall.toFixed(1)} s (${((100 * d.busy) / (d.cores * d.wall)).toFixed(0)} %)`;
 }
+
+/** `fn()`'s result and the CPU each process group used meanwhile. */
+export async function withCpu(fn) {
+  const before = cpuSnapshot();
+  const r = await fn();
+  return { r, cpu: cpuSince(before) };
+}

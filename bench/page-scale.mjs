@@ -28,7 +28,7 @@ import { promisify } from 'node:util';
 import { cargoBin } from '../tests/e2e/harness/cargo-bin.mjs';
 import { sameOrigin, Stack } from '../tests/e2e/harness/env.mjs';
 import { startNginx } from '../tests/e2e/harness/nginx.mjs';
-import { cpuSince, cpuSnapshot, cpuText } from './cpu.mjs';
+import { cpuText, withCpu } from './cpu.mjs';
 import { benchPage, PAGE_DRIVER } from './page-driver.mjs';
 
 const execFileP = promisify(execFile);
@@ -45,12 +45,6 @@ const secs = async (fn) => {
   const t0 = performance.now();
   const r = await fn();
   return { s: (performance.now() - t0) / 1000, r };
-};
-/** `fn()`'s result and the CPU each process group used meanwhile (bench/cpu.mjs). */
-const withCpu = async (fn) => {
-  const before = cpuSnapshot();
-  const r = await fn();
-  return { r, cpu: cpuSince(before) };
 };
 /** A row: who used the cores during `what`, and per request for the browser and the registry. */
 const cpuRow = (what, cpu, requests) => {

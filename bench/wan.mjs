@@ -35,7 +35,7 @@ import { Stack } from '../tests/e2e/harness/env.mjs';
 import { startNginx } from '../tests/e2e/harness/nginx.mjs';
 import { start } from '../tests/e2e/harness/procs.mjs';
 import { startRegistry } from '../tests/e2e/harness/registry.mjs';
-import { cpuSince, cpuSnapshot, cpuText } from './cpu.mjs';
+import { cpuText, withCpu } from './cpu.mjs';
 import { benchPage, PAGE_DRIVER } from './page-driver.mjs';
 
 const execFileP = promisify(execFile);
@@ -110,13 +110,11 @@ const perItem = (req, items) => `${req} req, ${(req / items).toFixed(1)}/item`;
 
 async function cli(set, mbit) {
   return throughLink(mbit, async (link) => {
-    const before = cpuSnapshot();
-    const c = await secs(() => execFileP(airlock, ['copy', '--tar', set.tar, '--to-repo', `${link.host}/wan/cli`], { maxBuffer: 64 << 20 }));
-    const cpu = cpuText(cpuSince(before));
+    const { r: c, cpu } = await withCpu(() => secs(() => execFileP(airlock, ['copy', '--tar', set.tar, '--to-repo', `${link.host}/wan/cli`], { maxBuffer: 64 << 20 })));
     const req = Number(/(\d+) requests/.exec(c.r.stderr)?.[1] || NaN);
     const items = Number(/(\d+) items pushed/.exec(c.r.stderr)?.[1] || NaN);
     const f = /([\d.]+) in flight on average, (\d+) at most/.exec(c.r.stderr);
-    return { s: c.s, req, items, concurrency: f ? 5 : undefined, mean: f ? Number(f[1]) : undefined, cpu };
+    return { s: c.s, req, items, concurrency: f ? 5 : undefined, mean: f ? Number(f[1]) : undefined, cpu: cpuText(cpu) };
   });
 }
 
@@ -131,13 +129,12 @@ async function page(set, mbit, tls) {
     await ui.airlock.verify();
     await ui.page.selectOption('#opt-concurrency', process.env.WAN_PAGE_CONCURRENCY || '0');
     await ui.airlock.setRepository(`${nginx.host}/wan/page`);
-    const before = cpuSnapshot();
-    const { s, r } = await secs(() => ui.airlock.push(1800000));
-    const cpu = cpuText(cpuSince(before));
+    const { r: pushed, cpu } = await withCpu(() => secs(() => ui.airlock.push(1800000)));
+    const { s, r } = pushed;
     if (r.result !== 'pushed') throw new Error(`page push failed: ${r.text}`);
     const summary = await ui.page.evaluate(() => globalThis.airlockApp.controller.lastPush);
     const items = await ui.page.evaluate(() => globalThis.airlockApp.model.previewRows.length);
-    return { s, req: summary.requests, items, proto, concurrency: summary.concurrency, mean: summary.meanInFlight, cpu };
+    return { s, req: summary.requests, items, proto, concurrency: summary.concurrency, mean: summary.meanInFlight, cpu: cpuText(cpu) };
   });
 }
 

@@ -117,12 +117,10 @@ export class Controller {
     const seq = this.tarSeq;
     this.previewPending = seq;
     this.previewOk = false;
-    this.previewKey = null;
     if (this.store.get().repository) this.view.preview.showBusy('Planning where every image lands…');
-    let ran = false;
+    // Runs once: the first call clears previewPending (so does any
+    // refreshPreview or later open before it).
     const run = () => {
-      if (ran) return;
-      ran = true;
       if (this.previewPending !== seq) return;
       this.previewPending = null;
       plan();

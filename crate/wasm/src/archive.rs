@@ -86,12 +86,11 @@ pub async fn open_archive(
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "the tarball".to_string());
     let source = BlobSource::new(file);
-    let core = formats::open_any(&OpenSource::new(&source).await?)
-        .await
-        .map_err(archive_error)?;
+    let opening = OpenSource::new(&source).await?;
+    let core = formats::open_any(&opening).await.map_err(archive_error)?;
     // A thin tar's list of the layers it left out (`None` for a full tar).
     let omitted = match &core {
-        AnyArchive::Imgpkg(a) => thin::read_omitted(&source, a, &name)
+        AnyArchive::Imgpkg(a) => thin::read_omitted(&opening, a, &name)
             .await
             .map_err(|e| WasmError::new(Code::Format, e.to_string()))?,
         AnyArchive::Image(_) => None,
