@@ -39,14 +39,14 @@ impl Digest {
         if hex_part.len() != 64 {
             return Err(DigestError::Length(s.to_string()));
         }
-        if !hex_part
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
-            return Err(DigestError::Hex(s.to_string()));
-        }
+        // One pass: each pair of lowercase hex characters is a byte.
         let mut out = [0u8; 32];
-        hex::decode_to_slice(hex_part, &mut out).map_err(|_| DigestError::Hex(s.to_string()))?;
+        for (byte, pair) in out.iter_mut().zip(hex_part.as_bytes().chunks_exact(2)) {
+            match (nibble(pair[0]), nibble(pair[1])) {
+                (Some(hi), Some(lo)) => *byte = hi << 4 | lo,
+                _ => return Err(DigestError::Hex(s.to_string())),
+            }
+        }
         Ok(Digest(out))
     }
 
@@ -76,7 +76,18 @@ impl Digest {
 
     /// The 64 hex characters, without the algorithm.
     pub fn hex(&self) -> String {
-        hex::encode(self.0)
+        self.hex_str(&mut [0; 64]).to_string()
+    }
+
+    /// The 64 hex characters written into `buf`, without allocating.
+    fn hex_str<'b>(&self, buf: &'b mut [u8; 64]) -> &'b str {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for (pair, byte) in buf.chunks_exact_mut(2).zip(self.0) {
+            pair[0] = HEX[usize::from(byte >> 4)];
+            pair[1] = HEX[usize::from(byte & 0xf)];
+        }
+        // Only ASCII hex digits were written.
+        std::str::from_utf8(buf).unwrap_or_default()
     }
 
     /// `sha256-<hex>`: the form imgpkg uses in tags and tar entry names.
@@ -97,13 +108,23 @@ impl Digest {
 
 impl fmt::Display for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sha256:{}", self.hex())
+        f.write_str(Self::PREFIX)?;
+        f.write_str(self.hex_str(&mut [0; 64]))
+    }
+}
+
+/// The value of a lowercase hexadecimal digit.
+fn nibble(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
     }
 }
 
 impl fmt::Debug for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Digest(sha256:{})", self.hex())
+        write!(f, "Digest({self})")
     }
 }
 
@@ -227,6 +248,23 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(Digest::parse(&input), Err(want), "input {input:?}");
         }
+    }
+
+    #[test]
+    fn every_byte_value_formats_and_parses_back() {
+        // Against the hex crate, an implementation of its own.
+        for start in [0u8, 32, 64, 96, 128, 160, 192, 224] {
+            let bytes: [u8; 32] = std::array::from_fn(|i| start.wrapping_add(i as u8));
+            let d = Digest::from_bytes(bytes);
+            let text = format!("sha256:{}", hex::encode(bytes));
+            assert_eq!(d.to_string(), text);
+            assert_eq!(d.hex(), text["sha256:".len()..]);
+            assert_eq!(format!("{d:?}"), format!("Digest({text})"));
+            assert_eq!(Digest::parse(&text), Ok(d));
+        }
+        // 64 bytes, but not 64 characters.
+        let wide = format!("sha256:{}é", "a".repeat(62));
+        assert_eq!(Digest::parse(&wide), Err(DigestError::Hex(wide.clone())));
     }
 
     #[test]
