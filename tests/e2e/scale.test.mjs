@@ -87,6 +87,46 @@ describe('a 1,000-image package repository', () => {
     assert.deepEqual(lines[0].split('\t'), ['kind', 'source', 'destination', 'tags']);
   });
 
+  test('bundle files: the root bundle\'s in pages, each other bundle closed and listed when opened', async () => {
+    // What the CLI lists for the same tar.
+    const { stdout } = await run(airlock, ['inspect', '--json', tar]);
+    const cli = JSON.parse(stdout);
+    const filesOf = new Map(cli.bundles.map((b) => [b.digest, b.files.map((f) => f.path)]));
+    const sizeOf = new Map(cli.bundles.flatMap((b) => b.files.map((f) => [`${b.digest} ${f.path}`, f.size])));
+    const rootDigest = cli.bundles.find((b) => b.node === cli.root).digest;
+    const groups = () =>
+      ui.page.$$eval('#bundle-files > details.bundle-group', (ds) =>
+        ds.map((d) => ({ open: d.open, title: d.querySelector('summary').textContent, files: [...d.querySelectorAll('button[data-path]')].map((b) => ({ bundle: b.dataset.bundle, path: b.dataset.path })), more: d.querySelector('button.more')?.textContent ?? null })),
+      );
+    let seen = await groups();
+    assert.equal(seen.length, PACKAGES + 1);
+    const rootFiles = filesOf.get(rootDigest);
+    assert.equal(rootFiles.length, 2 * PACKAGES + 1);
+    // The root bundle first, open, its first 30 files and a button for the next page.
+    assert.ok(seen[0].open && seen[0].title.endsWith(`· ${rootFiles.length} files`), JSON.stringify(seen[0].title));
+    assert.deepEqual(seen[0].files, rootFiles.slice(0, 30).map((p) => ({ bundle: rootDigest, path: p })));
+    assert.equal(seen[0].more, `Show 30 more of ${rootFiles.length} files`);
+    assert.ok(seen.slice(1).every((g) => !g.open && g.files.length === 0 && g.more === null && g.title.endsWith('· 2 files')), JSON.stringify(seen[1]));
+    // The next page, with the keyboard focus on its first file.
+    await ui.page.click('#bundle-files > details:first-child button.more');
+    seen = await groups();
+    assert.deepEqual(seen[0].files.map((f) => f.path), rootFiles.slice(0, 60));
+    assert.equal(await ui.page.evaluate(() => document.activeElement.dataset.path), rootFiles[30]);
+    while (await ui.page.$('#bundle-files > details:first-child button.more')) await ui.page.click('#bundle-files > details:first-child button.more');
+    seen = await groups();
+    assert.deepEqual(seen[0].files.map((f) => f.path), rootFiles, 'every page, in order, once');
+    // A package bundle lists its files when opened, and shows them.
+    await ui.page.click('#bundle-files > details:nth-child(3) > summary');
+    seen = await groups();
+    const third = seen[2];
+    assert.ok(third.open && third.files.length === 2, JSON.stringify(third));
+    assert.deepEqual(third.files.map((f) => f.path), filesOf.get(third.files[0].bundle));
+    const config = third.files.find((f) => f.path.startsWith('config/'));
+    const text = await ui.airlock.viewFile(config.path);
+    assert.equal(Buffer.byteLength(text), sizeOf.get(`${config.bundle} ${config.path}`), text.slice(0, 200));
+    assert.equal(await ui.page.textContent('#file-view-name'), config.path);
+  });
+
   test('open again with a destination: the tree is drawn before the preview is planned', async () => {
     // The preview of a package repository takes a few hundred ms to plan;
     // the open handler hands it to a later task, after the tree's frame.

@@ -3,32 +3,72 @@
 
 import { clear, el } from '../dom.js';
 import { explain } from '../errors.js';
-import { formatBytes } from '../format.js';
-import { byIds } from './common.js';
+import { formatBytes, plural } from '../format.js';
+import { byIds, GROUPED } from './common.js';
+
+/** Up to this many bundles, every bundle's files are listed at open. */
+export const FILES_OPEN_MAX = 8;
+
+/** Files listed per page in a bundle's group. */
+export const FILES_PAGE = 30;
+
+/**
+ * A button per file of bundle `b` from `from` on, FILES_PAGE of them, and a
+ * button that lists the next page.
+ */
+function fileButtons(b, from = 0) {
+  const end = Math.min(b.files.length, from + FILES_PAGE);
+  const out = b.files.slice(from, end).map((f) =>
+    el(
+      'button',
+      {
+        type: 'button',
+        attrs: { 'aria-pressed': 'false' },
+        dataset: { bundle: b.digest, path: f.path },
+      },
+      el('span', { className: 'path' }, f.path),
+      el('span', { className: 'size' }, formatBytes(f.size)),
+    ),
+  );
+  if (end < b.files.length) {
+    const more = el('button', { type: 'button', className: 'small more' }, `Show ${Math.min(FILES_PAGE, b.files.length - end)} more of ${GROUPED.format(b.files.length)} files`);
+    more.addEventListener('click', () => {
+      const next = fileButtons(b, end);
+      more.replaceWith(...next);
+      // Keyboard focus stays in the list: on the first file of the new page.
+      next[0].focus();
+    });
+    out.push(more);
+  }
+  return out;
+}
 
 export class FilesView {
   constructor() {
     Object.assign(this, byIds('bundle-files', 'files-empty', 'file-view', 'file-view-name', 'file-view-text'));
   }
 
+  /**
+   * A group per bundle (the root bundle first). With more than
+   * FILES_OPEN_MAX bundles (a package repository) only the root's group is
+   * open; the others build their buttons when first opened.
+   */
   render(bundles) {
     clear(this.bundleFiles);
     this.filesEmpty.hidden = bundles.length > 0;
-    for (const b of bundles) {
-      const group = el('div', { className: 'bundle-group' });
-      group.append(el('p', { className: 'bundle-group-title' }, b.source || b.digest));
-      for (const f of b.files) {
-        group.append(
-          el(
-            'button',
-            {
-              type: 'button',
-              attrs: { 'aria-pressed': 'false' },
-              dataset: { bundle: b.digest, path: f.path },
-            },
-            el('span', { className: 'path' }, f.path),
-            el('span', { className: 'size' }, formatBytes(f.size)),
-          ),
+    const few = bundles.length <= FILES_OPEN_MAX;
+    for (const [i, b] of bundles.entries()) {
+      const open = few || (i === 0 && b.root);
+      const title = el('summary', { className: 'bundle-group-title' }, `${b.source || b.digest} · ${plural(b.files.length, 'file')}`);
+      const group = el('details', { className: 'bundle-group', open }, title);
+      if (open) group.append(...fileButtons(b));
+      else {
+        group.addEventListener(
+          'toggle',
+          () => {
+            if (group.open) group.append(...fileButtons(b));
+          },
+          { once: true },
         );
       }
       this.bundleFiles.append(group);
