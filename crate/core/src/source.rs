@@ -67,11 +67,24 @@ pub trait ByteSource {
         buf[..n].copy_from_slice(&bytes[..n]);
         Ok(n)
     }
+
+    /// Every byte of the source, when it holds them in memory (a byte
+    /// slice; a small tar the page read whole). Readers over such a source
+    /// read from it directly: no windows, nothing kept twice. `None` (the
+    /// default) for sources that read on demand, and for wrappers that
+    /// watch each read ([`CountingSource`]).
+    fn in_memory(&self) -> Option<&[u8]> {
+        None
+    }
 }
 
 impl ByteSource for [u8] {
     fn len(&self) -> u64 {
         <[u8]>::len(self) as u64
+    }
+
+    fn in_memory(&self) -> Option<&[u8]> {
+        Some(self)
     }
 
     async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
@@ -95,6 +108,10 @@ impl ByteSource for Vec<u8> {
         self.as_slice().len() as u64
     }
 
+    fn in_memory(&self) -> Option<&[u8]> {
+        Some(self)
+    }
+
     async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
         self.as_slice().read_at(offset, len).await
     }
@@ -107,6 +124,10 @@ impl ByteSource for Vec<u8> {
 impl<S: ByteSource + ?Sized> ByteSource for &S {
     fn len(&self) -> u64 {
         (**self).len()
+    }
+
+    fn in_memory(&self) -> Option<&[u8]> {
+        (**self).in_memory()
     }
 
     async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
@@ -199,13 +220,22 @@ impl<S: ByteSource + ?Sized> ByteSource for KeepingSource<'_, S> {
         self.inner.len()
     }
 
+    fn in_memory(&self) -> Option<&[u8]> {
+        self.inner.in_memory()
+    }
+
     async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
         if let Some(bytes) = self.lookup(offset, len) {
             return Ok(bytes);
         }
         let bytes = self.inner.read_at(offset, len).await?;
         let size = bytes.len() as u64;
-        if self.keeping.get() && size > 0 && self.bytes.get() + size <= self.limit {
+        // A source in memory is not kept a second time.
+        if self.keeping.get()
+            && self.inner.in_memory().is_none()
+            && size > 0
+            && self.bytes.get() + size <= self.limit
+        {
             self.bytes.set(self.bytes.get() + size);
             let old = self.kept.borrow_mut().insert(offset, bytes.clone());
             if let Some(old) = old {
@@ -355,6 +385,29 @@ mod tests {
             .unwrap()
             .is_empty());
         assert_eq!(ByteSource::len(&data), 10);
+    }
+
+    #[test]
+    fn a_source_in_memory_is_not_kept_again() {
+        let data: Vec<u8> = (0u8..=255).collect();
+        assert_eq!(data.in_memory(), Some(&data[..]));
+        let counted = CountingSource::new(&data[..]);
+        assert_eq!(counted.in_memory(), None, "counting watches every read");
+
+        let direct = KeepingSource::new(&data[..], 1 << 20);
+        assert_eq!(direct.in_memory(), Some(&data[..]));
+        assert_eq!(block_on(direct.read_at(10, 20)).unwrap(), &data[10..30]);
+        assert_eq!(direct.kept_bytes(), 0);
+
+        let kept = KeepingSource::new(&counted, 1 << 20);
+        assert_eq!(block_on(kept.read_at(10, 20)).unwrap(), &data[10..30]);
+        assert_eq!(kept.kept_bytes(), 20);
+        assert_eq!(block_on(kept.read_at(15, 5)).unwrap(), &data[15..20]);
+        assert_eq!(
+            counted.calls(),
+            1,
+            "the second read came from what was kept"
+        );
     }
 
     #[test]

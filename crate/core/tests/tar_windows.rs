@@ -32,14 +32,23 @@ fn headers_only(bytes: &[u8]) -> Result<TarIndex, TarError> {
     block_on(tar::index(bytes))
 }
 
+/// Indexed in windows: through a source that reads on demand (a slice
+/// itself is in memory, and is read without windows).
 fn windowed(bytes: &[u8], w: Windows) -> Result<TarIndex, TarError> {
-    block_on(tar::index_with(bytes, w))
+    let src = CountingSource::new(bytes);
+    assert_eq!(src.in_memory(), None);
+    block_on(tar::index_with(&src, w))
 }
 
 fn assert_same(bytes: &[u8], what: &str) {
     let want = headers_only(bytes);
     for w in TINY {
         assert_eq!(windowed(bytes, w), want, "{what}, windows {w:?}");
+        assert_eq!(
+            block_on(tar::index_with(bytes, w)),
+            want,
+            "{what}, in memory, windows {w:?}"
+        );
     }
 }
 

@@ -124,6 +124,10 @@ impl airlock_core::source::ByteSource for OpenSource<'_> {
         self.blob.len()
     }
 
+    fn in_memory(&self) -> Option<&[u8]> {
+        self.whole.as_deref()
+    }
+
     async fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
         match &self.whole {
             Some(bytes) => bytes.read_at(offset, len).await,
@@ -158,10 +162,12 @@ mod tests {
         let src = BlobSource::of_bytes(&data);
         let open = OpenSource::new(&src).await.unwrap();
         assert_eq!(open.whole.as_deref(), Some(&data[..]));
+        assert_eq!(open.in_memory(), Some(&data[..]));
         let windowed = OpenSource {
             blob: &src,
             whole: None,
         };
+        assert_eq!(windowed.in_memory(), None);
         for (offset, len) in [(0, 512), (9_900, 512), (10_000, 512), (20_000, 1)] {
             let want = src.read_at(offset, len).await.unwrap();
             assert_eq!(

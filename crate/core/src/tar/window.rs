@@ -15,7 +15,8 @@
 //! steps after each large entry), not with its entry count.
 //!
 //! [`Windows::HEADERS_ONLY`] turns windows off: every read is exactly the
-//! bytes asked for (one block per header), as [`super::index`] does.
+//! bytes asked for (one block per header), as [`super::index`] does; so
+//! does a source that holds all its bytes ([`ByteSource::in_memory`]).
 
 use crate::source::{ByteSource, SourceError};
 
@@ -88,7 +89,8 @@ impl<'a, S: ByteSource + ?Sized> WindowReader<'a, S> {
     /// [`ByteSource::read_at`] contract, served from the window when it
     /// holds them.
     pub(crate) async fn read(&mut self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
-        if self.opts.max == 0 {
+        // Windows save reads; a source in memory needs none.
+        if self.opts.max == 0 || self.src.in_memory().is_some() {
             return self.src.read_at(offset, len).await;
         }
         if let Some(bytes) = self.cached(offset, len) {
