@@ -35,17 +35,24 @@ describe('a 1,000-image package repository', () => {
     await ui.airlock.goto(env.origin);
   });
 
-  test('at load, the page warms up on its package-repository-shaped warmup.tar', async () => {
+  test('at load, the page warms up on its package-repository-shaped warmup.tar and reserves memory', async () => {
     // warmUpMs is set only when every warm-up open, tree and plan succeeded.
-    const ms = await ui.page.evaluate(async () => {
-      await globalThis.airlockApp.model.warmed;
-      return globalThis.airlockApp.model.warmUpMs;
+    const { ms, memory } = await ui.page.evaluate(async () => {
+      const m = globalThis.airlockApp.model;
+      await m.warmed;
+      return { ms: m.warmUpMs, memory: m.exports.memory.buffer.byteLength };
     });
     assert.equal(typeof ms, 'number', 'web/warmup.tar did not open');
+    // It then grew the wasm memory for the first real open (16 MiB more
+    // than the ~4 MiB the warm-up's own opens need).
+    assert.ok(memory >= 16 << 20, `wasm memory after the warm-up: ${memory} bytes`);
   });
 
   test('open: counts, a paged lazy tree, a paged preview that copies every row', async () => {
+    const memory = () => ui.page.evaluate(() => globalThis.airlockApp.model.exports.memory.buffer.byteLength);
+    const reserved = await memory();
     assert.ok(await ui.airlock.open(tar), await ui.airlock.openError());
+    assert.equal(await memory(), reserved, 'the first open fits in the memory the warm-up reserved');
     const contents = await ui.page.textContent('#file-summary');
     assert.match(contents, new RegExp(`${PACKAGES + 1} bundles · ${PACKAGES * IMAGES} images`));
     // The root bundle, open, lists its 100 package bundles, closed and not yet built.

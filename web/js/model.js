@@ -11,6 +11,10 @@ import { VerifyPool } from './verify-pool.js';
 // Warm-up passes over warmup.tar (more passes let the engine optimise the
 // hot wasm functions before the first real open).
 const WARMUPS = 3;
+// Wasm memory the warm-up grows and touches (then frees) for the first open:
+// a 1,000-image package repository's open needs ~14 MiB more than the
+// warm-up's, and fresh memory pages cost on first touch (crate/wasm/src/memory.rs).
+const RESERVE_BYTES = 16 << 20;
 
 /** Below this many bytes per pushed item a push is bound by requests, not bytes. */
 export const SMALL_ITEM_BYTES = 1 << 20;
@@ -79,7 +83,9 @@ export class Model {
    * pay for compiling, first-running and tiering up the wasm and JS paths.
    * A 9 KiB single bundle warmed too little of them: the first open of the
    * 1,000-image repository still took ~2× a later one (bench/open-first.mjs
-   * REPO=1). Failures leave `warmUpMs` unset and are otherwise ignored: it
+   * REPO=1). Then it grows the wasm memory by RESERVE_BYTES: the first open
+   * of that repository took ~2× a later one again until it did (a later
+   * open reuses memory the first one touched). Failures leave `warmUpMs` unset and are otherwise ignored: it
    * is only an optimisation.
    */
   async warmUp() {
@@ -94,6 +100,7 @@ export class Model {
         archive.plan(planOptions({ repository: 'warmup.invalid/warmup' }, archive.format));
         archive.free();
       }
+      this.wasm.reserveMemory(RESERVE_BYTES);
       this.warmUpMs = performance.now() - started;
     } catch {
       // ignored

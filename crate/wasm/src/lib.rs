@@ -24,6 +24,7 @@ mod global;
 pub mod gzip_body;
 pub mod gzip_handoff;
 pub mod hash;
+pub mod memory;
 pub mod thin;
 pub mod transport;
 pub mod types;
