@@ -15,9 +15,12 @@ import { tagLines } from './harness/registry-client.mjs';
 
 const PACKAGES = 100;
 const IMAGES = 10;
+/** Package bundles of a repository whose tree lists its root's children in two pages. */
+const WIDE = 300;
 
 describe('a 1,000-image package repository', () => {
   let tar;
+  let wide;
   let airlock;
   const { env, ui } = pageSuite({
     goto: false,
@@ -28,6 +31,8 @@ describe('a 1,000-image package repository', () => {
       const gen = await cargoBin('airlock-testkit', 'gen');
       airlock = await cargoBin('airlock-cli', 'airlock');
       await run(gen, ['large-package-repo', '--packages', String(PACKAGES), '--images-per-package', String(IMAGES), '-o', tar]);
+      wide = path.join(dir, 'repo-wide.tar');
+      await run(gen, ['large-package-repo', '--packages', String(WIDE), '--images-per-package', '1', '-o', wide]);
     },
   });
   before(async () => {
@@ -191,5 +196,25 @@ describe('a 1,000-image package repository', () => {
     assert.equal(m['manifests written'], '0', JSON.stringify(m));
     assert.equal(m['tags written'], '0', JSON.stringify(m));
     assert.deepEqual(await tagLines(env.registry.base, 'scale/page'), cli);
+  });
+
+  test('a root with more children than a page: "Show more" lists the rest, focus on the first new one', async () => {
+    assert.ok(await ui.airlock.open(wide), await ui.airlock.openError());
+    assert.equal(await ui.page.getAttribute('#tree', 'data-lazy'), 'true');
+    const listed = () => ui.page.$$eval('#tree > details > details', (ds) => ds.map((d) => d.dataset.digest));
+    assert.equal((await listed()).length, 200);
+    const more = '#tree > details > button.more';
+    assert.equal(await ui.page.textContent(more), `Show ${WIDE - 200} more of ${WIDE}`);
+    await ui.page.focus(more);
+    await ui.page.keyboard.press('Enter');
+    const all = await listed();
+    assert.equal(all.length, WIDE);
+    assert.equal(new Set(all).size, WIDE, 'each package bundle once');
+    assert.equal(await ui.page.$(more), null);
+    const focused = await ui.page.evaluate(() => {
+      const d = document.activeElement.closest('details');
+      return { tag: document.activeElement.tagName, index: [...d.parentElement.querySelectorAll(':scope > details')].indexOf(d) };
+    });
+    assert.deepEqual(focused, { tag: 'SUMMARY', index: 200 });
   });
 });

@@ -89,6 +89,8 @@ function pagedChildren(out, items, depth, lazy, from = 0) {
       const next = [];
       pagedChildren(next, items, depth, lazy, end);
       more.replaceWith(...next);
+      // Keyboard focus stays in the tree: on the first item of the new page.
+      next[0].querySelector('summary')?.focus();
     });
     out.push(more);
   }
