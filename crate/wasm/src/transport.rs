@@ -62,7 +62,7 @@ pub(crate) struct Inbox {
     /// Resolves the promise the driver is waiting on, if it is waiting.
     wake: RefCell<Option<js_sys::Function>>,
     /// XHRs and fetch abort controllers in flight, to abort on cancel.
-    xhrs: RefCell<HashMap<RequestId, web_sys::XmlHttpRequest>>,
+    xhrs: RefCell<HashMap<RequestId, XhrInFlight>>,
     aborts: RefCell<HashMap<RequestId, web_sys::AbortController>>,
     /// Requests the browser could not send at all (network error or CORS).
     pub(crate) send_failures: Cell<u32>,
@@ -144,7 +144,8 @@ impl Inbox {
     /// Aborts every request in flight (their reports arrive as errors).
     pub(crate) fn abort_all(&self) {
         for (_, x) in self.xhrs.borrow_mut().drain() {
-            let _ = x.abort();
+            // Its onabort handler reports the error; then the handlers go.
+            let _ = x.xhr.abort();
         }
         for (_, a) in self.aborts.borrow_mut().drain() {
             a.abort();
@@ -443,14 +444,13 @@ fn xhr(
     // Once the body is sent, the response headers have `timeout_ms`.
     let deadline: Rc<RefCell<Option<Deadline>>> = Rc::default();
     // Progress: `loaded` is bytes sent so far.
-    if let Ok(upload) = xhr.upload() {
+    let upload = xhr.upload().ok().map(|upload| {
         let inbox_p = inbox.clone();
         let on_progress =
             Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
                 inbox_p.push(Report::Progress(id, e.loaded() as u64));
             });
         upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
-        on_progress.forget();
         let (x3, deadline_u) = (xhr.clone(), deadline.clone());
         let on_sent = Closure::<dyn FnMut()>::new(move || {
             let x = x3.clone();
@@ -459,8 +459,12 @@ fn xhr(
             });
         });
         upload.set_onload(Some(on_sent.as_ref().unchecked_ref()));
-        on_sent.forget();
-    }
+        UploadHandlers {
+            target: upload,
+            _on_progress: on_progress,
+            _on_sent: on_sent,
+        }
+    });
     let done = Rc::new(Cell::new(false));
     let x2 = xhr.clone();
     let inbox_l = inbox.clone();
@@ -504,11 +508,15 @@ fn xhr(
     xhr.set_onload(Some(on_load.as_ref().unchecked_ref()));
     xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     xhr.set_onabort(Some(on_error.as_ref().unchecked_ref()));
-    on_load.forget();
-    on_error.forget();
     let sent = match body {
         Some(b) => xhr.send_with_opt_blob(Some(b)),
         None => xhr.send(),
+    };
+    let in_flight = XhrInFlight {
+        xhr,
+        upload,
+        _on_load: on_load,
+        _on_error: on_error,
     };
     if let Err(e) = sent {
         if !done.replace(true) {
@@ -516,7 +524,37 @@ fn xhr(
         }
         return;
     }
-    inbox.xhrs.borrow_mut().insert(id, xhr);
+    inbox.xhrs.borrow_mut().insert(id, in_flight);
+}
+
+/// An XHR in flight with its event handlers. The driver drops it when the
+/// request's report is handled (or aborts it on cancel): the handlers are
+/// taken off the XHR first, then freed, so a push of thousands of uploads
+/// keeps no closures (they were leaked with `forget()` before).
+pub(crate) struct XhrInFlight {
+    xhr: web_sys::XmlHttpRequest,
+    upload: Option<UploadHandlers>,
+    _on_load: Closure<dyn FnMut()>,
+    _on_error: Closure<dyn FnMut()>,
+}
+
+/// The upload target of an [`XhrInFlight`], with its progress and sent handlers.
+struct UploadHandlers {
+    target: web_sys::XmlHttpRequestUpload,
+    _on_progress: Closure<dyn FnMut(web_sys::ProgressEvent)>,
+    _on_sent: Closure<dyn FnMut()>,
+}
+
+impl Drop for XhrInFlight {
+    fn drop(&mut self) {
+        self.xhr.set_onload(None);
+        self.xhr.set_onerror(None);
+        self.xhr.set_onabort(None);
+        if let Some(upload) = &self.upload {
+            upload.target.set_onprogress(None);
+            upload.target.set_onload(None);
+        }
+    }
 }
 
 pub(crate) fn bytes_blob(bytes: &[u8]) -> Result<web_sys::Blob, super::error::WasmError> {
