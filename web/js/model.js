@@ -85,8 +85,8 @@ export class Model {
    * 1,000-image repository still took ~2× a later one (bench/open-first.mjs
    * REPO=1). Then it grows the wasm memory by RESERVE_BYTES: the first open
    * of that repository took ~2× a later one again until it did (a later
-   * open reuses memory the first one touched). Failures leave `warmUpMs` unset and are otherwise ignored: it
-   * is only an optimisation.
+   * open reuses memory the first one touched). Failures leave `warmUpMs`
+   * unset and are otherwise ignored: it is only an optimisation.
    */
   async warmUp() {
     const started = performance.now();

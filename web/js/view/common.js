@@ -1,4 +1,4 @@
-// DOM builders shared by the view's parts: error blocks, badges, downloads.
+// DOM builders shared by the view's parts: error blocks, badges, downloads, pagers.
 
 import { $, el } from '../dom.js';
 
@@ -12,6 +12,27 @@ export const GROUPED = new Intl.NumberFormat('en-US');
  */
 export function byIds(...ids) {
   return Object.fromEntries(ids.map((id) => [id.replace(/-([a-z])/g, (_, c) => c.toUpperCase()), $(id)]));
+}
+
+/**
+ * `items` from `from` on, `size` of them made by `build`, then (when more
+ * are left) a "Show N more of M" button that puts the next page in its place
+ * and moves the keyboard focus to that page's first item (`focusOf` its node).
+ */
+export function paged(items, { size, build, noun = '', focusOf = (node) => node }, from = 0) {
+  const end = Math.min(items.length, from + size);
+  const out = items.slice(from, end).map(build);
+  if (end < items.length) {
+    const what = noun ? ` ${noun}` : '';
+    const more = el('button', { type: 'button', className: 'small more' }, `Show ${Math.min(size, items.length - end)} more of ${GROUPED.format(items.length)}${what}`);
+    more.addEventListener('click', () => {
+      const next = paged(items, { size, build, noun, focusOf }, end);
+      more.replaceWith(...next);
+      focusOf(next[0])?.focus();
+    });
+    out.push(more);
+  }
+  return out;
 }
 
 /** An explained error (errors.js `explain`) as an alert block, or its bare children. */

@@ -4,7 +4,7 @@
 import { clear, el } from '../dom.js';
 import { explain } from '../errors.js';
 import { formatBytes, plural } from '../format.js';
-import { byIds, GROUPED } from './common.js';
+import { byIds, paged } from './common.js';
 
 /** Up to this many bundles, every bundle's files are listed at open. */
 export const FILES_OPEN_MAX = 8;
@@ -12,35 +12,23 @@ export const FILES_OPEN_MAX = 8;
 /** Files listed per page in a bundle's group. */
 export const FILES_PAGE = 30;
 
-/**
- * A button per file of bundle `b` from `from` on, FILES_PAGE of them, and a
- * button that lists the next page.
- */
-function fileButtons(b, from = 0) {
-  const end = Math.min(b.files.length, from + FILES_PAGE);
-  const out = b.files.slice(from, end).map((f) =>
-    el(
-      'button',
-      {
-        type: 'button',
-        attrs: { 'aria-pressed': 'false' },
-        dataset: { bundle: b.digest, path: f.path },
-      },
-      el('span', { className: 'path' }, f.path),
-      el('span', { className: 'size' }, formatBytes(f.size)),
-    ),
-  );
-  if (end < b.files.length) {
-    const more = el('button', { type: 'button', className: 'small more' }, `Show ${Math.min(FILES_PAGE, b.files.length - end)} more of ${GROUPED.format(b.files.length)} files`);
-    more.addEventListener('click', () => {
-      const next = fileButtons(b, end);
-      more.replaceWith(...next);
-      // Keyboard focus stays in the list: on the first file of the new page.
-      next[0].focus();
-    });
-    out.push(more);
-  }
-  return out;
+/** A button per file of bundle `b`, FILES_PAGE at a time. */
+function fileButtons(b) {
+  return paged(b.files, {
+    size: FILES_PAGE,
+    noun: 'files',
+    build: (f) =>
+      el(
+        'button',
+        {
+          type: 'button',
+          attrs: { 'aria-pressed': 'false' },
+          dataset: { bundle: b.digest, path: f.path },
+        },
+        el('span', { className: 'path' }, f.path),
+        el('span', { className: 'size' }, formatBytes(f.size)),
+      ),
+  });
 }
 
 export class FilesView {

@@ -4,7 +4,7 @@
 import { $, el, replace } from '../dom.js';
 import { formatBytes, plural, shortDigest } from '../format.js';
 import { missingLayerBadge } from '../thin.js';
-import { badgeClass, GROUPED } from './common.js';
+import { badgeClass, paged } from './common.js';
 
 /** Trees up to this many nodes (items + layers) are built whole at open. */
 export const TREE_EAGER_MAX = 1500;
@@ -80,20 +80,14 @@ function countNodes(items) {
 }
 
 /** Appends tree nodes for `items` to `out`, TREE_PAGE at a time when lazy. */
-function pagedChildren(out, items, depth, lazy, from = 0) {
-  const end = lazy ? Math.min(items.length, from + TREE_PAGE) : items.length;
-  for (let i = from; i < end; i += 1) out.push(treeNode(items[i], depth, lazy));
-  if (end < items.length) {
-    const more = el('button', { type: 'button', className: 'small more' }, `Show ${Math.min(TREE_PAGE, items.length - end)} more of ${GROUPED.format(items.length)}`);
-    more.addEventListener('click', () => {
-      const next = [];
-      pagedChildren(next, items, depth, lazy, end);
-      more.replaceWith(...next);
-      // Keyboard focus stays in the tree: on the first item of the new page.
-      next[0].querySelector('summary')?.focus();
-    });
-    out.push(more);
-  }
+function pagedChildren(out, items, depth, lazy) {
+  out.push(
+    ...paged(items, {
+      size: lazy ? TREE_PAGE : items.length,
+      build: (item) => treeNode(item, depth, lazy),
+      focusOf: (node) => node.querySelector('summary'),
+    }),
+  );
 }
 
 /** Builds a lazy node's contents (once). */
